@@ -1,0 +1,53 @@
+#pragma once
+// The expression language of DESIGN.md §4: SQL expressions over the fields of one record.
+//
+// An expression is parsed and type-checked once (compileExpression), against the schema of
+// the operator's input; the result is an immutable compiled form that evaluates a whole
+// RecordBatch per call, column at a time. evaluate() and selectTrue() are const and may be
+// called from one thread at a time per Expr instance (each subtask compiles its own).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/schema.h"
+
+namespace weir {
+
+/// A compile error: `offset` is the 0-based byte offset in the expression text where the
+/// problem is; `message` says what is wrong ("unknown field 'prize'", "cannot compare
+/// string with int64"); toString() gives "at 7: unknown field 'prize'".
+struct ExprError {
+  std::size_t offset = 0;
+  std::string message;
+  std::string toString() const { return "at " + std::to_string(offset) + ": " + message; }
+};
+
+class Expr {
+ public:
+  virtual ~Expr() = default;
+  /// The result type.
+  virtual Type type() const = 0;
+  /// Evaluates for every row of the batch; the result column has batch.numRows() rows.
+  virtual ColumnPtr evaluate(const RecordBatch& batch) const = 0;
+  /// Appends to `rows` the indices of the rows for which the (bool) expression is TRUE
+  /// (not FALSE, not NULL), in order.
+  virtual void selectTrue(const RecordBatch& batch, std::vector<std::uint32_t>& rows) const = 0;
+  /// Source text, for messages.
+  virtual const std::string& text() const = 0;
+};
+
+struct CompiledExpr {
+  std::unique_ptr<Expr> expr;          // set on success
+  std::optional<ExprError> error;      // set on failure
+  explicit operator bool() const { return expr != nullptr; }
+};
+
+/// Parses and type-checks `text` against `input`.
+CompiledExpr compileExpression(std::string_view text, const Schema& input);
+
+}  // namespace weir

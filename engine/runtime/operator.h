@@ -1,0 +1,157 @@
+#pragma once
+// Operators: what a subtask runs, one instance per subtask.
+//
+// Lifecycle, in this order, all on the subtask's own thread:
+//   constructed by the factory registered for its type (runtime/registry.h)
+//   open(ctx)                       once, before any record; may open files
+//   processBatch / processWatermark any number of times, interleaved as they arrive
+//     (sources instead: emitNext, called repeatedly by the task loop)
+//   endInput(port)                  once per input port, when all its channels ended
+//   finish(out)                     once, after every input ended (or a bounded source
+//                                   returned EndOfInput): emit what is buffered
+//   close()                         always, also after a failure; releases resources
+//
+// Threading: an operator instance is only ever called from its subtask's thread, so it
+// needs no locking. Calls may block only where they wait on their own output (Output::emit
+// blocks while the downstream queue is full: that is backpressure) or on a file.
+//
+// Errors (docs/architecture.md, "error policy"):
+//   - a bad record is a value: report it with ctx.deadLetter(...), go on;
+//   - a condition that must end the job (file missing, disk full, on_bad_record=fail):
+//     throw JobError; the task catches it and fails the job naming the operator,
+//     the subtask and the message;
+//   - a broken invariant is a bug: assert.
+//
+// Ownership: batches are immutable and share their columns, so passing one on is cheap;
+// an operator may keep a batch it was given.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/batch.h"
+#include "core/stream_element.h"
+
+namespace weir {
+
+/// A failure that ends the job. The message should name the place (file, line, offset).
+class JobError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A malformed input record, kept rather than lost: written as one JSON line to the job's
+/// dead-letter file and counted per operator.
+struct DeadLetter {
+  std::string file;          // input file (or source description)
+  std::int64_t line = 0;     // 1-based line number, 0 if none
+  std::int64_t offset = -1;  // byte offset of the record's start in `file`, -1 if none
+  std::string reason;        // "field 'price': 'abc' is not an int64"
+  std::string record;        // the raw text (truncated to a few KB)
+};
+
+/// Where an operator sends what it produces. Implemented by the runtime: either the next
+/// operator of the chain (a direct call) or the partitioner that writes to channels.
+class Output {
+ public:
+  virtual ~Output() = default;
+  /// Sends a batch on output port `port` (index into OperatorContext::outputPorts).
+  /// May block while downstream queues are full (backpressure). Empty batches are ignored.
+  virtual void emit(int port, RecordBatch batch) = 0;
+  /// Sends a watermark downstream on every output port.
+  virtual void emitWatermark(Watermark wm) = 0;
+};
+
+/// Counters an operator instance updates; read by the task for metrics and the summary.
+struct OperatorCounters {
+  std::int64_t recordsIn = 0;
+  std::int64_t recordsOut = 0;
+  std::int64_t bytesIn = 0;
+  std::int64_t bytesOut = 0;
+  std::int64_t deadLetters = 0;
+};
+
+class DeadLetterSink;  // runtime/dead_letter.h
+
+/// What an operator knows about where it runs. Owned by the task; outlives the operator.
+struct OperatorContext {
+  std::string nodeId;
+  std::string type;
+  int subtask = 0;                        // 0-based index of this parallel instance
+  int parallelism = 1;
+  nlohmann::json params;                  // normalized: defaults filled in by validation
+  std::filesystem::path baseDir;          // the job file's folder; relative paths resolve here
+  std::vector<SchemaPtr> inputSchemas;    // per input port, in catalog order
+  std::vector<std::string> inputPorts;
+  std::vector<SchemaPtr> outputSchemas;   // per output port, in catalog order
+  std::vector<std::string> outputPorts;
+  bool failOnBadRecord = false;           // job/operator "on_bad_record": "fail"
+  bool batchMode = false;                 // job "mode": "batch"
+  OperatorCounters* counters = nullptr;
+  DeadLetterSink* deadLetters = nullptr;
+
+  /// Resolves a path from params against baseDir.
+  std::filesystem::path resolve(const std::string& path) const;
+  /// Reports a malformed record: counts it and writes it to the dead-letter file, or
+  /// throws JobError when the job says on_bad_record = fail.
+  void deadLetter(const DeadLetter& d) const;
+  /// "node[subtask/parallelism]", for messages.
+  std::string where() const;
+};
+
+class Operator {
+ public:
+  Operator() = default;
+  Operator(const Operator&) = delete;
+  Operator& operator=(const Operator&) = delete;
+  virtual ~Operator() = default;
+
+  virtual void open(OperatorContext& ctx) { ctx_ = &ctx; }
+  /// A batch arrived on input port `port`.
+  virtual void processBatch(int port, const RecordBatch& batch, Output& out) = 0;
+  /// The combined input watermark advanced (minimum over active input channels). The
+  /// default passes it on.
+  virtual void processWatermark(Watermark wm, Output& out) { out.emitWatermark(wm); }
+  /// Every channel of input port `port` has ended.
+  virtual void endInput(int /*port*/, Output& /*out*/) {}
+  /// All input has ended: emit anything buffered.
+  virtual void finish(Output& /*out*/) {}
+  virtual void close() {}
+
+ protected:
+  OperatorContext* ctx_ = nullptr;
+};
+
+/// What one call of SourceOperator::emitNext achieved (named, not a bool).
+enum class SourceStatus {
+  MoreAvailable,     // emitted something, or will have more at once: call again
+  NothingAvailable,  // nothing right now (unbounded source waiting, rate limit): the task
+                     // waits a little, handling control events, then calls again
+  EndOfInput,        // bounded input is exhausted: the task calls finish() and ends
+};
+
+/// A source: no inputs; the task loop pulls it with emitNext.
+class SourceOperator : public Operator {
+ public:
+  /// Emits at most one batch (so the task can react to control events in between).
+  virtual SourceStatus emitNext(Output& out) = 0;
+  void processBatch(int, const RecordBatch&, Output&) final {}
+};
+
+/// A one-input, one-output operator that turns each batch into at most one batch
+/// (filter, map, projections): implement transform().
+class SimpleTransform : public Operator {
+ public:
+  void processBatch(int, const RecordBatch& batch, Output& out) final {
+    RecordBatch result = transform(batch);
+    if (!result.empty()) out.emit(0, std::move(result));
+  }
+  virtual RecordBatch transform(const RecordBatch& batch) = 0;
+};
+
+}  // namespace weir

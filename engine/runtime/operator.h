@@ -25,6 +25,7 @@
 // Ownership: batches are immutable and share their columns, so passing one on is cheap;
 // an operator may keep a batch it was given.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -67,13 +68,18 @@ class Output {
   virtual void emitWatermark(Watermark wm) = 0;
 };
 
-/// Counters an operator instance updates; read by the task for metrics and the summary.
+/// Counters of one operator instance. The runtime updates records/bytes around the
+/// operator's calls and ctx.deadLetter() counts dead letters; other threads (progress,
+/// metrics) read them, hence relaxed atomics (one writer, so no contention).
 struct OperatorCounters {
-  std::int64_t recordsIn = 0;
-  std::int64_t recordsOut = 0;
-  std::int64_t bytesIn = 0;
-  std::int64_t bytesOut = 0;
-  std::int64_t deadLetters = 0;
+  std::atomic<std::int64_t> recordsIn{0};
+  std::atomic<std::int64_t> recordsOut{0};
+  std::atomic<std::int64_t> bytesIn{0};
+  std::atomic<std::int64_t> bytesOut{0};
+  std::atomic<std::int64_t> deadLetters{0};
+  static void add(std::atomic<std::int64_t>& c, std::int64_t n) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
 };
 
 class DeadLetterSink;  // runtime/dead_letter.h

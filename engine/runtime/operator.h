@@ -12,7 +12,7 @@
 //   close()                         always, also after a failure; releases resources
 //
 // Threading: an operator instance is only ever called from its subtask's thread, so it
-// needs no locking. Calls may block only where they wait on their own output (Output::emit
+// needs no locking. Calls may block only where they wait on their own output (Output::collect
 // blocks while the downstream queue is full: that is backpressure) or on a file.
 //
 // Errors (docs/architecture.md, "error policy"):
@@ -61,9 +61,10 @@ struct DeadLetter {
 class Output {
  public:
   virtual ~Output() = default;
-  /// Sends a batch on output port `port` (index into OperatorContext::outputPorts).
+  /// Sends a batch on output port `port` (index into OperatorContext::outputPorts). (Named
+  /// as Flink's Collector; not `emit`, which is a macro wherever Qt is included.)
   /// May block while downstream queues are full (backpressure). Empty batches are ignored.
-  virtual void emit(int port, RecordBatch batch) = 0;
+  virtual void collect(int port, RecordBatch batch) = 0;
   /// Sends a watermark downstream on every output port.
   virtual void emitWatermark(Watermark wm) = 0;
 };
@@ -155,7 +156,7 @@ class SimpleTransform : public Operator {
  public:
   void processBatch(int, const RecordBatch& batch, Output& out) final {
     RecordBatch result = transform(batch);
-    if (!result.empty()) out.emit(0, std::move(result));
+    if (!result.empty()) out.collect(0, std::move(result));
   }
   virtual RecordBatch transform(const RecordBatch& batch) = 0;
 };

@@ -1,0 +1,40 @@
+#include "runtime/dead_letter.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+namespace weir {
+
+DeadLetterSink::~DeadLetterSink() {
+  if (file_) std::fclose(file_);
+}
+
+void DeadLetterSink::write(const std::string& node, int subtask, const DeadLetter& d) {
+  constexpr std::size_t kMaxRecord = 4096;
+  nlohmann::json j = {{"node", node}, {"subtask", subtask}, {"file", d.file}, {"line", d.line},
+                      {"offset", d.offset}, {"reason", d.reason},
+                      {"record", d.record.size() > kMaxRecord ? d.record.substr(0, kMaxRecord) : d.record}};
+  // Invalid UTF-8 in a bad record must not make the dead-letter file itself unreadable.
+  std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  line += '\n';
+  std::lock_guard lock(mu_);
+  ++count_;
+  if (!file_) {
+    std::error_code ec;
+    if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
+    file_ = std::fopen(path_.c_str(), "w");
+    if (!file_)
+      throw JobError("cannot write dead-letter file " + path_.string() + ": " + std::strerror(errno));
+  }
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0)
+    throw JobError("cannot write dead-letter file " + path_.string() + ": " + std::strerror(errno));
+}
+
+std::int64_t DeadLetterSink::count() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
+}  // namespace weir

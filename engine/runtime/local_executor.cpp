@@ -1,0 +1,246 @@
+#include "runtime/local_executor.h"
+
+#include <map>
+
+namespace weir {
+
+std::string_view jobStatusName(JobStatus s) {
+  switch (s) {
+    case JobStatus::Created: return "CREATED";
+    case JobStatus::Running: return "RUNNING";
+    case JobStatus::Finished: return "FINISHED";
+    case JobStatus::Failed: return "FAILED";
+    case JobStatus::Canceled: return "CANCELED";
+  }
+  return "?";
+}
+
+std::vector<std::vector<int>> computeChains(const JobPlan& plan) {
+  const int n = static_cast<int>(plan.nodes.size());
+  std::vector<int> outDegree(static_cast<std::size_t>(n), 0), inDegree(static_cast<std::size_t>(n), 0);
+  for (const auto& e : plan.edges) {
+    ++outDegree[static_cast<std::size_t>(e.from)];
+    ++inDegree[static_cast<std::size_t>(e.to)];
+  }
+  // next[i] = the node i chains into, or -1.
+  std::vector<int> next(static_cast<std::size_t>(n), -1);
+  std::vector<bool> chainedInto(static_cast<std::size_t>(n), false);
+  for (const auto& e : plan.edges) {
+    const auto& a = plan.nodes[static_cast<std::size_t>(e.from)];
+    const auto& b = plan.nodes[static_cast<std::size_t>(e.to)];
+    if (e.partition == Partition::Forward && a.parallelism == b.parallelism &&
+        outDegree[static_cast<std::size_t>(e.from)] == 1 && inDegree[static_cast<std::size_t>(e.to)] == 1 &&
+        e.toPort == 0) {
+      next[static_cast<std::size_t>(e.from)] = e.to;
+      chainedInto[static_cast<std::size_t>(e.to)] = true;
+    }
+  }
+  std::vector<std::vector<int>> chains;
+  for (int i = 0; i < n; ++i) {
+    if (chainedInto[static_cast<std::size_t>(i)]) continue;
+    std::vector<int> chain{i};
+    for (int j = next[static_cast<std::size_t>(i)]; j >= 0; j = next[static_cast<std::size_t>(j)]) chain.push_back(j);
+    chains.push_back(std::move(chain));
+  }
+  return chains;
+}
+
+LocalExecutor::LocalExecutor(JobPlan plan, ExecutorOptions options, const OperatorRegistry& registry)
+    : plan_(std::move(plan)), options_(options), registry_(registry) {
+  deadLetters_ = std::make_unique<DeadLetterSink>(plan_.deadLetterPath);
+  build();
+}
+
+LocalExecutor::~LocalExecutor() {
+  cancel();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+void LocalExecutor::build() {
+  const auto chains = computeChains(plan_);
+  std::map<int, std::size_t> chainOfHead;  // head node -> chain index
+  std::map<int, std::size_t> chainOfTail;
+  for (std::size_t c = 0; c < chains.size(); ++c) {
+    chainOfHead[chains[c].front()] = c;
+    chainOfTail[chains[c].back()] = c;
+  }
+
+  // Gate layout of each chain head: for every incoming edge, one channel per producer
+  // subtask that sends to it (forward: one; otherwise all of the producer's subtasks).
+  struct EdgeChannels {
+    std::size_t edge;
+    int firstChannel;  // channel of producer subtask 0 (forward: of the one producer)
+  };
+  std::vector<std::vector<EdgeChannels>> layout(chains.size());
+  std::vector<int> channelCount(chains.size(), 0);
+  std::vector<std::vector<int>> channelPorts(chains.size());
+  for (std::size_t e = 0; e < plan_.edges.size(); ++e) {
+    const auto& edge = plan_.edges[e];
+    auto it = chainOfHead.find(edge.to);
+    if (it == chainOfHead.end()) continue;  // chained edge: a direct call
+    const std::size_t c = it->second;
+    const int producers = edge.partition == Partition::Forward
+                              ? 1 : plan_.nodes[static_cast<std::size_t>(edge.from)].parallelism;
+    layout[c].push_back({e, channelCount[c]});
+    for (int i = 0; i < producers; ++i) channelPorts[c].push_back(edge.toPort);
+    channelCount[c] += producers;
+  }
+
+  // Subtasks, indexed [chain][subtask].
+  std::vector<std::vector<Subtask*>> byChain(chains.size());
+  for (std::size_t c = 0; c < chains.size(); ++c) {
+    const int p = plan_.nodes[static_cast<std::size_t>(chains[c].front())].parallelism;
+    for (int s = 0; s < p; ++s) {
+      std::unique_ptr<InputGate> gate;
+      if (channelCount[c] > 0) gate = std::make_unique<InputGate>(channelCount[c], options_.queueCapacity);
+      subtasks_.push_back(std::make_unique<Subtask>(plan_, chains[c], s, std::move(gate),
+                                                    channelPorts[c], registry_, deadLetters_.get()));
+      byChain[c].push_back(subtasks_.back().get());
+    }
+  }
+
+  // Writers from each chain tail to the gates of its consumers.
+  for (std::size_t c = 0; c < chains.size(); ++c) {
+    for (const auto& ec : layout[c]) {
+      const PlanEdge& edge = plan_.edges[ec.edge];
+      const auto& producers = byChain[chainOfTail.at(edge.from)];
+      const auto& consumers = byChain[c];
+      for (std::size_t s = 0; s < producers.size(); ++s) {
+        std::vector<std::unique_ptr<ChannelWriter>> channels;
+        if (edge.partition == Partition::Forward) {
+          channels.push_back(std::make_unique<LocalChannelWriter>(*consumers[s]->gate(), ec.firstChannel));
+        } else {
+          for (Subtask* consumer : consumers)
+            channels.push_back(std::make_unique<LocalChannelWriter>(
+                *consumer->gate(), ec.firstChannel + static_cast<int>(s)));
+        }
+        producers[s]->addOutput(edge.fromPort, std::make_unique<RecordWriter>(
+                                                   edge, plan_.maxParallelism, std::move(channels),
+                                                   producers[s]->metrics()));
+      }
+    }
+  }
+}
+
+void LocalExecutor::start() {
+  {
+    std::lock_guard lock(mu_);
+    status_ = JobStatus::Running;
+    running_ = static_cast<int>(subtasks_.size());
+    if (running_ == 0) status_ = JobStatus::Finished;
+  }
+  for (auto& st : subtasks_) {
+    Subtask* task = st.get();
+    threads_.emplace_back([this, task] {
+      task->run(canceled_, [this](const SubtaskFailure& f) { onFailure(f); });
+      onSubtaskDone();
+    });
+  }
+}
+
+void LocalExecutor::onFailure(const SubtaskFailure& f) {
+  {
+    std::lock_guard lock(mu_);
+    if (!failure_ && status_ == JobStatus::Running) {
+      failure_ = f;
+      status_ = JobStatus::Failed;
+    }
+  }
+  canceled_.store(true);
+  for (auto& st : subtasks_)
+    if (st->gate()) st->gate()->cancel();
+}
+
+void LocalExecutor::onSubtaskDone() {
+  std::lock_guard lock(mu_);
+  if (--running_ == 0) {
+    if (status_ == JobStatus::Running) status_ = JobStatus::Finished;
+    done_.notify_all();
+  }
+}
+
+bool LocalExecutor::waitFor(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return done_.wait_for(lock, timeout, [&] { return running_ == 0; });
+}
+
+void LocalExecutor::wait() {
+  {
+    std::unique_lock lock(mu_);
+    done_.wait(lock, [&] { return running_ == 0; });
+  }
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+void LocalExecutor::cancel() {
+  {
+    std::lock_guard lock(mu_);
+    if (status_ == JobStatus::Running) status_ = JobStatus::Canceled;
+    else if (status_ == JobStatus::Created) {
+      status_ = JobStatus::Canceled;
+      return;
+    }
+  }
+  canceled_.store(true);
+  for (auto& st : subtasks_)
+    if (st->gate()) st->gate()->cancel();
+}
+
+JobStatus LocalExecutor::status() const {
+  std::lock_guard lock(mu_);
+  // Until every thread has left, a canceled/failed job is still stopping; report the end
+  // state anyway: no new work starts after it is set.
+  return status_;
+}
+
+std::optional<SubtaskFailure> LocalExecutor::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+JobMetrics LocalExecutor::metrics() const {
+  JobMetrics m;
+  std::map<std::string, std::size_t> index;
+  for (const auto& n : plan_.nodes) {
+    index[n.id] = m.nodes.size();
+    m.nodes.push_back(NodeMetrics{n.id, n.type, n.parallelism});
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
+  for (const auto& st : subtasks_) {
+    for (std::size_t i = 0; i < st->chainLength(); ++i) {
+      const auto& c = st->counters(i);
+      auto& nm = m.nodes[index.at(st->node(i).id)];
+      nm.recordsIn += c.recordsIn.load(std::memory_order_relaxed);
+      nm.recordsOut += c.recordsOut.load(std::memory_order_relaxed);
+      nm.bytesIn += c.bytesIn.load(std::memory_order_relaxed);
+      nm.bytesOut += c.bytesOut.load(std::memory_order_relaxed);
+      nm.deadLetters += c.deadLetters.load(std::memory_order_relaxed);
+    }
+    const auto& sm = st->metrics();
+    SubtaskMetricsView v;
+    v.chain = st->name();
+    v.subtask = st->index();
+    const std::int64_t start = sm.startNs.load();
+    std::int64_t end = sm.endNs.load();
+    if (end == 0) end = now;
+    const double total = start ? static_cast<double>(end - start) / 1e6 : 0;
+    v.idleMs = static_cast<double>(sm.idleNs.load()) / 1e6;
+    v.backpressuredMs = static_cast<double>(sm.backpressuredNs.load()) / 1e6;
+    v.busyMs = std::max(0.0, total - v.idleMs - v.backpressuredMs);
+    v.inputWatermark = sm.inputWatermark.load();
+    v.outputWatermark = sm.outputWatermark.load();
+    v.outputUsage = st->outputUsage();
+    if (const InputGate* g = st->gate()) {
+      v.inputUsage = g->usage();
+      v.maxQueued = g->maxQueuedSeen();
+    }
+    m.subtasks.push_back(v);
+  }
+  for (const auto& n : m.nodes) m.deadLetters += n.deadLetters;
+  return m;
+}
+
+}  // namespace weir

@@ -1,0 +1,104 @@
+#pragma once
+// LocalExecutor: runs a JobPlan inside this process, every subtask on its own thread,
+// channels in memory. It is the deployment layer of the runtime for `weir run` and the
+// tests; the cluster issue's TaskManager does the same wiring with network channels
+// between processes and reuses Subtask, InputGate and RecordWriter unchanged.
+//
+// Wiring: nodes are grouped into chains (runtime/task.h); each chain has `parallelism`
+// subtasks; a plan edge between two chains becomes, per producer subtask, a RecordWriter
+// with one channel per consumer subtask (forward: just the one with the same index).
+//
+// Status moves CREATED -> RUNNING -> FINISHED | FAILED | CANCELED. The first failure of
+// any subtask cancels the others and is kept (operator, subtask, message).
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/dead_letter.h"
+#include "runtime/plan.h"
+#include "runtime/registry.h"
+#include "runtime/task.h"
+
+namespace weir {
+
+enum class JobStatus { Created, Running, Finished, Failed, Canceled };
+std::string_view jobStatusName(JobStatus s);  // "CREATED", ... as DESIGN.md §2
+
+struct ExecutorOptions {
+  int queueCapacity = 4;  // elements (batches or events) per channel
+};
+
+/// A point-in-time view of a running or finished job, for progress lines and summaries.
+struct NodeMetrics {
+  std::string id;
+  std::string type;
+  int parallelism = 1;
+  std::int64_t recordsIn = 0, recordsOut = 0, bytesIn = 0, bytesOut = 0, deadLetters = 0;
+};
+struct SubtaskMetricsView {
+  std::string chain;  // "a -> b"
+  int subtask = 0;
+  double busyMs = 0, backpressuredMs = 0, idleMs = 0;  // cumulative
+  double inputUsage = 0, outputUsage = 0;              // 0..1 now
+  int maxQueued = 0;                                   // most elements ever queued on one input channel
+  std::int64_t inputWatermark = INT64_MIN, outputWatermark = INT64_MIN;
+};
+struct JobMetrics {
+  std::vector<NodeMetrics> nodes;  // plan order
+  std::vector<SubtaskMetricsView> subtasks;
+  std::int64_t deadLetters = 0;
+};
+
+class LocalExecutor {
+ public:
+  explicit LocalExecutor(JobPlan plan, ExecutorOptions options = {},
+                         const OperatorRegistry& registry = OperatorRegistry::builtin());
+  ~LocalExecutor();  // cancels and joins if still running
+  LocalExecutor(const LocalExecutor&) = delete;
+  LocalExecutor& operator=(const LocalExecutor&) = delete;
+
+  /// Starts every subtask's thread.
+  void start();
+  /// Waits up to `timeout` for the end; true when the job has ended.
+  bool waitFor(std::chrono::milliseconds timeout);
+  void wait();
+  /// Stops every subtask; status becomes CANCELED unless the job already ended.
+  void cancel();
+
+  JobStatus status() const;
+  /// The failure that stopped the job (FAILED only).
+  std::optional<SubtaskFailure> failure() const;
+  JobMetrics metrics() const;
+  const JobPlan& plan() const { return plan_; }
+  const std::filesystem::path& deadLetterPath() const { return plan_.deadLetterPath; }
+
+ private:
+  void build();
+  void onFailure(const SubtaskFailure& f);
+  void onSubtaskDone();
+
+  JobPlan plan_;
+  ExecutorOptions options_;
+  const OperatorRegistry& registry_;
+  std::unique_ptr<DeadLetterSink> deadLetters_;
+  std::vector<std::unique_ptr<Subtask>> subtasks_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> canceled_{false};
+
+  mutable std::mutex mu_;
+  std::condition_variable done_;
+  int running_ = 0;
+  JobStatus status_ = JobStatus::Created;
+  std::optional<SubtaskFailure> failure_;
+};
+
+/// Groups plan nodes into chains (head to tail), in plan order of their heads.
+std::vector<std::vector<int>> computeChains(const JobPlan& plan);
+
+}  // namespace weir

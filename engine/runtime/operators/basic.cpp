@@ -1,0 +1,88 @@
+// The stateless operators: filter, map, union, and the sinks that need no format
+// (sink.discard). Each is a few dozen lines over SimpleTransform / Operator.
+
+#include <string>
+#include <vector>
+
+#include "core/expr.h"
+#include "runtime/registry.h"
+
+namespace weir {
+namespace {
+
+/// Compiles an expression that validation already accepted; a failure here means the
+/// plan and the validator disagree, which is reported as a job error, not a crash.
+std::unique_ptr<Expr> compileOrThrow(const std::string& text, const Schema& schema,
+                                     const std::string& param) {
+  CompiledExpr c = compileExpression(text, schema);
+  if (!c) throw JobError(param + ": " + c.error->toString());
+  return std::move(c.expr);
+}
+
+/// filter: keeps the records whose `where` is TRUE (not FALSE, not NULL).
+class FilterOperator final : public SimpleTransform {
+ public:
+  explicit FilterOperator(const OperatorContext& ctx)
+      : where_(compileOrThrow(ctx.params.at("where").get<std::string>(), *ctx.inputSchemas.at(0), "where")) {}
+
+  RecordBatch transform(const RecordBatch& batch) override {
+    rows_.clear();
+    where_->selectTrue(batch, rows_);
+    if (rows_.size() == batch.numRows()) return batch;  // every record kept: share it
+    if (rows_.empty()) return {};
+    return batch.select(rows_);
+  }
+
+ private:
+  std::unique_ptr<Expr> where_;
+  std::vector<std::uint32_t> rows_;
+};
+
+/// map: computes `fields` [{name, expr}], after the input's fields when keep_input.
+class MapOperator final : public SimpleTransform {
+ public:
+  explicit MapOperator(const OperatorContext& ctx)
+      : output_(ctx.outputSchemas.at(0)), keepInput_(ctx.params.value("keep_input", false)) {
+    const Schema& in = *ctx.inputSchemas.at(0);
+    const auto& fields = ctx.params.at("fields");
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      exprs_.push_back(compileOrThrow(fields[i].at("expr").get<std::string>(), in,
+                                      "fields[" + std::to_string(i) + "].expr"));
+  }
+
+  RecordBatch transform(const RecordBatch& batch) override {
+    std::vector<ColumnPtr> columns;
+    columns.reserve(output_->size());
+    if (keepInput_) columns = batch.columns();
+    for (const auto& e : exprs_) columns.push_back(e->evaluate(batch));
+    return batch.withColumns(output_, std::move(columns));
+  }
+
+ private:
+  SchemaPtr output_;
+  bool keepInput_;
+  std::vector<std::unique_ptr<Expr>> exprs_;
+};
+
+/// union: passes on the records of every input edge (validation checked the schemas match).
+class UnionOperator final : public Operator {
+ public:
+  void processBatch(int, const RecordBatch& batch, Output& out) override { out.collect(0, batch); }
+};
+
+/// sink.discard: consumes and drops (benchmarks, dry runs); the runtime still counts records in.
+class DiscardSink final : public Operator {
+ public:
+  void processBatch(int, const RecordBatch&, Output&) override {}
+};
+
+}  // namespace
+
+void registerBasicOperators(OperatorRegistry& r) {
+  r.add("filter", [](const OperatorContext& ctx) { return std::make_unique<FilterOperator>(ctx); });
+  r.add("map", [](const OperatorContext& ctx) { return std::make_unique<MapOperator>(ctx); });
+  r.add("union", [](const OperatorContext&) { return std::make_unique<UnionOperator>(); });
+  r.add("sink.discard", [](const OperatorContext&) { return std::make_unique<DiscardSink>(); });
+}
+
+}  // namespace weir

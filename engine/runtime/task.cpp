@@ -1,0 +1,338 @@
+#include "runtime/task.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "runtime/partition.h"
+#include "runtime/registry.h"
+
+namespace weir {
+namespace {
+
+std::int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+constexpr std::int64_t kMaxWatermark = INT64_MAX;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// RecordWriter
+
+RecordWriter::RecordWriter(const PlanEdge& edge, int maxParallelism,
+                           std::vector<std::unique_ptr<ChannelWriter>> channels,
+                           SubtaskMetrics& metrics)
+    : partition_(edge.partition), keys_(edge.keyFields), maxParallelism_(maxParallelism),
+      channels_(std::move(channels)), metrics_(metrics), rows_(channels_.size()) {}
+
+void RecordWriter::send(std::size_t channel, StreamElement element) {
+  const std::int64_t blocked = channels_[channel]->write(std::move(element));
+  if (blocked > 0) SubtaskMetrics::add(metrics_.backpressuredNs, blocked);
+}
+
+void RecordWriter::write(const RecordBatch& batch) {
+  if (batch.empty()) return;
+  const std::size_t n = channels_.size();
+  switch (partition_) {
+    case Partition::Forward:
+    case Partition::Auto:
+      send(0, batch);
+      break;
+    case Partition::Rebalance:
+      // Whole batches round robin: cheap, and batches are small enough to balance well.
+      send(nextChannel_, batch);
+      nextChannel_ = (nextChannel_ + 1) % n;
+      break;
+    case Partition::Broadcast:
+      for (std::size_t c = 0; c < n; ++c) send(c, batch);
+      break;
+    case Partition::Hash:
+      if (n == 1) {
+        send(0, batch);
+        break;
+      }
+      partitionByKey(batch, keys_, maxParallelism_, rows_);
+      for (std::size_t c = 0; c < n; ++c) {
+        if (rows_[c].empty()) continue;
+        if (rows_[c].size() == batch.numRows()) send(c, batch);
+        else send(c, batch.select(rows_[c]));
+      }
+      break;
+  }
+}
+
+void RecordWriter::broadcastEvent(const StreamElement& event) {
+  for (std::size_t c = 0; c < channels_.size(); ++c) send(c, event);
+}
+
+double RecordWriter::usage() const {
+  double u = 0;
+  for (const auto& c : channels_) u = std::max(u, c->usage());
+  return u;
+}
+
+std::string SubtaskFailure::toString() const {
+  return node + "[" + std::to_string(subtask) + "/" + std::to_string(parallelism) + "]: " + message;
+}
+
+// ---------------------------------------------------------------------------------------
+// Subtask
+
+struct Subtask::MemberState {
+  const PlanNode* node = nullptr;
+  std::unique_ptr<Operator> op;
+  OperatorContext ctx;
+  OperatorCounters counters;
+  std::unique_ptr<MemberOutput> out;
+  std::vector<std::vector<RecordWriter*>> writersByPort;  // tail only
+  std::vector<std::unique_ptr<RecordWriter>> writers;     // tail only
+  bool opened = false;
+};
+
+class Subtask::MemberOutput final : public Output {
+ public:
+  MemberOutput(Subtask& task, std::size_t member) : task_(task), member_(member) {}
+
+  void collect(int port, RecordBatch batch) override {
+    if (batch.empty()) return;
+    auto& m = *task_.members_[member_];
+    OperatorCounters::add(m.counters.recordsOut, static_cast<std::int64_t>(batch.numRows()));
+    OperatorCounters::add(m.counters.bytesOut, static_cast<std::int64_t>(batch.byteSize()));
+    if (member_ + 1 < task_.members_.size()) {
+      task_.deliverBatch(member_ + 1, 0, batch);
+      return;
+    }
+    if (port < 0 || static_cast<std::size_t>(port) >= m.writersByPort.size()) return;
+    for (RecordWriter* w : m.writersByPort[static_cast<std::size_t>(port)]) w->write(batch);
+  }
+
+  void emitWatermark(Watermark wm) override {
+    if (member_ + 1 < task_.members_.size()) {
+      task_.deliverWatermark(member_ + 1, wm);
+      return;
+    }
+    task_.metrics_.outputWatermark.store(wm.timestamp, std::memory_order_relaxed);
+    for (auto& w : task_.members_[member_]->writers) w->broadcastEvent(wm);
+  }
+
+ private:
+  Subtask& task_;
+  std::size_t member_;
+};
+
+Subtask::Subtask(const JobPlan& plan, std::vector<int> chain, int index,
+                 std::unique_ptr<InputGate> gate, std::vector<int> channelPorts,
+                 const OperatorRegistry& registry, DeadLetterSink* deadLetters)
+    : plan_(plan), registry_(registry), deadLetters_(deadLetters), index_(index),
+      gate_(std::move(gate)), channelPorts_(std::move(channelPorts)) {
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    auto m = std::make_unique<MemberState>();
+    m->node = &plan.nodes[static_cast<std::size_t>(chain[i])];
+    m->out = std::make_unique<MemberOutput>(*this, i);
+    if (i > 0) name_ += " -> ";
+    name_ += m->node->id;
+    members_.push_back(std::move(m));
+  }
+  members_.back()->writersByPort.resize(members_.back()->node->outputPorts.size());
+}
+
+Subtask::~Subtask() = default;
+
+void Subtask::addOutput(int port, std::unique_ptr<RecordWriter> writer) {
+  auto& tail = *members_.back();
+  tail.writersByPort[static_cast<std::size_t>(port)].push_back(writer.get());
+  tail.writers.push_back(std::move(writer));
+}
+
+const OperatorCounters& Subtask::counters(std::size_t member) const { return members_[member]->counters; }
+const PlanNode& Subtask::node(std::size_t member) const { return *members_[member]->node; }
+
+double Subtask::outputUsage() const {
+  double u = 0;
+  for (const auto& w : members_.back()->writers) u = std::max(u, w->usage());
+  return u;
+}
+
+void Subtask::createOperators() {
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    current_ = i;
+    auto& m = *members_[i];
+    const PlanNode& n = *m.node;
+    m.ctx.nodeId = n.id;
+    m.ctx.type = n.type;
+    m.ctx.subtask = index_;
+    m.ctx.parallelism = n.parallelism;
+    m.ctx.params = n.params;
+    m.ctx.baseDir = plan_.baseDir;
+    m.ctx.inputSchemas = n.inputSchemas;
+    m.ctx.inputPorts = n.inputPorts;
+    m.ctx.outputSchemas = n.outputSchemas;
+    m.ctx.outputPorts = n.outputPorts;
+    m.ctx.failOnBadRecord = n.failOnBadRecord;
+    m.ctx.batchMode = plan_.batchMode;
+    m.ctx.counters = &m.counters;
+    m.ctx.deadLetters = deadLetters_;
+    const OperatorFactory* factory = registry_.find(n.type);
+    if (!factory) throw JobError("operator type '" + n.type + "' cannot run yet in this version");
+    m.op = (*factory)(m.ctx);
+  }
+  if (!gate_ && !dynamic_cast<SourceOperator*>(members_.front()->op.get())) {
+    current_ = 0;
+    throw JobError("operator has no input");
+  }
+}
+
+void Subtask::deliverBatch(std::size_t member, int port, const RecordBatch& batch) {
+  auto& m = *members_[member];
+  const std::size_t saved = current_;
+  current_ = member;
+  OperatorCounters::add(m.counters.recordsIn, static_cast<std::int64_t>(batch.numRows()));
+  OperatorCounters::add(m.counters.bytesIn, static_cast<std::int64_t>(batch.byteSize()));
+  m.op->processBatch(port, batch, *m.out);
+  current_ = saved;
+}
+
+void Subtask::deliverWatermark(std::size_t member, Watermark wm) {
+  auto& m = *members_[member];
+  const std::size_t saved = current_;
+  current_ = member;
+  m.op->processWatermark(wm, *m.out);
+  current_ = saved;
+}
+
+void Subtask::run(const std::atomic<bool>& canceled, const FailureHandler& onFailure) {
+  metrics_.startNs.store(nowNs());
+  try {
+    createOperators();
+    // Open tail first: a head may emit from open() (rarely), and its successors must be ready.
+    for (std::size_t i = members_.size(); i-- > 0;) {
+      current_ = i;
+      members_[i]->op->open(members_[i]->ctx);
+      members_[i]->opened = true;
+    }
+    if (gate_) runInputs(canceled);
+    else runSource(canceled);
+    if (!canceled.load()) {
+      finishChain();
+      for (auto& w : members_.back()->writers) w->broadcastEvent(EndOfPartition{});
+    }
+  } catch (const ChannelCanceled&) {
+    // The job was canceled (or another subtask failed): stop quietly.
+  } catch (const std::exception& e) {
+    const PlanNode& n = *members_[std::min(current_, members_.size() - 1)]->node;
+    onFailure(SubtaskFailure{n.id, index_, n.parallelism, e.what()});
+  }
+  closeAll();
+  metrics_.endNs.store(nowNs());
+}
+
+void Subtask::runSource(const std::atomic<bool>& canceled) {
+  auto& head = *members_.front();
+  auto* source = static_cast<SourceOperator*>(head.op.get());
+  while (!canceled.load(std::memory_order_relaxed)) {
+    current_ = 0;
+    const SourceStatus s = source->emitNext(*head.out);
+    if (s == SourceStatus::EndOfInput) break;
+    if (s == SourceStatus::NothingAvailable) {
+      const std::int64_t t0 = nowNs();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      SubtaskMetrics::add(metrics_.idleNs, nowNs() - t0);
+    }
+  }
+  if (canceled.load()) return;
+  // A bounded source that ended holds back no event time: as Flink, it emits the
+  // maximum watermark before finishing, so downstream event-time work completes.
+  metrics_.inputWatermark.store(kMaxWatermark, std::memory_order_relaxed);
+  head.op->processWatermark(Watermark{kMaxWatermark}, *head.out);
+}
+
+void Subtask::runInputs(const std::atomic<bool>& canceled) {
+  const int channels = gate_->numChannels();
+  auto& head = *members_.front();
+  const int ports = static_cast<int>(head.node->inputPorts.size());
+  std::vector<std::int64_t> channelWm(static_cast<std::size_t>(channels), INT64_MIN);
+  std::vector<bool> idle(static_cast<std::size_t>(channels), false);
+  std::vector<bool> ended(static_cast<std::size_t>(channels), false);
+  std::vector<int> openPerPort(static_cast<std::size_t>(std::max(ports, 1)), 0);
+  for (int c = 0; c < channels; ++c) ++openPerPort[static_cast<std::size_t>(channelPorts_[static_cast<std::size_t>(c)])];
+  int open = channels;
+  std::int64_t combined = INT64_MIN;
+
+  auto recomputeWatermark = [&] {
+    std::int64_t minWm = kMaxWatermark;
+    bool any = false;
+    for (int c = 0; c < channels; ++c) {
+      if (idle[static_cast<std::size_t>(c)] && !ended[static_cast<std::size_t>(c)]) continue;
+      minWm = std::min(minWm, channelWm[static_cast<std::size_t>(c)]);
+      any = true;
+    }
+    if (any && minWm > combined) {
+      combined = minWm;
+      metrics_.inputWatermark.store(combined, std::memory_order_relaxed);
+      current_ = 0;
+      head.op->processWatermark(Watermark{combined}, *head.out);
+    }
+  };
+
+  // A port with no channels at all (e.g. an unconnected optional input) has ended.
+  for (int p = 0; p < ports; ++p)
+    if (openPerPort[static_cast<std::size_t>(p)] == 0) head.op->endInput(p, *head.out);
+
+  while (open > 0) {
+    if (canceled.load(std::memory_order_relaxed)) return;
+    const std::int64_t t0 = nowNs();
+    auto next = gate_->next(std::chrono::milliseconds(100));
+    SubtaskMetrics::add(metrics_.idleNs, nowNs() - t0);
+    if (!next) continue;
+    const auto ch = static_cast<std::size_t>(next->channel);
+    const int port = channelPorts_[ch];
+    if (auto* batch = std::get_if<RecordBatch>(&next->element)) {
+      deliverBatch(0, port, *batch);
+    } else if (auto* wm = std::get_if<Watermark>(&next->element)) {
+      // Watermarks are monotonic per channel; an older one is ignored.
+      if (wm->timestamp > channelWm[ch]) {
+        channelWm[ch] = wm->timestamp;
+        recomputeWatermark();
+      }
+    } else if (auto* st = std::get_if<WatermarkStatus>(&next->element)) {
+      idle[ch] = st->idle;
+      recomputeWatermark();
+    } else if (std::holds_alternative<EndOfPartition>(next->element)) {
+      ended[ch] = true;
+      channelWm[ch] = kMaxWatermark;
+      --open;
+      if (--openPerPort[static_cast<std::size_t>(port)] == 0) {
+        current_ = 0;
+        head.op->endInput(port, *head.out);
+      }
+      recomputeWatermark();
+    }
+    // CheckpointBarrier: aligned by the checkpoint issue; nothing to do yet.
+  }
+}
+
+void Subtask::finishChain() {
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    current_ = i;
+    auto& m = *members_[i];
+    if (i > 0) m.op->endInput(0, *m.out);
+    m.op->finish(*m.out);
+  }
+}
+
+void Subtask::closeAll() noexcept {
+  for (auto& m : members_) {
+    if (!m->opened) continue;
+    try {
+      m->op->close();
+    } catch (...) {
+      // close() must not throw; a failure to release is not worth a second error.
+    }
+    m->opened = false;
+  }
+}
+
+}  // namespace weir

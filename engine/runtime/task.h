@@ -1,0 +1,148 @@
+#pragma once
+// Subtask: one parallel instance of a chain of operators, run on its own thread.
+//
+// A chain is a sequence of plan nodes joined by forward edges of equal parallelism where
+// the upstream has one outgoing edge and the downstream one incoming edge (Flink's
+// operator chaining): records pass between chained operators by a direct call, never
+// through a queue. The chain's head reads from an InputGate (unless it is a source); the
+// chain's tail writes to RecordWriters, one per outgoing plan edge.
+//
+// The deployment layer (LocalExecutor here; the TaskManager in the cluster issue) builds
+// the gate and the writers and hands them over; a Subtask does not know whether its
+// channels are in memory or on the network.
+//
+// Loop, on the subtask's thread:
+//   open every operator (tail first, so a head's first emit finds its successors open)
+//   source head: emitNext until EndOfInput;  other head: take elements from the gate:
+//     batch      -> head.processBatch(port of that channel)
+//     watermark  -> per-channel watermark; when the minimum over active channels rises,
+//                   head.processWatermark (in-band: it never overtakes earlier records)
+//     status     -> idle channels stop holding the minimum back
+//     end        -> the channel's watermark becomes +inf; endInput(port) when a port's
+//                   channels have all ended; leave the loop when all have
+//   finish: head.finish, then for each next member endInput(0) and finish, in order
+//   writers send EndOfPartition on every channel; close every operator (also on failure)
+//
+// Time accounting (metrics, as Flink defines them): idle = waiting for input (or a source
+// with nothing available); backpressured = blocked writing to a full downstream queue;
+// busy = the rest.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/channel.h"
+#include "runtime/operator.h"
+#include "runtime/plan.h"
+
+namespace weir {
+
+/// Times and watermarks of one subtask, written by its thread, read by others.
+struct SubtaskMetrics {
+  std::atomic<std::int64_t> startNs{0};     // steady clock at start, 0 before
+  std::atomic<std::int64_t> endNs{0};       // steady clock at end, 0 while running
+  std::atomic<std::int64_t> idleNs{0};
+  std::atomic<std::int64_t> backpressuredNs{0};
+  std::atomic<std::int64_t> inputWatermark{INT64_MIN};
+  std::atomic<std::int64_t> outputWatermark{INT64_MIN};
+  static void add(std::atomic<std::int64_t>& c, std::int64_t n) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+/// Writes a chain tail's output for one plan edge to the channels of its consumers
+/// (index = consumer subtask; a forward edge has exactly one).
+class RecordWriter {
+ public:
+  RecordWriter(const PlanEdge& edge, int maxParallelism,
+               std::vector<std::unique_ptr<ChannelWriter>> channels, SubtaskMetrics& metrics);
+  void write(const RecordBatch& batch);
+  /// Sends an event to every channel (watermarks, end of partition).
+  void broadcastEvent(const StreamElement& event);
+  double usage() const;
+
+ private:
+  void send(std::size_t channel, StreamElement element);
+
+  Partition partition_;
+  std::vector<int> keys_;
+  int maxParallelism_;
+  std::vector<std::unique_ptr<ChannelWriter>> channels_;
+  SubtaskMetrics& metrics_;
+  std::size_t nextChannel_ = 0;
+  std::vector<std::vector<std::uint32_t>> rows_;
+};
+
+/// Why a subtask stopped early.
+struct SubtaskFailure {
+  std::string node;      // the operator that failed
+  int subtask = 0;
+  int parallelism = 1;
+  std::string message;
+  std::string toString() const;  // "node[2/4]: message"
+};
+
+class OperatorRegistry;
+
+class Subtask {
+ public:
+  using FailureHandler = std::function<void(const SubtaskFailure&)>;
+
+  /// Subtask `index` of the chain `chain` (indices into plan.nodes, head to tail). `gate`
+  /// is null for a source head; channelPorts[c] is the head's input port of gate channel
+  /// c. Operators are created from `registry` when run() starts, on the subtask's thread.
+  /// `plan`, `registry` and `deadLetters` must outlive the subtask.
+  Subtask(const JobPlan& plan, std::vector<int> chain, int index, std::unique_ptr<InputGate> gate,
+          std::vector<int> channelPorts, const OperatorRegistry& registry,
+          DeadLetterSink* deadLetters);
+  ~Subtask();
+  Subtask(const Subtask&) = delete;
+  Subtask& operator=(const Subtask&) = delete;
+
+  /// Adds a writer for one outgoing plan edge of the chain's tail, from its output `port`.
+  void addOutput(int port, std::unique_ptr<RecordWriter> writer);
+  /// The gate (for wiring local writers before start); null for sources.
+  InputGate* gate() { return gate_.get(); }
+  const InputGate* gate() const { return gate_.get(); }
+
+  /// Runs the loop; returns when done, canceled or failed (calling onFailure first).
+  void run(const std::atomic<bool>& canceled, const FailureHandler& onFailure);
+
+  int index() const { return index_; }
+  const std::string& name() const { return name_; }      // "a -> b -> c"
+  SubtaskMetrics& metrics() { return metrics_; }
+  const SubtaskMetrics& metrics() const { return metrics_; }
+  /// Counters of chain member i (records in/out, dead letters).
+  const OperatorCounters& counters(std::size_t member) const;
+  std::size_t chainLength() const { return members_.size(); }
+  const PlanNode& node(std::size_t member) const;
+  double outputUsage() const;
+
+ private:
+  class MemberOutput;
+  struct MemberState;
+
+  void createOperators();
+  void runSource(const std::atomic<bool>& canceled);
+  void runInputs(const std::atomic<bool>& canceled);
+  void finishChain();
+  void closeAll() noexcept;
+  void deliverBatch(std::size_t member, int port, const RecordBatch& batch);
+  void deliverWatermark(std::size_t member, Watermark wm);
+
+  const JobPlan& plan_;
+  const OperatorRegistry& registry_;
+  DeadLetterSink* deadLetters_;
+  std::string name_;
+  int index_;
+  std::unique_ptr<InputGate> gate_;
+  std::vector<int> channelPorts_;
+  std::vector<std::unique_ptr<MemberState>> members_;
+  SubtaskMetrics metrics_;
+  std::size_t current_ = 0;  // the member being called (for failure messages)
+};
+
+}  // namespace weir

@@ -115,7 +115,7 @@ void LocalExecutor::build() {
             channels.push_back(std::make_unique<LocalChannelWriter>(
                 *consumer->gate(), ec.firstChannel + static_cast<int>(s)));
         }
-        producers[s]->addOutput(edge.fromPort, std::make_unique<RecordWriter>(
+        producers[s]->addOutput(edge.fromPort, std::make_unique<EdgeWriter>(
                                                    edge, plan_.maxParallelism, std::move(channels),
                                                    producers[s]->metrics()));
       }

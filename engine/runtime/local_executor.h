@@ -2,10 +2,10 @@
 // LocalExecutor: runs a JobPlan inside this process, every subtask on its own thread,
 // channels in memory. It is the deployment layer of the runtime for `weir run` and the
 // tests; the cluster issue's TaskManager does the same wiring with network channels
-// between processes and reuses Subtask, InputGate and RecordWriter unchanged.
+// between processes and reuses Subtask, InputGate and EdgeWriter unchanged.
 //
 // Wiring: nodes are grouped into chains (runtime/task.h); each chain has `parallelism`
-// subtasks; a plan edge between two chains becomes, per producer subtask, a RecordWriter
+// subtasks; a plan edge between two chains becomes, per producer subtask, a EdgeWriter
 // with one channel per consumer subtask (forward: just the one with the same index).
 //
 // Status moves CREATED -> RUNNING -> FINISHED | FAILED | CANCELED. The first failure of

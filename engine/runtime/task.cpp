@@ -20,20 +20,20 @@ constexpr std::int64_t kMaxWatermark = INT64_MAX;
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
-// RecordWriter
+// EdgeWriter
 
-RecordWriter::RecordWriter(const PlanEdge& edge, int maxParallelism,
+EdgeWriter::EdgeWriter(const PlanEdge& edge, int maxParallelism,
                            std::vector<std::unique_ptr<ChannelWriter>> channels,
                            SubtaskMetrics& metrics)
     : partition_(edge.partition), keys_(edge.keyFields), maxParallelism_(maxParallelism),
       channels_(std::move(channels)), metrics_(metrics), rows_(channels_.size()) {}
 
-void RecordWriter::send(std::size_t channel, StreamElement element) {
+void EdgeWriter::send(std::size_t channel, StreamElement element) {
   const std::int64_t blocked = channels_[channel]->write(std::move(element));
   if (blocked > 0) SubtaskMetrics::add(metrics_.backpressuredNs, blocked);
 }
 
-void RecordWriter::write(const RecordBatch& batch) {
+void EdgeWriter::write(const RecordBatch& batch) {
   if (batch.empty()) return;
   const std::size_t n = channels_.size();
   switch (partition_) {
@@ -64,11 +64,11 @@ void RecordWriter::write(const RecordBatch& batch) {
   }
 }
 
-void RecordWriter::broadcastEvent(const StreamElement& event) {
+void EdgeWriter::broadcastEvent(const StreamElement& event) {
   for (std::size_t c = 0; c < channels_.size(); ++c) send(c, event);
 }
 
-double RecordWriter::usage() const {
+double EdgeWriter::usage() const {
   double u = 0;
   for (const auto& c : channels_) u = std::max(u, c->usage());
   return u;
@@ -87,8 +87,8 @@ struct Subtask::MemberState {
   OperatorContext ctx;
   OperatorCounters counters;
   std::unique_ptr<MemberOutput> out;
-  std::vector<std::vector<RecordWriter*>> writersByPort;  // tail only
-  std::vector<std::unique_ptr<RecordWriter>> writers;     // tail only
+  std::vector<std::vector<EdgeWriter*>> writersByPort;  // tail only
+  std::vector<std::unique_ptr<EdgeWriter>> writers;     // tail only
   bool opened = false;
 };
 
@@ -106,7 +106,7 @@ class Subtask::MemberOutput final : public Output {
       return;
     }
     if (port < 0 || static_cast<std::size_t>(port) >= m.writersByPort.size()) return;
-    for (RecordWriter* w : m.writersByPort[static_cast<std::size_t>(port)]) w->write(batch);
+    for (EdgeWriter* w : m.writersByPort[static_cast<std::size_t>(port)]) w->write(batch);
   }
 
   void emitWatermark(Watermark wm) override {
@@ -141,7 +141,7 @@ Subtask::Subtask(const JobPlan& plan, std::vector<int> chain, int index,
 
 Subtask::~Subtask() = default;
 
-void Subtask::addOutput(int port, std::unique_ptr<RecordWriter> writer) {
+void Subtask::addOutput(int port, std::unique_ptr<EdgeWriter> writer) {
   auto& tail = *members_.back();
   tail.writersByPort[static_cast<std::size_t>(port)].push_back(writer.get());
   tail.writers.push_back(std::move(writer));

@@ -55,9 +55,9 @@ struct SubtaskMetrics {
 
 /// Writes a chain tail's output for one plan edge to the channels of its consumers
 /// (index = consumer subtask; a forward edge has exactly one).
-class RecordWriter {
+class EdgeWriter {
  public:
-  RecordWriter(const PlanEdge& edge, int maxParallelism,
+  EdgeWriter(const PlanEdge& edge, int maxParallelism,
                std::vector<std::unique_ptr<ChannelWriter>> channels, SubtaskMetrics& metrics);
   void write(const RecordBatch& batch);
   /// Sends an event to every channel (watermarks, end of partition).
@@ -103,7 +103,7 @@ class Subtask {
   Subtask& operator=(const Subtask&) = delete;
 
   /// Adds a writer for one outgoing plan edge of the chain's tail, from its output `port`.
-  void addOutput(int port, std::unique_ptr<RecordWriter> writer);
+  void addOutput(int port, std::unique_ptr<EdgeWriter> writer);
   /// The gate (for wiring local writers before start); null for sources.
   InputGate* gate() { return gate_.get(); }
   const InputGate* gate() const { return gate_.get(); }

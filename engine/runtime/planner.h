@@ -1,0 +1,42 @@
+#pragma once
+// From a job file to a JobPlan: load, apply overrides, validate, plan. This is the one
+// path every front end takes (the CLI, the tests, later the JobManager), so a job means
+// the same thing wherever it is run.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "runtime/plan.h"
+
+namespace weir {
+
+struct ValidatedJob;  // core/validate.h
+
+/// Changes a run asks for on top of the file (CLI flags).
+struct JobOverrides {
+  std::optional<int> parallelism;  // the job's default parallelism (--parallelism)
+  /// "node.param.path=value" (--set): value read as JSON when it parses, else as a string.
+  std::vector<std::string> sets;
+};
+
+/// Applies overrides to a parsed job; problems (unknown node, malformed assignment) are
+/// added to `diags` with node "job" and path "--set".
+void applyOverrides(JobGraph& job, const JobOverrides& overrides, Diagnostics& diags);
+
+/// The plan of a job that validated without errors.
+JobPlan planJob(const JobGraph& job, const ValidatedJob& validated);
+
+/// Load + overrides + validate + plan. nullopt when anything failed; every problem is in
+/// `diags`. `validatedOut` (optional) receives the validated job.
+std::optional<JobPlan> prepareJob(const std::filesystem::path& file, const JobOverrides& overrides,
+                                  Diagnostics& diags);
+
+/// Where the dead-letter file of a job goes when the job does not say: next to the
+/// output of the first sink.file, named "<job name>.dead-letters.jsonl", else in the job's
+/// folder.
+std::filesystem::path defaultDeadLetterPath(const JobGraph& job);
+
+}  // namespace weir

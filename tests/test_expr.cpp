@@ -106,6 +106,10 @@ class TestExpr : public QObject {
     row("mul overflow", "i * 2", "int64", "2, -14, NULL, 0, NULL");
     row("div truncates", "i / j", "int64", "0, -2, NULL, NULL, 9223372036854775807");
     row("div small", "j / i", "int64", "2, 0, NULL, NULL, 0");
+    row("div by 2", "i / 2", "int64", "0, -3, NULL, 0, 4611686018427387903");
+    row("mod by 4", "i % 4", "int64", "1, -3, NULL, 0, 3");
+    row("div by -1", "i / -1", "int64", "-1, 7, NULL, 0, -9223372036854775807");
+    row("mod by -3", "i % -3", "int64", "1, -1, NULL, 0, 1");
     row("mod sign of dividend", "i % j", "int64", "1, -1, NULL, NULL, 0");
     row("div by zero column", "j / (i - i)", "int64", "NULL, NULL, NULL, NULL, NULL");
     row("mod by zero", "j % 0", "int64", "NULL, NULL, NULL, NULL, NULL");
@@ -865,6 +869,39 @@ class TestExpr : public QObject {
     QVERIFY(e);
     const std::string first = render(*e->evaluate(batch));
     for (int k = 0; k < 3; ++k) QCOMPARE(render(*e->evaluate(batch)), first);
+  }
+
+  // x / d and x % d for a column x and a constant d (a separate fast path) against C++.
+  void divideByConstant() {
+    auto schema = makeSchema({{"x", Type::Int64}});
+    BatchBuilder b(schema);
+    const std::vector<std::int64_t> xs = {INT64_MIN, INT64_MIN + 1, -1025, -9, -8, -7, -1, 0,
+                                          1, 7, 8, 9, 1025, INT64_MAX};
+    for (std::int64_t x : xs) b.appendRow(std::vector<Value>{Value::int64(x)});
+    b.appendRow(std::vector<Value>{Value::null(Type::Int64)});
+    RecordBatch batch = b.finish();
+    for (std::int64_t d : {std::int64_t(1), std::int64_t(2), std::int64_t(8), std::int64_t(1024),
+                           std::int64_t(1) << 62, std::int64_t(3), std::int64_t(10), std::int64_t(-1),
+                           std::int64_t(-2), std::int64_t(-8), INT64_MIN, std::int64_t(0)}) {
+      auto div = compileOrFail("x / " + std::to_string(d), *schema);
+      auto mod = compileOrFail("x % " + std::to_string(d), *schema);
+      QVERIFY(div && mod);
+      ColumnPtr q = div->evaluate(batch), r = mod->evaluate(batch);
+      for (std::size_t i = 0; i < xs.size(); ++i) {
+        const std::int64_t x = xs[i];
+        const QByteArray what = QByteArray::number(qlonglong(x)) + " by " + QByteArray::number(qlonglong(d));
+        if (d == 0) {
+          QVERIFY2(q->isNull(i) && r->isNull(i), what);
+        } else if (d == -1) {
+          QVERIFY2(x == INT64_MIN ? q->isNull(i) : q->int64(i) == -x, what);
+          QVERIFY2(!r->isNull(i) && r->int64(i) == 0, what);
+        } else {
+          QVERIFY2(!q->isNull(i) && q->int64(i) == x / d, what);
+          QVERIFY2(!r->isNull(i) && r->int64(i) == x % d, what);
+        }
+      }
+      QVERIFY(q->isNull(xs.size()) && r->isNull(xs.size()));
+    }
   }
 
   // Large batches with random nulls against a row-at-a-time reference.

@@ -219,9 +219,48 @@ struct ModOp {
   }
 };
 
+/// Integer x / d or x % d for a constant d: the checks are made once, not per row, and a
+/// positive power of two becomes shifts and masks (truncating toward zero like / and %).
+template <class Op>
+Datum divideByConstant(const Datum& a, i64 d, Type result, std::size_t n) {
+  constexpr bool isDiv = std::is_same_v<Op, DivOp>;
+  if (d == 0) return allNullColumn(result, n);
+  auto col = std::make_shared<Column>(result);
+  i64* o = col->resizeInts(n);
+  u8* valid = col->mutableValidity();
+  andValidity(valid, a, n);
+  const i64* x = a.column->ints().data();
+  if (d == -1) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if constexpr (isDiv) {
+        valid[i] &= static_cast<u8>(x[i] != INT64_MIN);  // -INT64_MIN does not fit
+        o[i] = x[i] == INT64_MIN ? 0 : -x[i];
+      } else {
+        o[i] = 0;
+      }
+    }
+  } else if (d > 0 && (d & (d - 1)) == 0) {
+    const int k = __builtin_ctzll(static_cast<unsigned long long>(d));
+    for (std::size_t i = 0; i < n; ++i) {
+      const i64 q = (x[i] + ((x[i] >> 63) & (d - 1))) >> k;  // rounds toward zero
+      if constexpr (isDiv) o[i] = q;
+      else o[i] = x[i] - q * d;
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      if constexpr (isDiv) o[i] = x[i] / d;
+      else o[i] = x[i] % d;
+    }
+  }
+  return finish(std::move(col), o);
+}
+
 template <class T, class Op>
 Datum arithKernel(const Datum& a, const Datum& b, Type result, std::size_t n) {
   if (allNull(a, n) || allNull(b, n)) return allNullColumn(result, n);
+  if constexpr (std::is_same_v<T, i64> && (std::is_same_v<Op, DivOp> || std::is_same_v<Op, ModOp>)) {
+    if (!a.isScalar() && b.isScalar()) return divideByConstant<Op>(a, b.scalar.asInt64(), result, n);
+  }
   auto col = std::make_shared<Column>(result);
   T* o = resizeData<T>(*col, n);
   u8* valid = col->mutableValidity();
@@ -316,6 +355,7 @@ Datum compareKernel(const Datum& a, const Datum& b, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<u8>(f(A[i], B[i]));
     });
   });
+  if (!anyNull(a) && !anyNull(b)) return Datum::of(ColumnPtr(std::move(col)));  // all valid
   return finish(std::move(col), o);
 }
 
@@ -366,6 +406,14 @@ template <bool IsAnd>
 Datum logic(const Datum& a, const Datum& b, std::size_t n) {
   auto col = std::make_shared<Column>(Type::Bool);
   u8* o = col->resizeBools(n);
+  if (!anyNull(a) && !anyNull(b)) {  // two-valued: all rows stay valid
+    withAcc<u8>(a, [&](auto A) {
+      withAcc<u8>(b, [&](auto B) {
+        for (std::size_t i = 0; i < n; ++i) o[i] = IsAnd ? (A[i] & B[i]) : (A[i] | B[i]);
+      });
+    });
+    return Datum::of(ColumnPtr(std::move(col)));
+  }
   u8* valid = col->mutableValidity();
   withAcc<u8>(a, [&](auto A) {
     withValid(a, [&](auto VA) {

@@ -669,6 +669,7 @@ class TestExpr : public QObject {
     row("CASE WHEN flag THEN 1", 21, "expected WHEN, ELSE or END but found end of expression");
     row("CASE WHEN flag THEN 1 ELSE 2", 28, "expected END but found end of expression");
     row("CASE flag THEN 1 END", 10, "expected WHEN but found 'THEN'");
+    row("CASE END", 5, "expected WHEN but found 'END'");
     row("CASE WHEN flag 1 END", 15, "expected THEN but found '1'");
     row("CAST(price, double)", 10, "expected AS but found ','");
     row("CAST(price AS 5)", 14, "expected a type name but found '5'");

@@ -541,6 +541,7 @@ class Parser {
   AstPtr parseCase() {
     Token kw = take();
     auto a = node(AstKind::Case, kw.pos, kw.pos);
+    if (isKw(peek(), "ELSE") || isKw(peek(), "END")) expected("WHEN", peek());
     if (!isKw(peek(), "WHEN")) {
       a->hasOperand = true;
       a->kids.push_back(parseOr());

@@ -5,6 +5,12 @@
 // the operator's input; the result is an immutable compiled form that evaluates a whole
 // RecordBatch per call, column at a time. evaluate() and selectTrue() are const and may be
 // called from one thread at a time per Expr instance (each subtask compiles its own).
+//
+// Evaluation never fails: a row whose value cannot be computed (division by zero, integer
+// overflow, a CAST of text that does not parse) is NULL. The batch passed to evaluate() and
+// selectTrue() must have the schema the expression was compiled against (same field types at
+// the same positions). The language, its types, null semantics and error messages are
+// documented in docs/expressions.md.
 
 #include <cstdint>
 #include <memory>
@@ -32,10 +38,12 @@ class Expr {
   virtual ~Expr() = default;
   /// The result type.
   virtual Type type() const = 0;
-  /// Evaluates for every row of the batch; the result column has batch.numRows() rows.
+  /// Evaluates for every row of the batch; the result column has batch.numRows() rows and
+  /// type type(). A bare field reference returns the batch's own column (no copy).
   virtual ColumnPtr evaluate(const RecordBatch& batch) const = 0;
   /// Appends to `rows` the indices of the rows for which the (bool) expression is TRUE
-  /// (not FALSE, not NULL), in order.
+  /// (not FALSE, not NULL), in order. Appends nothing when type() is not Bool (checking
+  /// that a filter is bool is the caller's job, at compile time).
   virtual void selectTrue(const RecordBatch& batch, std::vector<std::uint32_t>& rows) const = 0;
   /// Source text, for messages.
   virtual const std::string& text() const = 0;

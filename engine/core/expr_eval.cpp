@@ -91,7 +91,7 @@ bool isValid(const Datum& d, std::size_t row) {
 /// out[i] &= validity of d at i.
 void andValidity(u8* out, const Datum& d, std::size_t n) {
   if (d.isScalar()) {
-    if (d.scalar.isNull()) std::memset(out, 0, n);
+    if (d.scalar.isNull() && n > 0) std::memset(out, 0, n);
     return;
   }
   if (d.column->nullCount() == 0) return;
@@ -124,7 +124,7 @@ Datum allNullColumn(Type t, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) c->appendNull();
       return Datum::of(ColumnPtr(std::move(c)));
   }
-  std::memset(c->mutableValidity(), 0, n);
+  if (n > 0) std::memset(c->mutableValidity(), 0, n);
   c->recountNulls();
   return Datum::of(ColumnPtr(std::move(c)));
 }
@@ -944,7 +944,7 @@ class CastNode final : public Node {
     auto col = std::make_shared<Column>(to);
     auto run = [&](auto* o, auto convert) {
       u8* valid = col->mutableValidity();
-      std::memcpy(valid, in.validity().data(), n);
+      if (n > 0) std::memcpy(valid, in.validity().data(), n);
       for (std::size_t i = 0; i < n; ++i) {
         bool ok = true;
         o[i] = convert(i, ok);

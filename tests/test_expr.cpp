@@ -504,6 +504,8 @@ class TestExpr : public QObject {
     row("CAST(0 AS timestamp) = '1970-01-01'", "bool", "TRUE");
     row("CAST(9223372036854775807 AS timestamp) + 1", "timestamp", "NULL");
     row("CAST(0 AS timestamp) + NULL", "timestamp", "NULL");
+    row("length(CAST(CAST(-9223372036854775808 AS timestamp) AS string)) > 20", "bool", "TRUE");
+    row("CAST(CAST(-1 AS timestamp) AS string)", "string", "'1969-12-31T23:59:59.999Z'");
     row("NULL - CAST(0 AS timestamp)", "int64", "NULL");
     // strings with quotes
     row("'O''Reilly' = 'O' || '''' || 'Reilly'", "bool", "TRUE");

@@ -91,7 +91,7 @@ bool isValid(const Datum& d, std::size_t row) {
 /// out[i] &= validity of d at i.
 void andValidity(u8* out, const Datum& d, std::size_t n) {
   if (d.isScalar()) {
-    if (d.scalar.isNull()) std::memset(out, 0, n);
+    if (d.scalar.isNull() && n > 0) std::memset(out, 0, n);
     return;
   }
   if (d.column->nullCount() == 0) return;
@@ -124,7 +124,7 @@ Datum allNullColumn(Type t, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) c->appendNull();
       return Datum::of(ColumnPtr(std::move(c)));
   }
-  std::memset(c->mutableValidity(), 0, n);
+  if (n > 0) std::memset(c->mutableValidity(), 0, n);
   c->recountNulls();
   return Datum::of(ColumnPtr(std::move(c)));
 }
@@ -813,7 +813,8 @@ class CaseNode final : public Node {
     for (std::size_t b = k; b-- > 0;) {
       Datum c = when_[b]->eval(batch);
       if (c.isScalar()) {
-        if (!c.scalar.isNull() && c.scalar.asBool()) std::fill(pick.begin(), pick.end(), static_cast<u8>(b));
+        if (!c.scalar.isNull() && c.scalar.asBool())
+          std::fill(pick.begin(), pick.end(), static_cast<u8>(b));
         continue;
       }
       const u8* v = c.column->bools().data();
@@ -944,7 +945,7 @@ class CastNode final : public Node {
     auto col = std::make_shared<Column>(to);
     auto run = [&](auto* o, auto convert) {
       u8* valid = col->mutableValidity();
-      std::memcpy(valid, in.validity().data(), n);
+      if (n > 0) std::memcpy(valid, in.validity().data(), n);
       for (std::size_t i = 0; i < n; ++i) {
         bool ok = true;
         o[i] = convert(i, ok);
@@ -968,12 +969,14 @@ class CastNode final : public Node {
       }
       case Type::Double: {
         double* o = col->resizeDoubles(n);
-        if (isIntegerStored(from)) return run(o, [&](std::size_t i, bool&) { return static_cast<double>(ints[i]); });
+        if (isIntegerStored(from))
+          return run(o, [&](std::size_t i, bool&) { return static_cast<double>(ints[i]); });
         return run(o, [&](std::size_t i, bool&) { return static_cast<double>(bools[i]); });
       }
       case Type::Bool: {
         u8* o = col->resizeBools(n);
-        if (isIntegerStored(from)) return run(o, [&](std::size_t i, bool&) { return static_cast<u8>(ints[i] != 0); });
+        if (isIntegerStored(from))
+          return run(o, [&](std::size_t i, bool&) { return static_cast<u8>(ints[i] != 0); });
         return run(o, [&](std::size_t i, bool&) { return static_cast<u8>(dbls[i] != 0); });
       }
       case Type::String: break;
@@ -1260,10 +1263,16 @@ NodePtr makeNegate(NodePtr x) { return std::make_shared<NegateNode>(std::move(x)
 NodePtr makeCompare(CmpOp op, NodePtr a, NodePtr b) {
   return std::make_shared<CompareNode>(op, std::move(a), std::move(b));
 }
-NodePtr makeAnd(NodePtr a, NodePtr b) { return std::make_shared<LogicNode>(true, std::move(a), std::move(b)); }
-NodePtr makeOr(NodePtr a, NodePtr b) { return std::make_shared<LogicNode>(false, std::move(a), std::move(b)); }
+NodePtr makeAnd(NodePtr a, NodePtr b) {
+  return std::make_shared<LogicNode>(true, std::move(a), std::move(b));
+}
+NodePtr makeOr(NodePtr a, NodePtr b) {
+  return std::make_shared<LogicNode>(false, std::move(a), std::move(b));
+}
 NodePtr makeNot(NodePtr x) { return std::make_shared<NotNode>(std::move(x)); }
-NodePtr makeIsNull(NodePtr x, bool negated) { return std::make_shared<IsNullNode>(std::move(x), negated); }
+NodePtr makeIsNull(NodePtr x, bool negated) {
+  return std::make_shared<IsNullNode>(std::move(x), negated);
+}
 NodePtr makeInList(NodePtr x, std::vector<Value> items, bool hasNull) {
   return std::make_shared<InListNode>(std::move(x), std::move(items), hasNull);
 }
@@ -1276,7 +1285,9 @@ NodePtr makeLike(NodePtr x, NodePtr pattern, char escape) {
 NodePtr makeCase(std::vector<NodePtr> when, std::vector<NodePtr> then, NodePtr otherwise, Type result) {
   return std::make_shared<CaseNode>(std::move(when), std::move(then), std::move(otherwise), result);
 }
-NodePtr makeCoalesce(std::vector<NodePtr> args) { return std::make_shared<CoalesceNode>(std::move(args)); }
+NodePtr makeCoalesce(std::vector<NodePtr> args) {
+  return std::make_shared<CoalesceNode>(std::move(args));
+}
 NodePtr makeConcat(std::vector<NodePtr> args) { return std::make_shared<ConcatNode>(std::move(args)); }
 NodePtr makeCast(NodePtr x, Type to) { return std::make_shared<CastNode>(std::move(x), to); }
 NodePtr makeFunc(Func f, std::vector<NodePtr> args, Type result) {

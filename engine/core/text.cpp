@@ -64,7 +64,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 void appendTimestamp(std::string& out, std::int64_t ms) {
   const std::int64_t days = floorDiv(ms, 86'400'000);
-  std::int64_t rem = ms - days * 86'400'000;
+  std::int64_t rem = ms % 86'400'000;  // not ms - days * 86'400'000: that overflows near INT64_MIN
+  if (rem < 0) rem += 86'400'000;
   std::int64_t y;
   unsigned mo, d;
   civilFromDays(days, y, mo, d);

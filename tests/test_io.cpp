@@ -70,12 +70,12 @@ namespace {
 // Pinned generator output (see generatorPinnedValues).
 #define PINNED_BID0                                                                            \
   "1010 | 1008 | 122 | 'Apple' | 'https://www.nexmark.com/apple/item.htm?query=1' | "          \
-  "2026-01-01T00:00:00.000Z | ' xvxfft  mwkxuavpvtfsydqcmiigpbbeioyrxkdykasoutxwakeiwvtmbidan" \
-  "mgwdifr'\n"
+  "2026-01-01T00:00:00.000Z | 'awbkuazfxcakmspicdpeiebmrkbvxeslwidndmcbdrdhkrcejlxbwfvcqqrrba" \
+  "zpmebxp'\n"
 #define PINNED_BID3                                                                               \
   "66200 | 22701 | 6199406 | 'Facebook' | 'https://www.nexmark.com/facebook/item.htm?query=1' | " \
-  "2026-01-01T00:16:40.000Z | 'xiclttnhhavqmjzayqvrmreer waaoujyrqjqztebezzr muqekwvstvrnlt "    \
-  "ifefi'\n"
+  "2026-01-01T00:16:40.000Z | 'xjfzbhuymfabnmonrbednycuqtdwortaqlbfmrnjavsenhwrmnfavckptkalyo"  \
+  "cdjb'\n"
 
 const std::string kData = std::string(WEIR_SOURCE_DIR) + "/tests/data/io/";
 

@@ -642,6 +642,29 @@ class TestIo : public QObject {
     }
   }
 
+  void tinyFilesInManySplits() {
+    // Splits smaller than a line (some hold no record start), with and without a final newline.
+    QTemporaryDir dir;
+    auto schema = makeSchema({{"a", Type::Int64}, {"b", Type::String}});
+    const std::string p = dir.filePath("t.csv").toStdString();
+    for (const std::string content : {"a,b\n1,x\n22,\"y,y\"\n333,zzz\n\n4444,w\n",
+                                      "a,b\n1,x\n22,\"y,y\"\n333,zzz\n\n4444,w", "a,b\n", "a,b", ""}) {
+      writeFile(p, content);
+      const Rows whole = readSplit(FileFormat::Csv, schema, wholeFile(p), {}).rows;
+      for (int n = 1; n <= 15; ++n) {
+        SplitOptions so;
+        so.minSplitBytes = 1;
+        Rows rows;
+        for (const FileSplit& s : splitFiles(p, n, so)) {
+          const ReadAll part = readSplit(FileFormat::Csv, schema, s, {});
+          QVERIFY(part.bad.empty());
+          rows.insert(rows.end(), part.rows.begin(), part.rows.end());
+        }
+        COMPARE_ROWS(rows, whole);
+      }
+    }
+  }
+
   void splitPlanRules() {
     QTemporaryDir dir;
     std::string line(101, 'x');

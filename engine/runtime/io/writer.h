@@ -1,0 +1,109 @@
+#pragma once
+// Record writers: RecordBatches to a text file (CSV or JSON Lines) through a large buffer.
+//
+// Contract:
+//   - The constructor creates (truncates) the file; the parent folder must exist.
+//   - write() formats a batch into the buffer and writes the buffer out when it passes
+//     WriterOptions::bufferBytes. flush() writes what is buffered. close() flushes and
+//     closes; it is idempotent. All three throw JobError naming the file when the system
+//     refuses (disk full, I/O error): data is never dropped silently.
+//   - The destructor closes without throwing; a writer that was not close()d may lose its
+//     last buffered bytes' error report (not the bytes, if the write succeeds).
+//   - Changelogs: a batch with row kinds (RecordBatch::hasKinds) is written with a leading
+//     `op` field holding rowKindName (+I/-U/+U/-D). Whether the file has that field is
+//     decided once (WriterOptions::opColumn); in Auto, by the first batch written.
+//   - Not thread-safe; one writer per subtask.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/batch.h"
+#include "runtime/io/reader.h"
+
+namespace weir {
+
+/// A file written through a buffer with plain write(2); errors become JobError.
+class FileOutput {
+ public:
+  explicit FileOutput(std::filesystem::path path, std::size_t bufferBytes = std::size_t{1} << 20);
+  FileOutput(const FileOutput&) = delete;
+  FileOutput& operator=(const FileOutput&) = delete;
+  ~FileOutput();
+
+  /// Append text here, then call maybeFlush().
+  std::string& buffer() { return buf_; }
+  std::size_t buffered() const { return buf_.size(); }
+  void maybeFlush() { if (buf_.size() >= threshold_) flush(); }
+  void flush();
+  void close();
+  bool isOpen() const { return fd_ >= 0; }
+  std::int64_t bytesWritten() const { return written_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  std::string buf_;
+  std::size_t threshold_;
+  int fd_ = -1;
+  std::int64_t written_ = 0;
+};
+
+enum class OpColumn {
+  Auto,    // an `op` field exactly when the first batch written has row kinds
+  Always,  // always an `op` field (+I for batches without kinds)
+  Never,   // never; writing a batch that has non-insert rows then throws JobError
+};
+
+struct WriterOptions {
+  bool header = true;        // CSV only: a first line with the field names
+  char delimiter = ',';      // CSV only
+  OpColumn opColumn = OpColumn::Auto;
+  std::size_t bufferBytes = std::size_t{1} << 20;
+};
+
+class RecordWriter {
+ public:
+  RecordWriter(const RecordWriter&) = delete;
+  RecordWriter& operator=(const RecordWriter&) = delete;
+  virtual ~RecordWriter() = default;
+
+  virtual void write(const RecordBatch& batch) = 0;
+  /// Writes the buffered bytes to the file.
+  void flush();
+  /// Writes the header if nothing was written yet, flushes and closes. Idempotent.
+  void close();
+  std::int64_t bytesWritten() const {
+    return out_.bytesWritten() + static_cast<std::int64_t>(out_.buffered());
+  }
+  std::int64_t rowsWritten() const { return rows_; }
+  const std::filesystem::path& path() const { return out_.path(); }
+
+ protected:
+  RecordWriter(const std::filesystem::path& path, SchemaPtr schema, WriterOptions options);
+  /// Decides the op field on the first call and writes the header once; returns whether
+  /// rows of this batch carry an `op` value.
+  bool begin(const RecordBatch& batch);
+  virtual void writeHeader(bool withOp) = 0;
+
+  FileOutput out_;
+  SchemaPtr schema_;
+  WriterOptions opts_;
+  std::int64_t rows_ = 0;
+
+ private:
+  bool started_ = false;
+  bool withOp_ = false;
+};
+
+/// A CSV or JSON Lines writer (runtime/io/csv.h, runtime/io/jsonl.h).
+std::unique_ptr<RecordWriter> makeWriter(FileFormat format, const std::filesystem::path& path,
+                                         SchemaPtr schema, WriterOptions options = {});
+
+/// The file subtask `subtask` of a sink writes: `path` itself when parallelism is 1, else a
+/// part file beside it, "stem-K.ext" (out.csv -> out-0.csv, out-1.csv; out -> out-0).
+std::filesystem::path partFilePath(const std::filesystem::path& path, int subtask,
+                                   int parallelism);
+
+}  // namespace weir

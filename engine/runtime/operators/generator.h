@@ -1,0 +1,57 @@
+#pragma once
+// source.generator: Nexmark-style events (runtime/io/nexmark.h), deterministic by seed
+// whatever the parallelism.
+//
+// Params (defaults in brackets):
+//   table         "bid" | "auction" | "person"                                  [bid]
+//   events        how many events in all; 0 = unbounded                          [0]
+//   rate          events per second over all subtasks; 0 = as fast as possible   [0]
+//   seed          int64                                                          [42]
+//   batch_size    rows per emitted batch                                         [1024]
+//   base_time     date_time of event 0: ms or ISO-8601           [2026-01-01T00:00:00Z]
+//   event_gap_us  event time between consecutive events, microseconds           [1000]
+//
+// Subtask k of p produces events k, k+p, k+2p, ... (below `events`). With a rate, each
+// subtask paces itself to rate/p events/s with a token bucket (bursts up to one batch or a
+// tenth of a second of events, whichever is more) and returns NothingAvailable when ahead.
+// Each row's event time is its date_time; watermarks are the runtime's business.
+
+#include <chrono>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/io/nexmark.h"
+#include "runtime/operator.h"
+
+namespace weir {
+
+class GeneratorSource final : public SourceOperator {
+ public:
+  explicit GeneratorSource(const OperatorContext& ctx);
+
+  void open(OperatorContext& ctx) override;
+  SourceStatus emitNext(Output& out) override;
+
+  /// {"next": i}: the next event number this subtask produces.
+  nlohmann::json position() const;
+  /// Continue from a position() taken with the same parallelism. Call after open().
+  void restorePosition(const nlohmann::json& position);
+
+ private:
+  NexmarkGenerator gen_;
+  std::int64_t events_ = 0;
+  double rate_ = 0;
+  std::size_t batchSize_ = 1024;
+  int parallelism_ = 1;
+  std::int64_t next_ = 0;
+  // Token bucket (rate > 0).
+  double tokens_ = 0;
+  double capacity_ = 0;
+  double perSecond_ = 0;
+  std::chrono::steady_clock::time_point last_{};
+  bool started_ = false;
+  std::unique_ptr<BatchBuilder> builder_;
+};
+
+}  // namespace weir

@@ -1,0 +1,154 @@
+#include "runtime/operators/source_file.h"
+
+#include "runtime/io/params.h"
+#include "runtime/operators/sink_file.h"
+#include "runtime/registry.h"
+
+namespace weir {
+
+FileSource::FileSource(const OperatorContext& ctx) {
+  const nlohmann::json& p = ctx.params;
+  path_ = params::string(p, "path");
+  format_ = params::format(p, path_);
+  if (!ctx.outputSchemas.empty() && ctx.outputSchemas[0])
+    schema_ = ctx.outputSchemas[0];
+  else
+    schema_ = params::schema(p, "schema");
+  readerOptions_.header = params::boolean(p, "header", true);
+  const std::string delimiter = params::string(p, "delimiter", std::string(","));
+  if (delimiter.size() != 1 || delimiter[0] == '"' || delimiter[0] == '\n' || delimiter[0] == '\r')
+    params::fail("delimiter", "must be one character other than a quote or a line break");
+  readerOptions_.delimiter = delimiter[0];
+  if (const nlohmann::json* ts = params::find(p, "timestamp")) {
+    if (!ts->is_string()) params::fail("timestamp", "must be a field name");
+    const std::string name = ts->get<std::string>();
+    const int idx = schema_->indexOf(name);
+    if (idx < 0) params::fail("timestamp", "no field '" + name + "' in the schema");
+    const Type t = schema_->field(static_cast<std::size_t>(idx)).type;
+    if (t != Type::Timestamp && t != Type::Int64)
+      params::fail("timestamp", "field '" + name + "' is " + std::string(typeName(t)) +
+                                    ", not a timestamp");
+    readerOptions_.eventTimeField = idx;
+  }
+  batchSize_ = static_cast<std::size_t>(params::int64(p, "batch_size", 1024, 1));
+  follow_ = params::boolean(p, "follow", false);
+  readerOptions_.follow = follow_;
+}
+
+FileSource::~FileSource() = default;
+
+void FileSource::open(OperatorContext& ctx) {
+  Operator::open(ctx);
+  const std::string resolved = ctx.resolve(path_).string();
+  SplitOptions so;
+  so.wholeFiles = follow_;
+  splits_ = splitsOfSubtask(splitFiles(resolved, ctx.parallelism, so), ctx.subtask);
+  readers_.clear();
+  readers_.resize(splits_.size());
+  done_.assign(splits_.size(), false);
+  resume_.assign(splits_.size(), std::nullopt);
+  current_ = 0;
+  if (!restored_.is_null()) {
+    const nlohmann::json& list = restored_.at("splits");
+    if (!list.is_array() || list.size() != splits_.size())
+      throw JobError(ctx.where() + ": the saved position does not match the input files");
+    for (std::size_t k = 0; k < splits_.size(); ++k) {
+      const nlohmann::json& e = list[k];
+      if (e.at("split").get<int>() != splits_[k].index ||
+          e.at("file").get<std::string>() != splits_[k].path)
+        throw JobError(ctx.where() + ": the saved position does not match the input files (" +
+                       splits_[k].path + ")");
+      done_[k] = e.at("done").get<bool>();
+      const std::int64_t offset = e.at("offset").get<std::int64_t>();
+      if (!done_[k] && offset >= 0) resume_[k] = ReadPosition{offset, e.at("line").get<std::int64_t>()};
+    }
+    while (current_ < splits_.size() && done_[current_]) ++current_;
+  }
+  builder_ = std::make_unique<BatchBuilder>(schema_, batchSize_);
+  if (follow_) {
+    for (std::size_t k = 0; k < splits_.size(); ++k) readers_[k] = openReader(k);
+  }
+}
+
+std::unique_ptr<RecordReader> FileSource::openReader(std::size_t k) {
+  OperatorContext* ctx = ctx_;
+  return makeReader(format_, schema_, splits_[k], readerOptions_,
+                    [ctx](const DeadLetter& d) { ctx->deadLetter(d); }, resume_[k]);
+}
+
+SourceStatus FileSource::emitNext(Output& out) {
+  if (follow_) return emitFollowing(out);
+  while (current_ < splits_.size()) {
+    if (done_[current_]) {
+      ++current_;
+      continue;
+    }
+    std::unique_ptr<RecordReader>& reader = readers_[current_];
+    if (!reader) reader = openReader(current_);
+    const ReadStatus st = reader->read(*builder_, batchSize_);
+    const bool ended = st == ReadStatus::End || reader->atEnd();
+    if (ended) {
+      done_[current_] = true;
+      reader.reset();
+      ++current_;
+    }
+    if (builder_->numRows() > 0) {
+      out.emit(0, builder_->finish());
+      return SourceStatus::MoreAvailable;
+    }
+    if (!ended) return SourceStatus::MoreAvailable;  // only dead letters this time
+  }
+  return SourceStatus::EndOfInput;
+}
+
+SourceStatus FileSource::emitFollowing(Output& out) {
+  const std::size_t n = readers_.size();
+  if (n == 0) return SourceStatus::EndOfInput;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t at = (current_ + k) % n;
+    const ReadStatus st = readers_[at]->read(*builder_, batchSize_);
+    if (builder_->numRows() > 0 || st == ReadStatus::More) {
+      current_ = (at + 1) % n;
+      if (builder_->numRows() > 0) out.emit(0, builder_->finish());
+      return SourceStatus::MoreAvailable;
+    }
+  }
+  return SourceStatus::NothingAvailable;
+}
+
+void FileSource::close() {
+  readers_.clear();
+  builder_.reset();
+}
+
+nlohmann::json FileSource::position() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t k = 0; k < splits_.size(); ++k) {
+    nlohmann::json e = {{"split", splits_[k].index}, {"file", splits_[k].path}};
+    ReadPosition pos{-1, 0};
+    if (readers_[k]) pos = readers_[k]->position();
+    else if (resume_[k] && !done_[k]) pos = *resume_[k];
+    e["offset"] = pos.offset;
+    e["line"] = pos.line;
+    e["done"] = static_cast<bool>(done_[k]);
+    list.push_back(std::move(e));
+  }
+  return {{"splits", std::move(list)}};
+}
+
+void FileSource::restorePosition(const nlohmann::json& position) {
+  if (!position.is_object() || !position.contains("splits"))
+    throw JobError("source.file: a saved position must be {\"splits\": [...]}");
+  restored_ = position;
+}
+
+void registerFileOperators(OperatorRegistry& r) {
+  r.add("source.file", [](const OperatorContext& ctx) -> std::unique_ptr<Operator> {
+    return std::make_unique<FileSource>(ctx);
+  });
+  r.add("sink.file", [](const OperatorContext& ctx) -> std::unique_ptr<Operator> {
+    return std::make_unique<FileSink>(ctx);
+  });
+}
+
+}  // namespace weir

@@ -10,8 +10,6 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #endif
-// Output::emit (runtime/operator.h) clashes with Qt's `emit` keyword macro: turn the macro off.
-#define QT_NO_EMIT
 #include <QtTest>
 
 #include <algorithm>
@@ -35,35 +33,6 @@
 
 using namespace weir;
 
-// ---------------------------------------------------------------------------------------
-// TEMPORARY STAND-INS, to be removed when the lead's runtime lands (registry.cpp,
-// OperatorContext methods in the runtime). They let this suite link and run on its own.
-// g_deadLetters collects what the stand-in OperatorContext::deadLetter receives.
-static std::vector<DeadLetter> g_deadLetters;
-
-namespace weir {
-std::filesystem::path OperatorContext::resolve(const std::string& path) const {
-  std::filesystem::path p(path);
-  return p.is_absolute() ? p : baseDir / p;
-}
-void OperatorContext::deadLetter(const DeadLetter& d) const {
-  if (counters) ++counters->deadLetters;
-  if (failOnBadRecord) throw JobError(d.file + ":" + std::to_string(d.line) + ": " + d.reason);
-  g_deadLetters.push_back(d);
-}
-std::string OperatorContext::where() const {
-  return nodeId + "[" + std::to_string(subtask) + "/" + std::to_string(parallelism) + "]";
-}
-void OperatorRegistry::add(std::string type, OperatorFactory factory) {
-  factories_[std::move(type)] = std::move(factory);
-}
-const OperatorFactory* OperatorRegistry::find(std::string_view type) const {
-  auto it = factories_.find(type);
-  return it == factories_.end() ? nullptr : &it->second;
-}
-}  // namespace weir
-// END OF TEMPORARY STAND-INS
-// ---------------------------------------------------------------------------------------
 
 namespace {
 
@@ -82,7 +51,7 @@ const std::string kData = std::string(WEIR_SOURCE_DIR) + "/tests/data/io/";
 struct Collect final : Output {
   std::vector<RecordBatch> batches;
   std::vector<Watermark> watermarks;
-  void emit(int, RecordBatch b) override {
+  void collect(int, RecordBatch b) override {
     if (!b.empty()) batches.push_back(std::move(b));
   }
   void emitWatermark(Watermark wm) override { watermarks.push_back(wm); }
@@ -265,7 +234,6 @@ std::string makeBigJsonl(int n, bool withBad) {
 class TestIo : public QObject {
   Q_OBJECT
  private slots:
-  void init() { g_deadLetters.clear(); }
 
   // -------------------------------------------------------------------------------------
   // Round trips
@@ -768,10 +736,12 @@ class TestIo : public QObject {
     std::multiset<std::int64_t> ids;
     std::size_t rows = 0;
     OperatorCounters counters;
+    DeadLetterSink deadLetters(dir.filePath("dead.jsonl").toStdString());
     for (int k = 0; k < parallelism; ++k) {
       OperatorContext ctx = makeContext("source.file", params, k, parallelism);
       ctx.baseDir = dir.path().toStdString();
       ctx.counters = &counters;
+      ctx.deadLetters = &deadLetters;
       auto op = create(ctx);
       auto* src = dynamic_cast<SourceOperator*>(op.get());
       QVERIFY(src);
@@ -790,9 +760,14 @@ class TestIo : public QObject {
         }
       }
     }
-    QCOMPARE(rows + g_deadLetters.size(), std::size_t(500));
-    QCOMPARE(counters.deadLetters, std::int64_t(g_deadLetters.size()));
-    QCOMPARE(g_deadLetters.size(), std::size_t(3));  // i % 97 == 13 in the first file: 13, 110, 207
+    std::ifstream deadFile(dir.filePath("dead.jsonl").toStdString());
+    std::vector<nlohmann::json> dead;
+    for (std::string line; std::getline(deadFile, line);) dead.push_back(nlohmann::json::parse(line));
+    QCOMPARE(rows + dead.size(), std::size_t(500));
+    QCOMPARE(counters.deadLetters.load(), std::int64_t(dead.size()));
+    QCOMPARE(deadLetters.count(), std::int64_t(dead.size()));
+    QCOMPARE(dead.size(), std::size_t(3));  // i % 97 == 13 in the first file: 13, 110, 207
+    for (const auto& d : dead) QCOMPARE(d.at("node").get<std::string>(), std::string("n"));
     QCOMPARE(ids.count(0), std::size_t(2));  // one per file
   }
 
@@ -823,7 +798,7 @@ class TestIo : public QObject {
       while (static_cast<SourceOperator*>(op2.get())->emitNext(out) != SourceStatus::EndOfInput) {}
       QFAIL("no error");
     } catch (const JobError& e) {
-      QVERIFY2(std::string(e.what()).find("bad.csv:3: field 'a': 'zz' is not an int64") !=
+      QVERIFY2(std::string(e.what()).find("bad.csv:3 (byte 4): field 'a': 'zz' is not an int64") !=
                    std::string::npos, e.what());
     }
   }

@@ -67,7 +67,7 @@ SourceStatus GeneratorSource::emitNext(Output& out) {
   }
   gen_.generate(next_, n, parallelism_, *builder_);
   next_ += n * parallelism_;
-  out.emit(0, builder_->finish());
+  out.collect(0, builder_->finish());
   return SourceStatus::MoreAvailable;
 }
 

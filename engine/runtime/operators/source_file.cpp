@@ -93,7 +93,7 @@ SourceStatus FileSource::emitNext(Output& out) {
       ++current_;
     }
     if (builder_->numRows() > 0) {
-      out.emit(0, builder_->finish());
+      out.collect(0, builder_->finish());
       return SourceStatus::MoreAvailable;
     }
     if (!ended) return SourceStatus::MoreAvailable;  // only dead letters this time
@@ -109,7 +109,7 @@ SourceStatus FileSource::emitFollowing(Output& out) {
     const ReadStatus st = readers_[at]->read(*builder_, batchSize_);
     if (builder_->numRows() > 0 || st == ReadStatus::More) {
       current_ = (at + 1) % n;
-      if (builder_->numRows() > 0) out.emit(0, builder_->finish());
+      if (builder_->numRows() > 0) out.collect(0, builder_->finish());
       return SourceStatus::MoreAvailable;
     }
   }

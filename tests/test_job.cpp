@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -81,6 +82,137 @@ std::vector<fs::path> allJobFiles() {
 }
 
 QByteArray q(const std::string& s) { return QByteArray::fromStdString(s); }
+
+// ---- documentation generated from the catalog ------------------------------------------------
+// docs/operators.md and docs/job-format.md hold blocks between
+//   <!-- BEGIN catalog NAME -->  and  <!-- END catalog NAME -->
+// whose text must be exactly what these functions make from catalogToJson();
+// WEIR_UPDATE_GOLDEN=1 rewrites them in place.
+
+std::string cell(std::string text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string numberText(const json& n) {
+  double d = n.get<double>();
+  if (d == static_cast<double>(static_cast<long long>(d))) return std::to_string(static_cast<long long>(d));
+  return n.dump();
+}
+
+void paramRows(const json& params, const std::string& prefix, std::string& out) {
+  for (const json& p : params) {
+    std::string name = prefix + p["name"].get<std::string>();
+    std::string kind = p["kind"];
+    if (p.contains("enum")) {
+      kind += ": ";
+      for (std::size_t i = 0; i < p["enum"].size(); ++i)
+        kind += (i ? ", " : "") + p["enum"][i].get<std::string>();
+    }
+    if (p.contains("min") && p.contains("max"))
+      kind += ", " + numberText(p["min"]) + " to " + numberText(p["max"]);
+    else if (p.contains("min"))
+      kind += ", >= " + numberText(p["min"]);
+    else if (p.contains("max"))
+      kind += ", <= " + numberText(p["max"]);
+    std::string def;
+    if (p["required"].get<bool>()) def = "required";
+    else if (p.contains("default") && p["default"].is_object() && p["default"].empty() &&
+             p.contains("children"))
+      def = "(defaults below)";
+    else if (p.contains("default")) def = "`" + p["default"].dump() + "`";
+    else def = "(none)";
+    out += "| `" + name + "` | " + cell(kind) + " | " + cell(def) + " | " +
+           cell(p["doc"].get<std::string>()) + " |\n";
+    if (p.contains("children"))
+      paramRows(p["children"], name + (p["kind"] == "object_list" ? "[]." : "."), out);
+  }
+}
+
+std::string paramsTable(const json& params) {
+  if (params.empty()) return "No params.\n";
+  std::string out = "| param | kind | default | description |\n|---|---|---|---|\n";
+  paramRows(params, "", out);
+  return out;
+}
+
+std::string portsText(const json& ports, bool input) {
+  if (ports.empty()) return "none";
+  std::string out;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    const json& p = ports[i];
+    out += (i ? "; " : "") + std::string("`") + p["name"].get<std::string>() + "`: " +
+           p["doc"].get<std::string>();
+    if (input && p["multiple"].get<bool>()) out += " (any number of edges)";
+    if (!p["required"].get<bool>()) out += " (may stay unconnected)";
+  }
+  return out;
+}
+
+std::string operatorBlock(const json& op) {
+  std::string out = "### `" + op["type"].get<std::string>() + "`: " +
+                    op["title"].get<std::string>() + "\n\n" + op["doc"].get<std::string>() +
+                    "\n\n";
+  out += "- Category: " + op["category"].get<std::string>() + "\n";
+  out += "- Inputs: " + portsText(op["inputs"], true) + "\n";
+  out += "- Outputs: " + portsText(op["outputs"], false) + "\n";
+  for (const json& k : op["keyed"])
+    out += "- Keyed: input `" + k["port"].get<std::string>() + "` is hash-partitioned on `" +
+           k["param"].get<std::string>() + "`\n";
+  if (op["max_parallelism"].get<int>() > 0)
+    out += "- Parallelism: at most " + std::to_string(op["max_parallelism"].get<int>()) + "\n";
+  out += "- Output schema: " + op["output_doc"].get<std::string>() + "\n\n";
+  out += paramsTable(op["params"]);
+  return out;
+}
+
+/// The generated blocks a doc file must contain, by name.
+std::map<std::string, std::string> catalogBlocks() {
+  json c = catalogToJson();
+  std::map<std::string, std::string> blocks;
+  for (const json& op : c["operators"]) blocks[op["type"].get<std::string>()] = operatorBlock(op);
+  blocks["job.checkpoint"] = paramsTable(c["job"]["checkpoint"]);
+  blocks["job.restart"] = paramsTable(c["job"]["restart"]);
+  return blocks;
+}
+
+/// Checks (or, with WEIR_UPDATE_GOLDEN, rewrites) the generated blocks of a doc file;
+/// returns the names of the blocks it holds.
+std::set<std::string> syncDocBlocks(const fs::path& file) {
+  std::string text = readText(file);
+  auto blocks = catalogBlocks();
+  std::set<std::string> seen;
+  const std::string begin = "<!-- BEGIN catalog ", end = "<!-- END catalog ";
+  std::size_t pos = 0;
+  bool changed = false;
+  while ((pos = text.find(begin, pos)) != std::string::npos) {
+    std::size_t nameEnd = text.find(" -->", pos);
+    std::string name = text.substr(pos + begin.size(), nameEnd - pos - begin.size());
+    std::size_t bodyStart = text.find('\n', nameEnd) + 1;
+    std::size_t bodyEnd = text.find(end + name + " -->", bodyStart);
+    if (bodyEnd == std::string::npos) qFatal("%s: block %s has no END", file.c_str(), name.c_str());
+    seen.insert(name);
+    auto it = blocks.find(name);
+    if (it == blocks.end()) qFatal("%s: block %s is not in the catalog", file.c_str(), name.c_str());
+    std::string body = text.substr(bodyStart, bodyEnd - bodyStart);
+    std::string want = it->second;
+    if (body != want) {
+      if (!std::getenv("WEIR_UPDATE_GOLDEN"))
+        qFatal("%s: block %s is out of date with the catalog; run test_job with "
+               "WEIR_UPDATE_GOLDEN=1. It should be:\n%s", file.c_str(), name.c_str(), want.c_str());
+      text.replace(bodyStart, bodyEnd - bodyStart, want);
+      changed = true;
+    }
+    pos = bodyStart;
+  }
+  if (changed) std::ofstream(file, std::ios::binary) << text;
+  return seen;
+}
 
 }  // namespace
 
@@ -506,10 +638,18 @@ class TestJob : public QObject {
     const json& file = c["operators"][0];
     QCOMPARE(file["params"][2], json::parse(R"({"name": "header", "kind": "bool",
       "required": false, "default": true,
-      "doc": "CSV: the first line names the columns (matched to the schema by name); otherwise columns are in schema order."})"));
+      "doc": "CSV: the file starts with a header line naming the columns."})"));
     QCOMPARE(c["operators"][11]["max_parallelism"], json(1));
     QVERIFY(c["job"]["checkpoint"].is_array());
     QVERIFY(c["job"]["restart"].is_array());
+  }
+
+  void docsMatchTheCatalog() {
+    auto operators = syncDocBlocks(fs::path(WEIR_SOURCE_DIR) / "docs" / "operators.md");
+    for (const OperatorSpec& spec : Catalog::builtin().operators())
+      QVERIFY2(operators.count(spec.type), q("docs/operators.md lacks " + spec.type));
+    auto job = syncDocBlocks(fs::path(WEIR_SOURCE_DIR) / "docs" / "job-format.md");
+    QVERIFY(job.count("job.checkpoint") && job.count("job.restart"));
   }
 
   void generatorSchemas() {

@@ -649,8 +649,7 @@ Catalog makeBuiltin() {
                      "file's folder."},
              formatParam(true, "csv or jsonl (one JSON object per line)."),
              {.name = "header", .kind = ParamKind::Bool, .defaultValue = true,
-              .doc = "CSV: the first line names the columns (matched to the schema by name); "
-                     "otherwise columns are in schema order."},
+              .doc = "CSV: the file starts with a header line naming the columns."},
              delimiterParam(),
              schemaParam(),
              timestampParam(),

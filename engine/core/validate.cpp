@@ -54,6 +54,12 @@ std::string mustBe(std::string_view what, const json& v) {
   return "must be " + std::string(what) + ", not " + kindOf(v);
 }
 
+/// For a member that should have been an int: its kind, or that it is out of range.
+std::string intMessage(const json& v) {
+  if (v.is_number_integer()) return "out of range (" + v.dump() + ")";
+  return mustBe("an integer", v);
+}
+
 std::string numberText(double d) {
   if (std::floor(d) == d && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
   return formatDouble(d);
@@ -339,14 +345,17 @@ class Validator {
       jobError("weir", "unsupported version " + std::to_string(job_.version) +
                            "; this Weir reads version 1");
     for (const auto& [key, v] : inFieldOrder(job_.unread, kJobFields)) {
-      if (key == "weir") jobError(key, "must be the integer 1, not " + kindOf(v));
+      if (key == "weir") jobError(key, v.is_number_integer()
+                                           ? "unsupported version " + v.dump() +
+                                                 "; this Weir reads version 1"
+                                           : "must be the integer 1, not " + kindOf(v));
       else if (key == "name" || key == "description" || key == "on_bad_record" ||
                key == "dead_letter")
         jobError(key, mustBe("a string", v));
       else if (key == "mode" && v.is_string())
         jobError(key, oneOf(v.get<std::string>(), {"streaming", "batch"}));
       else if (key == "mode") jobError(key, mustBe("a string", v));
-      else if (key == "parallelism") jobError(key, mustBe("an integer", v));
+      else if (key == "parallelism") jobError(key, intMessage(v));
       else if (key == "checkpoint" || key == "restart") jobError(key, mustBe("an object", v));
       else if (key == "nodes" || key == "edges") jobError(key, mustBe("an array", v));
       else jobError(key, "unknown field" + didYouMean(key, kJobFields));
@@ -395,7 +404,7 @@ class Validator {
         if (key == "id" || key == "type" || key == "description")
           nodeError(i, key, mustBe("a string", v));
         else if (key == "params" || key == "ui") nodeError(i, key, mustBe("an object", v));
-        else if (key == "parallelism") nodeError(i, key, mustBe("an integer", v));
+        else if (key == "parallelism") nodeError(i, key, intMessage(v));
         else nodeError(i, key, "unknown field" + didYouMean(key, kNodeFields));
       }
 
@@ -757,7 +766,13 @@ class Validator {
         vn.inputProps[p] = d.inputs[p][0].props;
       }
       if (vn.spec->derive) {
-        vn.spec->derive(d);
+        try {
+          vn.spec->derive(d);
+        } catch (const std::exception& e) {
+          // A derivation relies on checked params; this is a bug (or a plugin's), but one
+          // that should be reported at the node rather than end the program.
+          d.error("", std::string("internal error while deriving schemas: ") + e.what());
+        }
       } else {
         // A type without a derivation passes its first input on (plugin default).
         if (!d.inputs.empty() && !d.inputs[0].empty()) {

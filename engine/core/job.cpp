@@ -112,7 +112,7 @@ std::size_t tokenStart(std::string_view text, std::size_t byte, const std::strin
 
 /// Finds the first duplicate object key while nlohmann parses (it would silently keep the
 /// last value), remembering where it was as a path ("nodes[1].params.where").
-class DuplicateKeyFinder {
+class DuplicateKeyFinder final {
  public:
   bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
     using E = json::parse_event_t;
@@ -235,7 +235,7 @@ Diagnostic parseFailure(const std::string& fileName, std::string message) {
 ordered_json toOrdered(const JobGraph& job) {
   ordered_json j = ordered_json::object();
   auto has = [&](std::string_view k) { return job.present.count(k) > 0; };
-  if (job.version != 0) j["weir"] = job.version;
+  if (job.version != 0 || has("weir")) j["weir"] = job.version;
   if (!job.name.empty() || has("name")) j["name"] = job.name;
   if (!job.description.empty() || has("description")) j["description"] = job.description;
   if (job.mode != JobMode::Streaming || has("mode")) j["mode"] = jobModeName(job.mode);
@@ -262,7 +262,7 @@ ordered_json toOrdered(const JobGraph& job) {
     nodes.push_back(std::move(o));
   }
   if (job.unread.contains("nodes") && job.nodes.empty()) j["nodes"] = job.unread["nodes"];
-  else j["nodes"] = std::move(nodes);
+  else if (!job.nodes.empty() || has("nodes")) j["nodes"] = std::move(nodes);
 
   ordered_json edges = ordered_json::array();
   for (const JobEdge& e : job.edges) {
@@ -279,7 +279,7 @@ ordered_json toOrdered(const JobGraph& job) {
     edges.push_back(std::move(o));
   }
   if (job.unread.contains("edges") && job.edges.empty()) j["edges"] = job.unread["edges"];
-  else j["edges"] = std::move(edges);
+  else if (!job.edges.empty() || has("edges")) j["edges"] = std::move(edges);
   return j;
 }
 

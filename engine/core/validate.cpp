@@ -280,7 +280,7 @@ std::vector<std::pair<std::string, json>> inFieldOrder(const json& unread,
   return out;
 }
 
-class Validator {
+class Validator final {
  public:
   Validator(const JobGraph& job, const Catalog& catalog) : job_(job), catalog_(catalog) {}
 
@@ -339,7 +339,7 @@ class Validator {
   // -- job-level fields
 
   void checkJobFields() {
-    if (job_.version == 0 && !job_.unread.contains("weir"))
+    if (job_.version == 0 && !job_.present.count("weir") && !job_.unread.contains("weir"))
       jobError("weir", "missing; a job file starts with \"weir\": 1");
     else if (job_.version != 1 && !job_.unread.contains("weir"))
       jobError("weir", "unsupported version " + std::to_string(job_.version) +

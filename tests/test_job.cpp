@@ -402,7 +402,7 @@ class TestJob : public QObject {
     QCOMPARE(lines, (std::vector<std::string>{
         "job: checkpoint.interval_ms: must be at least 1, not 0",
         "bids: edges[5].to: source.file 'bids' has no inputs",
-        "pricey: where: at 0: unknown field 'prize'",
+        "pricey: where: at 0: unknown field 'prize' (fields: auction, bidder, price, date_time)",
         "per_auction: window.slide: unknown param (did you mean 'slide_ms'?)",
         "per_auction: aggregates[1].fn: 'maximum' is not one of count, sum, min, max, avg, "
         "first, last, count_distinct (did you mean 'max'?)",

@@ -30,7 +30,7 @@ void applyOverrides(JobGraph& job, const JobOverrides& overrides, Diagnostics& d
 JobPlan planJob(const JobGraph& job, const ValidatedJob& validated);
 
 /// Load + overrides + validate + plan. nullopt when anything failed; every problem is in
-/// `diags`. `validatedOut` (optional) receives the validated job.
+/// `diags`.
 std::optional<JobPlan> prepareJob(const std::filesystem::path& file, const JobOverrides& overrides,
                                   Diagnostics& diags);
 

@@ -6,6 +6,7 @@ const OperatorRegistry& OperatorRegistry::builtin() {
   static const OperatorRegistry registry = [] {
     OperatorRegistry r;
     registerBasicOperators(r);
+    registerStdoutSink(r);
     registerFileOperators(r);
     registerGeneratorOperators(r);
     return r;

@@ -33,7 +33,8 @@ class OperatorRegistry {
 };
 
 // Registration functions of the built-in operator files (called by builtin()).
-void registerBasicOperators(OperatorRegistry& r);      // filter, map, union, sink.stdout, sink.discard
+void registerBasicOperators(OperatorRegistry& r);      // filter, map, union, sink.discard
+void registerStdoutSink(OperatorRegistry& r);          // sink.stdout
 void registerFileOperators(OperatorRegistry& r);       // source.file, sink.file
 void registerGeneratorOperators(OperatorRegistry& r);  // source.generator
 

@@ -1,5 +1,7 @@
 #include "runtime/io/writer.h"
 
+#include <mutex>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -18,6 +20,19 @@ FileOutput::FileOutput(std::filesystem::path path, std::size_t bufferBytes)
   buf_.reserve(threshold_ + threshold_ / 4);
 }
 
+FileOutput::FileOutput(int borrowedFd, std::string name, std::size_t bufferBytes)
+    : path_(std::move(name)), threshold_(std::max<std::size_t>(bufferBytes, 4096)), fd_(borrowedFd),
+      borrowed_(true) {
+  buf_.reserve(threshold_ + threshold_ / 4);
+}
+
+namespace {
+std::mutex& borrowedWriteLock() {
+  static std::mutex mu;
+  return mu;
+}
+}  // namespace
+
 FileOutput::~FileOutput() {
   if (fd_ < 0) return;
   try {
@@ -25,7 +40,7 @@ FileOutput::~FileOutput() {
   } catch (const JobError&) {
     // The destructor cannot report; close() is where errors are seen.
   }
-  ::close(fd_);
+  if (!borrowed_) ::close(fd_);
 }
 
 void FileOutput::flush() {
@@ -33,6 +48,8 @@ void FileOutput::flush() {
     if (!buf_.empty()) throw JobError(path_.string() + ": write after close");
     return;
   }
+  std::unique_lock<std::mutex> lock;
+  if (borrowed_) lock = std::unique_lock(borrowedWriteLock());
   const char* p = buf_.data();
   std::size_t left = buf_.size();
   while (left > 0) {
@@ -61,14 +78,16 @@ void FileOutput::close() {
     buf_.clear();
     throw;
   }
-  const int rc = ::close(fd_);
+  const int rc = borrowed_ ? 0 : ::close(fd_);
   fd_ = -1;
   if (rc != 0) throw JobError(path_.string() + ": close failed: " + std::strerror(errno));
 }
 
 RecordWriter::RecordWriter(const std::filesystem::path& path, SchemaPtr schema,
                            WriterOptions options)
-    : out_(path, options.bufferBytes), schema_(std::move(schema)), opts_(options) {}
+    : out_(options.borrowedFd >= 0 ? FileOutput(options.borrowedFd, path.string(), options.bufferBytes)
+                                   : FileOutput(path, options.bufferBytes)),
+      schema_(std::move(schema)), opts_(options) {}
 
 bool RecordWriter::begin(const RecordBatch& batch) {
   if (!started_) {

@@ -28,6 +28,10 @@ namespace weir {
 class FileOutput {
  public:
   explicit FileOutput(std::filesystem::path path, std::size_t bufferBytes = std::size_t{1} << 20);
+  /// Writes to a descriptor that is already open and stays open (stdout), named `name` in
+  /// messages. Several FileOutputs may share one such descriptor: each flush() writes its
+  /// whole buffer under a process-wide lock, so what one flush writes is never interleaved.
+  FileOutput(int borrowedFd, std::string name, std::size_t bufferBytes);
   FileOutput(const FileOutput&) = delete;
   FileOutput& operator=(const FileOutput&) = delete;
   ~FileOutput();
@@ -47,6 +51,7 @@ class FileOutput {
   std::string buf_;
   std::size_t threshold_;
   int fd_ = -1;
+  bool borrowed_ = false;
   std::int64_t written_ = 0;
 };
 
@@ -61,6 +66,9 @@ struct WriterOptions {
   char delimiter = ',';      // CSV only
   OpColumn opColumn = OpColumn::Auto;
   std::size_t bufferBytes = std::size_t{1} << 20;
+  /// >= 0: write to this open descriptor (e.g. STDOUT_FILENO) instead of creating the
+  /// file; the descriptor is not closed (FileOutput's borrowed mode).
+  int borrowedFd = -1;
 };
 
 class RecordWriter {

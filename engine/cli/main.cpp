@@ -1,0 +1,272 @@
+// The `weir` command (DESIGN.md §2).
+//
+//   weir run JOB [--parallelism N] [--set node.param=value]... [--quiet]
+//   weir validate JOB [--set ...] [--json]
+//   weir catalog [--json]
+//
+// Exit status: 0 when the job finished (or validated), 1 when it failed at run time,
+// 2 when the job or the command line is refused, 130 when interrupted.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "core/catalog.h"
+#include "core/text.h"
+#include "runtime/local_executor.h"
+#include "runtime/planner.h"
+
+namespace weir {
+namespace {
+
+constexpr int kExitOk = 0, kExitFailed = 1, kExitRefused = 2, kExitInterrupted = 130;
+
+std::atomic<bool> gInterrupted{false};
+extern "C" void onSignal(int) { gInterrupted.store(true); }
+
+void usage(std::FILE* to) {
+  std::fputs(
+      "usage: weir run JOB [--parallelism N] [--set node.param=value]... [--quiet]\n"
+      "       weir validate JOB [--parallelism N] [--set node.param=value]...\n"
+      "       weir catalog [--json]\n"
+      "\n"
+      "  run       validate JOB, run it on an embedded local runtime, print progress and a\n"
+      "            summary; exit 0 when it finished\n"
+      "  validate  check JOB completely; print every problem as 'node: param: message'\n"
+      "  catalog   list the operators (--json: ports and params, as the workbench reads them)\n",
+      to);
+}
+
+struct Args {
+  std::string command;
+  std::string job;
+  JobOverrides overrides;
+  bool json = false;
+  bool quiet = false;
+};
+
+/// Parses argv; on error prints why and returns false.
+bool parseArgs(int argc, char** argv, Args& a) {
+  if (argc < 2) return false;
+  a.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* flag) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "weir: %s needs a value\n", flag);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (arg == "--parallelism" || arg == "-p") {
+      const char* v = value("--parallelism");
+      if (!v) return false;
+      auto n = parseInt64(v);
+      if (!n || *n < 1 || *n > 1024) {
+        std::fprintf(stderr, "weir: --parallelism must be a whole number from 1 to 1024, not '%s'\n", v);
+        return false;
+      }
+      a.overrides.parallelism = static_cast<int>(*n);
+    } else if (arg == "--set") {
+      const char* v = value("--set");
+      if (!v) return false;
+      a.overrides.sets.emplace_back(v);
+    } else if (arg == "--json") {
+      a.json = true;
+    } else if (arg == "--quiet" || arg == "-q") {
+      a.quiet = true;
+    } else if (arg == "--help" || arg == "-h") {
+      usage(stdout);
+      std::exit(kExitOk);
+    } else if (!arg.empty() && arg[0] == '-') {
+      std::fprintf(stderr, "weir: unknown option %s\n", arg.c_str());
+      return false;
+    } else if (a.job.empty()) {
+      a.job = arg;
+    } else {
+      std::fprintf(stderr, "weir: unexpected argument %s\n", arg.c_str());
+      return false;
+    }
+  }
+  if ((a.command == "run" || a.command == "validate") && a.job.empty()) {
+    std::fprintf(stderr, "weir %s: which job? (weir %s JOB)\n", a.command.c_str(), a.command.c_str());
+    return false;
+  }
+  return true;
+}
+
+void printDiagnostics(const Diagnostics& diags, const std::string& file) {
+  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.toString().c_str());
+  std::fprintf(stderr, "%s: %zu problem%s; the job was not run\n", file.c_str(), diags.size(),
+               diags.size() == 1 ? "" : "s");
+}
+
+/// 1234567 -> "1,234,567"
+std::string grouped(std::int64_t n) {
+  std::string s = std::to_string(n < 0 ? -n : n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return n < 0 ? "-" + s : s;
+}
+
+/// 1234567.0 -> "1.23M"
+std::string rate(double perSecond) {
+  char buf[32];
+  if (perSecond >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", perSecond / 1e6);
+  else if (perSecond >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", perSecond / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", perSecond);
+  return buf;
+}
+
+/// Records that left the sources and that reached the sinks.
+std::pair<std::int64_t, std::int64_t> endToEnd(const JobPlan& plan, const JobMetrics& m) {
+  std::int64_t in = 0, out = 0;
+  for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
+    if (plan.nodes[i].inputPorts.empty()) in += m.nodes[i].recordsOut;
+    if (plan.nodes[i].outputPorts.empty()) out += m.nodes[i].recordsIn;
+  }
+  return {in, out};
+}
+
+void printSummary(const LocalExecutor& job, double seconds) {
+  const JobMetrics m = job.metrics();
+  const JobPlan& plan = job.plan();
+  std::printf("\n%-20s %-16s %3s %14s %14s %8s\n", "operator", "type", "p", "records in",
+              "records out", "dead");
+  for (std::size_t i = 0; i < m.nodes.size(); ++i) {
+    const auto& n = m.nodes[i];
+    const bool source = plan.nodes[i].inputPorts.empty();
+    const bool sink = plan.nodes[i].outputPorts.empty();
+    std::printf("%-20s %-16s %3d %14s %14s %8s\n", n.id.c_str(), n.type.c_str(), n.parallelism,
+                source ? "-" : grouped(n.recordsIn).c_str(), sink ? "-" : grouped(n.recordsOut).c_str(),
+                grouped(n.deadLetters).c_str());
+  }
+  const auto [in, out] = endToEnd(plan, m);
+  std::printf("\n%s in %.3f s: %s records read (%s/s), %s written", std::string(jobStatusName(job.status())).c_str(),
+              seconds, grouped(in).c_str(), rate(seconds > 0 ? static_cast<double>(in) / seconds : 0).c_str(),
+              grouped(out).c_str());
+  if (m.deadLetters > 0)
+    std::printf(", %s malformed record%s in %s", grouped(m.deadLetters).c_str(), m.deadLetters == 1 ? "" : "s",
+                job.deadLetterPath().string().c_str());
+  std::printf("\n");
+  // Where the output went: the sinks' paths, resolved.
+  for (const auto& n : plan.nodes) {
+    if (n.type != "sink.file") continue;
+    std::filesystem::path p = n.params.value("path", "");
+    if (p.is_relative()) p = plan.baseDir / p;
+    if (n.parallelism == 1) std::printf("output of %s: %s\n", n.id.c_str(), p.lexically_normal().string().c_str());
+    else
+      std::printf("output of %s: %s (one part file per subtask: %s-0%s ... %s-%d%s)\n", n.id.c_str(),
+                  p.parent_path().lexically_normal().string().c_str(), p.stem().string().c_str(),
+                  p.extension().string().c_str(), p.stem().string().c_str(), n.parallelism - 1,
+                  p.extension().string().c_str());
+  }
+}
+
+int runJob(const Args& a) {
+  Diagnostics diags;
+  auto plan = prepareJob(a.job, a.overrides, diags);
+  if (!plan) {
+    printDiagnostics(diags, a.job);
+    return kExitRefused;
+  }
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  const bool live = !a.quiet && isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  LocalExecutor job(std::move(*plan));
+  job.start();
+  std::int64_t lastIn = 0, lastOut = 0;
+  auto last = start;
+  bool interrupted = false;
+  while (!job.waitFor(std::chrono::milliseconds(live ? 500 : 200))) {
+    if (gInterrupted.load() && !interrupted) {
+      interrupted = true;
+      job.cancel();
+    }
+    if (!live) continue;
+    const auto now = std::chrono::steady_clock::now();
+    const JobMetrics m = job.metrics();
+    const auto [in, out] = endToEnd(job.plan(), m);
+    const double dt = std::chrono::duration<double>(now - last).count();
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    std::fprintf(stderr, "\r\033[K%7.1fs  in %s rec/s  out %s rec/s  read %s  written %s  dead letters %s",
+                 elapsed, rate(static_cast<double>(in - lastIn) / dt).c_str(),
+                 rate(static_cast<double>(out - lastOut) / dt).c_str(), grouped(in).c_str(),
+                 grouped(out).c_str(), grouped(m.deadLetters).c_str());
+    lastIn = in;
+    lastOut = out;
+    last = now;
+  }
+  job.wait();
+  if (live) std::fprintf(stderr, "\r\033[K");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!a.quiet) printSummary(job, seconds);
+  switch (job.status()) {
+    case JobStatus::Finished: return kExitOk;
+    case JobStatus::Failed:
+      std::fprintf(stderr, "weir: job %s failed: %s\n", job.plan().name.c_str(),
+                   job.failure() ? job.failure()->toString().c_str() : "unknown cause");
+      return kExitFailed;
+    default:
+      std::fprintf(stderr, "weir: job %s was canceled\n", job.plan().name.c_str());
+      return interrupted ? kExitInterrupted : kExitFailed;
+  }
+}
+
+int validate(const Args& a) {
+  Diagnostics diags;
+  auto plan = prepareJob(a.job, a.overrides, diags);
+  if (!plan) {
+    for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.toString().c_str());
+    std::fprintf(stderr, "%s: %zu problem%s\n", a.job.c_str(), diags.size(), diags.size() == 1 ? "" : "s");
+    return kExitRefused;
+  }
+  std::printf("%s: valid: %zu operators, %zu edges\n", a.job.c_str(), plan->nodes.size(), plan->edges.size());
+  for (const auto& n : plan->nodes) {
+    std::printf("  %-20s %-16s p=%d", n.id.c_str(), n.type.c_str(), n.parallelism);
+    if (!n.outputSchemas.empty()) std::printf("  -> %s", n.outputSchemas[0]->toString().c_str());
+    std::printf("\n");
+  }
+  return kExitOk;
+}
+
+int catalog(const Args& a) {
+  if (a.json) {
+    std::printf("%s\n", catalogToJson().dump(2).c_str());
+    return kExitOk;
+  }
+  for (const auto& op : Catalog::builtin().operators())
+    std::printf("%-18s %-10s %-22s %s\n", op.type.c_str(), std::string(categoryName(op.category)).c_str(),
+                op.title.c_str(),
+                OperatorRegistry::builtin().find(op.type) ? "" : "(validates; runs in a later version)");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace weir
+
+int main(int argc, char** argv) {
+  using namespace weir;
+  Args a;
+  if (!parseArgs(argc, argv, a)) {
+    usage(stderr);
+    return kExitRefused;
+  }
+  try {
+    if (a.command == "run") return runJob(a);
+    if (a.command == "validate") return validate(a);
+    if (a.command == "catalog") return catalog(a);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weir: %s\n", e.what());
+    return kExitFailed;
+  }
+  std::fprintf(stderr, "weir: unknown command '%s'\n", a.command.c_str());
+  usage(stderr);
+  return kExitRefused;
+}

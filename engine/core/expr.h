@@ -58,4 +58,8 @@ struct CompiledExpr {
 /// Parses and type-checks `text` against `input`.
 CompiledExpr compileExpression(std::string_view text, const Schema& input);
 
+/// The names of the fields `text` reads, each once, from parsing alone (the planner's
+/// projection pushdown); empty when the text does not parse.
+std::vector<std::string> expressionFields(std::string_view text);
+
 }  // namespace weir

@@ -1,6 +1,7 @@
 // Type checker: syntax tree -> typed evaluation tree, with the promotion rules, NULL typing,
 // constant folding and error messages of docs/expressions.md; and compileExpression().
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/expr_internal.h"
@@ -597,6 +598,26 @@ CompiledExpr compileExpression(std::string_view text, const Schema& input) {
     out.error = f.error;
   }
   return out;
+}
+
+std::vector<std::string> expressionFields(std::string_view text) {
+  std::vector<std::string> names;
+  std::unique_ptr<expr::Ast> ast;
+  try {
+    ast = expr::parse(text);
+  } catch (const expr::CompileFailure&) {
+    return names;
+  }
+  std::vector<const expr::Ast*> todo{ast.get()};
+  while (!todo.empty()) {
+    const expr::Ast* a = todo.back();
+    todo.pop_back();
+    if (a->kind == expr::AstKind::Field &&
+        std::find(names.begin(), names.end(), a->name) == names.end())
+      names.push_back(a->name);
+    for (const auto& k : a->kids) todo.push_back(k.get());
+  }
+  return names;
 }
 
 }  // namespace weir

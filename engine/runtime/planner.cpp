@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/catalog.h"
+#include "core/expr.h"
 #include "core/validate.h"
 
 namespace weir {
@@ -104,7 +105,43 @@ JobPlan planJob(const JobGraph& job, const ValidatedJob& v) {
     }
     plan.edges.push_back(std::move(p));
   }
+  pushProjectionsIntoFilters(plan);
   return plan;
+}
+
+void pushProjectionsIntoFilters(JobPlan& plan) {
+  std::vector<int> outDegree(plan.nodes.size(), 0), inDegree(plan.nodes.size(), 0);
+  for (const auto& e : plan.edges) {
+    ++outDegree[static_cast<std::size_t>(e.from)];
+    ++inDegree[static_cast<std::size_t>(e.to)];
+  }
+  for (const auto& e : plan.edges) {
+    PlanNode& f = plan.nodes[static_cast<std::size_t>(e.from)];
+    PlanNode& m = plan.nodes[static_cast<std::size_t>(e.to)];
+    if (f.type != "filter" || m.type != "map" || m.params.value("keep_input", false) ||
+        outDegree[static_cast<std::size_t>(e.from)] != 1 || inDegree[static_cast<std::size_t>(e.to)] != 1 ||
+        e.partition == Partition::Hash)
+      continue;
+    const Schema& in = *f.inputSchemas.at(0);
+    std::vector<bool> used(in.size(), false);
+    for (const auto& field : m.params.at("fields")) {
+      for (const auto& name : expressionFields(field.at("expr").get<std::string>())) {
+        const int i = in.indexOf(name);
+        if (i >= 0) used[static_cast<std::size_t>(i)] = true;
+      }
+    }
+    std::vector<Field> kept;
+    nlohmann::json project = nlohmann::json::array();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (!used[i]) continue;
+      kept.push_back(in.field(i));
+      project.push_back(in.field(i).name);
+    }
+    if (kept.size() == in.size()) continue;
+    f.params["_project"] = std::move(project);
+    f.outputSchemas[0] = makeSchema(std::move(kept));
+    m.inputSchemas[0] = f.outputSchemas[0];
+  }
 }
 
 std::optional<JobPlan> prepareJob(const std::filesystem::path& file, const JobOverrides& overrides,

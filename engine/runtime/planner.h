@@ -26,8 +26,15 @@ struct JobOverrides {
 /// added to `diags` with node "job" and path "--set".
 void applyOverrides(JobGraph& job, const JobOverrides& overrides, Diagnostics& diags);
 
-/// The plan of a job that validated without errors.
+/// The plan of a job that validated without errors. Plan-time rewrites that do not change
+/// results are applied here (pushProjectionsIntoFilters).
 JobPlan planJob(const JobGraph& job, const ValidatedJob& validated);
+
+/// Projection pushdown: a filter whose only consumer is a map (keep_input false) passes on
+/// only the fields the map's expressions read, so the records it keeps are copied column by
+/// column for those fields alone. Sets the filter's internal param `_project` (field names)
+/// and the schemas on both sides; the job's meaning is unchanged.
+void pushProjectionsIntoFilters(JobPlan& plan);
 
 /// Load + overrides + validate + plan. nullopt when anything failed; every problem is in
 /// `diags`.

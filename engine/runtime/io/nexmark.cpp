@@ -1,5 +1,7 @@
 #include "runtime/io/nexmark.h"
 
+#include "core/catalog.h"
+
 #include <algorithm>
 #include <bit>
 #include <cctype>
@@ -204,24 +206,6 @@ const Channels& channels() {
   return c;
 }
 
-SchemaPtr makeBidSchema() {
-  return makeSchema({{"auction", Type::Int64}, {"bidder", Type::Int64}, {"price", Type::Int64},
-                     {"channel", Type::String}, {"url", Type::String},
-                     {"date_time", Type::Timestamp}, {"extra", Type::String}});
-}
-SchemaPtr makeAuctionSchema() {
-  return makeSchema({{"id", Type::Int64}, {"item_name", Type::String},
-                     {"description", Type::String}, {"initial_bid", Type::Int64},
-                     {"reserve", Type::Int64}, {"date_time", Type::Timestamp},
-                     {"expires", Type::Timestamp}, {"seller", Type::Int64},
-                     {"category", Type::Int64}, {"extra", Type::String}});
-}
-SchemaPtr makePersonSchema() {
-  return makeSchema({{"id", Type::Int64}, {"name", Type::String},
-                     {"email_address", Type::String}, {"credit_card", Type::String},
-                     {"city", Type::String}, {"state", Type::String},
-                     {"date_time", Type::Timestamp}, {"extra", Type::String}});
-}
 
 }  // namespace
 
@@ -242,15 +226,8 @@ std::string_view nexmarkTableName(NexmarkTable table) {
 }
 
 SchemaPtr nexmarkSchema(NexmarkTable table) {
-  static const SchemaPtr bid = makeBidSchema();
-  static const SchemaPtr auction = makeAuctionSchema();
-  static const SchemaPtr person = makePersonSchema();
-  switch (table) {
-    case NexmarkTable::Bid: return bid;
-    case NexmarkTable::Auction: return auction;
-    case NexmarkTable::Person: return person;
-  }
-  return bid;
+  // One definition of the columns: the catalog's, which validation also uses.
+  return generatorSchema(nexmarkTableName(table));
 }
 
 NexmarkGenerator::NexmarkGenerator(NexmarkTable table, NexmarkConfig config)

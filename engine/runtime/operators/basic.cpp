@@ -19,22 +19,39 @@ std::unique_ptr<Expr> compileOrThrow(const std::string& text, const Schema& sche
   return std::move(c.expr);
 }
 
-/// filter: keeps the records whose `where` is TRUE (not FALSE, not NULL).
+/// filter: keeps the records whose `where` is TRUE (not FALSE, not NULL). When the planner
+/// pushed a projection into it (`_project`, runtime/planner.h), only those fields are kept.
 class FilterOperator final : public SimpleTransform {
  public:
   explicit FilterOperator(const OperatorContext& ctx)
-      : where_(compileOrThrow(ctx.params.at("where").get<std::string>(), *ctx.inputSchemas.at(0), "where")) {}
+      : where_(compileOrThrow(ctx.params.at("where").get<std::string>(), *ctx.inputSchemas.at(0), "where")) {
+    if (auto it = ctx.params.find("_project"); it != ctx.params.end()) {
+      output_ = ctx.outputSchemas.at(0);
+      for (const auto& name : *it) project_.push_back(ctx.inputSchemas[0]->indexOf(name.get<std::string>()));
+    }
+  }
 
   RecordBatch transform(const RecordBatch& batch) override {
     rows_.clear();
     where_->selectTrue(batch, rows_);
-    if (rows_.size() == batch.numRows()) return batch;  // every record kept: share it
     if (rows_.empty()) return {};
-    return batch.select(rows_);
+    const RecordBatch* in = &batch;
+    RecordBatch projected;
+    if (output_) {
+      std::vector<ColumnPtr> columns;
+      columns.reserve(project_.size());
+      for (int i : project_) columns.push_back(batch.columnPtr(static_cast<std::size_t>(i)));
+      projected = batch.withColumns(output_, std::move(columns));
+      in = &projected;
+    }
+    if (rows_.size() == batch.numRows()) return *in;  // every record kept: share the columns
+    return in->select(rows_);
   }
 
  private:
   std::unique_ptr<Expr> where_;
+  SchemaPtr output_;          // set when projecting
+  std::vector<int> project_;  // input field of each output field
   std::vector<std::uint32_t> rows_;
 };
 

@@ -6,6 +6,8 @@
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
 #include <QQuickStyle>
+#include <QQuickWindow>
+#include <QTimer>
 
 int main(int argc, char** argv) {
   QGuiApplication app(argc, argv);
@@ -17,6 +19,9 @@ int main(int argc, char** argv) {
   cli.setApplicationDescription("Design, run and watch Weir stream-processing jobs.");
   cli.addHelpOption();
   cli.addPositionalArgument("job", "A *.weir.json job file to open.");
+  QCommandLineOption screenshot("screenshot", "Render the window once, save it as PNG to <file>, and quit "
+                                "(works with QT_QPA_PLATFORM=offscreen).", "file");
+  cli.addOption(screenshot);
   cli.process(app);
 
   QQmlApplicationEngine engine;
@@ -25,5 +30,13 @@ int main(int argc, char** argv) {
   QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app,
                    [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
   engine.load(QUrl("qrc:/Weir/Workbench/qml/Main.qml"));
+  if (cli.isSet(screenshot)) {
+    const QString file = cli.value(screenshot);
+    QTimer::singleShot(800, &app, [&engine, file] {
+      auto* window = engine.rootObjects().isEmpty() ? nullptr : qobject_cast<QQuickWindow*>(engine.rootObjects().first());
+      const bool saved = window && window->grabWindow().save(file);
+      QCoreApplication::exit(saved ? 0 : 1);
+    });
+  }
   return app.exec();
 }

@@ -17,7 +17,7 @@ ApplicationWindow {
     Component.onCompleted: if (jobPath !== "") doc.load(jobPath)
 
     readonly property int nodeWidth: 170
-    readonly property int nodeHeight: 64
+    readonly property int nodeHeight: 92
     function nodeById(id) {
         for (const n of doc.nodes) if (n.id === id) return n
         return null
@@ -89,6 +89,15 @@ ApplicationWindow {
                         anchors.margins: 8
                         Label { text: modelData.id; font.bold: true; elide: Label.ElideRight; width: parent.width }
                         Label { text: modelData.type; color: "#667"; font.pixelSize: 11 }
+                        Label {
+                            text: modelData.schema
+                            color: "#3a5f8a"
+                            font.pixelSize: 10
+                            width: parent.width
+                            wrapMode: Text.Wrap
+                            maximumLineCount: 3
+                            elide: Text.ElideRight
+                        }
                     }
                     ToolTip.visible: hover.hovered
                     ToolTip.text: modelData.schema !== "" ? modelData.schema : modelData.type

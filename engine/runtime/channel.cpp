@@ -20,13 +20,18 @@ std::int64_t InputGate::push(int ch, StreamElement element) {
                     std::chrono::steady_clock::now() - start).count();
   }
   if (canceled_) throw ChannelCanceled{};
+  append(q, std::move(element), lock);
+  return blockedNs;
+}
+
+void InputGate::append(std::deque<StreamElement>& q, StreamElement&& element,
+                       std::unique_lock<std::mutex>& lock) {
   const bool wasEmpty = total_ == 0;
   q.push_back(std::move(element));
   ++total_;
   maxSeen_ = std::max(maxSeen_, static_cast<int>(q.size()));
   lock.unlock();
   if (wasEmpty) dataReady_.notify_one();
-  return blockedNs;
 }
 
 bool InputGate::tryPush(int ch, StreamElement& element) {
@@ -34,12 +39,7 @@ bool InputGate::tryPush(int ch, StreamElement& element) {
   if (canceled_) throw ChannelCanceled{};
   auto& q = queues_[static_cast<std::size_t>(ch)];
   if (static_cast<int>(q.size()) >= capacity_) return false;
-  const bool wasEmpty = total_ == 0;
-  q.push_back(std::move(element));
-  ++total_;
-  maxSeen_ = std::max(maxSeen_, static_cast<int>(q.size()));
-  lock.unlock();
-  if (wasEmpty) dataReady_.notify_one();
+  append(q, std::move(element), lock);
   return true;
 }
 

@@ -70,6 +70,9 @@ class InputGate {
   double usage() const;
 
  private:
+  /// Appends under `lock` (held), then releases it and wakes the consumer if it may wait.
+  void append(std::deque<StreamElement>& q, StreamElement&& element, std::unique_lock<std::mutex>& lock);
+
   mutable std::mutex mu_;
   std::condition_variable dataReady_;
   std::condition_variable spaceReady_;

@@ -1,8 +1,8 @@
 // The `weir` command end to end, and whole jobs through the same path it takes
 // (prepareJob + LocalExecutor): exact outputs, exact counts, exact messages and exit
-// codes (0 finished or valid, 2 refused). Nothing here measures time; a job that should
-// end is given a generous deadline only so that a hang fails the test instead of blocking
-// ctest.
+// codes (0 finished or valid, 1 failed at run time, 2 refused). Nothing here measures
+// time; a job that should end is given a generous deadline only so that a hang fails the
+// test instead of blocking ctest.
 //
 // Every job is copied into a QTemporaryDir with its data first, so outputs land there.
 // Jobs live in samples/ and tests/data/e2e/ (data in their data/ folders):
@@ -18,6 +18,8 @@
 //                                                          +--> merge(union) --> loop_a --> loop_b --> out3
 //                                                          |        ^---------------------------'  (a cycle)
 //                                                          '--> per_bidder(window, no field 'biddr') --> out4
+//   e2e/missing-input.weir.json        ledger(csv, no such file) --> out(csv)
+//   e2e/sensor-readings.weir.json      readings(jsonl, 4 bad lines of 10) --> out(csv)
 //
 // Expected outputs are written out here by hand or computed from the input files with
 // plain C++ (never with the engine's own readers or writers).
@@ -574,6 +576,93 @@ class TestCli : public QObject {
     QCOMPARE(w.exitCode, 2);
     QEXPECT_FAIL("", "engine bug: weir catalog ignores an unexpected argument and exits 0", Continue);
     QVERIFY2(w.err.contains("extra"), qPrintable(w.err));
+  }
+
+  // ---- 6. a failure at run time -------------------------------------------------------
+
+  void missingInputFailsTheJob() {
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "missing-input.weir.json");
+    const QString missing = q(job.parent_path() / "data/ledger-2026.csv");
+    const Weir w = runWeir({"run", q(job)});
+    QCOMPARE(w.exitCode, 1);
+    QCOMPARE(linesOf(w.err), QStringList{"weir: job missing-input failed: ledger[0/1]: " + missing + ": file not found"});
+    QVERIFY2(QRegularExpression(R"(\nFAILED in [0-9.]+ s: 0 records read)").match(w.out).hasMatch(), qPrintable(w.out));
+
+    // With three subtasks, each fails to open it; the first one to fail is reported.
+    const Weir p3 = runWeir({"run", q(job), "--parallelism", "3", "--quiet"});
+    QCOMPARE(p3.exitCode, 1);
+    QCOMPARE(p3.out, QString());
+    const QRegularExpression line("^weir: job missing-input failed: ledger\\[[012]/3\\]: " +
+                                  QRegularExpression::escape(missing) + ": file not found\n$");
+    QVERIFY2(line.match(p3.err).hasMatch(), qPrintable(p3.err));
+
+    // A glob that matches nothing.
+    const Weir g = runWeir({"run", q(job), "--quiet", "--set", "ledger.path=data/ledgers/*.csv"});
+    QCOMPARE(g.exitCode, 1);
+    QCOMPARE(g.err, "weir: job missing-input failed: ledger[0/1]: " + q(job.parent_path() / "data/ledgers/*.csv") +
+                        ": no file matches the pattern\n");
+  }
+
+  // ---- 7. malformed JSON Lines: dead letters, or a failure when the job says so ----------
+
+  void malformedLinesBecomeDeadLetters() {
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "sensor-readings.weir.json");
+    const fs::path base = job.parent_path();
+    const std::string input = (base / "data/readings.jsonl").string();
+    const fs::path deadLetters = base / "out/sensor-readings.dead-letters.jsonl";
+    const Weir w = runWeir({"run", q(job)});
+    QCOMPARE(w.exitCode, 0);
+    QCOMPARE(w.err, QString());
+    QVERIFY2(QRegularExpression("\nFINISHED in [0-9.]+ s: 5 records read \\([^)]*\\), 5 written, 4 malformed "
+                                "records in " + QRegularExpression::escape(q(deadLetters)) + "\n")
+                 .match(w.out).hasMatch(), qPrintable(w.out));
+
+    // The six good lines of ten (one is blank), in file order: doubles in shortest form,
+    // epoch milliseconds and ISO text alike as ISO-8601, unknown keys ignored.
+    QCOMPARE(readLines(base / "out/readings.csv"), (QStringList{
+        "sensor,celsius,at",
+        "s1,21.5,2026-05-01T10:00:00.000Z",
+        "s2,19,2026-05-01T10:00:01.000Z",
+        "s5,22,2026-05-01T10:00:04.000Z",
+        "s6,-0.5,2026-05-01T10:00:05.000Z",
+        "s8,23.5,2026-05-01T10:00:07.000Z",
+    }));
+
+    // One dead letter per bad line, with its line, byte offset, reason and raw text.
+    const QStringList raw = readLines(base / "data/readings.jsonl");
+    auto letter = [&](int line, int offset, const std::string& reason) {
+      return json{{"node", "readings"}, {"subtask", 0}, {"file", input}, {"line", line},
+                  {"offset", offset}, {"reason", reason}, {"record", raw[line - 1].toStdString()}};
+    };
+    const std::vector<json> expected = {
+        letter(3, 128, "malformed JSON at column 63: expected ',' or '}'"),  // the line is 62 bytes: its end
+        letter(4, 191, "field 'celsius': expected a double (a JSON number), found a string"),
+        letter(7, 320, "not a JSON object"),
+        letter(9, 410, "field 'sensor': expected a string, found a number"),
+    };
+    std::vector<json> got;
+    for (const QString& l : readLines(deadLetters)) got.push_back(json::parse(l.toStdString()));
+    QCOMPARE(got.size(), expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) QVERIFY2(got[i] == expected[i], got[i].dump().c_str());
+  }
+
+  void malformedLineFailsWhenTheJobSaysSo() {
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "sensor-readings.weir.json");
+    {
+      json j = json::parse(std::ifstream(job));
+      j["on_bad_record"] = "fail";
+      std::ofstream(job) << j.dump(2);
+    }
+    const Weir w = runWeir({"run", q(job), "--quiet"});
+    QCOMPARE(w.exitCode, 1);
+    QCOMPARE(w.out, QString());
+    QCOMPARE(w.err, "weir: job sensor-readings failed: readings[0/1]: bad record at " +
+                        q(job.parent_path() / "data/readings.jsonl") +
+                        ":3 (byte 128): malformed JSON at column 63: expected ',' or '}' (on_bad_record is \"fail\")\n");
+    QVERIFY(!fs::exists(job.parent_path() / "out/sensor-readings.dead-letters.jsonl"));
   }
 };
 

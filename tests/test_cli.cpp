@@ -1,8 +1,8 @@
 // The `weir` command end to end, and whole jobs through the same path it takes
 // (prepareJob + LocalExecutor): exact outputs, exact counts, exact messages and exit
-// codes (0 finished or valid, 1 failed at run time, 2 refused). Nothing here measures
-// time; a job that should end is given a generous deadline only so that a hang fails the
-// test instead of blocking ctest.
+// codes (0 finished or valid, 1 failed at run time, 2 refused, 130 interrupted). Nothing
+// here measures time; a job that should end is given a generous deadline only so that a
+// hang fails the test instead of blocking ctest.
 //
 // Every job is copied into a QTemporaryDir with its data first, so outputs land there.
 // Jobs live in samples/ and tests/data/e2e/ (data in their data/ folders):
@@ -20,14 +20,21 @@
 //                                                          '--> per_bidder(window, no field 'biddr') --> out4
 //   e2e/missing-input.weir.json        ledger(csv, no such file) --> out(csv)
 //   e2e/sensor-readings.weir.json      readings(jsonl, 4 bad lines of 10) --> out(csv)
+//   e2e/paced-bids.weir.json           bids(generator, 2000 at 20000/s, p=2) --> out(csv, p=1)
+//   e2e/endless-bids.weir.json         bids(generator, unbounded, 200/s) --> print(sink.stdout jsonl)
+//   e2e/glob-orders.weir.json          orders(csv glob "orders-*.csv": 3 files) --> out(csv, part files)
 //
 // Expected outputs are written out here by hand or computed from the input files with
 // plain C++ (never with the engine's own readers or writers).
 
 #include <QtTest>
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <ctime>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/catalog.h"
@@ -663,6 +670,137 @@ class TestCli : public QObject {
                         q(job.parent_path() / "data/readings.jsonl") +
                         ":3 (byte 128): malformed JSON at column 63: expected ',' or '}' (on_bad_record is \"fail\")\n");
     QVERIFY(!fs::exists(job.parent_path() / "out/sensor-readings.dead-letters.jsonl"));
+  }
+
+  // ---- 8. the generator: paced to an end, and unbounded until interrupted ---------------
+
+  void pacedGeneratorEmitsExactlyItsEvents() {
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "paced-bids.weir.json");
+    const Weir w = runWeir({"run", q(job)});
+    QCOMPARE(w.exitCode, 0);
+    QVERIFY2(QRegularExpression(R"(\nFINISHED in [0-9.]+ s: 2,000 records read \([^)]*\), 2,000 written\n)")
+                 .match(w.out).hasMatch(), qPrintable(w.out));
+    QStringList lines = readLines(job.parent_path() / "out/bids.csv");
+    QCOMPARE(lines.size(), qsizetype(2001));
+    QCOMPARE(lines.front(), QString("auction,bidder,price,channel,url,date_time,extra"));
+    // Event i has date_time 2026-01-01T00:00:00Z + i ms: every event 0..1999 exactly once.
+    std::multiset<std::string> times;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+      const QStringList f = lines[i].split(',');
+      QVERIFY2(f.size() == 7, qPrintable(lines[i]));
+      times.insert(f[5].toStdString());
+    }
+    std::multiset<std::string> expected;
+    for (std::int64_t i = 0; i < 2000; ++i) expected.insert(isoMillis(1767225600000 + i));
+    QVERIFY(times == expected);
+  }
+
+  void interruptCancelsAnUnboundedJob() {
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
+    QProcess p;
+    p.start(kWeir, {"run", q(job)});
+    QVERIFY(p.waitForStarted(10000));
+    // The first printed records show that the job runs (and its SIGINT handler is set).
+    QByteArray out;
+    while (!out.contains('\n')) {
+      QVERIFY2(p.waitForReadyRead(30000), "no record printed");
+      out += p.readAllStandardOutput();
+    }
+    QCOMPARE(::kill(static_cast<pid_t>(p.processId()), SIGINT), 0);
+    if (!p.waitForFinished(30000)) {
+      p.kill();
+      p.waitForFinished();
+      QFAIL("weir did not end after SIGINT");
+    }
+    out += p.readAllStandardOutput();
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 130);
+    QCOMPARE(err, QString("weir: job endless-bids was canceled\n"));
+    QVERIFY2(QRegularExpression(R"(\nCANCELED in [0-9.]+ s: )").match(QString::fromUtf8(out)).hasMatch(), out.constData());
+    // Every record printed is whole, and they are the generator's first events in order.
+    std::int64_t i = 0;
+    for (const QString& line : linesOf(QString::fromUtf8(out))) {
+      if (!line.startsWith('{')) break;  // the summary
+      const json bid = json::parse(line.toStdString(), nullptr, false);
+      QVERIFY2(!bid.is_discarded() && bid.size() == 7, qPrintable(line));
+      QCOMPARE(bid.at("date_time").get<std::string>(), isoMillis(1767225600000 + i));
+      ++i;
+    }
+    QVERIFY(i >= 1);
+  }
+
+  // ---- 9. a glob over three files, read by several subtasks ---------------------------
+
+  void globReadsEveryFileOnce_data() {
+    QTest::addColumn<int>("parallelism");
+    QTest::newRow("p=1") << 1;
+    QTest::newRow("p=2") << 2;
+    QTest::newRow("p=3") << 3;
+    QTest::newRow("p=4") << 4;
+  }
+  void globReadsEveryFileOnce() {
+    QFETCH(int, parallelism);
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "glob-orders.weir.json");
+    JobOverrides o;
+    o.parallelism = parallelism;
+    JobMetrics m;
+    QCOMPARE(runToEnd(job, o, &m), JobStatus::Finished);
+
+    // orders-1..3.csv match; returns-1.csv and orders-4.csv.bak do not.
+    std::vector<QStringList> files;
+    QStringList all;
+    for (const char* name : {"orders-1.csv", "orders-2.csv", "orders-3.csv"}) {
+      files.push_back(readLines(kE2e / "data/glob" / name).mid(1));
+      all << files.back();
+    }
+    all.sort();
+    const QString header = "order_id,customer,total";
+    QCOMPARE(outputRows(job.parent_path() / "out", "orders", ".csv", header), all);
+    QCOMPARE(all.size(), qsizetype(15));
+    QCOMPARE(nodeMetrics(m, "orders").recordsOut, std::int64_t(15));
+    QCOMPARE(nodeMetrics(m, "out").recordsIn, std::int64_t(15));
+
+    // Each small file is one split; split i goes to subtask i mod p, read in order, and
+    // the forward edge keeps it in that subtask's part file.
+    for (int k = 0; k < parallelism; ++k) {
+      QStringList part{header};
+      for (std::size_t i = static_cast<std::size_t>(k); i < files.size(); i += static_cast<std::size_t>(parallelism))
+        part << files[i];
+      const fs::path file = job.parent_path() / (parallelism == 1 ? std::string("out/orders.csv")
+                                                                  : "out/orders-" + std::to_string(k) + ".csv");
+      QCOMPARE(readLines(file), part);
+    }
+  }
+
+  // ---- 10. relative paths resolve against the job file's folder -------------------------
+
+  void relativePathsFollowTheJobFile() {
+    QTemporaryDir jobDir, elsewhere;
+    const fs::path job = copyJob(jobDir, kSamples, "orders-union.weir.json");
+    const fs::path cwd = elsewhere.path().toStdString();
+    const fs::path output = job.parent_path() / "out/all-orders.csv";
+
+    // The job given by an absolute path, run from another folder.
+    const Weir abs = runWeir({"run", q(job)}, elsewhere.path());
+    QCOMPARE(abs.exitCode, 0);
+    QVERIFY2(abs.out.endsWith("\noutput of out: " + q(output) + "\n"), qPrintable(abs.out));
+    QCOMPARE(outputRows(job.parent_path() / "out", "all-orders", ".csv", kOrdersHeader), expectedOrders());
+    QVERIFY(!fs::exists(cwd / "out"));
+    QVERIFY(!fs::exists(cwd / "data"));
+
+    // The same job given relative to the working directory: still its own folder.
+    fs::remove_all(job.parent_path() / "out");
+    const fs::path relative = fs::relative(job, cwd);
+    QVERIFY(relative.string().starts_with(".."));
+    const Weir rel = runWeir({"run", q(relative)}, elsewhere.path());
+    QCOMPARE(rel.exitCode, 0);
+    QVERIFY2(rel.out.endsWith("\noutput of out: " + q(output) + "\n"), qPrintable(rel.out));
+    QCOMPARE(outputRows(job.parent_path() / "out", "all-orders", ".csv", kOrdersHeader), expectedOrders());
+    QVERIFY(!fs::exists(cwd / "out"));
   }
 };
 

@@ -142,8 +142,14 @@ class TestJobs : public QObject {
     JobOverrides o;
     o.parallelism = 1;
     o.sets = {"bids.on_bad_record=fail"};
+    // An earlier result must survive a failed run (the sink writes FILE.inprogress and
+    // renames it only when it finishes).
+    fs::create_directories(job.parent_path() / "out");
+    std::ofstream(job.parent_path() / "out/pricey-bids.csv") << "an earlier result\n";
     std::string failure;
     QCOMPARE(runToEnd(job, o, nullptr, &failure), JobStatus::Failed);
+    QCOMPARE(readLines(job.parent_path() / "out/pricey-bids.csv"), std::vector<std::string>{"an earlier result"});
+    QVERIFY(fs::exists(job.parent_path() / "out/pricey-bids.csv.inprogress"));
     QVERIFY2(failure.starts_with("bids[0/1]: bad record at "), failure.c_str());
     QVERIFY2(failure.find("bids.csv:139") != std::string::npos, failure.c_str());
   }
@@ -195,7 +201,7 @@ class TestJobs : public QObject {
     QProcess weir;
     weir.start(kWeir, {"run", QString::fromStdString(job.string()), "--parallelism", "3"});
     QVERIFY(weir.waitForFinished(60000));
-    const QString out = weir.readAllStandardOutput();
+    const QString out = weir.readAllStandardError();  // the summary; stdout is for records
     QCOMPARE(weir.exitCode(), 0);
     QVERIFY2(out.contains("FINISHED in"), qPrintable(out));
     QVERIFY2(out.contains("1,997 records read"), qPrintable(out));
@@ -230,7 +236,7 @@ class TestJobs : public QObject {
                        "bids.events=1000", "--set", "out.path=out/small.jsonl"});
     QVERIFY(weir.waitForFinished(60000));
     QCOMPARE(weir.exitCode(), 0);
-    QVERIFY2(QString(weir.readAllStandardOutput()).contains("1,000 records read"), "summary");
+    QVERIFY2(QString(weir.readAllStandardError()).contains("1,000 records read"), "summary");
     QVERIFY(fs::exists(job.parent_path() / "out/small.jsonl"));
   }
 };

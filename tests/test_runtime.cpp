@@ -60,17 +60,30 @@ class CounterSource final : public SourceOperator {
 class RelayOperator final : public Operator {
  public:
   explicit RelayOperator(const OperatorContext& ctx)
-      : failAt_(ctx.params.value("fail_at", -1)), slowUs_(ctx.params.value("slow_us", 0)) {}
+      : failAt_(ctx.params.value("fail_at", -1)), slowUs_(ctx.params.value("slow_us", 0)),
+        throwInt_(ctx.params.value("throw_int", false)), sidePort_(ctx.params.value("side_every", 0)) {}
   void processBatch(int, const RecordBatch& batch, Output& out) override {
     if (slowUs_) std::this_thread::sleep_for(std::chrono::microseconds(slowUs_));
-    for (std::size_t i = 0; i < batch.numRows(); ++i)
-      if (batch.column(1).int64(i) == failAt_) throw JobError("value " + std::to_string(failAt_) + " is cursed");
+    for (std::size_t i = 0; i < batch.numRows(); ++i) {
+      if (batch.column(1).int64(i) != failAt_) continue;
+      if (throwInt_) throw 42;  // not a std::exception, as a careless plugin might
+      throw JobError("value " + std::to_string(failAt_) + " is cursed");
+    }
+    if (sidePort_ > 0) {
+      // Port 1 ("side") gets the records whose value is a multiple of side_every.
+      std::vector<std::uint32_t> rows;
+      for (std::size_t i = 0; i < batch.numRows(); ++i)
+        if (batch.column(1).int64(i) % sidePort_ == 0) rows.push_back(static_cast<std::uint32_t>(i));
+      if (!rows.empty()) out.collect(1, batch.select(rows));
+    }
     out.collect(0, batch);
   }
 
  private:
   std::int64_t failAt_;
   int slowUs_;
+  bool throwInt_;
+  std::int64_t sidePort_;
 };
 
 /// Records every record with the subtask that received it, and every watermark.
@@ -324,6 +337,52 @@ class TestRuntime : public QObject {
     QCOMPARE(job.status(), JobStatus::Failed);
     QCOMPARE(QString::fromStdString(job.failure()->toString()),
              QString("relay[0/1]: operator type 'window' cannot run yet in this version"));
+    // Refused before anything started: no subtask ran, so no sink opened (or truncated) its output.
+    QCOMPARE(c.finished, 0);
+    QCOMPARE(job.metrics().nodes[0].recordsOut, std::int64_t(0));
+  }
+
+  void nonStandardExceptionFailsTheJobNotTheProcess() {
+    Collected c;
+    auto registry = testRegistry(c);
+    LocalExecutor job(threeStage(1, 1, 1, Partition::Forward, Partition::Forward, {{"count", 100}},
+                                 {{"fail_at", 7}, {"throw_int", true}}),
+                      {}, registry);
+    job.start();
+    job.wait();
+    QCOMPARE(job.status(), JobStatus::Failed);
+    QCOMPARE(QString::fromStdString(job.failure()->toString()),
+             QString("relay[0/1]: unknown exception (not a std::exception)"));
+  }
+
+  void sideOutputIsNotChainedIntoTheMainPath() {
+    // counter -> relay --(port 1 "side" only)--> collect: the edge is forward with equal
+    // parallelism, but it leaves a side output, so relay's main output must not reach it.
+    Collected c;
+    auto registry = testRegistry(c);
+    auto plan = threeStage(2, 2, 2, Partition::Forward, Partition::Forward, {{"count", 1000}},
+                           {{"side_every", 10}});
+    plan.nodes[1].outputPorts = {"out", "side"};
+    plan.nodes[1].outputSchemas = {kvSchema(), kvSchema()};
+    plan.edges[1].fromPort = 1;
+    QCOMPARE(computeChains(plan), (std::vector<std::vector<int>>{{0, 1}, {2}}));
+    LocalExecutor job(plan, {}, registry);
+    job.start();
+    job.wait();
+    QCOMPARE(job.status(), JobStatus::Finished);
+    QCOMPARE(c.records.size(), std::size_t(100));
+    for (const auto& r : c.records) QCOMPARE(r.second % 10, std::int64_t(0));
+  }
+
+  void cancelBeforeStartStaysCanceled() {
+    Collected c;
+    auto registry = testRegistry(c);
+    LocalExecutor job(threeStage(1, 1, 1, Partition::Forward, Partition::Forward), {}, registry);
+    job.cancel();
+    job.start();
+    job.wait();
+    QCOMPARE(job.status(), JobStatus::Canceled);
+    QCOMPARE(c.records.size(), std::size_t(0));
   }
 
   void cancelStopsAnUnboundedJob() {

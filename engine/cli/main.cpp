@@ -5,7 +5,9 @@
 //   weir catalog [--json]
 //
 // Exit status: 0 when the job finished (or validated), 1 when it failed at run time,
-// 2 when the job or the command line is refused, 130 when interrupted.
+// 2 when the job or the command line is refused, 128 + signal when interrupted (130 for
+// SIGINT, 143 for SIGTERM). Records a sink prints go to stdout; progress, the summary and
+// every message go to stderr, so `weir run job > out.csv` keeps the data clean.
 
 #include <unistd.h>
 
@@ -25,10 +27,18 @@
 namespace weir {
 namespace {
 
-constexpr int kExitOk = 0, kExitFailed = 1, kExitRefused = 2, kExitInterrupted = 130;
+constexpr int kExitOk = 0, kExitFailed = 1, kExitRefused = 2;  // 128 + signal when interrupted
 
-std::atomic<bool> gInterrupted{false};
-extern "C" void onSignal(int) { gInterrupted.store(true); }
+// Signals: the first SIGINT/SIGTERM cancels the job; a second one, or a job that has not
+// stopped within kCancelGrace after the first, ends the process at once (a subtask can be
+// stuck where cancellation cannot reach it, e.g. writing to a pipe nobody reads).
+std::atomic<int> gSignals{0};
+std::atomic<int> gLastSignal{0};
+constexpr auto kCancelGrace = std::chrono::seconds(5);
+extern "C" void onSignal(int sig) {
+  gLastSignal.store(sig);
+  if (gSignals.fetch_add(1) >= 1) _exit(128 + sig);
+}
 
 void usage(std::FILE* to) {
   std::fputs(
@@ -55,6 +65,10 @@ struct Args {
 bool parseArgs(int argc, char** argv, Args& a) {
   if (argc < 2) return false;
   a.command = argv[1];
+  if (a.command == "--help" || a.command == "-h" || a.command == "help") {
+    usage(stdout);
+    std::exit(kExitOk);
+  }
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char* flag) -> const char* {
@@ -93,6 +107,10 @@ bool parseArgs(int argc, char** argv, Args& a) {
       std::fprintf(stderr, "weir: unexpected argument %s\n", arg.c_str());
       return false;
     }
+  }
+  if (a.command == "catalog" && !a.job.empty()) {
+    std::fprintf(stderr, "weir catalog: unexpected argument %s\n", a.job.c_str());
+    return false;
   }
   if ((a.command == "run" || a.command == "validate") && a.job.empty()) {
     std::fprintf(stderr, "weir %s: which job? (weir %s JOB)\n", a.command.c_str(), a.command.c_str());
@@ -136,32 +154,32 @@ std::pair<std::int64_t, std::int64_t> endToEnd(const JobPlan& plan, const JobMet
 void printSummary(const LocalExecutor& job, double seconds) {
   const JobMetrics m = job.metrics();
   const JobPlan& plan = job.plan();
-  std::printf("\n%-20s %-16s %3s %14s %14s %8s\n", "operator", "type", "p", "records in",
+  std::fprintf(stderr, "\n%-20s %-16s %3s %14s %14s %8s\n", "operator", "type", "p", "records in",
               "records out", "dead");
   for (std::size_t i = 0; i < m.nodes.size(); ++i) {
     const auto& n = m.nodes[i];
     const bool source = plan.nodes[i].inputPorts.empty();
     const bool sink = plan.nodes[i].outputPorts.empty();
-    std::printf("%-20s %-16s %3d %14s %14s %8s\n", n.id.c_str(), n.type.c_str(), n.parallelism,
+    std::fprintf(stderr, "%-20s %-16s %3d %14s %14s %8s\n", n.id.c_str(), n.type.c_str(), n.parallelism,
                 source ? "-" : grouped(n.recordsIn).c_str(), sink ? "-" : grouped(n.recordsOut).c_str(),
                 grouped(n.deadLetters).c_str());
   }
   const auto [in, out] = endToEnd(plan, m);
-  std::printf("\n%s in %.3f s: %s records read (%s/s), %s written", std::string(jobStatusName(job.status())).c_str(),
+  std::fprintf(stderr, "\n%s in %.3f s: %s records read (%s/s), %s written", std::string(jobStatusName(job.status())).c_str(),
               seconds, grouped(in).c_str(), rate(seconds > 0 ? static_cast<double>(in) / seconds : 0).c_str(),
               grouped(out).c_str());
   if (m.deadLetters > 0)
-    std::printf(", %s malformed record%s in %s", grouped(m.deadLetters).c_str(), m.deadLetters == 1 ? "" : "s",
+    std::fprintf(stderr, ", %s malformed record%s in %s", grouped(m.deadLetters).c_str(), m.deadLetters == 1 ? "" : "s",
                 job.deadLetterPath().string().c_str());
-  std::printf("\n");
+  std::fprintf(stderr, "\n");
   // Where the output went: the sinks' paths, resolved.
   for (const auto& n : plan.nodes) {
     if (n.type != "sink.file") continue;
     std::filesystem::path p = n.params.value("path", "");
     if (p.is_relative()) p = plan.baseDir / p;
-    if (n.parallelism == 1) std::printf("output of %s: %s\n", n.id.c_str(), p.lexically_normal().string().c_str());
+    if (n.parallelism == 1) std::fprintf(stderr, "output of %s: %s\n", n.id.c_str(), p.lexically_normal().string().c_str());
     else
-      std::printf("output of %s: %s (one part file per subtask: %s-0%s ... %s-%d%s)\n", n.id.c_str(),
+      std::fprintf(stderr, "output of %s: %s (one part file per subtask: %s-0%s ... %s-%d%s)\n", n.id.c_str(),
                   p.parent_path().lexically_normal().string().c_str(), p.stem().string().c_str(),
                   p.extension().string().c_str(), p.stem().string().c_str(), n.parallelism - 1,
                   p.extension().string().c_str());
@@ -184,10 +202,17 @@ int runJob(const Args& a) {
   std::int64_t lastIn = 0, lastOut = 0;
   auto last = start;
   bool interrupted = false;
+  std::chrono::steady_clock::time_point canceledAt;
   while (!job.waitFor(std::chrono::milliseconds(live ? 500 : 200))) {
-    if (gInterrupted.load() && !interrupted) {
+    if (gSignals.load() > 0 && !interrupted) {
       interrupted = true;
+      canceledAt = std::chrono::steady_clock::now();
       job.cancel();
+    }
+    if (interrupted && std::chrono::steady_clock::now() - canceledAt > kCancelGrace) {
+      std::fprintf(stderr, "\nweir: job %s did not stop within %lld s of the signal; exiting\n",
+                   job.plan().name.c_str(), static_cast<long long>(kCancelGrace.count()));
+      _exit(128 + gLastSignal.load());
     }
     if (!live) continue;
     const auto now = std::chrono::steady_clock::now();
@@ -215,7 +240,7 @@ int runJob(const Args& a) {
       return kExitFailed;
     default:
       std::fprintf(stderr, "weir: job %s was canceled\n", job.plan().name.c_str());
-      return interrupted ? kExitInterrupted : kExitFailed;
+      return interrupted ? 128 + gLastSignal.load() : kExitFailed;
   }
 }
 

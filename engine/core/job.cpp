@@ -437,7 +437,7 @@ std::optional<JobGraph> loadJobFile(const std::filesystem::path& path, Diagnosti
   if (job) {
     std::error_code ec;
     std::filesystem::path abs = std::filesystem::absolute(path, ec);
-    job->baseDir = (ec ? path : abs).parent_path();
+    job->baseDir = (ec ? path : abs).lexically_normal().parent_path();
   }
   return job;
 }

@@ -30,7 +30,7 @@ std::vector<std::vector<int>> computeChains(const JobPlan& plan) {
     const auto& b = plan.nodes[static_cast<std::size_t>(e.to)];
     if (e.partition == Partition::Forward && a.parallelism == b.parallelism &&
         outDegree[static_cast<std::size_t>(e.from)] == 1 && inDegree[static_cast<std::size_t>(e.to)] == 1 &&
-        e.toPort == 0) {
+        e.fromPort == 0 && e.toPort == 0) {
       next[static_cast<std::size_t>(e.from)] = e.to;
       chainedInto[static_cast<std::size_t>(e.to)] = true;
     }
@@ -126,6 +126,19 @@ void LocalExecutor::build() {
 void LocalExecutor::start() {
   {
     std::lock_guard lock(mu_);
+    if (status_ != JobStatus::Created) return;  // canceled before it started, or started
+    // Every operator must be runnable before any starts: a job that cannot run must not
+    // open (and truncate) a single output file.
+    for (const auto& n : plan_.nodes) {
+      if (registry_.find(n.type)) continue;
+      failure_ = SubtaskFailure{n.id, 0, n.parallelism,
+                                "operator type '" + n.type + "' cannot run yet in this version"};
+      status_ = JobStatus::Failed;
+      return;
+    }
+    // A dead-letter file from an earlier run must not pass for this run's.
+    std::error_code ec;
+    std::filesystem::remove(plan_.deadLetterPath, ec);
     status_ = JobStatus::Running;
     running_ = static_cast<int>(subtasks_.size());
     if (running_ == 0) status_ = JobStatus::Finished;
@@ -175,15 +188,12 @@ void LocalExecutor::wait() {
 }
 
 void LocalExecutor::cancel() {
+  canceled_.store(true);
   {
     std::lock_guard lock(mu_);
-    if (status_ == JobStatus::Running) status_ = JobStatus::Canceled;
-    else if (status_ == JobStatus::Created) {
-      status_ = JobStatus::Canceled;
-      return;
-    }
+    if (status_ == JobStatus::Running || status_ == JobStatus::Created) status_ = JobStatus::Canceled;
+    if (running_ == 0) return;  // nothing started, or everything has ended
   }
-  canceled_.store(true);
   for (auto& st : subtasks_)
     if (st->gate()) st->gate()->cancel();
 }

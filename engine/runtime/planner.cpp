@@ -4,6 +4,8 @@
 
 #include "core/catalog.h"
 #include "core/expr.h"
+#include "runtime/io/split.h"
+#include "runtime/operator.h"
 #include "core/validate.h"
 
 namespace weir {
@@ -22,7 +24,9 @@ void applyOverrides(JobGraph& job, const JobOverrides& overrides, Diagnostics& d
     const std::string text = s.substr(eq + 1);
     JobNode* node = job.node(nodeId);
     if (!node) {
-      diags.push_back({"job", "--set", "no node '" + nodeId + "' in this job"});
+      std::vector<std::string> ids;
+      for (const auto& n : job.nodes) ids.push_back(n.id);
+      diags.push_back({"job", "--set", "no node '" + nodeId + "' in this job" + didYouMean(nodeId, ids)});
       continue;
     }
     // A value that parses as JSON is taken as such (numbers, true, objects); anything else
@@ -106,7 +110,29 @@ JobPlan planJob(const JobGraph& job, const ValidatedJob& v) {
     plan.edges.push_back(std::move(p));
   }
   pushProjectionsIntoFilters(plan);
+  planFileSplits(plan);
   return plan;
+}
+
+void planFileSplits(JobPlan& plan) {
+  for (PlanNode& n : plan.nodes) {
+    if (n.type != "source.file" || !n.params.contains("path") || !n.params["path"].is_string()) continue;
+    std::filesystem::path path = n.params["path"].get<std::string>();
+    if (path.is_relative()) path = plan.baseDir / path;
+    SplitOptions options;
+    options.wholeFiles = n.params.value("follow", false);
+    std::vector<FileSplit> splits;
+    try {
+      splits = splitFiles(path.string(), n.parallelism, options);
+    } catch (const JobError&) {
+      continue;  // no such file: the source reports it when it opens, naming its subtask
+    }
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& s : splits)
+      list.push_back({{"path", s.path}, {"start", s.start}, {"end", s.end}, {"index", s.index},
+                      {"subtask", s.subtask}});
+    n.params["_splits"] = std::move(list);
+  }
 }
 
 void pushProjectionsIntoFilters(JobPlan& plan) {

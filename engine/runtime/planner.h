@@ -36,6 +36,12 @@ JobPlan planJob(const JobGraph& job, const ValidatedJob& validated);
 /// and the schemas on both sides; the job's meaning is unchanged.
 void pushProjectionsIntoFilters(JobPlan& plan);
 
+/// Enumerates the input files of every source.file once, for all its subtasks (internal
+/// param `_splits`), so that every subtask cuts the input the same way even when a file
+/// grows or a glob changes while the job starts. A pattern that matches nothing is left
+/// to the source, which fails naming its subtask and the path.
+void planFileSplits(JobPlan& plan);
+
 /// Load + overrides + validate + plan. nullopt when anything failed; every problem is in
 /// `diags`.
 std::optional<JobPlan> prepareJob(const std::filesystem::path& file, const JobOverrides& overrides,

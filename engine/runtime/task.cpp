@@ -83,13 +83,14 @@ std::string SubtaskFailure::toString() const {
 
 struct Subtask::MemberState {
   const PlanNode* node = nullptr;
-  std::unique_ptr<Operator> op;
   OperatorContext ctx;
   OperatorCounters counters;
   std::unique_ptr<MemberOutput> out;
   std::vector<std::vector<EdgeWriter*>> writersByPort;  // tail only
   std::vector<std::unique_ptr<EdgeWriter>> writers;     // tail only
   bool opened = false;
+  // Declared last, so destroyed first: the operator may use its context until it dies.
+  std::unique_ptr<Operator> op;
 };
 
 class Subtask::MemberOutput final : public Output {
@@ -102,7 +103,9 @@ class Subtask::MemberOutput final : public Output {
     OperatorCounters::add(m.counters.recordsOut, static_cast<std::int64_t>(batch.numRows()));
     OperatorCounters::add(m.counters.bytesOut, static_cast<std::int64_t>(batch.byteSize()));
     if (member_ + 1 < task_.members_.size()) {
-      task_.deliverBatch(member_ + 1, 0, batch);
+      // Only the main output is chained (computeChains); an unconnected side output's
+      // records end here, counted as the operator's output.
+      if (port == 0) task_.deliverBatch(member_ + 1, 0, batch);
       return;
     }
     if (port < 0 || static_cast<std::size_t>(port) >= m.writersByPort.size()) return;
@@ -224,6 +227,10 @@ void Subtask::run(const std::atomic<bool>& canceled, const FailureHandler& onFai
   } catch (const std::exception& e) {
     const PlanNode& n = *members_[std::min(current_, members_.size() - 1)]->node;
     onFailure(SubtaskFailure{n.id, index_, n.parallelism, e.what()});
+  } catch (...) {
+    // Plugins may throw anything; it still fails the job, never the process.
+    const PlanNode& n = *members_[std::min(current_, members_.size() - 1)]->node;
+    onFailure(SubtaskFailure{n.id, index_, n.parallelism, "unknown exception (not a std::exception)"});
   }
   closeAll();
   metrics_.endNs.store(nowNs());
@@ -261,15 +268,20 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
   int open = channels;
   std::int64_t combined = INT64_MIN;
 
+  // The input watermark: the minimum over channels that are neither ended nor idle. With
+  // none such it advances only when every channel has ended (to +inf); channels that are
+  // all idle hold it where it is (Flink's StatusWatermarkValve).
   auto recomputeWatermark = [&] {
     std::int64_t minWm = kMaxWatermark;
-    bool any = false;
+    bool anyActive = false, allEnded = true;
     for (int c = 0; c < channels; ++c) {
-      if (idle[static_cast<std::size_t>(c)] && !ended[static_cast<std::size_t>(c)]) continue;
+      if (ended[static_cast<std::size_t>(c)]) continue;
+      allEnded = false;
+      if (idle[static_cast<std::size_t>(c)]) continue;
       minWm = std::min(minWm, channelWm[static_cast<std::size_t>(c)]);
-      any = true;
+      anyActive = true;
     }
-    if (any && minWm > combined) {
+    if ((anyActive || allEnded) && minWm > combined) {
       combined = minWm;
       metrics_.inputWatermark.store(combined, std::memory_order_relaxed);
       current_ = 0;

@@ -174,7 +174,8 @@ RecordReader::Parse CsvReader::parse(const char* p, const char* limit, bool fina
   }
   const std::size_t n = schema_->size();
   if (spans_.size() != n) {
-    reason_ = "expected " + std::to_string(n) + " fields, found " + std::to_string(spans_.size());
+    reason_ = "expected " + std::to_string(n) + (n == 1 ? " field" : " fields") + ", found " +
+              std::to_string(spans_.size());
     return Parse::Bad;
   }
   // Pass 2: convert each field into its column.

@@ -30,7 +30,13 @@ void FileSink::open(OperatorContext& ctx) {
 }
 
 void FileSink::createWriter(SchemaPtr schema) {
-  writer_ = makeWriter(format_, file_, std::move(schema), options_);
+  writer_ = makeWriter(format_, inProgressPath(), std::move(schema), options_);
+}
+
+std::filesystem::path FileSink::inProgressPath() const {
+  std::filesystem::path p = file_;
+  p += ".inprogress";
+  return p;
 }
 
 void FileSink::processBatch(int, const RecordBatch& batch, Output&) {
@@ -39,7 +45,13 @@ void FileSink::processBatch(int, const RecordBatch& batch, Output&) {
 }
 
 void FileSink::finish(Output&) {
-  if (writer_) writer_->close();
+  if (!writer_) return;
+  writer_->close();
+  // Only a finished run replaces the output: a failed or canceled one leaves its partial
+  // data in FILE.inprogress and the previous FILE untouched.
+  std::error_code ec;
+  std::filesystem::rename(inProgressPath(), file_, ec);
+  if (ec) throw JobError(file_.string() + ": cannot move the finished output into place: " + ec.message());
 }
 
 void FileSink::close() {

@@ -7,7 +7,9 @@
 //
 // Files: with parallelism 1 the sink writes exactly `path`; with parallelism p > 1 subtask K
 // writes the part file "stem-K.ext" beside it (out.csv -> out-0.csv, out-1.csv, ...), see
-// partFilePath. The parent folder is created when missing. An existing file is replaced.
+// partFilePath. The parent folder is created when missing. Records are written to
+// FILE.inprogress, renamed to FILE when the sink finishes: an existing FILE is replaced only
+// by a complete result, and a failed or canceled run leaves FILE.inprogress instead.
 //
 // Lifecycle: open() creates the file, processBatch() formats into a 1 MiB buffer, finish()
 // flushes and closes, reporting errors (disk full) as JobError; close() after a failure
@@ -35,6 +37,7 @@ class FileSink final : public Operator {
 
  private:
   void createWriter(SchemaPtr schema);
+  std::filesystem::path inProgressPath() const;
 
   std::string path_;
   FileFormat format_ = FileFormat::Csv;

@@ -1,7 +1,8 @@
 // sink.stdout: prints its input to standard output as CSV (default) or JSON Lines, for
 // looking at a job's results, not for machines: with parallelism > 1 the subtasks' batches
 // interleave (each batch is written whole), and only subtask 0 prints a CSV header.
-// Params: format "csv" | "jsonl", header (default true), limit (rows per subtask, 0 = all).
+// Params: format "csv" | "jsonl", header (default true), limit (at most this many rows;
+// absent: all). The CSV header is printed even when no record arrives, as sink.file does.
 
 #include <unistd.h>
 
@@ -15,15 +16,21 @@ namespace {
 class StdoutSink final : public Operator {
  public:
   explicit StdoutSink(const OperatorContext& ctx)
-      : format_(params::format(ctx.params, "")), limit_(params::int64(ctx.params, "limit", 0, 0)) {
+      : format_(params::format(ctx.params, "")), limit_(params::int64(ctx.params, "limit", -1, 0)) {
     options_.header = params::boolean(ctx.params, "header", true) && ctx.subtask == 0;
     options_.borrowedFd = STDOUT_FILENO;
     options_.bufferBytes = 64 * 1024;
   }
 
+  void open(OperatorContext& ctx) override {
+    Operator::open(ctx);
+    if (!ctx.inputSchemas.empty() && ctx.inputSchemas[0])
+      writer_ = makeWriter(format_, "stdout", ctx.inputSchemas[0], options_);
+  }
+
   void processBatch(int, const RecordBatch& batch, Output&) override {
     if (!writer_) writer_ = makeWriter(format_, "stdout", batch.schemaPtr(), options_);
-    if (limit_ > 0) {
+    if (limit_ >= 0) {
       const std::int64_t left = limit_ - writer_->rowsWritten();
       if (left <= 0) return;
       if (static_cast<std::int64_t>(batch.numRows()) > left) {

@@ -40,9 +40,20 @@ FileSource::~FileSource() = default;
 void FileSource::open(OperatorContext& ctx) {
   Operator::open(ctx);
   const std::string resolved = ctx.resolve(path_).string();
-  SplitOptions so;
-  so.wholeFiles = follow_;
-  splits_ = splitsOfSubtask(splitFiles(resolved, ctx.parallelism, so), ctx.subtask);
+  std::vector<FileSplit> plan;
+  if (auto it = ctx.params.find("_splits"); it != ctx.params.end() && it->is_array()) {
+    // The planner enumerated the files once for every subtask (planFileSplits): all
+    // subtasks cut the input the same way even if a file grows while the job starts.
+    for (const auto& s : *it)
+      plan.push_back(FileSplit{s.at("path").get<std::string>(), s.at("start").get<std::int64_t>(),
+                               s.at("end").get<std::int64_t>(), s.at("index").get<int>(),
+                               s.at("subtask").get<int>()});
+  } else {
+    SplitOptions so;
+    so.wholeFiles = follow_;
+    plan = splitFiles(resolved, ctx.parallelism, so);
+  }
+  splits_ = splitsOfSubtask(plan, ctx.subtask);
   readers_.clear();
   readers_.resize(splits_.size());
   done_.assign(splits_.size(), false);

@@ -157,9 +157,9 @@ class TestNetTransport final : public QObject {
   /// 4 channels A -> B and one B -> A on one connection; every element arrives once, in
   /// order; queues never exceed their capacity.
   void fourChannelsExactInOrder() {
-    Transport a(opts("tm-a")), b(opts("tm-b"));
     std::mutex mu;
     ConnectionPtr accepted;
+    Transport a(opts("tm-a")), b(opts("tm-b"));
     a.setOnConnection([&](const ConnectionPtr& c) {
       std::lock_guard lock(mu);
       accepted = c;
@@ -347,8 +347,8 @@ class TestNetTransport final : public QObject {
   /// raw socket that sends a DATA frame right after its bad AUTH: the server answers
   /// REJECT and closes without reading it; no connection is ever announced.
   void wrongSecretRefused() {
-    Transport server(opts("jm", "right secret"));
     std::atomic<int> accepted{0};
+    Transport server(opts("jm", "right secret"));
     server.setOnConnection([&](const ConnectionPtr&) { ++accepted; });
     const std::uint16_t port = server.listen();
 
@@ -395,11 +395,11 @@ class TestNetTransport final : public QObject {
   /// (with a CLOSE frame giving the reason); a channel on another connection to the same
   /// server keeps flowing.
   void malformedFrameClosesOnlyThatConnection() {
+    std::mutex mu;  // before the transports: their callbacks use these until they stop
+    std::vector<std::string> closedReasons;
     auto so = opts("server");
     so.maxFramePayload = 1 << 16;
     Transport server(so), client(opts("client"));
-    std::mutex mu;
-    std::vector<std::string> closedReasons;
     server.setOnClosed([&](const ConnectionPtr&, const std::string& why) {
       std::lock_guard lock(mu);
       closedReasons.push_back(why);

@@ -215,7 +215,7 @@ ColumnPtr readColumn(Reader& r, Type expected, std::size_t index, std::size_t ro
   auto col = std::make_shared<Column>(expected);
   auto setValidity = [&] {
     if (!validity) return;
-    std::memcpy(col->mutableValidity(), validity, rows);
+    if (rows) std::memcpy(col->mutableValidity(), validity, rows);
     col->recountNulls();
   };
   switch (expected) {
@@ -236,7 +236,8 @@ ColumnPtr readColumn(Reader& r, Type expected, std::size_t index, std::size_t ro
       const std::size_t at = r.offset();
       const auto* p = r.take(rows, "bool values");
       if (!p || !checkBytes01(r, p, rows, at, "bool")) return nullptr;
-      std::memcpy(col->resizeBools(rows), p, rows);
+      std::uint8_t* dst = col->resizeBools(rows);
+      if (rows) std::memcpy(dst, p, rows);
       setValidity();
       break;
     }
@@ -324,7 +325,7 @@ Decoded<StreamElement> readBatch(Reader& r, SchemaDecoder& schemas) {
       if (p[i] > static_cast<std::uint8_t>(RowKind::Delete))
         return CodecError{at + i, "row kind " + std::to_string(p[i]) + " of row " + std::to_string(i)};
     kinds.resize(rows);
-    std::memcpy(kinds.data(), p, rows);
+    if (rows) std::memcpy(kinds.data(), p, rows);
   }
   std::vector<ColumnPtr> columns;
   columns.reserve(ncols);

@@ -123,9 +123,12 @@ struct GateRoute {
 
 class Transport::Impl {
  public:
-  explicit Impl(TransportOptions o) : opt(std::move(o)), work(asio::make_work_guard(io)) {
+  explicit Impl(TransportOptions o) : opt(std::move(o)), work(asio::make_work_guard(*io)) {
     if (!opt.log) opt.log = [](std::string_view line) { std::cerr << line << '\n'; };
-    thread = std::thread([this] { io.run(); });
+    thread = std::thread([this] {
+      io->run();
+      runReturned = true;
+    });
   }
   ~Impl() { shutdown(); }
 
@@ -134,6 +137,7 @@ class Transport::Impl {
 
   awaitable<void> acceptLoop(tcp::acceptor& acceptor);
   awaitable<void> serve(tcp::socket socket);
+  void track(const std::shared_ptr<Session>& s);
   void opened(const std::shared_ptr<Session>& s);
   void closed(const std::shared_ptr<Session>& s, const std::string& reason);
   /// Credit for an output channel from `s`; an error text when the peer misbehaves.
@@ -141,14 +145,19 @@ class Transport::Impl {
   std::shared_ptr<OutputChannel> output(std::uint32_t channel, bool* overLimit);
 
   TransportOptions opt;
-  asio::io_context io;
+  // Shared with every Session: a Connection handle may outlive the Transport, and its
+  // socket and timers must not outlive their io_context.
+  std::shared_ptr<asio::io_context> io = std::make_shared<asio::io_context>();
+  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
+  std::atomic<bool> runReturned{false};
   asio::executor_work_guard<asio::io_context::executor_type> work;
   std::thread thread;
 
   std::mutex mu;  // the maps below; never held while taking an OutputChannel's mu... except
                   // in closed/shutdown, which take them in this order (map, then channel)
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  std::set<std::shared_ptr<Session>> sessions;
+  std::set<std::shared_ptr<Session>> sessions;     // open (after the handshake)
+  std::vector<std::weak_ptr<Session>> everySession;  // also those in their handshake
   std::unordered_map<std::uint32_t, std::shared_ptr<OutputChannel>> outputs;
   std::map<InputGate*, std::shared_ptr<GateRoute>> routes;
   std::function<void(const ConnectionPtr&)> onConnection;
@@ -161,7 +170,7 @@ class Transport::Impl {
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(Transport::Impl& impl, tcp::socket socket)
-      : impl_(impl), socket_(std::move(socket)), wake_(socket_.get_executor()),
+      : ioKeep_(impl.io), alive_(impl.alive), impl_(impl), socket_(std::move(socket)), wake_(socket_.get_executor()),
         watchdog_(socket_.get_executor()), decoder_(kMaxControlPayload), buf_(kReadBuffer) {
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
@@ -187,6 +196,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     return s;
   }
   void close(std::string reason) override {
+    if (!alive_->load()) return;  // the Transport is gone, and with it the connection
     asio::post(socket_.get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
       self->closeOnThread(CloseCode::Normal, reason, true);
     });
@@ -276,7 +286,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::string handle(const FrameHeader& h, std::span<const std::uint8_t> payload, CloseCode& code);
   void finalClose();
 
-  Transport::Impl& impl_;
+  std::shared_ptr<asio::io_context> ioKeep_;  // first: destroyed after the socket and timers
+  std::shared_ptr<std::atomic<bool>> alive_;
+  Transport::Impl& impl_;                     // used on the network thread only
   tcp::socket socket_;
   asio::steady_timer wake_;      // the writer waits on it; cancel() wakes it
   asio::steady_timer watchdog_;  // handshake deadline, then the closing deadline
@@ -628,12 +640,19 @@ awaitable<void> Transport::Impl::acceptLoop(tcp::acceptor& acceptor) {
       log("accept failed: " + ec.message());
       continue;
     }
-    asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+    asio::co_spawn(*io, serve(std::move(socket)), asio::detached);
   }
+}
+
+void Transport::Impl::track(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(mu);
+  std::erase_if(everySession, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+  everySession.push_back(s);
 }
 
 awaitable<void> Transport::Impl::serve(tcp::socket socket) {
   auto s = std::make_shared<Session>(*this, std::move(socket));
+  track(s);
   std::string err = co_await s->serverHandshake();
   if (!err.empty()) {
     log("refused connection from " + s->peerName() + ": " + err);
@@ -666,7 +685,12 @@ void Transport::Impl::closed(const std::shared_ptr<Session>& s, const std::strin
     if (st->session.lock() == s)
       st->fail("channel " + std::to_string(st->id) + ": connection to " + s->peerName() + " closed: " + reason);
   }
-  if (onClosed) onClosed(s, reason);
+  bool stopping;
+  {
+    std::lock_guard lock(mu);
+    stopping = stopped;
+  }
+  if (onClosed && !stopping) onClosed(s, reason);  // never from ~Transport
 }
 
 std::shared_ptr<OutputChannel> Transport::Impl::output(std::uint32_t channel, bool* overLimit) {
@@ -677,7 +701,7 @@ std::shared_ptr<OutputChannel> Transport::Impl::output(std::uint32_t channel, bo
     if (overLimit) *overLimit = true;
     return nullptr;
   }
-  auto st = std::make_shared<OutputChannel>(channel, io, opt);
+  auto st = std::make_shared<OutputChannel>(channel, *io, opt);
   if (stopped) st->failed = "transport stopped";
   outputs.emplace(channel, st);
   return st;
@@ -719,7 +743,7 @@ void Transport::Impl::shutdown() {
     st->fail("channel " + std::to_string(st->id) + ": transport stopped");
   }
   std::promise<void> done;
-  asio::post(io, [this, &done] {
+  asio::post(*io, [this, &done] {
     for (auto& a : acceptors) {
       error_code ec;
       a->close(ec);
@@ -727,7 +751,8 @@ void Transport::Impl::shutdown() {
     std::vector<std::shared_ptr<Session>> all;
     {
       std::lock_guard lock(mu);
-      all.assign(sessions.begin(), sessions.end());
+      for (auto& w : everySession)
+        if (auto s = w.lock()) all.push_back(std::move(s));
     }
     for (auto& s : all) s->closeOnThread(CloseCode::Shutdown, "transport stopped", false);
     std::lock_guard lock(mu);
@@ -735,8 +760,13 @@ void Transport::Impl::shutdown() {
     done.set_value();
   });
   done.get_future().wait();
+  alive->store(false);
+  // Every socket is closed and every timer canceled: the loops finish and run() returns
+  // by itself, so no coroutine frame (holding a Session) stays behind. A peer operation
+  // that does not finish within 2 s is abandoned.
   work.reset();
-  io.stop();
+  for (int i = 0; i < 2000 && !runReturned; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!runReturned) io->stop();
   if (thread.joinable()) thread.join();
   // Timers die while their io_context is alive (writers may outlive the Transport).
   std::lock_guard lock(mu);
@@ -856,7 +886,7 @@ std::uint16_t Transport::listen(const std::string& address, std::uint16_t port) 
   error_code ec;
   auto addr = asio::ip::make_address(address, ec);
   if (ec) throw NetworkError("bad listen address '" + address + "': " + ec.message());
-  auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  auto acceptor = std::make_unique<tcp::acceptor>(*impl_->io);
   const tcp::endpoint ep(addr, port);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
@@ -869,7 +899,7 @@ std::uint16_t Transport::listen(const std::string& address, std::uint16_t port) 
     std::lock_guard lock(impl_->mu);
     impl_->acceptors.push_back(std::move(acceptor));
   }
-  asio::co_spawn(impl_->io, impl_->acceptLoop(ref), asio::detached);
+  asio::co_spawn(*impl_->io, impl_->acceptLoop(ref), asio::detached);
   impl_->log("listening on " + address + ":" + std::to_string(bound));
   return bound;
 }
@@ -879,17 +909,17 @@ ConnectionPtr Transport::connect(const std::string& host, std::uint16_t port) {
   auto future = promise.get_future();
   Impl* impl = impl_.get();
   asio::co_spawn(
-      impl->io,
+      *impl->io,
       [impl, host, port, &promise]() -> awaitable<void> {
         error_code ec;
-        tcp::resolver resolver(impl->io);
-        auto results = co_await resolver.async_resolve(host, std::to_string(port),
-                                                       asio::redirect_error(use_awaitable, ec));
+        tcp::resolver resolver(*impl->io);
+        const std::string service = std::to_string(port);  // named: see writeRaw
+        auto results = co_await resolver.async_resolve(host, service, asio::redirect_error(use_awaitable, ec));
         if (ec) {
           promise.set_exception(std::make_exception_ptr(NetworkError("cannot resolve " + host + ": " + ec.message())));
           co_return;
         }
-        tcp::socket socket(impl->io);
+        tcp::socket socket(*impl->io);
         co_await asio::async_connect(socket, results, asio::redirect_error(use_awaitable, ec));
         if (ec) {
           promise.set_exception(std::make_exception_ptr(
@@ -897,6 +927,7 @@ ConnectionPtr Transport::connect(const std::string& host, std::uint16_t port) {
           co_return;
         }
         auto s = std::make_shared<Session>(*impl, std::move(socket));
+        impl->track(s);
         std::string err;
         try {
           err = co_await s->clientHandshake();
@@ -954,7 +985,7 @@ void Transport::addInput(const ConnectionPtr& connection, std::uint32_t channel,
       if (auto session = weak.lock()) session->creditLater(id);
     });
   }
-  asio::post(impl_->io, [s, channel, g = &gate, gateChannel] { s->addInput(channel, g, gateChannel); });
+  asio::post(*impl_->io, [s, channel, g = &gate, gateChannel] { s->addInput(channel, g, gateChannel); });
 }
 
 std::unique_ptr<NetworkChannelWriter> Transport::openOutput(std::uint32_t channel) {

@@ -140,7 +140,8 @@ class Transport {
   ConnectionPtr connect(const std::string& host, std::uint16_t port);
 
   /// Called on the network thread for each connection accepted by a listener, after its
-  /// handshake, and for each connection that closes (with the reason). Set before listen.
+  /// handshake, and for each connection that closes (with the reason), except those
+  /// closed by ~Transport. Set before listen/connect.
   void setOnConnection(std::function<void(const ConnectionPtr&)> f);
   void setOnClosed(std::function<void(const ConnectionPtr&, const std::string& reason)> f);
 

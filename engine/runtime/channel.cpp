@@ -66,6 +66,7 @@ std::optional<InputGate::Next> InputGate::next(std::chrono::nanoseconds timeout)
     lock.unlock();
     // Several producers of different channels may wait on the one condition variable.
     if (wake) spaceReady_.notify_all();
+    if (onTake_) onTake_(ch);
     return result;
   }
   return std::nullopt;  // unreachable: total_ > 0 means some queue has an element

@@ -7,9 +7,9 @@
 // robin, so no channel starves). The producer side is a ChannelWriter:
 //   - LocalChannelWriter (this file) pushes straight into the gate's queue of a subtask in
 //     the same process and blocks while that queue is full;
-//   - the cluster issue adds a network writer that serializes elements into frames, and a
-//     network reader that calls InputGate::push when data arrives, with the queue's free
-//     space as the channel's credit. Neither side of this file changes for that.
+//   - engine/net adds a network writer that serializes elements into frames, and a
+//     network reader that calls InputGate::tryPush when data arrives, with the queue's free
+//     space as the channel's credit (setOnTake tells it when a slot frees).
 //
 // Bounds: a queue holds at most `capacity` elements (batches are themselves bounded by
 // the sources' batch_size), so memory between two subtasks is bounded; a full queue
@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -59,6 +60,12 @@ class InputGate {
   /// timeout. Throws ChannelCanceled after cancel().
   std::optional<Next> next(std::chrono::nanoseconds timeout);
 
+  /// Called by next(), on the consumer's thread and without the gate's lock, after it
+  /// took an element from channel `ch`: a network receiver turns the freed slot into a
+  /// credit for that channel's remote producer. Set before the gate is used; must not
+  /// block. Empty (the default) costs one branch.
+  void setOnTake(std::function<void(int ch)> onTake) { onTake_ = std::move(onTake); }
+
   /// Wakes every waiter; from now on push/next throw ChannelCanceled.
   void cancel();
 
@@ -83,6 +90,7 @@ class InputGate {
   int maxSeen_ = 0;
   bool canceled_ = false;
   int waitingProducers_ = 0;
+  std::function<void(int)> onTake_;
 };
 
 /// The producing end of one channel.

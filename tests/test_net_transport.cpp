@@ -1,0 +1,456 @@
+// The transport over real loopback TCP, two endpoints in one process:
+//
+//   producer threads --NetworkChannelWriter--> [Transport A] ==TCP== [Transport B] --> InputGate --> consumer
+//        (channels 1..4, and 100 the other way on the same connection)
+//
+// Exact delivery in order per channel, credit-based backpressure that stops only the
+// channel whose receiver does not drain, batching by the flush timeout, refusal of a peer
+// with the wrong secret before any data frame is read, and a malformed frame that closes
+// only its own connection. Assertions are on counts and bounds, never on times (QTRY_*
+// only waits for a condition, with a generous ceiling).
+
+#include <QtTest>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "net/codec.h"
+#include "net/frame.h"
+#include "net/transport.h"
+
+using namespace weir;
+using namespace weir::net;
+
+namespace {
+
+SchemaPtr recSchema() {
+  static SchemaPtr s = makeSchema({{"channel", Type::Int64}, {"seq", Type::Int64}, {"text", Type::String}});
+  return s;
+}
+
+RecordBatch makeBatch(std::int64_t channel, std::int64_t firstSeq, int rows) {
+  BatchBuilder b(recSchema(), static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    b.column(0).appendInt64(channel);
+    b.column(1).appendInt64(firstSeq + i);
+    if (i % 7 == 3) b.column(2).appendNull();
+    else b.column(2).appendString(std::string(static_cast<std::size_t>(i % 13), 'x'));
+    b.endRow(firstSeq + i);
+  }
+  return b.finish();
+}
+
+TransportOptions opts(std::string name, std::string secret = "") {
+  TransportOptions o;
+  o.nodeName = std::move(name);
+  o.secret = std::move(secret);
+  o.log = [](std::string_view line) { qInfo("%.*s", static_cast<int>(line.size()), line.data()); };
+  return o;
+}
+
+/// What a consumer saw on each gate channel.
+struct Seen {
+  std::int64_t rows = 0;
+  std::int64_t nextSeq = 0;
+  bool inOrder = true;
+  bool ended = false;
+  int watermarks = 0;
+};
+
+/// Drains `gate` until every channel ended (or `stop`), checking per-channel order.
+void consume(InputGate& gate, std::vector<Seen>& seen, const std::atomic<bool>& stop) {
+  int ended = 0;
+  while (ended < gate.numChannels() && !stop) {
+    auto n = gate.next(std::chrono::milliseconds(50));
+    if (!n) continue;
+    Seen& s = seen[static_cast<std::size_t>(n->channel)];
+    if (auto* b = std::get_if<RecordBatch>(&n->element)) {
+      for (std::size_t r = 0; r < b->numRows(); ++r) {
+        if (b->column(1).int64(r) != s.nextSeq || b->eventTime(r) != s.nextSeq) s.inOrder = false;
+        ++s.nextSeq;
+      }
+      s.rows += static_cast<std::int64_t>(b->numRows());
+    } else if (std::holds_alternative<Watermark>(n->element)) {
+      ++s.watermarks;
+    } else if (std::holds_alternative<EndOfPartition>(n->element)) {
+      s.ended = true;
+      ++ended;
+    }
+  }
+}
+
+/// A raw TCP client for protocol abuse (no Asio, no Transport).
+class RawPeer {
+ public:
+  explicit RawPeer(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) qFatal("raw connect failed");
+  }
+  ~RawPeer() { ::close(fd_); }
+  void send(const std::vector<std::uint8_t>& bytes) {
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+      const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server may have closed already
+      off += static_cast<std::size_t>(n);
+    }
+  }
+  /// The next frame (type, payload), or nullopt at EOF; waits up to 10 s.
+  std::optional<std::pair<FrameType, std::vector<std::uint8_t>>> readFrame() {
+    for (;;) {
+      if (dec_.state() == FrameDecoder::State::Frame) {
+        auto r = std::pair{dec_.header().type, std::vector<std::uint8_t>(dec_.payload().begin(), dec_.payload().end())};
+        dec_.next();
+        return r;
+      }
+      if (pos_ < len_) {
+        pos_ += dec_.feed({buf_ + pos_, len_ - pos_});
+        if (dec_.state() == FrameDecoder::State::Error) return std::nullopt;
+        continue;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 10000) <= 0) return std::nullopt;
+      const ssize_t n = ::recv(fd_, buf_, sizeof buf_, 0);
+      if (n <= 0) return std::nullopt;
+      pos_ = 0;
+      len_ = static_cast<std::size_t>(n);
+    }
+  }
+  /// Runs the client side of the handshake with `secret`; true when welcomed.
+  bool handshake(const std::string& secret, std::string cluster = "weir") {
+    Hello h{kProtocolVersion, cluster, "raw", randomNonce()};
+    send(makeFrame(FrameType::Hello, 0, encodeHello(h)));
+    auto f = readFrame();
+    if (!f || f->first != FrameType::Challenge) return false;
+    std::string err;
+    auto ch = parseChallenge(f->second, err);
+    send(makeFrame(FrameType::Auth, 0, encodeAuth({clientProof(secret, cluster, h.nonce, ch->nonce)})));
+    f = readFrame();
+    return f && f->first == FrameType::Welcome;
+  }
+
+ private:
+  int fd_;
+  FrameDecoder dec_{kDefaultMaxPayload};
+  std::uint8_t buf_[65536];
+  std::size_t pos_ = 0, len_ = 0;
+};
+
+}  // namespace
+
+class TestNetTransport final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  /// 4 channels A -> B and one B -> A on one connection; every element arrives once, in
+  /// order; queues never exceed their capacity.
+  void fourChannelsExactInOrder() {
+    std::mutex mu;
+    ConnectionPtr accepted;
+    Transport a(opts("tm-a")), b(opts("tm-b"));
+    a.setOnConnection([&](const ConnectionPtr& c) {
+      std::lock_guard lock(mu);
+      accepted = c;
+    });
+    const std::uint16_t port = a.listen();
+    ConnectionPtr conn = b.connect("127.0.0.1", port);
+    QVERIFY(conn->isOpen());
+    QTRY_VERIFY_WITH_TIMEOUT([&] { std::lock_guard lock(mu); return accepted != nullptr; }(), 10000);
+
+    constexpr int kChannels = 4, kBatches = 500, kRows = 37;
+    InputGate gateB(kChannels, 4);
+    for (int c = 0; c < kChannels; ++c) b.addInput(conn, static_cast<std::uint32_t>(c + 1), gateB, c);
+    InputGate gateA(1, 3);
+    a.addInput(accepted, 100, gateA, 0);
+
+    std::vector<std::unique_ptr<NetworkChannelWriter>> writers;
+    for (int c = 0; c < kChannels; ++c) writers.push_back(a.openOutput(static_cast<std::uint32_t>(c + 1)));
+    auto reverse = b.openOutput(100);
+
+    std::atomic<bool> stop{false};
+    std::vector<Seen> seenB(kChannels), seenA(1);
+    std::thread consumerB([&] { consume(gateB, seenB, stop); });
+    std::thread consumerA([&] { consume(gateA, seenA, stop); });
+    std::vector<std::thread> producers;
+    for (int c = 0; c < kChannels; ++c) {
+      producers.emplace_back([&, c] {
+        auto& w = *writers[static_cast<std::size_t>(c)];
+        for (int i = 0; i < kBatches; ++i) {
+          w.write(makeBatch(c, std::int64_t{i} * kRows, kRows));
+          if (i % 10 == 9) w.write(Watermark{std::int64_t{i} * kRows});
+        }
+        w.write(EndOfPartition{});
+      });
+    }
+    producers.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) reverse->write(makeBatch(9, std::int64_t{i} * 5, 5));
+      reverse->write(EndOfPartition{});
+    });
+    for (auto& t : producers) t.join();
+    consumerB.join();
+    consumerA.join();
+
+    for (int c = 0; c < kChannels; ++c) {
+      const Seen& s = seenB[static_cast<std::size_t>(c)];
+      QVERIFY(s.inOrder);
+      QVERIFY(s.ended);
+      QCOMPARE(s.rows, std::int64_t{kBatches} * kRows);
+      QCOMPARE(s.watermarks, kBatches / 10);
+    }
+    QVERIFY(seenA[0].inOrder);
+    QCOMPARE(seenA[0].rows, 500);
+    QVERIFY(gateB.maxQueuedSeen() <= gateB.capacity());
+    QVERIFY(gateA.maxQueuedSeen() <= gateA.capacity());
+    QVERIFY(conn->stats().framesIn > 0);
+  }
+
+  /// Channel 1's receiver never drains: its producer stops after `capacity` elements;
+  /// channels 2..4 on the same connection complete. Then draining channel 1 lets its
+  /// producer complete too.
+  void creditStopsOnlyTheSlowChannel() {
+    Transport a(opts("tm-a")), b(opts("tm-b"));
+    const std::uint16_t port = a.listen();
+    ConnectionPtr conn = b.connect("127.0.0.1", port);
+    constexpr int kCapacity = 2, kElements = 200;
+    InputGate slow(1, kCapacity), fast(3, kCapacity);
+    b.addInput(conn, 1, slow, 0);
+    for (int c = 0; c < 3; ++c) b.addInput(conn, static_cast<std::uint32_t>(c + 2), fast, c);
+
+    std::vector<std::unique_ptr<NetworkChannelWriter>> writers;
+    for (std::uint32_t c = 1; c <= 4; ++c) writers.push_back(a.openOutput(c));
+    std::vector<std::atomic<int>> written(4);
+    std::vector<std::thread> producers;
+    for (int c = 0; c < 4; ++c) {
+      producers.emplace_back([&, c] {
+        auto& w = *writers[static_cast<std::size_t>(c)];
+        for (int i = 0; i < kElements; ++i) {
+          w.write(makeBatch(c, i * 10, 10));
+          ++written[static_cast<std::size_t>(c)];
+        }
+        w.write(EndOfPartition{});
+        ++written[static_cast<std::size_t>(c)];
+      });
+    }
+    std::atomic<bool> stop{false};
+    std::vector<Seen> seenFast(3);
+    std::thread consumer([&] { consume(fast, seenFast, stop); });
+    consumer.join();  // returns only when channels 2..4 all ended
+    for (const auto& s : seenFast) {
+      QVERIFY(s.inOrder);
+      QCOMPARE(s.rows, kElements * 10);
+    }
+    for (int c = 1; c < 4; ++c) QCOMPARE(written[static_cast<std::size_t>(c)].load(), kElements + 1);
+    // The slow channel: exactly its credit went out, all of it is queued, no more.
+    QTRY_COMPARE_WITH_TIMEOUT(slow.queued(), kCapacity, 10000);
+    QCOMPARE(written[0].load(), kCapacity);
+    QVERIFY(writers[0]->usage() >= 0.99);
+    QCOMPARE(slow.maxQueuedSeen(), kCapacity);
+
+    std::vector<Seen> seenSlow(1);
+    std::thread drain([&] { consume(slow, seenSlow, stop); });
+    drain.join();
+    for (auto& t : producers) t.join();
+    QVERIFY(seenSlow[0].inOrder);
+    QCOMPARE(seenSlow[0].rows, kElements * 10);
+    QCOMPARE(written[0].load(), kElements + 1);
+    QVERIFY(slow.maxQueuedSeen() <= kCapacity);
+    QVERIFY(fast.maxQueuedSeen() <= kCapacity);
+  }
+
+  /// Small elements share frames: with a long flush timeout, 50 watermarks and the end
+  /// of partition (which flushes) travel in one frame; with a short one, a lone
+  /// watermark arrives without any flush call.
+  void batchingAndFlushTimeout() {
+    auto ao = opts("tm-a");
+    ao.flushTimeout = std::chrono::hours(1);
+    Transport a(ao), b(opts("tm-b"));
+    ConnectionPtr conn = b.connect("127.0.0.1", a.listen());
+    InputGate gate(1, 64);
+    b.addInput(conn, 7, gate, 0);
+    auto w = a.openOutput(7);
+    for (int i = 0; i < 50; ++i) w->write(Watermark{i});
+    w->write(EndOfPartition{});
+    std::atomic<bool> stop{false};
+    std::vector<Seen> seen(1);
+    consume(gate, seen, stop);
+    QCOMPARE(seen[0].watermarks, 50);
+    QCOMPARE(w->framesSent(), std::uint64_t{1});
+
+    auto co = opts("tm-c");
+    co.flushTimeout = std::chrono::milliseconds(2);
+    Transport c(co);
+    ConnectionPtr conn2 = b.connect("127.0.0.1", c.listen());
+    InputGate gate2(1, 4);
+    b.addInput(conn2, 8, gate2, 0);
+    auto w2 = c.openOutput(8);
+    w2->write(Watermark{5});
+    // No flush call, no end of partition: only the timer sends it (next waits up to 10 s).
+    std::optional<InputGate::Next> got = gate2.next(std::chrono::seconds(10));
+    QVERIFY(got.has_value());
+    QCOMPARE(std::get<Watermark>(got->element).timestamp, 5);
+    QCOMPARE(w2->framesSent(), std::uint64_t{1});
+  }
+
+  /// A writer blocked without credit is woken by cancel(); writers fail with a reason
+  /// when their connection goes.
+  void cancelAndConnectionLoss() {
+    Transport a(opts("tm-a"));
+    auto b = std::make_unique<Transport>(opts("tm-b"));
+    ConnectionPtr conn = b->connect("127.0.0.1", a.listen());
+    InputGate gate(1, 1);
+    b->addInput(conn, 3, gate, 0);
+    auto w = a.openOutput(3);
+    w->write(Watermark{1});  // uses the only credit
+    std::atomic<int> outcome{0};
+    std::thread t([&] {
+      try {
+        w->write(Watermark{2});
+        outcome = 1;
+      } catch (const ChannelCanceled&) {
+        outcome = 2;
+      }
+    });
+    w->cancel();
+    t.join();
+    QCOMPARE(outcome.load(), 2);
+
+    auto w2 = a.openOutput(4);
+    InputGate gate2(1, 1);
+    b->addInput(conn, 4, gate2, 0);
+    w2->write(Watermark{1});
+    std::thread t2([&] {
+      try {
+        w2->write(Watermark{2});
+        outcome = 3;
+      } catch (const NetworkError& e) {
+        outcome = QString(e.what()).contains("closed") ? 4 : 5;
+      }
+    });
+    b.reset();  // the receiving process goes away
+    t2.join();
+    QCOMPARE(outcome.load(), 4);
+  }
+
+  /// The wrong secret is refused by the handshake, both through a Transport and from a
+  /// raw socket that sends a DATA frame right after its bad AUTH: the server answers
+  /// REJECT and closes without reading it; no connection is ever announced.
+  void wrongSecretRefused() {
+    std::atomic<int> accepted{0};
+    Transport server(opts("jm", "right secret"));
+    server.setOnConnection([&](const ConnectionPtr&) { ++accepted; });
+    const std::uint16_t port = server.listen();
+
+    Transport wrong(opts("intruder", "wrong secret"));
+    bool refused = false;
+    try {
+      wrong.connect("127.0.0.1", port);
+    } catch (const NetworkError& e) {
+      refused = QString(e.what()).contains("authentication");
+    }
+    QVERIFY(refused);
+
+    Transport noSecret(opts("anonymous"));
+    QVERIFY_THROWS_EXCEPTION(NetworkError, noSecret.connect("127.0.0.1", port));
+
+    RawPeer raw(port);
+    Hello h{kProtocolVersion, "weir", "raw", randomNonce()};
+    raw.send(makeFrame(FrameType::Hello, 0, encodeHello(h)));
+    auto f = raw.readFrame();
+    QVERIFY(f && f->first == FrameType::Challenge);
+    std::vector<std::uint8_t> bytes = makeFrame(FrameType::Auth, 0, encodeAuth({Proof{}}));
+    std::vector<std::uint8_t> payload;
+    encodeDataPayloadHeader(payload, 1);
+    encodeElement(Watermark{1}, 0, false, payload);
+    auto data = makeFrame(FrameType::Data, 1, payload);
+    bytes.insert(bytes.end(), data.begin(), data.end());
+    raw.send(bytes);
+    f = raw.readFrame();
+    QVERIFY(f && f->first == FrameType::Reject);
+    std::string err;
+    auto reason = parseClose(f->second, err);
+    QVERIFY(reason && reason->text.find("authentication failed") != std::string::npos);
+    QVERIFY(!raw.readFrame());  // closed
+
+    // The right secret gets in; a Transport refuses a non-loopback listener without one.
+    Transport right(opts("tm", "right secret"));
+    QVERIFY(right.connect("127.0.0.1", port)->isOpen());
+    QTRY_COMPARE_WITH_TIMEOUT(accepted.load(), 1, 10000);
+    Transport open(opts("open"));
+    QVERIFY_THROWS_EXCEPTION(NetworkError, open.listen("0.0.0.0", 0));
+  }
+
+  /// Garbage, an oversized header and data beyond credit each close their own connection
+  /// (with a CLOSE frame giving the reason); a channel on another connection to the same
+  /// server keeps flowing.
+  void malformedFrameClosesOnlyThatConnection() {
+    std::mutex mu;  // before the transports: their callbacks use these until they stop
+    std::vector<std::string> closedReasons;
+    auto so = opts("server");
+    so.maxFramePayload = 1 << 16;
+    Transport server(so), client(opts("client"));
+    server.setOnClosed([&](const ConnectionPtr&, const std::string& why) {
+      std::lock_guard lock(mu);
+      closedReasons.push_back(why);
+    });
+    const std::uint16_t port = server.listen();
+    ConnectionPtr good = client.connect("127.0.0.1", port);
+    InputGate gate(1, 4);
+    client.addInput(good, 5, gate, 0);
+    auto w = server.openOutput(5);
+    std::atomic<bool> stop{false};
+    std::vector<Seen> seen(1);
+    std::thread consumer([&] { consume(gate, seen, stop); });
+    for (int i = 0; i < 20; ++i) w->write(makeBatch(0, i * 3, 3));
+
+    struct Abuse {
+      const char* name;
+      std::vector<std::uint8_t> bytes;
+      const char* reason;
+    };
+    std::vector<std::uint8_t> oversized(kFrameHeaderSize);
+    writeFrameHeader(oversized.data(), FrameHeader{FrameType::Data, 0, 1, (1u << 16) + 1});
+    std::vector<std::uint8_t> payload;
+    encodeDataPayloadHeader(payload, 1);
+    encodeElement(Watermark{1}, 0, false, payload);
+    const std::vector<Abuse> abuses{
+        {"garbage", std::vector<std::uint8_t>(64, 0xAB), "bad magic"},
+        {"oversized", oversized, "exceeds the limit"},
+        {"no receiver", makeFrame(FrameType::Data, 77, payload), "no receiver"},
+        {"handshake again", makeFrame(FrameType::Hello, 0, {}), "after the handshake"},
+    };
+    for (const auto& abuse : abuses) {
+      RawPeer raw(port);
+      QVERIFY(raw.handshake(""));
+      raw.send(abuse.bytes);
+      auto f = raw.readFrame();
+      QVERIFY2(f && f->first == FrameType::Close, abuse.name);
+      std::string err;
+      auto r = parseClose(f->second, err);
+      QVERIFY2(r && r->text.find(abuse.reason) != std::string::npos, r ? r->text.c_str() : abuse.name);
+      QVERIFY(!raw.readFrame());
+    }
+    QTRY_COMPARE_WITH_TIMEOUT([&] { std::lock_guard lock(mu); return closedReasons.size(); }(),
+                              abuses.size(), 10000);
+    QVERIFY(good->isOpen());
+    for (int i = 20; i < 40; ++i) w->write(makeBatch(0, i * 3, 3));
+    w->write(EndOfPartition{});
+    consumer.join();
+    QVERIFY(seen[0].inOrder);
+    QCOMPARE(seen[0].rows, 120);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestNetTransport)
+#include "test_net_transport.moc"

@@ -6,6 +6,9 @@
 //   open(ctx)                       once, before any record; may open files
 //   processBatch / processWatermark any number of times, interleaved as they arrive
 //     (sources instead: emitNext, called repeatedly by the task loop)
+//   onProcessingTime(now)           whenever the wall clock has reached
+//                                   processingDeadline(), interleaved with the calls above
+//                                   (never during one); see "Processing time" below
 //   endInput(port)                  once per input port, when all its channels ended
 //   finish(out)                     once, after every input ended (or a bounded source
 //                                   returned EndOfInput): emit what is buffered
@@ -21,6 +24,20 @@
 //     throw JobError; the task catches it and fails the job naming the operator,
 //     the subtask and the message;
 //   - a broken invariant is a bug: assert.
+//
+// Processing time: the task loop asks every operator of its chain for processingDeadline()
+// (ms since the epoch, runtime/watermarks.h wallClockMs; kNoDeadline = none) after each
+// element it handled (a batch, an event, one emitNext) and while it waits for input (a
+// wait never outlasts the earliest deadline), and calls onProcessingTime(now, out) on the
+// subtask's thread once now >= the deadline. So processing-time timers (windows), the
+// idleness check of sources and any periodic work run on the operator's own thread, with
+// no locking, at most a few milliseconds late (a source that has nothing to read polls
+// every millisecond; a busy subtask checks between elements).
+//
+// Keyed state and timers: a keyed operator (window, aggregate, join) gets its state
+// backend from ctx.keyedState() (runtime/state/keyed_state.h): the key groups this
+// subtask owns and the tables and timers scoped to them. The backend outlives the
+// operator; a checkpoint snapshots it per key group.
 //
 // Ownership: batches are immutable and share their columns, so passing one on is cheap;
 // an operator may keep a batch it was given.
@@ -67,6 +84,11 @@ class Output {
   virtual void collect(int port, RecordBatch batch) = 0;
   /// Sends a watermark downstream on every output port.
   virtual void emitWatermark(Watermark wm) = 0;
+  /// Marks this subtask's output channels idle (they stop holding back downstream
+  /// watermarks) or active again. Sources send it (runtime/watermarks.h); the task loop
+  /// sends it for a subtask whose inputs are all idle. It goes to the chain's outgoing
+  /// channels directly: chained operators have no use for it. Default: dropped.
+  virtual void emitWatermarkStatus(WatermarkStatus) {}
 };
 
 /// Counters of one operator instance. The runtime updates records/bytes around the
@@ -128,6 +150,11 @@ class Operator {
   virtual void endInput(int /*port*/, Output& /*out*/) {}
   /// All input has ended: emit anything buffered.
   virtual void finish(Output& /*out*/) {}
+  /// When onProcessingTime is next due, in ms since the epoch; kNoDeadline (INT64_MAX,
+  /// the default) when never. Cheap: called after every element the subtask handles.
+  virtual std::int64_t processingDeadline() const { return INT64_MAX; }
+  /// The wall clock reached processingDeadline(): fire what is due.
+  virtual void onProcessingTime(std::int64_t /*nowMs*/, Output& /*out*/) {}
   virtual void close() {}
 
  protected:

@@ -9,6 +9,7 @@ const OperatorRegistry& OperatorRegistry::builtin() {
     registerStdoutSink(r);
     registerFileOperators(r);
     registerGeneratorOperators(r);
+    registerWatermarkOperator(r);
     return r;
   }();
   return registry;

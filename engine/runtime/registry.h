@@ -37,5 +37,6 @@ void registerBasicOperators(OperatorRegistry& r);      // filter, map, union, si
 void registerStdoutSink(OperatorRegistry& r);          // sink.stdout
 void registerFileOperators(OperatorRegistry& r);       // source.file, sink.file
 void registerGeneratorOperators(OperatorRegistry& r);  // source.generator
+void registerWatermarkOperator(OperatorRegistry& r);   // watermark
 
 }  // namespace weir

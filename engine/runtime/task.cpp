@@ -6,6 +6,7 @@
 
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/watermarks.h"
 
 namespace weir {
 namespace {
@@ -14,8 +15,6 @@ std::int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-constexpr std::int64_t kMaxWatermark = INT64_MAX;
 
 }  // namespace
 
@@ -118,6 +117,11 @@ class Subtask::MemberOutput final : public Output {
     for (auto& w : task_.members_[member_]->writers) w->broadcastEvent(wm);
   }
 
+  void emitWatermarkStatus(WatermarkStatus status) override {
+    // Straight to the chain's outgoing channels: operators do not handle idleness.
+    for (auto& w : task_.members_.back()->writers) w->broadcastEvent(status);
+  }
+
  private:
   Subtask& task_;
   std::size_t member_;
@@ -203,6 +207,26 @@ void Subtask::deliverWatermark(std::size_t member, Watermark wm) {
   current_ = saved;
 }
 
+std::int64_t Subtask::nextProcessingDeadline() const {
+  std::int64_t d = kNoDeadline;
+  for (const auto& m : members_) d = std::min(d, m->op->processingDeadline());
+  return d;
+}
+
+void Subtask::pollProcessingTime() {
+  std::int64_t now = 0;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    auto& m = *members_[i];
+    if (m.op->processingDeadline() == kNoDeadline) continue;
+    if (now == 0) now = wallClockMs();
+    if (m.op->processingDeadline() > now) continue;
+    const std::size_t saved = current_;
+    current_ = i;
+    m.op->onProcessingTime(now, *m.out);
+    current_ = saved;
+  }
+}
+
 void Subtask::run(const std::atomic<bool>& canceled, const FailureHandler& onFailure) {
   metrics_.startNs.store(nowNs());
   try {
@@ -235,6 +259,7 @@ void Subtask::runSource(const std::atomic<bool>& canceled) {
   while (!canceled.load(std::memory_order_relaxed)) {
     current_ = 0;
     const SourceStatus s = source->emitNext(*head.out);
+    pollProcessingTime();
     if (s == SourceStatus::EndOfInput) break;
     if (s == SourceStatus::NothingAvailable) {
       const std::int64_t t0 = nowNs();
@@ -269,6 +294,14 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
       minWm = std::min(minWm, channelWm[static_cast<std::size_t>(c)]);
       any = true;
     }
+    if (!any) {
+      // Every open channel is idle: none will hold the others back any more, so the
+      // watermark moves to the largest any of them reached (Flink's StatusWatermarkValve
+      // flushes the same way when its last active channel goes idle).
+      minWm = kMinWatermark;
+      for (int c = 0; c < channels; ++c) minWm = std::max(minWm, channelWm[static_cast<std::size_t>(c)]);
+      any = minWm != kMinWatermark;
+    }
     if (any && minWm > combined) {
       combined = minWm;
       metrics_.inputWatermark.store(combined, std::memory_order_relaxed);
@@ -281,12 +314,36 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
   for (int p = 0; p < ports; ++p)
     if (openPerPort[static_cast<std::size_t>(p)] == 0) head.op->endInput(p, *head.out);
 
+  // A subtask whose open input channels are all idle is idle itself: it tells its
+  // consumers, so that it does not hold back their watermarks either (Flink does the same).
+  bool outputIdle = false;
+  auto updateIdleness = [&] {
+    bool anyOpen = false, allIdle = true;
+    for (int c = 0; c < channels; ++c) {
+      if (ended[static_cast<std::size_t>(c)]) continue;
+      anyOpen = true;
+      allIdle = allIdle && idle[static_cast<std::size_t>(c)];
+    }
+    const bool nowIdle = anyOpen && allIdle;
+    if (nowIdle != outputIdle) {
+      outputIdle = nowIdle;
+      head.out->emitWatermarkStatus(WatermarkStatus{nowIdle});
+    }
+  };
+
   while (open > 0) {
     if (canceled.load(std::memory_order_relaxed)) return;
+    // Wait for input, but not past the chain's next processing-time deadline.
+    std::chrono::milliseconds wait(100);
+    if (const std::int64_t deadline = nextProcessingDeadline(); deadline != kNoDeadline)
+      wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(0, deadline - wallClockMs())));
     const std::int64_t t0 = nowNs();
-    auto next = gate_->next(std::chrono::milliseconds(100));
+    auto next = gate_->next(wait);
     SubtaskMetrics::add(metrics_.idleNs, nowNs() - t0);
-    if (!next) continue;
+    if (!next) {
+      pollProcessingTime();
+      continue;
+    }
     const auto ch = static_cast<std::size_t>(next->channel);
     const int port = channelPorts_[ch];
     if (auto* batch = std::get_if<RecordBatch>(&next->element)) {
@@ -299,7 +356,9 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
       }
     } else if (auto* st = std::get_if<WatermarkStatus>(&next->element)) {
       idle[ch] = st->idle;
+      if (!st->idle) updateIdleness();  // active before any watermark it causes
       recomputeWatermark();
+      if (st->idle) updateIdleness();
     } else if (std::holds_alternative<EndOfPartition>(next->element)) {
       ended[ch] = true;
       channelWm[ch] = kMaxWatermark;
@@ -309,8 +368,10 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
         head.op->endInput(port, *head.out);
       }
       recomputeWatermark();
+      updateIdleness();
     }
     // CheckpointBarrier: aligned by the checkpoint issue; nothing to do yet.
+    pollProcessingTime();
   }
 }
 

@@ -54,6 +54,7 @@
 
 #include "core/batch.h"
 #include "core/stream_element.h"
+#include "runtime/state/keyed_state.h"
 
 namespace weir {
 
@@ -123,6 +124,15 @@ struct OperatorContext {
   bool batchMode = false;                 // job "mode": "batch"
   OperatorCounters* counters = nullptr;
   DeadLetterSink* deadLetters = nullptr;
+  int maxParallelism = 128;               // the job's number of key groups
+  KeyGroupRange keyGroups{0, 128};        // the key groups this subtask owns
+
+  /// The keyed state backend of this operator instance, for keys of `keyTypes` (created on
+  /// the first call, in open(); later calls return the same backend). It covers
+  /// keyGroups and lives as long as the context (longer than the operator), so that a
+  /// checkpoint can read it after the operator returned.
+  KeyedStateBackend& keyedState(std::vector<Type> keyTypes);
+  KeyedStateBackend* keyedStateIfAny() const { return keyedState_.get(); }
 
   /// Resolves a path from params against baseDir.
   std::filesystem::path resolve(const std::string& path) const;
@@ -131,6 +141,9 @@ struct OperatorContext {
   void deadLetter(const DeadLetter& d) const;
   /// "node[subtask/parallelism]", for messages.
   std::string where() const;
+
+ private:
+  std::unique_ptr<KeyedStateBackend> keyedState_;
 };
 
 class Operator {

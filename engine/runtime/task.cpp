@@ -179,6 +179,8 @@ void Subtask::createOperators() {
     m.ctx.batchMode = plan_.batchMode;
     m.ctx.counters = &m.counters;
     m.ctx.deadLetters = deadLetters_;
+    m.ctx.maxParallelism = plan_.maxParallelism;
+    m.ctx.keyGroups = keyGroupRangeForSubtask(plan_.maxParallelism, n.parallelism, index_);
     const OperatorFactory* factory = registry_.find(n.type);
     if (!factory) throw JobError("operator type '" + n.type + "' cannot run yet in this version");
     m.op = (*factory)(m.ctx);

@@ -22,6 +22,7 @@ namespace weir::test {
 struct Collected {
   std::mutex mu;
   std::vector<std::string> rows;                 // "op|f1|f2|..." in arrival order
+  std::map<std::string, std::vector<std::string>> byNode;  // the same, per sink node
   std::map<int, std::vector<std::int64_t>> watermarks;  // per sink subtask
   std::int64_t lastWatermark(int subtask) {
     std::lock_guard lock(mu);
@@ -38,9 +39,16 @@ struct Collected {
     std::sort(r.begin(), r.end());
     return r;
   }
+  std::vector<std::string> sorted(const std::string& node) {
+    std::lock_guard lock(mu);
+    auto r = byNode[node];
+    std::sort(r.begin(), r.end());
+    return r;
+  }
 };
 
-/// A row as "op|v1|v2" with values as Value::toString (timestamps as integers).
+/// A row as "op|v1|v2": integers and timestamps as integers, doubles in shortest form,
+/// strings as they are, null as "null".
 inline std::string rowText(const RecordBatch& b, std::size_t r) {
   std::string s(rowKindName(b.kind(r)));
   for (std::size_t c = 0; c < b.numColumns(); ++c) {
@@ -48,6 +56,7 @@ inline std::string rowText(const RecordBatch& b, std::size_t r) {
     const Column& col = b.column(c);
     if (col.isNull(r)) s += "null";
     else if (col.type() == Type::Timestamp || col.type() == Type::Int64) s += std::to_string(col.int64(r));
+    else if (col.type() == Type::String) s += col.str(r);
     else s += col.value(r).toString();
   }
   return s;
@@ -55,10 +64,14 @@ inline std::string rowText(const RecordBatch& b, std::size_t r) {
 
 class CollectSink final : public Operator {
  public:
-  CollectSink(const OperatorContext& ctx, Collected& c) : subtask_(ctx.subtask), c_(c) {}
+  CollectSink(const OperatorContext& ctx, Collected& c) : node_(ctx.nodeId), subtask_(ctx.subtask), c_(c) {}
   void processBatch(int, const RecordBatch& batch, Output&) override {
     std::lock_guard lock(c_.mu);
-    for (std::size_t r = 0; r < batch.numRows(); ++r) c_.rows.push_back(rowText(batch, r));
+    auto& mine = c_.byNode[node_];
+    for (std::size_t r = 0; r < batch.numRows(); ++r) {
+      c_.rows.push_back(rowText(batch, r));
+      mine.push_back(c_.rows.back());
+    }
   }
   void processWatermark(Watermark wm, Output&) override {
     std::lock_guard lock(c_.mu);
@@ -66,6 +79,7 @@ class CollectSink final : public Operator {
   }
 
  private:
+  std::string node_;
   int subtask_;
   Collected& c_;
 };
@@ -115,7 +129,8 @@ inline std::optional<JobPlan> planText(const std::string& text, const std::files
 
 /// Runs a job text to its end; returns the final status ("FINISHED", ...), or "INVALID".
 inline std::string runText(const std::string& text, const std::filesystem::path& baseDir, Collected& c,
-                           const JobOverrides& overrides = {}, std::string* failure = nullptr) {
+                           const JobOverrides& overrides = {}, std::string* failure = nullptr,
+                           JobMetrics* metrics = nullptr) {
   auto plan = planText(text, baseDir, overrides);
   if (!plan) return "INVALID";
   const OperatorRegistry registry = harnessRegistry(c);
@@ -123,6 +138,7 @@ inline std::string runText(const std::string& text, const std::filesystem::path&
   ex.start();
   ex.wait();
   if (failure && ex.failure()) *failure = ex.failure()->toString();
+  if (metrics) *metrics = ex.metrics();
   return std::string(jobStatusName(ex.status()));
 }
 

@@ -101,6 +101,7 @@ struct OperatorCounters {
   std::atomic<std::int64_t> bytesIn{0};
   std::atomic<std::int64_t> bytesOut{0};
   std::atomic<std::int64_t> deadLetters{0};
+  std::atomic<std::int64_t> lateRecords{0};  // event-time operators: records too late to use
   static void add(std::atomic<std::int64_t>& c, std::int64_t n) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }

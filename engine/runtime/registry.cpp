@@ -10,6 +10,7 @@ const OperatorRegistry& OperatorRegistry::builtin() {
     registerFileOperators(r);
     registerGeneratorOperators(r);
     registerWatermarkOperator(r);
+    registerWindowOperator(r);
     return r;
   }();
   return registry;

@@ -38,5 +38,6 @@ void registerStdoutSink(OperatorRegistry& r);          // sink.stdout
 void registerFileOperators(OperatorRegistry& r);       // source.file, sink.file
 void registerGeneratorOperators(OperatorRegistry& r);  // source.generator
 void registerWatermarkOperator(OperatorRegistry& r);   // watermark
+void registerWindowOperator(OperatorRegistry& r);      // window
 
 }  // namespace weir

@@ -88,6 +88,7 @@ struct Subtask::MemberState {
   std::unique_ptr<MemberOutput> out;
   std::vector<std::vector<EdgeWriter*>> writersByPort;  // tail only
   std::vector<std::unique_ptr<EdgeWriter>> writers;     // tail only
+  int chainedPort = 0;                                  // output port chained to the next
   bool opened = false;
 };
 
@@ -101,7 +102,9 @@ class Subtask::MemberOutput final : public Output {
     OperatorCounters::add(m.counters.recordsOut, static_cast<std::int64_t>(batch.numRows()));
     OperatorCounters::add(m.counters.bytesOut, static_cast<std::int64_t>(batch.byteSize()));
     if (member_ + 1 < task_.members_.size()) {
-      task_.deliverBatch(member_ + 1, 0, batch);
+      // Only the port of the chained edge leads on; another port (a side output such as
+      // a window's `late` left unconnected) has no consumer.
+      if (port == m.chainedPort) task_.deliverBatch(member_ + 1, 0, batch);
       return;
     }
     if (port < 0 || static_cast<std::size_t>(port) >= m.writersByPort.size()) return;
@@ -138,6 +141,9 @@ Subtask::Subtask(const JobPlan& plan, std::vector<int> chain, int index,
     m->out = std::make_unique<MemberOutput>(*this, i);
     if (i > 0) name_ += " -> ";
     name_ += m->node->id;
+    if (i + 1 < chain.size())
+      for (const PlanEdge& e : plan.edges)
+        if (e.from == chain[i] && e.to == chain[i + 1]) m->chainedPort = e.fromPort;
     members_.push_back(std::move(m));
   }
   members_.back()->writersByPort.resize(members_.back()->node->outputPorts.size());

@@ -598,7 +598,7 @@ class TestJob : public QObject {
     for (const json& op : c["operators"]) types.push_back(op["type"]);
     QCOMPARE(types, (std::vector<std::string>{
         "source.file", "source.generator", "source.socket", "filter", "map", "window",
-        "aggregate", "join", "union", "udf", "sink.file", "sink.stdout", "sink.discard",
+        "aggregate", "join", "union", "udf", "watermark", "sink.file", "sink.stdout", "sink.discard",
         "sink.sqlite"}));
     std::set<std::string> kinds = {"int", "double", "bool", "string", "enum", "path",
                                    "expression", "timestamp", "field", "field_list", "schema",
@@ -639,7 +639,7 @@ class TestJob : public QObject {
     QCOMPARE(file["params"][2], json::parse(R"({"name": "header", "kind": "bool",
       "required": false, "default": true,
       "doc": "CSV: the file starts with a header line naming the columns."})"));
-    QCOMPARE(c["operators"][11]["max_parallelism"], json(1));
+    QCOMPARE(c["operators"][12]["max_parallelism"], json(1));
     QVERIFY(c["job"]["checkpoint"].is_array());
     QVERIFY(c["job"]["restart"].is_array());
   }

@@ -5,12 +5,14 @@
 //
 //   samples/bid-stats.weir.json:   bids(csv) -> pricey(filter) -> euros(map) -> out(csv, p=1)
 //   samples/nexmark-q1.weir.json:  bids(generator) -> euros(map) -> sampled(filter) -> out(jsonl, part files)
+//   samples/top-bids.weir.json:    bids(generator, p=2) --hash(auction)--> per_auction(window 10 s) -> out(csv, p=1)
 //
 // The CLI itself is run as a process for its exit codes and messages.
 
 #include <QtTest>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/text.h"
@@ -192,6 +194,44 @@ class TestJobs : public QObject {
       for (std::size_t i = 0; i < rows.size(); ++i)
         QVERIFY2(rows[i] == expected[i], qPrintable(QString("parallelism %1: %2 != %3").arg(p)
                                                         .arg(QString::fromStdString(rows[i]), QString::fromStdString(expected[i]))));
+    }
+  }
+
+  /// Tumbling 10 s windows per auction (count, max price), at parallelism 1 and 4, against
+  /// a plain loop over the same generated bids.
+  void topBidsExactOutput() {
+    std::vector<std::string> expected;
+    {
+      NexmarkGenerator gen(NexmarkTable::Bid, {});
+      BatchBuilder b(gen.schema());
+      gen.generate(0, 100000, 1, b);
+      const RecordBatch batch = b.finish();
+      std::map<std::pair<std::int64_t, std::int64_t>, std::pair<std::int64_t, std::int64_t>> windows;
+      for (std::size_t i = 0; i < batch.numRows(); ++i) {
+        const std::int64_t t = batch.column(5).int64(i);
+        auto& w = windows[{batch.column(0).int64(i), t - t % 10000}];
+        ++w.first;
+        w.second = std::max(w.second, batch.column(2).int64(i));
+      }
+      for (const auto& [k, v] : windows)
+        expected.push_back(std::to_string(k.first) + "," + formatTimestamp(k.second) + "," +
+                           formatTimestamp(k.second + 10000) + "," + std::to_string(v.first) + "," +
+                           std::to_string(v.second));
+      std::sort(expected.begin(), expected.end());
+    }
+    for (int p : {1, 4}) {
+      QTemporaryDir dir;
+      const fs::path job = copySample(dir, "top-bids.weir.json");
+      JobOverrides o;
+      o.parallelism = p;
+      QCOMPARE(runToEnd(job, o), JobStatus::Finished);
+      auto out = readLines(job.parent_path() / "out/top-bids.csv");
+      QVERIFY(!out.empty());
+      QCOMPARE(out.front(), std::string("auction,window_start,window_end,bids,top"));
+      out.erase(out.begin());
+      std::sort(out.begin(), out.end());
+      QCOMPARE(out.size(), expected.size());
+      for (std::size_t i = 0; i < out.size(); ++i) QCOMPARE(out[i], expected[i]);
     }
   }
 

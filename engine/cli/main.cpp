@@ -171,6 +171,11 @@ void printSummary(const LocalExecutor& job, double seconds) {
   if (m.deadLetters > 0)
     std::fprintf(stderr, ", %s malformed record%s in %s", grouped(m.deadLetters).c_str(), m.deadLetters == 1 ? "" : "s",
                 job.deadLetterPath().string().c_str());
+  std::int64_t late = 0;
+  for (const auto& n : m.nodes) late += n.lateRecords;
+  if (late > 0)
+    std::fprintf(stderr, ", %s record%s too late for their window (see the window's `late` port)",
+                 grouped(late).c_str(), late == 1 ? "" : "s");
   std::fprintf(stderr, "\n");
   // Where the output went: the sinks' paths, resolved.
   for (const auto& n : plan.nodes) {

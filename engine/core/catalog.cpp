@@ -380,9 +380,15 @@ void deriveMap(SchemaDerivation& d) {
 
 void deriveWindow(SchemaDerivation& d) {
   const PortInput& in = singleInput(d);
-  checkTimedInput(d, in, "a window", "");
-
   const json& w = d.param("window");
+  const bool processingTime = w.value("time", "event") == "processing";
+  if (!processingTime) {
+    checkTimedInput(d, in, "a window", "");
+  } else if (in.props.updates) {
+    d.error("", "a window cannot consume an update stream, but its input is one "
+                "(the output of an aggregate)");
+  }
+
   std::string type = w.value("type", "");
   auto need = [&](const char* member) {
     if (!w.contains(member))
@@ -422,11 +428,27 @@ void deriveWindow(SchemaDerivation& d) {
   }
   deriveAggregates(d, *in.schema, out, taken);
 
+  const json& lateness = d.param("allowed_lateness_ms");
+  if (processingTime && lateness.is_number_integer() && lateness.get<std::int64_t>() > 0)
+    d.error("allowed_lateness_ms", "only event-time windows have late records");
+
   StreamProps props;
   props.eventTime = true;
   props.bounded = in.props.bounded;
+  // Late records inside the allowed lateness update results already emitted.
+  props.updates = !processingTime && lateness.is_number_integer() && lateness.get<std::int64_t>() > 0;
   d.outputs = {makeSchema(std::move(out)), in.schema};
   d.outputProps = {props, in.props};
+}
+
+void deriveWatermark(SchemaDerivation& d) {
+  const PortInput& in = singleInput(d);
+  if (in.props.updates)
+    d.error("", "cannot re-time an update stream (the output of an aggregate)");
+  StreamProps props = in.props;
+  checkTimestampField(d, *in.schema, props);
+  d.outputs = {in.schema};
+  d.outputProps = {props};
 }
 
 void deriveAggregate(SchemaDerivation& d) {
@@ -564,7 +586,8 @@ ParamSpec timestampParam() {
 
 ParamSpec watermarkParam() {
   return {.name = "watermark", .kind = ParamKind::Object, .defaultValue = json::object(),
-          .doc = "How the source's watermark follows its event times (used with timestamp).",
+          .doc = "How the watermark follows the event times: largest time seen - "
+                 "max_out_of_orderness_ms - 1 (used with timestamp).",
           .children = {
               {.name = "max_out_of_orderness_ms", .kind = ParamKind::Int, .defaultValue = 0,
                .doc = "How late a record may arrive, in event time, behind the largest "
@@ -575,7 +598,10 @@ ParamSpec watermarkParam() {
                       "does not hold back the watermark downstream; 0: never.",
                .min = 0},
               {.name = "interval_ms", .kind = ParamKind::Int, .defaultValue = 200,
-               .doc = "How often the watermark is emitted (processing time).", .min = 1},
+               .doc = "Period of the processing-time check (idleness). The watermark itself "
+                      "is emitted after every batch that raises it, so it never trails the "
+                      "data by more than a batch and does not depend on timing.",
+               .min = 1},
           }};
 }
 
@@ -687,6 +713,7 @@ Catalog makeBuiltin() {
               .doc = "Event-time distance between consecutive records, in microseconds.",
               .min = 0},
              batchSizeParam(),
+             watermarkParam(),
          },
          .derive = deriveGenerator});
 
@@ -754,10 +781,13 @@ Catalog makeBuiltin() {
          .title = "Window",
          .doc = "Groups records by key into event-time windows (tumbling, sliding or session) "
                 "and emits one result per key and window when the watermark passes the "
-                "window's end. Records later than allowed_lateness_ms go to the `late` port. "
-                "Needs event time on its input.",
+                "window's end. A late record within allowed_lateness_ms updates its window's "
+                "result (emitted again as an update: -U old, +U new); records later than "
+                "that go to the `late` port. Needs event time on its input, unless "
+                "window.time is processing.",
          .outputDoc = "The key fields, window_start and window_end (timestamp), then the "
-                      "aggregates. Port late: the input schema.",
+                      "aggregates; each result's event time is window_end - 1. An update "
+                      "stream when allowed_lateness_ms > 0. Port late: the input schema.",
          .inputs = {inPort("The records to group; hash-partitioned on the key.")},
          .outputs = {outPort("One record per key and window."),
                      {.name = "late", .doc = "Records that arrived after their window closed.",
@@ -778,6 +808,11 @@ Catalog makeBuiltin() {
                    .doc = "Distance between window starts (sliding).", .min = 1},
                   {.name = "gap_ms", .kind = ParamKind::Int,
                    .doc = "Inactivity that ends a session (session).", .min = 1},
+                  {.name = "time", .kind = ParamKind::Enum, .defaultValue = "event",
+                   .doc = "event (windows follow the records' event time and fire on the "
+                          "watermark) or processing (the machine's clock at arrival; fire "
+                          "on the clock; no lateness, no late records).",
+                   .enumValues = {"event", "processing"}},
               }},
              aggregatesParam(),
              {.name = "allowed_lateness_ms", .kind = ParamKind::Int, .defaultValue = 0,
@@ -854,6 +889,25 @@ Catalog makeBuiltin() {
               .doc = "The function's output schema; absent: the same as its input."},
          },
          .derive = deriveUdf});
+
+  c.add({.type = "watermark",
+         .category = OperatorCategory::Transform,
+         .title = "Watermarks",
+         .doc = "Re-assigns event time mid-graph: each record's event time becomes the value "
+                "of `timestamp`, and watermarks are generated anew from those times "
+                "(bounded out-of-orderness, idleness) instead of passed on from upstream; "
+                "only the end of the input (the maximum watermark) passes through. A record "
+                "whose timestamp is null goes to the dead-letter file.",
+         .outputDoc = "The input schema, with event time.",
+         .inputs = {inPort()},
+         .outputs = {outPort("The records, re-timed.")},
+         .params = {
+             {.name = "timestamp", .kind = ParamKind::Field, .required = true,
+              .doc = "The field that holds each record's new event time (a timestamp field, "
+                     "or an int64 field of milliseconds since the epoch)."},
+             watermarkParam(),
+         },
+         .derive = deriveWatermark});
 
   c.add({.type = "sink.file",
          .category = OperatorCategory::Sink,

@@ -228,6 +228,7 @@ JobMetrics LocalExecutor::metrics() const {
       nm.bytesIn += c.bytesIn.load(std::memory_order_relaxed);
       nm.bytesOut += c.bytesOut.load(std::memory_order_relaxed);
       nm.deadLetters += c.deadLetters.load(std::memory_order_relaxed);
+      nm.lateRecords += c.lateRecords.load(std::memory_order_relaxed);
     }
     const auto& sm = st->metrics();
     SubtaskMetricsView v;

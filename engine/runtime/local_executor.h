@@ -40,6 +40,7 @@ struct NodeMetrics {
   std::string type;
   int parallelism = 1;
   std::int64_t recordsIn = 0, recordsOut = 0, bytesIn = 0, bytesOut = 0, deadLetters = 0;
+  std::int64_t lateRecords = 0;  // window: records later than the allowed lateness
 };
 struct SubtaskMetricsView {
   std::string chain;  // "a -> b"

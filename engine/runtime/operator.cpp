@@ -21,6 +21,12 @@ void OperatorContext::deadLetter(const DeadLetter& d) const {
   if (deadLetters) deadLetters->write(nodeId, subtask, d);
 }
 
+KeyedStateBackend& OperatorContext::keyedState(std::vector<Type> keyTypes) {
+  if (!keyedState_)
+    keyedState_ = std::make_unique<KeyedStateBackend>(keyGroups, maxParallelism, std::move(keyTypes));
+  return *keyedState_;
+}
+
 std::string OperatorContext::where() const {
   return nodeId + "[" + std::to_string(subtask) + "/" + std::to_string(parallelism) + "]";
 }

@@ -6,6 +6,9 @@
 //   open(ctx)                       once, before any record; may open files
 //   processBatch / processWatermark any number of times, interleaved as they arrive
 //     (sources instead: emitNext, called repeatedly by the task loop)
+//   onProcessingTime(now)           whenever the wall clock has reached
+//                                   processingDeadline(), interleaved with the calls above
+//                                   (never during one); see "Processing time" below
 //   endInput(port)                  once per input port, when all its channels ended
 //   finish(out)                     once, after every input ended (or a bounded source
 //                                   returned EndOfInput): emit what is buffered
@@ -22,6 +25,20 @@
 //     the subtask and the message;
 //   - a broken invariant is a bug: assert.
 //
+// Processing time: the task loop asks every operator of its chain for processingDeadline()
+// (ms since the epoch, runtime/watermarks.h wallClockMs; kNoDeadline = none) after each
+// element it handled (a batch, an event, one emitNext) and while it waits for input (a
+// wait never outlasts the earliest deadline), and calls onProcessingTime(now, out) on the
+// subtask's thread once now >= the deadline. So processing-time timers (windows), the
+// idleness check of sources and any periodic work run on the operator's own thread, with
+// no locking, at most a few milliseconds late (a source that has nothing to read polls
+// every millisecond; a busy subtask checks between elements).
+//
+// Keyed state and timers: a keyed operator (window, aggregate, join) gets its state
+// backend from ctx.keyedState() (runtime/state/keyed_state.h): the key groups this
+// subtask owns and the tables and timers scoped to them. The backend outlives the
+// operator; a checkpoint snapshots it per key group.
+//
 // Ownership: batches are immutable and share their columns, so passing one on is cheap;
 // an operator may keep a batch it was given.
 
@@ -37,6 +54,7 @@
 
 #include "core/batch.h"
 #include "core/stream_element.h"
+#include "runtime/state/keyed_state.h"
 
 namespace weir {
 
@@ -67,6 +85,11 @@ class Output {
   virtual void collect(int port, RecordBatch batch) = 0;
   /// Sends a watermark downstream on every output port.
   virtual void emitWatermark(Watermark wm) = 0;
+  /// Marks this subtask's output channels idle (they stop holding back downstream
+  /// watermarks) or active again. Sources send it (runtime/watermarks.h); the task loop
+  /// sends it for a subtask whose inputs are all idle. It goes to the chain's outgoing
+  /// channels directly: chained operators have no use for it. Default: dropped.
+  virtual void emitWatermarkStatus(WatermarkStatus) {}
 };
 
 /// Counters of one operator instance. The runtime updates records/bytes around the
@@ -78,6 +101,7 @@ struct OperatorCounters {
   std::atomic<std::int64_t> bytesIn{0};
   std::atomic<std::int64_t> bytesOut{0};
   std::atomic<std::int64_t> deadLetters{0};
+  std::atomic<std::int64_t> lateRecords{0};  // event-time operators: records too late to use
   static void add(std::atomic<std::int64_t>& c, std::int64_t n) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
@@ -101,6 +125,15 @@ struct OperatorContext {
   bool batchMode = false;                 // job "mode": "batch"
   OperatorCounters* counters = nullptr;
   DeadLetterSink* deadLetters = nullptr;
+  int maxParallelism = 128;               // the job's number of key groups
+  KeyGroupRange keyGroups{0, 128};        // the key groups this subtask owns
+
+  /// The keyed state backend of this operator instance, for keys of `keyTypes` (created on
+  /// the first call, in open(); later calls return the same backend). It covers
+  /// keyGroups and lives as long as the context (longer than the operator), so that a
+  /// checkpoint can read it after the operator returned.
+  KeyedStateBackend& keyedState(std::vector<Type> keyTypes);
+  KeyedStateBackend* keyedStateIfAny() const { return keyedState_.get(); }
 
   /// Resolves a path from params against baseDir.
   std::filesystem::path resolve(const std::string& path) const;
@@ -109,6 +142,9 @@ struct OperatorContext {
   void deadLetter(const DeadLetter& d) const;
   /// "node[subtask/parallelism]", for messages.
   std::string where() const;
+
+ private:
+  std::unique_ptr<KeyedStateBackend> keyedState_;
 };
 
 class Operator {
@@ -128,6 +164,11 @@ class Operator {
   virtual void endInput(int /*port*/, Output& /*out*/) {}
   /// All input has ended: emit anything buffered.
   virtual void finish(Output& /*out*/) {}
+  /// When onProcessingTime is next due, in ms since the epoch; kNoDeadline (INT64_MAX,
+  /// the default) when never. Cheap: called after every element the subtask handles.
+  virtual std::int64_t processingDeadline() const { return INT64_MAX; }
+  /// The wall clock reached processingDeadline(): fire what is due.
+  virtual void onProcessingTime(std::int64_t /*nowMs*/, Output& /*out*/) {}
   virtual void close() {}
 
  protected:

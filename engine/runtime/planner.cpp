@@ -93,6 +93,10 @@ JobPlan planJob(const JobGraph& job, const ValidatedJob& v) {
     p.outputPorts = n.outputPorts;
     p.outputSchemas = n.outputSchemas;
     p.failOnBadRecord = n.failOnBadRecord;
+    // A file sink of an update stream (an aggregate, a window with allowed lateness)
+    // writes the `op` column from the first row on, whatever the first batch holds.
+    if (p.type == "sink.file" && !n.inputProps.empty() && n.inputProps[0].updates)
+      p.params["changelog"] = true;
     plan.nodes.push_back(std::move(p));
   }
   for (const ValidatedEdge& e : v.edges) {

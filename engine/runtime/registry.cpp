@@ -9,6 +9,8 @@ const OperatorRegistry& OperatorRegistry::builtin() {
     registerStdoutSink(r);
     registerFileOperators(r);
     registerGeneratorOperators(r);
+    registerWatermarkOperator(r);
+    registerWindowOperator(r);
     return r;
   }();
   return registry;

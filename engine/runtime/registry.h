@@ -37,5 +37,7 @@ void registerBasicOperators(OperatorRegistry& r);      // filter, map, union, si
 void registerStdoutSink(OperatorRegistry& r);          // sink.stdout
 void registerFileOperators(OperatorRegistry& r);       // source.file, sink.file
 void registerGeneratorOperators(OperatorRegistry& r);  // source.generator
+void registerWatermarkOperator(OperatorRegistry& r);   // watermark
+void registerWindowOperator(OperatorRegistry& r);      // window
 
 }  // namespace weir

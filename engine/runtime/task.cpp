@@ -6,6 +6,7 @@
 
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/watermarks.h"
 
 namespace weir {
 namespace {
@@ -14,8 +15,6 @@ std::int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-constexpr std::int64_t kMaxWatermark = INT64_MAX;
 
 }  // namespace
 
@@ -88,6 +87,7 @@ struct Subtask::MemberState {
   std::unique_ptr<MemberOutput> out;
   std::vector<std::vector<EdgeWriter*>> writersByPort;  // tail only
   std::vector<std::unique_ptr<EdgeWriter>> writers;     // tail only
+  int chainedPort = 0;                                  // output port chained to the next
   bool opened = false;
   // Declared last, so destroyed first: the operator may use its context until it dies.
   std::unique_ptr<Operator> op;
@@ -103,9 +103,9 @@ class Subtask::MemberOutput final : public Output {
     OperatorCounters::add(m.counters.recordsOut, static_cast<std::int64_t>(batch.numRows()));
     OperatorCounters::add(m.counters.bytesOut, static_cast<std::int64_t>(batch.byteSize()));
     if (member_ + 1 < task_.members_.size()) {
-      // Only the main output is chained (computeChains); an unconnected side output's
-      // records end here, counted as the operator's output.
-      if (port == 0) task_.deliverBatch(member_ + 1, 0, batch);
+      // Only the port of the chained edge leads on; another port (a side output such as
+      // a window's `late` left unconnected) has no consumer.
+      if (port == m.chainedPort) task_.deliverBatch(member_ + 1, 0, batch);
       return;
     }
     if (port < 0 || static_cast<std::size_t>(port) >= m.writersByPort.size()) return;
@@ -119,6 +119,11 @@ class Subtask::MemberOutput final : public Output {
     }
     task_.metrics_.outputWatermark.store(wm.timestamp, std::memory_order_relaxed);
     for (auto& w : task_.members_[member_]->writers) w->broadcastEvent(wm);
+  }
+
+  void emitWatermarkStatus(WatermarkStatus status) override {
+    // Straight to the chain's outgoing channels: operators do not handle idleness.
+    for (auto& w : task_.members_.back()->writers) w->broadcastEvent(status);
   }
 
  private:
@@ -137,6 +142,9 @@ Subtask::Subtask(const JobPlan& plan, std::vector<int> chain, int index,
     m->out = std::make_unique<MemberOutput>(*this, i);
     if (i > 0) name_ += " -> ";
     name_ += m->node->id;
+    if (i + 1 < chain.size())
+      for (const PlanEdge& e : plan.edges)
+        if (e.from == chain[i] && e.to == chain[i + 1]) m->chainedPort = e.fromPort;
     members_.push_back(std::move(m));
   }
   members_.back()->writersByPort.resize(members_.back()->node->outputPorts.size());
@@ -178,6 +186,8 @@ void Subtask::createOperators() {
     m.ctx.batchMode = plan_.batchMode;
     m.ctx.counters = &m.counters;
     m.ctx.deadLetters = deadLetters_;
+    m.ctx.maxParallelism = plan_.maxParallelism;
+    m.ctx.keyGroups = keyGroupRangeForSubtask(plan_.maxParallelism, n.parallelism, index_);
     const OperatorFactory* factory = registry_.find(n.type);
     if (!factory) throw JobError("operator type '" + n.type + "' cannot run yet in this version");
     m.op = (*factory)(m.ctx);
@@ -204,6 +214,26 @@ void Subtask::deliverWatermark(std::size_t member, Watermark wm) {
   current_ = member;
   m.op->processWatermark(wm, *m.out);
   current_ = saved;
+}
+
+std::int64_t Subtask::nextProcessingDeadline() const {
+  std::int64_t d = kNoDeadline;
+  for (const auto& m : members_) d = std::min(d, m->op->processingDeadline());
+  return d;
+}
+
+void Subtask::pollProcessingTime() {
+  std::int64_t now = 0;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    auto& m = *members_[i];
+    if (m.op->processingDeadline() == kNoDeadline) continue;
+    if (now == 0) now = wallClockMs();
+    if (m.op->processingDeadline() > now) continue;
+    const std::size_t saved = current_;
+    current_ = i;
+    m.op->onProcessingTime(now, *m.out);
+    current_ = saved;
+  }
 }
 
 void Subtask::run(const std::atomic<bool>& canceled, const FailureHandler& onFailure) {
@@ -242,6 +272,7 @@ void Subtask::runSource(const std::atomic<bool>& canceled) {
   while (!canceled.load(std::memory_order_relaxed)) {
     current_ = 0;
     const SourceStatus s = source->emitNext(*head.out);
+    pollProcessingTime();
     if (s == SourceStatus::EndOfInput) break;
     if (s == SourceStatus::NothingAvailable) {
       const std::int64_t t0 = nowNs();
@@ -281,6 +312,15 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
       minWm = std::min(minWm, channelWm[static_cast<std::size_t>(c)]);
       anyActive = true;
     }
+    if (!anyActive && !allEnded) {
+      // Every open channel is idle: none holds the others back any more, so the watermark
+      // moves to the largest an open channel reached (Flink's StatusWatermarkValve flushes
+      // the same way). Ended channels do not count: their +inf would release everything.
+      minWm = kMinWatermark;
+      for (int c = 0; c < channels; ++c)
+        if (!ended[static_cast<std::size_t>(c)]) minWm = std::max(minWm, channelWm[static_cast<std::size_t>(c)]);
+      anyActive = minWm != kMinWatermark;
+    }
     if ((anyActive || allEnded) && minWm > combined) {
       combined = minWm;
       metrics_.inputWatermark.store(combined, std::memory_order_relaxed);
@@ -293,12 +333,36 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
   for (int p = 0; p < ports; ++p)
     if (openPerPort[static_cast<std::size_t>(p)] == 0) head.op->endInput(p, *head.out);
 
+  // A subtask whose open input channels are all idle is idle itself: it tells its
+  // consumers, so that it does not hold back their watermarks either (Flink does the same).
+  bool outputIdle = false;
+  auto updateIdleness = [&] {
+    bool anyOpen = false, allIdle = true;
+    for (int c = 0; c < channels; ++c) {
+      if (ended[static_cast<std::size_t>(c)]) continue;
+      anyOpen = true;
+      allIdle = allIdle && idle[static_cast<std::size_t>(c)];
+    }
+    const bool nowIdle = anyOpen && allIdle;
+    if (nowIdle != outputIdle) {
+      outputIdle = nowIdle;
+      head.out->emitWatermarkStatus(WatermarkStatus{nowIdle});
+    }
+  };
+
   while (open > 0) {
     if (canceled.load(std::memory_order_relaxed)) return;
+    // Wait for input, but not past the chain's next processing-time deadline.
+    std::chrono::milliseconds wait(100);
+    if (const std::int64_t deadline = nextProcessingDeadline(); deadline != kNoDeadline)
+      wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(0, deadline - wallClockMs())));
     const std::int64_t t0 = nowNs();
-    auto next = gate_->next(std::chrono::milliseconds(100));
+    auto next = gate_->next(wait);
     SubtaskMetrics::add(metrics_.idleNs, nowNs() - t0);
-    if (!next) continue;
+    if (!next) {
+      pollProcessingTime();
+      continue;
+    }
     const auto ch = static_cast<std::size_t>(next->channel);
     const int port = channelPorts_[ch];
     if (auto* batch = std::get_if<RecordBatch>(&next->element)) {
@@ -311,7 +375,9 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
       }
     } else if (auto* st = std::get_if<WatermarkStatus>(&next->element)) {
       idle[ch] = st->idle;
+      if (!st->idle) updateIdleness();  // active before any watermark it causes
       recomputeWatermark();
+      if (st->idle) updateIdleness();
     } else if (std::holds_alternative<EndOfPartition>(next->element)) {
       ended[ch] = true;
       channelWm[ch] = kMaxWatermark;
@@ -321,8 +387,10 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
         head.op->endInput(port, *head.out);
       }
       recomputeWatermark();
+      updateIdleness();
     }
     // CheckpointBarrier: aligned by the checkpoint issue; nothing to do yet.
+    pollProcessingTime();
   }
 }
 

@@ -17,9 +17,15 @@
 //     batch      -> head.processBatch(port of that channel)
 //     watermark  -> per-channel watermark; when the minimum over active channels rises,
 //                   head.processWatermark (in-band: it never overtakes earlier records)
-//     status     -> idle channels stop holding the minimum back
+//     status     -> idle channels stop holding the minimum back; when every open channel
+//                   is idle the watermark moves to the largest any channel reached (as
+//                   Flink's StatusWatermarkValve), and the subtask sends
+//                   WatermarkStatus{idle} downstream itself ({active} when one wakes up)
 //     end        -> the channel's watermark becomes +inf; endInput(port) when a port's
 //                   channels have all ended; leave the loop when all have
+//   after every element (and on a wait that timed out): processing time, see operator.h:
+//     members whose processingDeadline() has passed get onProcessingTime; waiting for input
+//     never outlasts the earliest deadline
 //   finish: head.finish, then for each next member endInput(0) and finish, in order
 //   writers send EndOfPartition on every channel; close every operator (also on failure)
 //
@@ -132,6 +138,8 @@ class Subtask {
   void closeAll() noexcept;
   void deliverBatch(std::size_t member, int port, const RecordBatch& batch);
   void deliverWatermark(std::size_t member, Watermark wm);
+  std::int64_t nextProcessingDeadline() const;
+  void pollProcessingTime();
 
   const JobPlan& plan_;
   const OperatorRegistry& registry_;

@@ -27,7 +27,8 @@ NexmarkConfig configParam(const nlohmann::json& p) {
 }  // namespace
 
 GeneratorSource::GeneratorSource(const OperatorContext& ctx)
-    : gen_(tableParam(ctx.params), configParam(ctx.params)) {
+    : gen_(tableParam(ctx.params), configParam(ctx.params)),
+      watermarks_(WatermarkStrategy::fromParams(ctx.params.value("watermark", nlohmann::json::object()))) {
   events_ = params::int64(ctx.params, "events", 0, 0);
   rate_ = params::number(ctx.params, "rate", 0, 0);
   batchSize_ = static_cast<std::size_t>(params::int64(ctx.params, "batch_size", 1024, 1));
@@ -43,6 +44,7 @@ void GeneratorSource::open(OperatorContext& ctx) {
     capacity_ = std::max(static_cast<double>(batchSize_), perSecond_ / 10);
     tokens_ = 0;
   }
+  watermarks_.start(wallClockMs());
 }
 
 SourceStatus GeneratorSource::emitNext(Output& out) {
@@ -67,7 +69,7 @@ SourceStatus GeneratorSource::emitNext(Output& out) {
   }
   gen_.generate(next_, n, parallelism_, *builder_);
   next_ += n * parallelism_;
-  out.collect(0, builder_->finish());
+  watermarks_.collect(builder_->finish(), wallClockMs(), out);
   return SourceStatus::MoreAvailable;
 }
 

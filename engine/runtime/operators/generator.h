@@ -14,7 +14,10 @@
 // Subtask k of p produces events k, k+p, k+2p, ... (below `events`). With a rate, each
 // subtask paces itself to rate/p events/s with a token bucket (bursts up to one batch or a
 // tenth of a second of events, whichever is more) and returns NothingAvailable when ahead.
-// Each row's event time is its date_time; watermarks are the runtime's business.
+// Each row's event time is its date_time. Watermarks: the `watermark` param drives a
+// WatermarkGenerator (runtime/watermarks.h) as for source.file; the generated times are in
+// order, so the default bound 0 is exact. A subtask with no events (events < parallelism)
+// ends at once and so never holds the watermark back.
 
 #include <chrono>
 #include <memory>
@@ -23,6 +26,7 @@
 
 #include "runtime/io/nexmark.h"
 #include "runtime/operator.h"
+#include "runtime/watermarks.h"
 
 namespace weir {
 
@@ -32,6 +36,10 @@ class GeneratorSource final : public SourceOperator {
 
   void open(OperatorContext& ctx) override;
   SourceStatus emitNext(Output& out) override;
+  std::int64_t processingDeadline() const override { return watermarks_.nextDeadline(); }
+  void onProcessingTime(std::int64_t nowMs, Output& out) override {
+    watermarks_.onProcessingTime(nowMs, out);
+  }
 
   /// {"next": i}: the next event number this subtask produces.
   nlohmann::json position() const;
@@ -52,6 +60,7 @@ class GeneratorSource final : public SourceOperator {
   std::chrono::steady_clock::time_point last_{};
   bool started_ = false;
   std::unique_ptr<BatchBuilder> builder_;
+  WatermarkGenerator watermarks_;
 };
 
 }  // namespace weir

@@ -29,6 +29,7 @@ FileSource::FileSource(const OperatorContext& ctx) {
       params::fail("timestamp", "field '" + name + "' is " + std::string(typeName(t)) +
                                     ", not a timestamp");
     readerOptions_.eventTimeField = idx;
+    watermarks_.emplace(WatermarkStrategy::fromParams(p.value("watermark", nlohmann::json::object())));
   }
   batchSize_ = static_cast<std::size_t>(params::int64(p, "batch_size", 1024, 1));
   follow_ = params::boolean(p, "follow", false);
@@ -79,6 +80,20 @@ void FileSource::open(OperatorContext& ctx) {
   if (follow_) {
     for (std::size_t k = 0; k < splits_.size(); ++k) readers_[k] = openReader(k);
   }
+  if (watermarks_) watermarks_->start(wallClockMs());
+}
+
+void FileSource::emitBatch(Output& out) {
+  if (watermarks_) watermarks_->collect(builder_->finish(), wallClockMs(), out);
+  else out.collect(0, builder_->finish());
+}
+
+std::int64_t FileSource::processingDeadline() const {
+  return watermarks_ ? watermarks_->nextDeadline() : kNoDeadline;
+}
+
+void FileSource::onProcessingTime(std::int64_t nowMs, Output& out) {
+  if (watermarks_) watermarks_->onProcessingTime(nowMs, out);
 }
 
 std::unique_ptr<RecordReader> FileSource::openReader(std::size_t k) {
@@ -104,7 +119,7 @@ SourceStatus FileSource::emitNext(Output& out) {
       ++current_;
     }
     if (builder_->numRows() > 0) {
-      out.collect(0, builder_->finish());
+      emitBatch(out);
       return SourceStatus::MoreAvailable;
     }
     if (!ended) return SourceStatus::MoreAvailable;  // only dead letters this time
@@ -120,7 +135,7 @@ SourceStatus FileSource::emitFollowing(Output& out) {
     const ReadStatus st = readers_[at]->read(*builder_, batchSize_);
     if (builder_->numRows() > 0 || st == ReadStatus::More) {
       current_ = (at + 1) % n;
-      if (builder_->numRows() > 0) out.collect(0, builder_->finish());
+      if (builder_->numRows() > 0) emitBatch(out);
       return SourceStatus::MoreAvailable;
     }
   }

@@ -20,8 +20,13 @@
 //
 // Position (for checkpoints): position() lists every split of this subtask with where its
 // next record starts; restorePosition() before open() makes the source continue exactly
-// there. Watermarks are not generated here (the runtime's watermark generator follows the
-// source and uses the event times this source assigns).
+// there.
+//
+// Watermarks (with `timestamp`): the `watermark` param {max_out_of_orderness_ms,
+// idle_timeout_ms, interval_ms} drives a WatermarkGenerator (runtime/watermarks.h): a
+// watermark after each batch that raised it, idleness after idle_timeout_ms without
+// records (a following source at the end of its files). A subtask with no split at all
+// ends at once, which sends the maximum watermark: it never holds event time back.
 
 #include <memory>
 #include <optional>
@@ -31,6 +36,7 @@
 
 #include "runtime/io/reader.h"
 #include "runtime/operator.h"
+#include "runtime/watermarks.h"
 
 namespace weir {
 
@@ -42,6 +48,8 @@ class FileSource final : public SourceOperator {
 
   void open(OperatorContext& ctx) override;
   SourceStatus emitNext(Output& out) override;
+  std::int64_t processingDeadline() const override;
+  void onProcessingTime(std::int64_t nowMs, Output& out) override;
   void close() override;
 
   /// {"splits": [{"split": i, "file": path, "offset": o, "line": l, "done": bool}, ...]};
@@ -55,6 +63,7 @@ class FileSource final : public SourceOperator {
  private:
   std::unique_ptr<RecordReader> openReader(std::size_t k);
   SourceStatus emitFollowing(Output& out);
+  void emitBatch(Output& out);
 
   std::string path_;
   FileFormat format_ = FileFormat::Csv;
@@ -70,6 +79,7 @@ class FileSource final : public SourceOperator {
   std::size_t current_ = 0;  // bounded: the split being read; follow: where the round starts
   std::unique_ptr<BatchBuilder> builder_;
   nlohmann::json restored_;
+  std::optional<WatermarkGenerator> watermarks_;  // with `timestamp` only
 };
 
 }  // namespace weir

@@ -1,0 +1,70 @@
+#pragma once
+// Incremental aggregate functions (`aggregates` of window and aggregate): each keeps a
+// small accumulator per group, updated record by record and merged when session windows
+// merge; only count_distinct keeps a set (of the distinct values).
+//
+// Semantics (SQL's): nulls are skipped by every function except count without a field
+// (which counts records); a function that saw no value gives null, except count and
+// count_distinct, which give 0.
+//   sum     int64 of int64 (wrapping on overflow), double of double
+//   avg     double; of int64 fields the sum is kept as an exact integer and divided at the
+//           end, so the result does not depend on the order records arrive in
+//   min/max by value (strings bytewise, false < true)
+//   first   the value of the record with the smallest event time; last: the largest.
+//           Ties (equal event times) go to the smaller value for first and the larger for
+//           last, so the result never depends on arrival order or parallelism.
+//   Doubles: sum and avg of double fields add in arrival order, which differs with
+//   parallelism and shuffling, so they may differ in the last bits of rounding; every
+//   other result is exact.
+//
+// Batches are aggregated column by column: addBatch walks one aggregate over all
+// (row, accumulator) pairs of a batch in a loop specialized for the field's type.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/batch.h"
+
+namespace weir {
+
+enum class AggFn { CountRecords, Count, Sum, Min, Max, Avg, First, Last, CountDistinct };
+
+struct AggSpec {
+  AggFn fn = AggFn::CountRecords;
+  int field = -1;          // input field; -1 for CountRecords
+  Type inType = Type::Int64;
+  Type outType = Type::Int64;
+};
+
+/// Parses `aggregates` params against the input schema (validated already; a mismatch
+/// throws JobError).
+std::vector<AggSpec> parseAggregates(const nlohmann::json& aggregates, const Schema& input);
+
+/// One function's running state. Which members are used depends on the function.
+struct Acc {
+  std::int64_t n = 0;      // values seen (records, for CountRecords)
+  std::int64_t i = 0;      // int64/timestamp/bool value, or integer sum
+  double d = 0;            // double value or sum
+  std::string s;           // string value
+  std::int64_t ts = 0;     // first/last: event time of the value kept
+  std::unique_ptr<std::unordered_set<std::string>> distinct;  // count_distinct
+};
+
+/// acc[accIndex[k] * stride + offset] += row rows[k] of `batch`, for every k.
+void addBatch(const AggSpec& spec, const RecordBatch& batch, std::span<const std::uint32_t> rows,
+              std::span<const std::uint32_t> accIndex, std::vector<Acc>& accs, std::size_t stride,
+              std::size_t offset);
+/// Adds one row (slow path: late records).
+void addRow(const AggSpec& spec, const RecordBatch& batch, std::size_t row, Acc& acc);
+/// Folds `from` into `into` (session windows merging).
+void mergeAcc(const AggSpec& spec, Acc& into, Acc& from);
+/// Appends the function's result to `out` (a column of spec.outType).
+void appendResult(const AggSpec& spec, const Acc& acc, Column& out);
+
+}  // namespace weir

@@ -1,0 +1,466 @@
+// window: keyed tumbling, sliding and session windows on event time (or processing time),
+// with incremental aggregates (operators/aggregates.h), allowed lateness and a late port.
+//
+// Semantics follow Flink's WindowOperator with its EventTimeTrigger:
+//   - assignment: tumbling [k*size, (k+1)*size); sliding: every window of `size` starting
+//     at a multiple of `slide` that contains the record; session: [t, t + gap), merged
+//     with every session of the key it touches (Flink's TimeWindow.intersects, so windows
+//     that meet end to start merge too);
+//   - a window fires when the watermark reaches its maxTimestamp = end - 1; the result's
+//     event time is end - 1;
+//   - a window is late when end - 1 + allowed_lateness <= watermark: it is not updated;
+//     a record all of whose windows are late goes to port `late` (counted in
+//     OperatorCounters::lateRecords), never silently dropped;
+//   - a record for a window that already fired, within the lateness, fires it again at
+//     once: the earlier result is retracted (-U) and the new one emitted (+U). When a late
+//     record merges sessions that had fired, each of them is deleted (-D, its bounds no
+//     longer exist) and the merged session inserted (+I) when it fires. So with
+//     allowed_lateness_ms > 0 the output is an update stream (the planner makes file
+//     sinks write their `op` column);
+//   - state of a window is dropped when the watermark reaches end - 1 + lateness (with no
+//     lateness: right after it fires).
+// Processing time (window.time = processing): a record's time is the wall clock when it
+// arrives; windows fire on the clock (processing-time timers through the task loop's
+// deadline hook, operator.h); no lateness; at the end of the input the open windows fire.
+//
+// State: one custom keyed table ("windows", a KeyedTable in the operator's backend):
+// window slots indexed by (key id, window start), each with one accumulator per
+// aggregate, and timers (runtime/state/timers.h) per (key, window). A batch is processed
+// column by column: key hashes (hashKeys) and key ids once per batch, then the slot of
+// every (record, window) pair, then one tight loop per aggregate over those pairs.
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "runtime/operators/aggregates.h"
+#include "runtime/partition.h"
+#include "runtime/registry.h"
+#include "runtime/state/timers.h"
+#include "runtime/watermarks.h"
+
+namespace weir {
+namespace {
+
+constexpr std::uint32_t kNoSlot = UINT32_MAX;
+
+std::int64_t floorMod(std::int64_t a, std::int64_t b) {
+  const std::int64_t m = a % b;
+  return m < 0 ? m + b : m;
+}
+
+std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) {
+  if (b > 0 && a > INT64_MAX - b) return INT64_MAX;
+  return a + b;
+}
+
+struct WindowNs {
+  std::int64_t start;
+  std::int64_t end;
+  bool cleanup;  // false: fire at end - 1; true: drop state at end - 1 + lateness
+  bool operator<(const WindowNs& o) const {
+    if (start != o.start) return start < o.start;
+    if (end != o.end) return end < o.end;
+    return cleanup < o.cleanup;
+  }
+};
+
+/// The operator's keyed state: window slots and their accumulators.
+class WindowTable final : public KeyedTable {
+ public:
+  struct Slot {
+    KeyId key = kNoKey;
+    std::int64_t start = 0, end = 0;
+    bool fired = false;
+  };
+
+  WindowTable(KeyDictionary& keys, std::size_t aggs) : keys_(keys), aggs_(aggs) {}
+
+  std::uint32_t find(KeyId key, std::int64_t start) const {
+    auto it = index_.find(SlotKey{key, start});
+    return it == index_.end() ? kNoSlot : it->second;
+  }
+  std::uint32_t create(KeyId key, std::int64_t start, std::int64_t end) {
+    std::uint32_t s;
+    if (!free_.empty()) {
+      s = free_.back();
+      free_.pop_back();
+    } else {
+      s = static_cast<std::uint32_t>(slots_.size());
+      slots_.emplace_back();
+      accs_.resize(accs_.size() + aggs_);
+    }
+    slots_[s] = Slot{key, start, end, false};
+    index_.emplace(SlotKey{key, start}, s);
+    keys_.retain(key);
+    ++live_;
+    return s;
+  }
+  void erase(std::uint32_t s) {
+    Slot& slot = slots_[s];
+    index_.erase(SlotKey{slot.key, slot.start});
+    keys_.release(slot.key);
+    for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = Acc{};
+    slot.key = kNoKey;
+    free_.push_back(s);
+    --live_;
+  }
+  /// Changes a slot's bounds (a session that grew by merging).
+  void rebound(std::uint32_t s, std::int64_t start, std::int64_t end) {
+    Slot& slot = slots_[s];
+    if (start != slot.start) {
+      index_.erase(SlotKey{slot.key, slot.start});
+      index_.emplace(SlotKey{slot.key, start}, s);
+    }
+    slot.start = start;
+    slot.end = end;
+  }
+  Slot& slot(std::uint32_t s) { return slots_[s]; }
+  Acc* accs(std::uint32_t s) { return accs_.data() + s * aggs_; }
+  std::vector<Acc>& allAccs() { return accs_; }
+
+  std::size_t size() const override { return live_; }
+  std::size_t sizeOfGroup(int group) const override {
+    std::size_t n = 0;
+    for (const Slot& s : slots_)
+      if (s.key != kNoKey && keys_.keyGroup(s.key) == group) ++n;
+    return n;
+  }
+  void clearGroup(int group) override {
+    for (std::uint32_t s = 0; s < slots_.size(); ++s)
+      if (slots_[s].key != kNoKey && keys_.keyGroup(slots_[s].key) == group) erase(s);
+  }
+
+ private:
+  struct SlotKey {
+    KeyId key;
+    std::int64_t start;
+    bool operator==(const SlotKey&) const = default;
+  };
+  struct SlotHash {
+    std::size_t operator()(const SlotKey& k) const {
+      std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.start);
+      x ^= x >> 31;
+      x *= 0x9e3779b97f4a7c15ULL;
+      return static_cast<std::size_t>(x ^ (x >> 29));
+    }
+  };
+
+  KeyDictionary& keys_;
+  std::size_t aggs_;
+  std::vector<Slot> slots_;
+  std::vector<Acc> accs_;
+  std::vector<std::uint32_t> free_;
+  std::unordered_map<SlotKey, std::uint32_t, SlotHash> index_;
+  std::size_t live_ = 0;
+};
+
+enum class WindowType { Tumbling, Sliding, Session };
+
+class WindowOperator final : public Operator {
+ public:
+  explicit WindowOperator(const OperatorContext& ctx) {
+    const auto& p = ctx.params;
+    const Schema& in = *ctx.inputSchemas.at(0);
+    for (const auto& k : p.value("key", nlohmann::json::array())) {
+      const int i = in.indexOf(k.get<std::string>());
+      if (i < 0) throw JobError("key: no field '" + k.get<std::string>() + "'");
+      keyFields_.push_back(i);
+      keyTypes_.push_back(in.field(static_cast<std::size_t>(i)).type);
+    }
+    const auto& w = p.at("window");
+    const std::string type = w.at("type").get<std::string>();
+    type_ = type == "tumbling" ? WindowType::Tumbling : type == "sliding" ? WindowType::Sliding
+                                                                         : WindowType::Session;
+    size_ = w.value("size_ms", std::int64_t{0});
+    slide_ = type_ == WindowType::Sliding ? w.value("slide_ms", size_) : size_;
+    if (type_ == WindowType::Session) size_ = slide_ = 1;  // unused
+    gap_ = w.value("gap_ms", std::int64_t{0});
+    processingTime_ = w.value("time", std::string("event")) == "processing";
+    lateness_ = processingTime_ ? 0 : p.value("allowed_lateness_ms", std::int64_t{0});
+    if ((type_ != WindowType::Session && size_ <= 0) || slide_ <= 0 ||
+        (type_ == WindowType::Session && gap_ <= 0))
+      throw JobError("window: size_ms, slide_ms and gap_ms must be positive");
+    aggs_ = parseAggregates(p.at("aggregates"), in);
+    output_ = ctx.outputSchemas.at(0);
+  }
+
+  void open(OperatorContext& ctx) override {
+    Operator::open(ctx);
+    backend_ = &ctx.keyedState(keyTypes_);
+    KeyDictionary& keys = backend_->keys();
+    const std::size_t n = aggs_.size();
+    table_ = &backend_->table<WindowTable>(
+        "windows", [&keys, n] { return std::make_unique<WindowTable>(keys, n); });
+    builder_ = std::make_unique<BatchBuilder>(output_, 1024);
+  }
+
+  void processBatch(int, const RecordBatch& batch, Output& out) override {
+    const std::size_t n = batch.numRows();
+    hashes_.clear();
+    hashKeys(batch, keyFields_, hashes_);
+    ids_.clear();
+    backend_->keys().intern(batch, keyFields_, hashes_, ids_);
+    pairRows_.clear();
+    pairSlots_.clear();
+    lateRows_.clear();
+    const std::int64_t now = processingTime_ ? wallClockMs() : 0;
+
+    if (type_ == WindowType::Session) {
+      for (std::size_t r = 0; r < n; ++r) {
+        const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
+        if (!processingTime_ && isLate(t, t + gap_)) {
+          lateRows_.push_back(static_cast<std::uint32_t>(r));
+          continue;
+        }
+        addToSession(batch, r, ids_[r], t, out);
+      }
+    } else {
+      KeyId lastKey = kNoKey;
+      std::int64_t lastStart = 0;
+      std::uint32_t lastSlot = kNoSlot;
+      for (std::size_t r = 0; r < n; ++r) {
+        const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
+        if (t == kNoTimestamp) {
+          lateRows_.push_back(static_cast<std::uint32_t>(r));
+          continue;
+        }
+        bool skipped = true;
+        const std::int64_t lastWindowStart = t - floorMod(t, slide_);
+        for (std::int64_t start = lastWindowStart; start > t - size_; start -= slide_) {
+          const std::int64_t end = start + size_;
+          if (!processingTime_ && isLate(start, end)) continue;
+          skipped = false;
+          if (!processingTime_ && end - 1 <= watermark_) {
+            // Its window already fired (or is due): the slow path, record by record.
+            updateFired(batch, r, ids_[r], start, end, out);
+            continue;
+          }
+          std::uint32_t s;
+          if (ids_[r] == lastKey && start == lastStart) {
+            s = lastSlot;
+          } else {
+            s = table_->find(ids_[r], start);
+            if (s == kNoSlot) s = createSlot(ids_[r], start, end);
+            lastKey = ids_[r];
+            lastStart = start;
+            lastSlot = s;
+          }
+          pairRows_.push_back(static_cast<std::uint32_t>(r));
+          pairSlots_.push_back(s);
+        }
+        if (skipped) lateRows_.push_back(static_cast<std::uint32_t>(r));
+      }
+      for (std::size_t a = 0; a < aggs_.size(); ++a)
+        addBatch(aggs_[a], batch, pairRows_, pairSlots_, table_->allAccs(), aggs_.size(), a);
+    }
+    flush(out);
+    if (!lateRows_.empty()) {
+      if (ctx_ && ctx_->counters)
+        OperatorCounters::add(ctx_->counters->lateRecords, static_cast<std::int64_t>(lateRows_.size()));
+      out.collect(1, batch.select(lateRows_));
+    }
+    backend_->keys().sweep();
+  }
+
+  void processWatermark(Watermark wm, Output& out) override {
+    if (wm.timestamp > watermark_) watermark_ = wm.timestamp;
+    if (!processingTime_) {
+      timers_.advanceWatermark(watermark_, [&](const auto& t) { onTimer(t, out); });
+      flush(out);
+      pruneSessions();
+      backend_->keys().sweep();
+    }
+    out.emitWatermark(wm);
+  }
+
+  std::int64_t processingDeadline() const override {
+    return processingTime_ ? timers_.nextProcessingTime() : kNoDeadline;
+  }
+
+  void onProcessingTime(std::int64_t nowMs, Output& out) override {
+    timers_.advanceProcessingTime(nowMs, [&](const auto& t) { onTimer(t, out); });
+    flush(out);
+    pruneSessions();
+    backend_->keys().sweep();
+  }
+
+  void finish(Output& out) override {
+    // Processing-time windows still open at the end of the input fire now, so no result
+    // is lost (event-time windows already fired on the maximum watermark).
+    if (processingTime_) onProcessingTime(INT64_MAX, out);
+  }
+
+ private:
+  using Timer = TimerService<WindowNs>::Timer;
+
+  bool isLate(std::int64_t /*start*/, std::int64_t end) const {
+    return saturatingAdd(end - 1, lateness_) <= watermark_;
+  }
+
+  void registerTimers(KeyId key, std::int64_t start, std::int64_t end) {
+    const int group = backend_->keys().keyGroup(key);
+    if (processingTime_) {
+      timers_.registerProcessingTimeTimer(key, group, WindowNs{start, end, false}, end - 1);
+      return;
+    }
+    timers_.registerEventTimeTimer(key, group, WindowNs{start, end, false}, end - 1);
+    if (lateness_ > 0)
+      timers_.registerEventTimeTimer(key, group, WindowNs{start, end, true},
+                                     saturatingAdd(end - 1, lateness_));
+  }
+
+  std::uint32_t createSlot(KeyId key, std::int64_t start, std::int64_t end) {
+    const std::uint32_t s = table_->create(key, start, end);
+    registerTimers(key, start, end);
+    return s;
+  }
+
+  void onTimer(const Timer& t, Output& out) {
+    const std::uint32_t s = table_->find(t.key, t.ns.start);
+    if (s == kNoSlot || table_->slot(s).end != t.ns.end) return;  // merged away or gone
+    if (t.ns.cleanup) {
+      eraseSlot(s);
+      return;
+    }
+    if (!table_->slot(s).fired) {
+      emitResult(s, RowKind::Insert, out);
+      table_->slot(s).fired = true;
+    }
+    if (lateness_ == 0) eraseSlot(s);
+  }
+
+  void eraseSlot(std::uint32_t s) {
+    table_->erase(s);
+    sessionsErased_ = true;
+  }
+
+  /// A record for window [start, end) whose end - 1 the watermark has passed, within the
+  /// lateness: update and fire again at once.
+  void updateFired(const RecordBatch& batch, std::size_t r, KeyId key, std::int64_t start,
+                   std::int64_t end, Output& out) {
+    std::uint32_t s = table_->find(key, start);
+    if (s == kNoSlot) s = createSlot(key, start, end);  // first record of this window
+    const bool fired = table_->slot(s).fired;
+    if (fired) emitResult(s, RowKind::UpdateBefore, out);
+    Acc* accs = table_->accs(s);
+    for (std::size_t a = 0; a < aggs_.size(); ++a) addRow(aggs_[a], batch, r, accs[a]);
+    emitResult(s, fired ? RowKind::UpdateAfter : RowKind::Insert, out);
+    table_->slot(s).fired = true;
+  }
+
+  void addToSession(const RecordBatch& batch, std::size_t r, KeyId key, std::int64_t t, Output& out) {
+    std::vector<std::uint32_t>& sessions = sessions_[key];
+    std::int64_t start = t, end = t + gap_;
+    // Every session of the key that the new one touches merges with it.
+    touching_.clear();
+    for (std::uint32_t s : sessions) {
+      const auto& slot = table_->slot(s);
+      if (slot.start <= end && slot.end >= start) touching_.push_back(s);
+    }
+    std::uint32_t target;
+    if (touching_.empty()) {
+      target = table_->create(key, start, end);
+      sessions.push_back(target);
+    } else {
+      // Merge into the earliest-starting one.
+      std::sort(touching_.begin(), touching_.end(),
+                [&](auto a, auto b) { return table_->slot(a).start < table_->slot(b).start; });
+      target = touching_.front();
+      for (std::uint32_t s : touching_) {
+        start = std::min(start, table_->slot(s).start);
+        end = std::max(end, table_->slot(s).end);
+      }
+      const bool boundsChange = start != table_->slot(target).start || end != table_->slot(target).end ||
+                                touching_.size() > 1;
+      if (!boundsChange) {
+        if (table_->slot(target).fired) {
+          emitResult(target, RowKind::UpdateBefore, out);
+          Acc* accs = table_->accs(target);
+          for (std::size_t a = 0; a < aggs_.size(); ++a) addRow(aggs_[a], batch, r, accs[a]);
+          emitResult(target, RowKind::UpdateAfter, out);
+          return;
+        }
+        Acc* accs = table_->accs(target);
+        for (std::size_t a = 0; a < aggs_.size(); ++a) addRow(aggs_[a], batch, r, accs[a]);
+        return;
+      }
+      for (std::uint32_t s : touching_)
+        if (table_->slot(s).fired) emitResult(s, RowKind::Delete, out);
+      Acc* into = table_->accs(target);
+      for (std::size_t i = 1; i < touching_.size(); ++i) {
+        Acc* from = table_->accs(touching_[i]);
+        for (std::size_t a = 0; a < aggs_.size(); ++a) mergeAcc(aggs_[a], into[a], from[a]);
+        std::erase(sessions, touching_[i]);
+        table_->erase(touching_[i]);
+      }
+      table_->rebound(target, start, end);
+      table_->slot(target).fired = false;
+    }
+    Acc* accs = table_->accs(target);
+    for (std::size_t a = 0; a < aggs_.size(); ++a) addRow(aggs_[a], batch, r, accs[a]);
+    registerTimers(key, start, end);
+    if (!processingTime_ && end - 1 <= watermark_) {  // late but within the lateness: fire now
+      emitResult(target, RowKind::Insert, out);
+      table_->slot(target).fired = true;
+    }
+  }
+
+  void emitResult(std::uint32_t s, RowKind kind, Output& out) {
+    const auto& slot = table_->slot(s);
+    const std::size_t k = keyFields_.size();
+    keyColumns_.clear();
+    for (std::size_t i = 0; i < k; ++i) keyColumns_.push_back(&builder_->column(i));
+    backend_->keys().appendKey(slot.key, keyColumns_);
+    builder_->column(k).appendInt64(slot.start);
+    builder_->column(k + 1).appendInt64(slot.end);
+    const Acc* accs = table_->accs(s);
+    for (std::size_t a = 0; a < aggs_.size(); ++a) appendResult(aggs_[a], accs[a], builder_->column(k + 2 + a));
+    builder_->endRow(slot.end - 1, kind);
+    if (builder_->numRows() >= 1024) flush(out);
+  }
+
+  void flush(Output& out) {
+    if (builder_->numRows() > 0) out.collect(0, builder_->finish());
+  }
+
+  /// After timers erased sessions: drop them from their key's list (and empty lists).
+  /// Called between elements only, never while a session list is being worked on.
+  void pruneSessions() {
+    if (type_ != WindowType::Session || !sessionsErased_) return;
+    sessionsErased_ = false;
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      std::erase_if(it->second, [&](std::uint32_t s) { return table_->slot(s).key != it->first; });
+      it = it->second.empty() ? sessions_.erase(it) : std::next(it);
+    }
+  }
+
+  std::vector<int> keyFields_;
+  std::vector<Type> keyTypes_;
+  WindowType type_ = WindowType::Tumbling;
+  std::int64_t size_ = 0, slide_ = 0, gap_ = 0, lateness_ = 0;
+  bool processingTime_ = false;
+  std::vector<AggSpec> aggs_;
+  SchemaPtr output_;
+
+  KeyedStateBackend* backend_ = nullptr;
+  WindowTable* table_ = nullptr;
+  TimerService<WindowNs> timers_;
+  std::unordered_map<KeyId, std::vector<std::uint32_t>> sessions_;  // session slots per key
+  bool sessionsErased_ = false;
+  std::int64_t watermark_ = kMinWatermark;
+  std::unique_ptr<BatchBuilder> builder_;
+
+  // Per-batch scratch, reused.
+  std::vector<std::uint64_t> hashes_;
+  std::vector<KeyId> ids_;
+  std::vector<std::uint32_t> pairRows_, pairSlots_, lateRows_, touching_;
+  std::vector<Column*> keyColumns_;
+};
+
+}  // namespace
+
+void registerWindowOperator(OperatorRegistry& r) {
+  r.add("window", [](const OperatorContext& ctx) { return std::make_unique<WindowOperator>(ctx); });
+}
+
+}  // namespace weir

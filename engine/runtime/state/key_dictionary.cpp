@@ -1,0 +1,191 @@
+#include "runtime/state/key_dictionary.h"
+
+#include <bit>
+#include <cassert>
+#include <cstring>
+
+namespace weir {
+namespace {
+
+template <class T>
+void put(std::string& out, T v) {
+  char b[sizeof(T)];
+  std::memcpy(b, &v, sizeof(T));
+  out.append(b, sizeof(T));
+}
+
+template <class T>
+T take(std::string_view& in) {
+  T v;
+  std::memcpy(&v, in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return v;
+}
+
+}  // namespace
+
+KeyDictionary::KeyDictionary(std::vector<Type> keyTypes, int maxParallelism)
+    : types_(std::move(keyTypes)), maxParallelism_(maxParallelism) {}
+
+void KeyDictionary::encode(const RecordBatch& batch, std::span<const int> fields, std::size_t row,
+                           std::string& out) {
+  out.clear();
+  for (int f : fields) {
+    const Column& c = batch.column(static_cast<std::size_t>(f));
+    if (c.isNull(row)) {
+      out.push_back(0);
+      continue;
+    }
+    out.push_back(1);
+    switch (c.type()) {
+      case Type::Int64:
+      case Type::Timestamp: put(out, c.int64(row)); break;
+      case Type::Double: {
+        const double d = c.dbl(row);
+        put(out, d == 0.0 ? 0.0 : d);  // -0.0 and 0.0 are one key, as in hashKeys
+        break;
+      }
+      case Type::Bool: out.push_back(c.boolean(row) ? 1 : 0); break;
+      case Type::String: {
+        const auto s = c.str(row);
+        put(out, static_cast<std::uint32_t>(s.size()));
+        out.append(s);
+        break;
+      }
+    }
+  }
+}
+
+KeyId KeyDictionary::add(std::string_view bytes, std::uint64_t hash) {
+  KeyId id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+    bytes_[id].assign(bytes);
+    hashes_[id] = hash;
+    groups_[id] = keyGroupForHash(hash, maxParallelism_);
+    refs_[id] = 0;
+    live_[id] = 1;
+    nextSameHash_[id] = kNoKey;
+  } else {
+    id = static_cast<KeyId>(bytes_.size());
+    bytes_.emplace_back(bytes);
+    hashes_.push_back(hash);
+    groups_.push_back(keyGroupForHash(hash, maxParallelism_));
+    refs_.push_back(0);
+    live_.push_back(1);
+    nextSameHash_.push_back(kNoKey);
+  }
+  unreferenced_.push_back(id);  // until something retains it
+  return id;
+}
+
+KeyId KeyDictionary::intern(std::string_view bytes, std::uint64_t hash) {
+  auto [it, inserted] = byHash_.try_emplace(hash, kNoKey);
+  if (inserted) return it->second = add(bytes, hash);
+  KeyId id = it->second;
+  for (KeyId at = id; at != kNoKey; at = nextSameHash_[at])
+    if (bytes_[at] == bytes) return at;
+  // A different key with the same 64-bit hash: chain it behind the first.
+  const KeyId added = add(bytes, hash);
+  nextSameHash_[added] = nextSameHash_[id];
+  nextSameHash_[id] = added;
+  ++collisions_;
+  return added;
+}
+
+void KeyDictionary::intern(const RecordBatch& batch, std::span<const int> fields,
+                           std::span<const std::uint64_t> hashes, std::vector<KeyId>& ids) {
+  const std::size_t n = batch.numRows();
+  ids.reserve(ids.size() + n);
+  // One int64 key field (the common case: ids) with no nulls: no per-row encoding calls.
+  if (fields.size() == 1) {
+    const Column& c = batch.column(static_cast<std::size_t>(fields[0]));
+    if ((c.type() == Type::Int64 || c.type() == Type::Timestamp) && c.nullCount() == 0) {
+      const auto v = c.ints();
+      scratch_.assign(1 + sizeof(std::int64_t), '\1');
+      KeyId lastId = kNoKey;
+      std::int64_t lastValue = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (lastId != kNoKey && v[i] == lastValue && bytes_[lastId].size() == scratch_.size()) {
+          ids.push_back(lastId);  // runs of one key (sorted or bursty input)
+          continue;
+        }
+        std::memcpy(scratch_.data() + 1, &v[i], sizeof(std::int64_t));
+        lastId = intern(scratch_, hashes[i]);
+        lastValue = v[i];
+        ids.push_back(lastId);
+      }
+      return;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    encode(batch, fields, i, scratch_);
+    ids.push_back(intern(scratch_, hashes[i]));
+  }
+}
+
+void KeyDictionary::release(KeyId id) {
+  assert(refs_[id] > 0);
+  if (--refs_[id] == 0) unreferenced_.push_back(id);
+}
+
+void KeyDictionary::sweep() {
+  for (KeyId id : unreferenced_)
+    if (live_[id] && refs_[id] == 0) unlink(id);
+  unreferenced_.clear();
+}
+
+void KeyDictionary::unlink(KeyId id) {
+  // Unlink from the hash chain.
+  auto it = byHash_.find(hashes_[id]);
+  assert(it != byHash_.end());
+  if (it->second == id) {
+    if (nextSameHash_[id] == kNoKey) byHash_.erase(it);
+    else {
+      it->second = nextSameHash_[id];
+      --collisions_;
+    }
+  } else {
+    for (KeyId at = it->second; at != kNoKey; at = nextSameHash_[at]) {
+      if (nextSameHash_[at] == id) {
+        nextSameHash_[at] = nextSameHash_[id];
+        --collisions_;
+        break;
+      }
+    }
+  }
+  bytes_[id].clear();
+  live_[id] = 0;
+  free_.push_back(id);
+}
+
+void KeyDictionary::appendKey(KeyId id, std::span<Column* const> columns) const {
+  std::string_view in = bytes_[id];
+  for (std::size_t f = 0; f < types_.size(); ++f) {
+    Column& c = *columns[f];
+    const char present = in.front();
+    in.remove_prefix(1);
+    if (!present) {
+      c.appendNull();
+      continue;
+    }
+    switch (types_[f]) {
+      case Type::Int64:
+      case Type::Timestamp: c.appendInt64(take<std::int64_t>(in)); break;
+      case Type::Double: c.appendDouble(take<double>(in)); break;
+      case Type::Bool:
+        c.appendBool(in.front() != 0);
+        in.remove_prefix(1);
+        break;
+      case Type::String: {
+        const auto len = take<std::uint32_t>(in);
+        c.appendString(in.substr(0, len));
+        in.remove_prefix(len);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace weir

@@ -1,0 +1,92 @@
+#pragma once
+// Watermark generation: one implementation shared by every source with event time
+// (source.file with `timestamp`, source.generator) and by the `watermark` operator that
+// re-assigns event time mid-graph.
+//
+// Strategy (Flink's BoundedOutOfOrdernessWatermarks): the watermark is
+//     max event time seen - max_out_of_orderness_ms - 1
+// so a record whose time is at most `bound` behind the largest time seen so far is never
+// late. Nothing is emitted before the first record. The watermark is monotonic: it only
+// ever rises, and only a rise is emitted.
+//
+// When it is emitted: after every batch whose records raised it (afterBatch). Weir's
+// sources emit at most `batch_size` records per batch, so the watermark is never more
+// than one batch behind the data, and, unlike emission on a processing-time period, the
+// sequence of watermarks depends only on the data and the batch boundaries, never on
+// thread timing: a job's late records are the same on every run. `interval_ms` is the
+// period of the processing-time check (idleness, and a re-emission after an idle spell).
+//
+// Idleness: when idle_timeout_ms > 0 and no record has been seen for that long of
+// processing time, the generator emits WatermarkStatus{idle = true}; downstream minimums
+// then ignore this channel. The next batch first emits WatermarkStatus{idle = false}
+// (before the batch, so the status never trails the records it concerns).
+//
+// Threading: one generator per subtask, used only on that subtask's thread. Processing
+// time is passed in (ms since the epoch, wallClockMs() in the runtime), so tests can
+// drive it with a fake clock.
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "core/batch.h"
+#include "core/stream_element.h"
+
+namespace weir {
+
+class Output;
+
+/// No processing-time deadline (Operator::processingDeadline).
+inline constexpr std::int64_t kNoDeadline = INT64_MAX;
+inline constexpr std::int64_t kMinWatermark = INT64_MIN;
+inline constexpr std::int64_t kMaxWatermark = INT64_MAX;
+
+/// Processing time: the wall clock in milliseconds since the epoch (Flink's processing
+/// time is the machine's clock too).
+std::int64_t wallClockMs();
+
+struct WatermarkStrategy {
+  std::int64_t maxOutOfOrdernessMs = 0;
+  std::int64_t idleTimeoutMs = 0;  // 0: never idle
+  std::int64_t intervalMs = 200;
+  /// From a normalized `watermark` param object (absent members keep the defaults).
+  static WatermarkStrategy fromParams(const nlohmann::json& watermark);
+};
+
+class WatermarkGenerator {
+ public:
+  explicit WatermarkGenerator(WatermarkStrategy strategy = {});
+
+  /// Call once when the source opens: the idleness clock starts here (a subtask that never
+  /// reads a record goes idle after idle_timeout_ms).
+  void start(std::int64_t nowMs);
+  /// Call right before `out.collect(batch)`: notes the batch's event times and, when the
+  /// generator was idle, emits WatermarkStatus{false} first. Records without event time
+  /// (kNoTimestamp) are ignored.
+  void beforeBatch(const RecordBatch& batch, std::int64_t nowMs, Output& out);
+  /// Call right after the batch was collected: emits the watermark if it rose.
+  void afterBatch(Output& out);
+  /// beforeBatch, out.collect(port, batch), afterBatch: what a source does with each batch.
+  void collect(RecordBatch batch, std::int64_t nowMs, Output& out, int port = 0);
+  /// The processing-time check, due at nextDeadline(): marks the generator idle after
+  /// idle_timeout_ms without records.
+  void onProcessingTime(std::int64_t nowMs, Output& out);
+  /// When onProcessingTime is next due (kNoDeadline: never).
+  std::int64_t nextDeadline() const { return deadline_; }
+  /// The last watermark emitted (kMinWatermark before the first).
+  std::int64_t currentWatermark() const { return emitted_; }
+  bool idle() const { return idle_; }
+  const WatermarkStrategy& strategy() const { return strategy_; }
+
+ private:
+  void schedule(std::int64_t nowMs);
+
+  WatermarkStrategy strategy_;
+  std::int64_t maxTimestamp_ = kMinWatermark;
+  std::int64_t emitted_ = kMinWatermark;
+  std::int64_t lastActivityMs_ = 0;
+  std::int64_t deadline_ = kNoDeadline;
+  bool idle_ = false;
+};
+
+}  // namespace weir

@@ -1,0 +1,145 @@
+#pragma once
+// Test harness for whole jobs that end in a collecting sink: a job text (*.weir.json) is
+// validated against the builtin catalog plus `test.collect` (a sink that keeps every row
+// in memory as text, with its row kind, and every watermark it sees), planned and run on
+// the LocalExecutor, exactly as `weir run` does.
+
+#include <QtTest>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/catalog.h"
+#include "core/validate.h"
+#include "runtime/local_executor.h"
+#include "runtime/planner.h"
+
+namespace weir::test {
+
+struct Collected {
+  std::mutex mu;
+  std::vector<std::string> rows;                 // "op|f1|f2|..." in arrival order
+  std::map<std::string, std::vector<std::string>> byNode;  // the same, per sink node
+  std::map<int, std::vector<std::int64_t>> watermarks;  // per sink subtask
+  std::int64_t lastWatermark(int subtask) {
+    std::lock_guard lock(mu);
+    auto& w = watermarks[subtask];
+    return w.empty() ? INT64_MIN : w.back();
+  }
+  std::size_t size() {
+    std::lock_guard lock(mu);
+    return rows.size();
+  }
+  std::vector<std::string> sorted() {
+    std::lock_guard lock(mu);
+    auto r = rows;
+    std::sort(r.begin(), r.end());
+    return r;
+  }
+  std::vector<std::string> sorted(const std::string& node) {
+    std::lock_guard lock(mu);
+    auto r = byNode[node];
+    std::sort(r.begin(), r.end());
+    return r;
+  }
+};
+
+/// A row as "op|v1|v2": integers and timestamps as integers, doubles in shortest form,
+/// strings as they are, null as "null".
+inline std::string rowText(const RecordBatch& b, std::size_t r) {
+  std::string s(rowKindName(b.kind(r)));
+  for (std::size_t c = 0; c < b.numColumns(); ++c) {
+    s += '|';
+    const Column& col = b.column(c);
+    if (col.isNull(r)) s += "null";
+    else if (col.type() == Type::Timestamp || col.type() == Type::Int64) s += std::to_string(col.int64(r));
+    else if (col.type() == Type::String) s += col.str(r);
+    else s += col.value(r).toString();
+  }
+  return s;
+}
+
+class CollectSink final : public Operator {
+ public:
+  CollectSink(const OperatorContext& ctx, Collected& c) : node_(ctx.nodeId), subtask_(ctx.subtask), c_(c) {}
+  void processBatch(int, const RecordBatch& batch, Output&) override {
+    std::lock_guard lock(c_.mu);
+    auto& mine = c_.byNode[node_];
+    for (std::size_t r = 0; r < batch.numRows(); ++r) {
+      c_.rows.push_back(rowText(batch, r));
+      mine.push_back(c_.rows.back());
+    }
+  }
+  void processWatermark(Watermark wm, Output&) override {
+    std::lock_guard lock(c_.mu);
+    c_.watermarks[subtask_].push_back(wm.timestamp);
+  }
+
+ private:
+  std::string node_;
+  int subtask_;
+  Collected& c_;
+};
+
+inline const Catalog& harnessCatalog() {
+  static const Catalog c = [] {
+    Catalog c = Catalog::builtin();
+    OperatorSpec sink;
+    sink.type = "test.collect";
+    sink.category = OperatorCategory::Sink;
+    sink.title = "Collect (test)";
+    sink.inputs = {PortSpec{"in", "rows", true, false}};
+    sink.derive = [](SchemaDerivation& d) {
+      d.outputs.clear();
+      d.outputProps.clear();
+    };
+    c.add(std::move(sink));
+    return c;
+  }();
+  return c;
+}
+
+inline OperatorRegistry harnessRegistry(Collected& c) {
+  OperatorRegistry r = OperatorRegistry::builtin();
+  r.add("test.collect", [&c](const OperatorContext& ctx) { return std::make_unique<CollectSink>(ctx, c); });
+  return r;
+}
+
+/// Validates and plans a job text whose relative paths resolve against `baseDir`.
+inline std::optional<JobPlan> planText(const std::string& text, const std::filesystem::path& baseDir,
+                                       const JobOverrides& overrides = {}) {
+  Diagnostics diags;
+  auto job = parseJob(text, (baseDir / "test.weir.json").string(), diags);
+  if (!job) {
+    for (const auto& d : diags) qWarning("%s", d.toString().c_str());
+    return std::nullopt;
+  }
+  job->baseDir = baseDir;
+  applyOverrides(*job, overrides, diags);
+  const ValidatedJob v = validateJob(*job, harnessCatalog(), diags);
+  if (!v.ok || !diags.empty()) {
+    for (const auto& d : diags) qWarning("%s", d.toString().c_str());
+    return std::nullopt;
+  }
+  return planJob(*job, v);
+}
+
+/// Runs a job text to its end; returns the final status ("FINISHED", ...), or "INVALID".
+inline std::string runText(const std::string& text, const std::filesystem::path& baseDir, Collected& c,
+                           const JobOverrides& overrides = {}, std::string* failure = nullptr,
+                           JobMetrics* metrics = nullptr) {
+  auto plan = planText(text, baseDir, overrides);
+  if (!plan) return "INVALID";
+  const OperatorRegistry registry = harnessRegistry(c);
+  LocalExecutor ex(std::move(*plan), {}, registry);
+  ex.start();
+  ex.wait();
+  if (failure && ex.failure()) *failure = ex.failure()->toString();
+  if (metrics) *metrics = ex.metrics();
+  return std::string(jobStatusName(ex.status()));
+}
+
+}  // namespace weir::test

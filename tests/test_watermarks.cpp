@@ -1,0 +1,198 @@
+// Watermarks from sources and from the `watermark` operator: bounded out-of-orderness,
+// monotonicity per channel, idleness (with a fake clock, and in a running job where one
+// source partition never produces).
+//
+//   unit:      WatermarkGenerator <- batches, fake clock          -> captured watermarks/status
+//   source:    source.file (shuffled within the bound)            -> captured per subtask
+//   idleness:  source.file[p=2, follow; one file has no records] --hash--> test.collect[p=1]
+//   re-time:   source.file (no timestamp) -> watermark(ts) -> test.collect
+//
+// No test asserts a time: waits have a generous deadline and only fail when it passes.
+
+#include <QtTest>
+
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "job_harness.h"
+#include "runtime/operators/source_file.h"
+#include "runtime/watermarks.h"
+
+using namespace weir;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Capture final : Output {
+  std::vector<std::string> events;  // "B:t1,t2" / "W:x" / "idle" / "active"
+  std::vector<std::int64_t> watermarks;
+  std::vector<RecordBatch> batches;
+  void collect(int, RecordBatch b) override {
+    std::string s = "B:";
+    for (std::size_t i = 0; i < b.numRows(); ++i) s += (i ? "," : "") + std::to_string(b.eventTime(i));
+    events.push_back(s);
+    batches.push_back(std::move(b));
+  }
+  void emitWatermark(Watermark wm) override {
+    events.push_back("W:" + std::to_string(wm.timestamp));
+    watermarks.push_back(wm.timestamp);
+  }
+  void emitWatermarkStatus(WatermarkStatus s) override { events.push_back(s.idle ? "idle" : "active"); }
+};
+
+RecordBatch timed(std::initializer_list<std::int64_t> times) {
+  static SchemaPtr s = makeSchema({{"t", Type::Int64}});
+  BatchBuilder b(s);
+  for (auto t : times) {
+    b.column(0).appendInt64(t);
+    b.endRow(t);
+  }
+  return b.finish();
+}
+
+/// Records (t, key) with t = 0..n-1, shuffled so that none is more than `bound` behind
+/// the largest before it: shuffle inside blocks of bound + 1 consecutive times.
+std::vector<std::int64_t> shuffledWithin(int n, int bound, unsigned seed) {
+  std::vector<std::int64_t> t(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) t[static_cast<std::size_t>(i)] = i;
+  std::mt19937 rng(seed);
+  for (int i = 0; i < n; i += bound + 1)
+    std::shuffle(t.begin() + i, t.begin() + std::min(n, i + bound + 1), rng);
+  return t;
+}
+
+void writeCsv(const fs::path& p, const std::vector<std::int64_t>& times) {
+  std::ofstream out(p);
+  out << "t,k\n";
+  for (auto t : times) out << t << "," << (t % 5) << "\n";
+}
+
+}  // namespace
+
+class TestWatermarks : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void boundedOutOfOrderness() {
+    WatermarkGenerator g(WatermarkStrategy{.maxOutOfOrdernessMs = 10});
+    Capture out;
+    g.start(0);
+    g.collect(timed({100, 95, 120}), 0, out);
+    g.collect(timed({110}), 0, out);   // does not raise the max: no watermark
+    g.collect(timed({130, 125}), 0, out);
+    QCOMPARE(out.events, (std::vector<std::string>{"B:100,95,120", "W:109", "B:110", "B:130,125", "W:119"}));
+    QCOMPARE(g.currentWatermark(), std::int64_t(119));
+  }
+
+  void idlenessFollowsTheClock() {
+    WatermarkGenerator g(WatermarkStrategy{.maxOutOfOrdernessMs = 0, .idleTimeoutMs = 100});
+    Capture out;
+    g.start(1000);
+    QCOMPARE(g.nextDeadline(), std::int64_t(1100));
+    g.onProcessingTime(1050, out);
+    QVERIFY(out.events.empty());
+    g.onProcessingTime(1100, out);
+    QCOMPARE(out.events, (std::vector<std::string>{"idle"}));
+    QCOMPARE(g.nextDeadline(), kNoDeadline);  // idle: nothing more to check until data
+    g.collect(timed({5}), 1200, out);
+    // Active again before the batch, and the watermark after it.
+    QCOMPARE(out.events, (std::vector<std::string>{"idle", "active", "B:5", "W:4"}));
+    QCOMPARE(g.nextDeadline(), std::int64_t(1300));
+    // No timeout: never idle, never a deadline.
+    WatermarkGenerator never(WatermarkStrategy{});
+    never.start(0);
+    QCOMPARE(never.nextDeadline(), kNoDeadline);
+  }
+
+  /// A file source over input shuffled within the bound: per subtask (= per output
+  /// channel) the watermarks strictly rise, and no record is ever behind a watermark
+  /// emitted before it.
+  void fileSourceWatermarksAreMonotonicAndNeverOvertakeRecords() {
+    QTemporaryDir dir;
+    const fs::path file = fs::path(dir.path().toStdString()) / "events.csv";
+    writeCsv(file, shuffledWithin(5000, 20, 7));
+    for (int p : {1, 3}) {
+      std::int64_t records = 0;
+      for (int subtask = 0; subtask < p; ++subtask) {
+        OperatorContext ctx;
+        ctx.nodeId = "src";
+        ctx.subtask = subtask;
+        ctx.parallelism = p;
+        ctx.params = nlohmann::json::parse(R"({"path": ")" + file.string() + R"(", "format": "csv",
+          "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "int64"}],
+          "timestamp": "t", "batch_size": 64, "watermark": {"max_out_of_orderness_ms": 20}})");
+        FileSource src(ctx);
+        src.open(ctx);
+        Capture out;
+        while (src.emitNext(out) != SourceStatus::EndOfInput) {}
+        src.close();
+        QVERIFY(std::adjacent_find(out.watermarks.begin(), out.watermarks.end(),
+                                   [](auto a, auto b) { return b <= a; }) == out.watermarks.end());
+        std::int64_t wm = INT64_MIN;
+        for (const auto& e : out.events) {
+          if (e.starts_with("W:")) wm = std::stoll(e.substr(2));
+        }
+        std::size_t b = 0;
+        wm = INT64_MIN;
+        for (const auto& e : out.events) {
+          if (e.starts_with("W:")) {
+            wm = std::stoll(e.substr(2));
+            continue;
+          }
+          const RecordBatch& batch = out.batches[b++];
+          for (std::size_t i = 0; i < batch.numRows(); ++i) QVERIFY(batch.eventTime(i) > wm);
+          records += static_cast<std::int64_t>(batch.numRows());
+        }
+      }
+      QCOMPARE(records, std::int64_t(5000));
+    }
+  }
+
+  /// One of two following sources reads a file without records: with idle_timeout_ms it
+  /// goes idle and the downstream watermark reaches the other partition's data.
+  void idlePartitionDoesNotHoldBackTheWatermark() {
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeCsv(base / "a.csv", {1000, 2000, 3000});
+    writeCsv(base / "b.csv", {});  // a header, no records
+    const std::string job = R"({"weir": 1, "name": "idle", "parallelism": 2, "nodes": [
+      {"id": "src", "type": "source.file", "params": {"path": "*.csv", "format": "csv", "follow": true,
+        "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "int64"}],
+        "timestamp": "t", "watermark": {"idle_timeout_ms": 50, "interval_ms": 10}}},
+      {"id": "out", "type": "test.collect", "parallelism": 1}],
+      "edges": [{"from": "src", "to": "out", "partition": "rebalance"}]})";
+    test::Collected c;
+    auto plan = test::planText(job, base);
+    QVERIFY(plan);
+    const OperatorRegistry registry = test::harnessRegistry(c);
+    LocalExecutor ex(std::move(*plan), {}, registry);
+    ex.start();
+    for (int i = 0; i < 2000 && c.lastWatermark(0) < 2999; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ex.cancel();
+    ex.wait();
+    QCOMPARE(c.lastWatermark(0), std::int64_t(2999));
+    QCOMPARE(c.size(), std::size_t(3));
+  }
+
+  void watermarkOperatorRetimesRecords() {
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeCsv(base / "a.csv", {30, 10, 20});
+    const std::string job = R"({"weir": 1, "name": "retime", "parallelism": 1, "nodes": [
+      {"id": "src", "type": "source.file", "params": {"path": "a.csv", "format": "csv",
+        "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "int64"}]}},
+      {"id": "wm", "type": "watermark", "params": {"timestamp": "t", "watermark": {"max_out_of_orderness_ms": 5}}},
+      {"id": "out", "type": "test.collect"}],
+      "edges": [{"from": "src", "to": "wm"}, {"from": "wm", "to": "out"}]})";
+    test::Collected c;
+    QCOMPARE(test::runText(job, base, c), std::string("FINISHED"));
+    QCOMPARE(c.sorted(), (std::vector<std::string>{"+I|10|0", "+I|20|0", "+I|30|0"}));
+    // One batch: max 30 - 5 - 1, then the end of input.
+    QCOMPARE(c.watermarks[0], (std::vector<std::int64_t>{24, INT64_MAX}));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestWatermarks)
+#include "test_watermarks.moc"

@@ -238,8 +238,9 @@ void JobDocument::afterEdit() {
   pruneSelection();
   remapDiagnostics();
   scheduleValidation();
-  if (dirty()) autosave_.start();
-  emit dirtyChanged();
+  // Inside QUndoStack::push the stack's index has not moved yet, so dirty() is not known
+  // here; the timer checks when it fires (and removes a stale autosave when clean).
+  autosave_.start();
 }
 
 void JobDocument::rebuildIndex() {

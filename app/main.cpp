@@ -2,7 +2,7 @@
 // engine's validation on every edit. The C++ models are in app/ (library weir_app, QML
 // module Weir.Workbench); the UI is qml/Main.qml.
 //
-//   weir-workbench [JOB] [--screenshot FILE]
+//   weir-workbench [JOB] [--screenshot FILE] [--select NODE]
 //
 // --screenshot renders the window once, saves it as PNG and quits (with
 // QT_QPA_PLATFORM=offscreen it needs no display): how docs/images/workbench.png is made.
@@ -30,12 +30,15 @@ int main(int argc, char** argv) {
   QCommandLineOption screenshot("screenshot", "Render the window once, save it as PNG to <file>, and quit "
                                 "(works with QT_QPA_PLATFORM=offscreen).", "file");
   cli.addOption(screenshot);
+  QCommandLineOption select("select", "Select the node <id> after opening (for screenshots).", "id");
+  cli.addOption(select);
   cli.process(app);
 
   QQmlApplicationEngine engine;
   engine.addImportPath("qrc:/");
   engine.setInitialProperties({{"jobPath", cli.positionalArguments().value(0)},
-                               {"screenshotMode", cli.isSet(screenshot)}});
+                               {"screenshotMode", cli.isSet(screenshot)},
+                               {"initialSelection", cli.value(select)}});
   QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app,
                    [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
   engine.load(QUrl("qrc:/Weir/Workbench/qml/Main.qml"));

@@ -28,10 +28,15 @@ Item {
     required property string problem
 
     readonly property point delta: canvas ? canvas.dragDelta : Qt.point(0, 0)
-    readonly property real sx: x1 + (fromSelected ? delta.x : 0)
-    readonly property real sy: y1 + (fromSelected ? delta.y : 0)
-    readonly property real ex: x2 + (toSelected ? delta.x : 0)
-    readonly property real ey: y2 + (toSelected ? delta.y : 0)
+    // While the selection is dragged, an edge with both ends selected moves as a whole (cheap:
+    // the item moves); only an edge with one end selected bends (its path is rebuilt).
+    readonly property bool whole: fromSelected && toSelected
+    x: whole ? delta.x : 0
+    y: whole ? delta.y : 0
+    readonly property real sx: x1 + (fromSelected && !whole ? delta.x : 0)
+    readonly property real sy: y1 + (fromSelected && !whole ? delta.y : 0)
+    readonly property real ex: x2 + (toSelected && !whole ? delta.x : 0)
+    readonly property real ey: y2 + (toSelected && !whole ? delta.y : 0)
     readonly property real bend: Math.max(40, Math.abs(ex - sx) * 0.5)
     readonly property color stroke: selected ? Theme.accent
                                   : problem !== "" || !valid ? Theme.error
@@ -64,9 +69,11 @@ Item {
         // A label when there is something to say and room to say it.
         readonly property bool labelled: (edge.partition !== "forward" || edge.problem !== "") &&
                                          Math.hypot(edge.ex - edge.sx, edge.ey - edge.sy) > label.implicitWidth + 40
-        width: labelled ? label.implicitWidth + 12 : 8
-        height: labelled ? 16 : 8
+        width: labelled ? label.implicitWidth + 12 : 12
+        height: labelled ? 16 : 12
         radius: height / 2
+        // A plain edge's handle shows only under the pointer or when selected.
+        opacity: labelled || edge.selected || handleHover.hovered ? 1 : 0
         x: (edge.sx + edge.ex) / 2 - width / 2
         y: (edge.sy + edge.ey) / 2 - height / 2
         color: edge.selected ? Theme.accent : edge.problem !== "" ? Theme.errorSoft : Theme.node

@@ -102,7 +102,11 @@ Rectangle {
                         from: 0; to: 1024
                         value: inspector.doc.inspector.parallelism
                         editable: true
-                        textFromValue: (v) => v === 0 ? "job's (" + inspector.doc.inspector.resolvedParallelism + ")" : String(v)
+                        // A new function when the resolved value changes, so the text follows it.
+                        textFromValue: {
+                            const resolved = inspector.doc.inspector.resolvedParallelism
+                            return (v) => v === 0 ? "job's (" + resolved + ")" : String(v)
+                        }
                         valueFromText: (t) => { const n = parseInt(t); return isNaN(n) ? 0 : n }
                         onValueModified: inspector.doc.setNodeParallelism(inspector.doc.inspector.nodeId, value)
                     }

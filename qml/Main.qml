@@ -10,6 +10,7 @@ ApplicationWindow {
     id: window
     property string jobPath: ""
     property bool screenshotMode: false
+    property string initialSelection: ""
     width: 1440
     height: 900
     visible: true
@@ -34,6 +35,7 @@ ApplicationWindow {
 
     Component.onCompleted: {
         if (jobPath !== "" && !doc.open(jobPath)) showNotice(doc.lastError)
+        if (initialSelection !== "") doc.selectNode(initialSelection)
         graphCanvas.requestFit()
     }
     Connections {

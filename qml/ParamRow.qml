@@ -260,8 +260,10 @@ Rectangle {
                                 readonly property string member: modelData ? modelData.name : ""
                                 readonly property string cellPath: row.path + "[" + listItem.index + "]." + member
                                 readonly property var cellValue: listItem.modelData ? listItem.modelData[member] : undefined
-                                Layout.fillWidth: modelData.kind !== "enum"
-                                Layout.preferredWidth: modelData.kind === "enum" ? 96 : 60
+                                // Names and choices narrow, expressions and the rest wide.
+                                readonly property bool narrow: modelData.kind === "enum" || member === "name"
+                                Layout.fillWidth: !narrow
+                                Layout.preferredWidth: modelData.kind === "enum" ? 96 : narrow ? 92 : 60
                                 sourceComponent: modelData.kind === "enum" ? cellEnum
                                                : modelData.kind === "expression" ? cellExpr : cellText
                                 Component {

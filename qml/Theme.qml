@@ -8,7 +8,7 @@ QtObject {
     readonly property color panel: "#fbfbfc"
     readonly property color panelBorder: "#dfe2e7"
     readonly property color canvas: "#f7f8fa"
-    readonly property color grid: "#e8eaee"
+    readonly property color grid: "#eceef2"
     readonly property color gridMajor: "#dcdfe5"
     readonly property color text: "#1f2430"
     readonly property color textMuted: "#6b7280"

@@ -93,9 +93,15 @@ class ExpressionHighlighter::Impl : public QSyntaxHighlighter {
       const int from = std::max(0, es);
       const int len = std::min<int>(static_cast<int>(text.size()), es + el) - from;
       for (int i = from; i < from + std::max(len, 0); ++i) {
+        // Qt Quick's text draws a plain underline and backgrounds, not waves: mark the span
+        // with both.
         QTextCharFormat f = format(i);
-        f.setUnderlineStyle(QTextCharFormat::WaveUnderline);
+        f.setFontUnderline(true);
         f.setUnderlineColor(owner_->errorColor_);
+        f.setForeground(owner_->errorColor_);
+        QColor bg = owner_->errorColor_;
+        bg.setAlpha(40);
+        f.setBackground(bg);
         setFormat(i, 1, f);
       }
     }

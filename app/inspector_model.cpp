@@ -131,6 +131,22 @@ QVariantList InspectorModel::outputSchema() const {
 
 QStringList InspectorModel::problems() const { return doc_->nodeProblems(nodeId_); }
 
+QStringList InspectorModel::otherProblems() const {
+  QStringList out;
+  const int r = doc_->nodeRow(nodeId_);
+  for (int i : doc_->nodeDiagnostics(r)) {
+    const weir::Diagnostic& d = doc_->diagnostics()[static_cast<std::size_t>(i)];
+    bool onRow = false;
+    for (const Row& row : rows_) {
+      const std::string& p = row.path;
+      if (d.path == p || (d.path.size() > p.size() && d.path.compare(0, p.size(), p) == 0 && d.path[p.size()] == '['))
+        onRow = true;
+    }
+    if (!onRow) out << (d.path.empty() ? qs(d.message) : qs(d.path) + ": " + qs(d.message));
+  }
+  return out;
+}
+
 int InspectorModel::parallelism() const {
   int r = doc_->nodeRow(nodeId_);
   if (r < 0) return 0;

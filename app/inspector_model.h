@@ -34,6 +34,8 @@ class InspectorModel : public QAbstractListModel {
   Q_PROPERTY(QVariantList outputSchema READ outputSchema NOTIFY refreshed FINAL)
   /// Every problem of the node, "path: message".
   Q_PROPERTY(QStringList problems READ problems NOTIFY refreshed FINAL)
+  /// The problems no param row shows (unknown fields, ports, the node as a whole).
+  Q_PROPERTY(QStringList otherProblems READ otherProblems NOTIFY refreshed FINAL)
   /// The node's own parallelism (0: the job's) and the resolved one.
   Q_PROPERTY(int parallelism READ parallelism NOTIFY refreshed FINAL)
   Q_PROPERTY(int resolvedParallelism READ resolvedParallelism NOTIFY refreshed FINAL)
@@ -80,6 +82,7 @@ class InspectorModel : public QAbstractListModel {
   QVariantList inputSchema() const;
   QVariantList outputSchema() const;
   QStringList problems() const;
+  QStringList otherProblems() const;
   int parallelism() const;
   int resolvedParallelism() const;
   QString focusPath() const { return focusPath_; }

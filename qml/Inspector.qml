@@ -98,21 +98,24 @@ Rectangle {
                 RowLayout {
                     Layout.fillWidth: true
                     Label { text: "parallelism"; font.pixelSize: 12; color: Theme.text; Layout.fillWidth: true }
+                    Label {
+                        text: inspector.doc.inspector.parallelism === 0 ? "the job's: " + inspector.doc.inspector.resolvedParallelism
+                                                                       : ""
+                        font.pixelSize: 11
+                        color: Theme.textFaint
+                    }
                     SpinBox {
                         from: 0; to: 1024
                         value: inspector.doc.inspector.parallelism
                         editable: true
-                        // A new function when the resolved value changes, so the text follows it.
-                        textFromValue: {
-                            const resolved = inspector.doc.inspector.resolvedParallelism
-                            return (v) => v === 0 ? "job's (" + resolved + ")" : String(v)
-                        }
+                        implicitWidth: 110
+                        textFromValue: (v) => v === 0 ? "auto" : String(v)
                         valueFromText: (t) => { const n = parseInt(t); return isNaN(n) ? 0 : n }
                         onValueModified: inspector.doc.setNodeParallelism(inspector.doc.inspector.nodeId, value)
                     }
                 }
                 Repeater {  // problems that belong to no param row
-                    model: inspector.doc.inspector.problems
+                    model: inspector.doc.inspector.otherProblems
                     delegate: Label {
                         required property string modelData
                         Layout.fillWidth: true

@@ -83,6 +83,7 @@ Rectangle {
         }
 
         Loader {
+            id: editor
             Layout.fillWidth: true
             active: row.kind !== "object"
             sourceComponent: row.kind === "int" ? intEditor
@@ -99,7 +100,8 @@ Rectangle {
 
         Label {
             Layout.fillWidth: true
-            visible: row.error !== ""
+            // An expression editor shows its own live error; validation's is not repeated.
+            visible: row.error !== "" && !(editor.item && editor.item.check !== undefined && !editor.item.check.ok)
             text: row.error
             color: Theme.error
             font.pixelSize: 11

@@ -103,6 +103,8 @@ class TestAppInspector : public QObject {
     QVERIFY(d.open(sample_));
     d.selectNode("bids");
     InspectorModel* m = d.inspector();
+    QCOMPARE(m->resolvedParallelism(), 2);
+    QCOMPARE(m->parallelism(), 0);
     QVariantMap format = row(m, "format");
     QCOMPARE(format.value("kind").toString(), QString("enum"));
     QCOMPARE(format.value("enumValues").toStringList(), (QStringList{"csv", "jsonl"}));
@@ -146,6 +148,12 @@ class TestAppInspector : public QObject {
     QVERIFY(itemErrors[0].toMap().value("fn").toString().startsWith("'median' is not one of"));
     QVERIFY(row(m, "key").value("error").toString().isEmpty());
     QVERIFY(!m->problems().isEmpty());
+    // Only what no row shows: here the unconnected output.
+    QCOMPARE(m->otherProblems(), QStringList{"output port 'out' is not connected (end the branch with a sink, e.g. sink.discard)"});
+    d.setParam("window", "colour", "red");
+    QCOMPARE(m->otherProblems().size(), 2);
+    QCOMPARE(m->otherProblems().at(0), QString("colour: unknown param"));
+    d.undo();
     // Fixing it clears the rows (the model refreshes on validation).
     QSignalSpy refreshed(m, &InspectorModel::refreshed);
     d.setParam("window", "window.size_ms", 1000);

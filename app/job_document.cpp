@@ -241,6 +241,7 @@ void JobDocument::afterEdit() {
   // Inside QUndoStack::push the stack's index has not moved yet, so dirty() is not known
   // here; the timer checks when it fires (and removes a stale autosave when clean).
   autosave_.start();
+  emit boundsChanged();
 }
 
 void JobDocument::rebuildIndex() {
@@ -1039,6 +1040,7 @@ void JobDocument::setDocument(weir::JobGraph job, const QString& path) {
   emit dirtyChanged();
   emit undoStateChanged();
   if (diskFlag) emit changedOnDiskChanged();
+  emit boundsChanged();
   emit loaded();
 }
 

@@ -108,6 +108,8 @@ class JobDocument : public QObject {
   Q_PROPERTY(double nodeWidth READ nodeWidth CONSTANT FINAL)
   Q_PROPERTY(double headerHeight READ headerHeight CONSTANT FINAL)
   Q_PROPERTY(double portRowHeight READ portRowHeight CONSTANT FINAL)
+  /// The box around every node (itemsRect()), for fit-to-view and the minimap.
+  Q_PROPERTY(QRectF bounds READ itemsRect NOTIFY boundsChanged FINAL)
 
  public:
   enum SelectMode { Replace, Toggle, Add };
@@ -300,6 +302,7 @@ class JobDocument : public QObject {
 
  signals:
   void jobFieldsChanged();
+  void boundsChanged();
   void pathChanged();
   void dirtyChanged();
   void recentFilesChanged();

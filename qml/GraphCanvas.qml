@@ -57,7 +57,7 @@ FocusScope {
     function zoomOut() { zoomAt(1 / 1.2, width / 2, height / 2) }
     function actualSize() { zoomAt(1 / zoom, width / 2, height / 2) }
     function fitToView() {
-        const r = doc.itemsRect()
+        const r = doc.bounds
         if (r.width <= 0 || width <= 0 || height <= 0) { zoom = 1; panX = 40; panY = 40; return }
         const margin = 48
         zoom = Math.max(minZoom, Math.min(1.25, Math.min((width - 2 * margin) / r.width, (height - 2 * margin) / r.height)))
@@ -275,6 +275,66 @@ FocusScope {
             anchors.horizontalCenter: parent.horizontalCenter
             text: "Drag an operator from the palette, or open a sample from the File menu."
             font.pixelSize: 12; color: Theme.textFaint
+        }
+    }
+
+    // The minimap, bottom left, when the graph does not fit the view: the nodes, the part in
+    // view, and a click or drag moves the view there.
+    Rectangle {
+        id: minimap
+        objectName: "minimap"
+        readonly property rect b: board.doc.bounds
+        readonly property real s: b.width > 0 ? Math.min((width - 12) / b.width, (height - 12) / b.height) : 1
+        readonly property point tl: board.toContent(0, 0)
+        readonly property point br: board.toContent(board.width, board.height)
+        visible: board.doc.nodes.count > 0 && (b.x < tl.x || b.y < tl.y || b.x + b.width > br.x || b.y + b.height > br.y)
+        anchors.left: parent.left
+        anchors.bottom: parent.bottom
+        anchors.margins: 10
+        width: 180
+        height: 120
+        radius: 4
+        color: Qt.rgba(1, 1, 1, 0.92)
+        border.color: Theme.panelBorder
+        function toMap(cx, cy) { return Qt.point(6 + (cx - b.x) * s, 6 + (cy - b.y) * s) }
+        Item {
+            anchors.fill: parent
+            clip: true
+            Repeater {
+                model: minimap.visible ? board.doc.nodes : null
+                delegate: Rectangle {
+                    required property real posX
+                    required property real posY
+                    required property real nodeHeight
+                    required property string category
+                    required property bool selected
+                    required property int problemCount
+                    x: 6 + (posX - minimap.b.x) * minimap.s
+                    y: 6 + (posY - minimap.b.y) * minimap.s
+                    width: Math.max(2, board.doc.nodeWidth * minimap.s)
+                    height: Math.max(2, nodeHeight * minimap.s)
+                    color: problemCount > 0 ? Theme.error : selected ? Theme.accent : Theme.categoryColor(category)
+                    opacity: 0.7
+                }
+            }
+            Rectangle {  // what the canvas shows
+                readonly property point a: minimap.toMap(minimap.tl.x, minimap.tl.y)
+                readonly property point c: minimap.toMap(minimap.br.x, minimap.br.y)
+                x: a.x; y: a.y
+                width: c.x - a.x; height: c.y - a.y
+                color: Qt.rgba(0.15, 0.39, 0.92, 0.06)
+                border.color: Theme.accent
+            }
+        }
+        MouseArea {
+            anchors.fill: parent
+            function go(mx, my) {
+                const cx = minimap.b.x + (mx - 6) / minimap.s, cy = minimap.b.y + (my - 6) / minimap.s
+                board.panX = board.width / 2 - cx * board.zoom
+                board.panY = board.height / 2 - cy * board.zoom
+            }
+            onPressed: (mouse) => go(mouse.x, mouse.y)
+            onPositionChanged: (mouse) => { if (pressed) go(mouse.x, mouse.y) }
         }
     }
 

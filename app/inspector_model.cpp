@@ -60,6 +60,7 @@ InspectorModel::InspectorModel(JobDocument* doc) : QAbstractListModel(nullptr), 
     if (id == nodeId_ || !doc_->hasNode(nodeId_)) setNode(doc_->currentNode());
   });
   connect(doc_, &JobDocument::validated, this, [this] { refresh(); });
+  connect(doc_, &JobDocument::jobFieldsChanged, this, [this] { if (jobMode_) refresh(); });
   connect(doc_, &JobDocument::loaded, this, [this] { setNode(doc_->currentNode()); });
   connect(doc_, &JobDocument::problemSelected, this, [this](const QString&, const QString& path) {
     setFocusPath(path);
@@ -71,13 +72,18 @@ void InspectorModel::setNode(const QString& id) {
   const int row = doc_->nodeRow(id);
   const weir::OperatorSpec* spec =
       row >= 0 ? doc_->catalog().find(doc_->job().nodes[static_cast<std::size_t>(row)].type) : nullptr;
-  const bool changed = id != nodeId_ || spec != spec_;
-  if (changed) {
+  const bool job = row < 0;
+  const QString key = job ? QStringLiteral("\x01job")
+                          : id + "\x01" + QString::number(reinterpret_cast<quintptr>(spec));
+  if (key != key_) {
     beginResetModel();
-    nodeId_ = row >= 0 ? id : QString();
+    key_ = key;
+    nodeId_ = job ? QString() : id;
     spec_ = spec;
+    jobMode_ = job;
     rows_.clear();
-    if (spec_) addRows(spec_->params, "", 0, rows_);
+    if (job) addRows(JobDocument::jobParamSpecs(), "", 0, rows_);
+    else if (spec_) addRows(spec_->params, "", 0, rows_);
     endResetModel();
     if (focusPath_.size()) setFocusPath({});
     emit nodeChanged();
@@ -85,6 +91,35 @@ void InspectorModel::setNode(const QString& id) {
   } else {
     refresh();
   }
+}
+
+std::vector<const weir::Diagnostic*> InspectorModel::rowDiagnostics() const {
+  std::vector<const weir::Diagnostic*> out;
+  if (jobMode_) {
+    for (const weir::Diagnostic& d : doc_->diagnostics())
+      if (d.node == "job") out.push_back(&d);
+  } else {
+    for (int i : doc_->nodeDiagnostics(doc_->nodeRow(nodeId_)))
+      out.push_back(&doc_->diagnostics()[static_cast<std::size_t>(i)]);
+  }
+  return out;
+}
+
+json InspectorModel::currentParams() const {
+  if (jobMode_) return doc_->jobParams();
+  const int r = doc_->nodeRow(nodeId_);
+  return r < 0 ? json::object() : doc_->job().nodes[static_cast<std::size_t>(r)].params;
+}
+
+json InspectorModel::effectiveParams() const {
+  if (jobMode_) {
+    json j = json::object();
+    if (!doc_->validatedJob().checkpoint.is_null()) j["checkpoint"] = doc_->validatedJob().checkpoint;
+    if (!doc_->validatedJob().restart.is_null()) j["restart"] = doc_->validatedJob().restart;
+    return j;
+  }
+  int vr = doc_->validatedNodeRow(nodeId_);
+  return vr < 0 ? json() : doc_->validatedJob().nodes[static_cast<std::size_t>(vr)].params;
 }
 
 void InspectorModel::addRows(const std::vector<weir::ParamSpec>& specs, const std::string& prefix,
@@ -96,7 +131,7 @@ void InspectorModel::addRows(const std::vector<weir::ParamSpec>& specs, const st
 }
 
 void InspectorModel::refresh() {
-  if (!nodeId_.isEmpty() && doc_->nodeRow(nodeId_) < 0) {
+  if (!jobMode_ && doc_->nodeRow(nodeId_) < 0) {
     setNode(doc_->currentNode());  // it was removed or renamed
     return;
   }
@@ -133,9 +168,8 @@ QStringList InspectorModel::problems() const { return doc_->nodeProblems(nodeId_
 
 QStringList InspectorModel::otherProblems() const {
   QStringList out;
-  const int r = doc_->nodeRow(nodeId_);
-  for (int i : doc_->nodeDiagnostics(r)) {
-    const weir::Diagnostic& d = doc_->diagnostics()[static_cast<std::size_t>(i)];
+  for (const weir::Diagnostic* dp : rowDiagnostics()) {
+    const weir::Diagnostic& d = *dp;
     bool onRow = false;
     for (const Row& row : rows_) {
       const std::string& p = row.path;
@@ -172,17 +206,16 @@ QHash<int, QByteArray> InspectorModel::roleNames() const {
           {EffectiveTextRole, "effectiveText"}, {ErrorRole, "error"},
           {MinimumRole, "minimum"},     {MaximumRole, "maximum"},
           {ChildSpecsRole, "childSpecs"}, {ItemsRole, "items"},
-          {ItemErrorsRole, "itemErrors"}, {FieldCandidatesRole, "fieldCandidates"}};
+          {ItemErrorsRole, "itemErrors"}, {FieldCandidatesRole, "fieldCandidates"},
+          {ParentSetRole, "parentSet"}};
 }
 
 QString InspectorModel::errorFor(const std::string& path, bool includeInside) const {
-  const int r = doc_->nodeRow(nodeId_);
-  for (int i : doc_->nodeDiagnostics(r)) {
-    const weir::Diagnostic& d = doc_->diagnostics()[static_cast<std::size_t>(i)];
-    if (d.path == path) return qs(d.message);
-    if (includeInside && d.path.size() > path.size() && d.path.compare(0, path.size(), path) == 0 &&
-        d.path[path.size()] == '[')
-      return qs(d.path.substr(path.size())) + ": " + qs(d.message);
+  for (const weir::Diagnostic* d : rowDiagnostics()) {
+    if (d->path == path) return qs(d->message);
+    if (includeInside && d->path.size() > path.size() && d->path.compare(0, path.size(), path) == 0 &&
+        d->path[path.size()] == '[')
+      return qs(d->path.substr(path.size())) + ": " + qs(d->message);
   }
   return {};
 }
@@ -192,14 +225,10 @@ QVariant InspectorModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || r < 0 || r >= rowCount()) return {};
   const Row& row = rows_[static_cast<std::size_t>(r)];
   const weir::ParamSpec& p = *row.spec;
-  const int nodeRow = doc_->nodeRow(nodeId_);
-  const json* value = nodeRow < 0 ? nullptr
-                                  : wb::jsonAt(doc_->job().nodes[static_cast<std::size_t>(nodeRow)].params, row.path);
-  auto effective = [&]() -> const json* {
-    int vr = doc_->validatedNodeRow(nodeId_);
-    if (vr < 0) return nullptr;
-    return wb::jsonAt(doc_->validatedJob().nodes[static_cast<std::size_t>(vr)].params, row.path);
-  };
+  const json params = currentParams();
+  const json* value = wb::jsonAt(params, row.path);
+  const json effectiveAll = effectiveParams();
+  auto effective = [&]() -> const json* { return wb::jsonAt(effectiveAll, row.path); };
   const bool isList = p.kind == weir::ParamKind::ObjectList || p.kind == weir::ParamKind::Schema ||
                       p.kind == weir::ParamKind::FieldList;
   switch (role) {
@@ -251,8 +280,8 @@ QVariant InspectorModel::data(const QModelIndex& index, int role) const {
       const std::size_t n = value && value->is_array() ? value->size() : 0;
       std::vector<QVariantMap> per(n);
       const std::string prefix = row.path + "[";
-      for (int i : doc_->nodeDiagnostics(nodeRow)) {
-        const weir::Diagnostic& d = doc_->diagnostics()[static_cast<std::size_t>(i)];
+      for (const weir::Diagnostic* dp : rowDiagnostics()) {
+        const weir::Diagnostic& d = *dp;
         if (d.path.compare(0, prefix.size(), prefix) != 0) continue;
         std::size_t close = d.path.find(']', prefix.size());
         if (close == std::string::npos) continue;
@@ -263,6 +292,10 @@ QVariant InspectorModel::data(const QModelIndex& index, int role) const {
       }
       for (auto& m : per) out << m;
       return out;
+    }
+    case ParentSetRole: {
+      const std::size_t dot = row.path.rfind('.');
+      return dot == std::string::npos || wb::jsonAt(params, row.path.substr(0, dot)) != nullptr;
     }
     case FieldCandidatesRole: {
       if (p.kind == weir::ParamKind::Field || p.kind == weir::ParamKind::FieldList ||

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/catalog.h"
 #include "core/schema.h"
 
@@ -25,6 +27,9 @@ class InspectorModel : public QAbstractListModel {
   QML_ANONYMOUS
   Q_PROPERTY(QString nodeId READ nodeId NOTIFY nodeChanged FINAL)
   Q_PROPERTY(bool active READ active NOTIFY nodeChanged FINAL)
+  /// No node selected: the rows are the job's own `checkpoint` and `restart` settings
+  /// (edited with JobDocument::setJobParam).
+  Q_PROPERTY(bool jobMode READ jobMode NOTIFY nodeChanged FINAL)
   Q_PROPERTY(QString type READ type NOTIFY nodeChanged FINAL)
   Q_PROPERTY(QString title READ title NOTIFY nodeChanged FINAL)
   Q_PROPERTY(QString doc READ doc NOTIFY nodeChanged FINAL)
@@ -64,6 +69,7 @@ class InspectorModel : public QAbstractListModel {
     ItemsRole,                    // "items": the list's elements (object_list, schema, field_list)
     ItemErrorsRole,               // "itemErrors": per element, {member: message} ("" key: the element)
     FieldCandidatesRole,          // "fieldCandidates": field names this param can name
+    ParentSetRole,                // "parentSet": the object this member belongs to is present
   };
   Q_ENUM(Role)
 
@@ -75,6 +81,7 @@ class InspectorModel : public QAbstractListModel {
 
   QString nodeId() const { return nodeId_; }
   bool active() const { return spec_ != nullptr; }
+  bool jobMode() const { return jobMode_; }
   QString type() const;
   QString title() const;
   QString doc() const;
@@ -120,10 +127,17 @@ class InspectorModel : public QAbstractListModel {
                std::vector<Row>& out) const;
   weir::SchemaPtr schemaFor(const std::string& path) const;
   QString errorFor(const std::string& path, bool includeInside) const;
+  /// The diagnostics about what the rows show (the node's, or the job's own).
+  std::vector<const weir::Diagnostic*> rowDiagnostics() const;
+  /// The params the rows read: the node's, or {"checkpoint", "restart"} of the job.
+  nlohmann::json currentParams() const;
+  nlohmann::json effectiveParams() const;
 
   JobDocument* doc_;
   QString nodeId_;
   const weir::OperatorSpec* spec_ = nullptr;
+  bool jobMode_ = false;
+  QString key_;  // what the rows were built for
   std::vector<Row> rows_;
   QString focusPath_;
 };

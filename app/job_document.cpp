@@ -550,6 +550,61 @@ QString JobDocument::addListItem(const QString& nodeId, const QString& path) {
   return itemPath;
 }
 
+QString JobDocument::setEdgePartition(int edgeId, const QString& partition) {
+  int r = edgeRow(edgeId);
+  if (r < 0) return tr("there is no such edge");
+  auto p = weir::parsePartition(ss(partition));
+  if (!p) return tr("'%1' is not one of auto, forward, rebalance, broadcast").arg(partition);
+  weir::JobEdge e = job_.edges[static_cast<std::size_t>(r)];
+  if (e.partition == *p) return {};
+  e.partition = *p;
+  if (*p == weir::Partition::Auto) e.present.erase("partition");  // the default is not written
+  EditBuilder b(*this);
+  b.replaceEdge(r, std::move(e));
+  push(new EditCommand(this, tr("Partition %1 edge").arg(partition), b.take()));
+  return {};
+}
+
+const std::vector<weir::ParamSpec>& JobDocument::jobParamSpecs() {
+  static const std::vector<weir::ParamSpec> specs = [] {
+    weir::ParamSpec checkpoint{.name = "checkpoint", .kind = weir::ParamKind::Object,
+                               .doc = "Periodic checkpoints of the job's state; off when absent.",
+                               .children = weir::checkpointParams()};
+    weir::ParamSpec restart{.name = "restart", .kind = weir::ParamKind::Object,
+                            .doc = "What happens when the job fails; absent: it fails for good.",
+                            .children = weir::restartParams()};
+    return std::vector<weir::ParamSpec>{checkpoint, restart};
+  }();
+  return specs;
+}
+
+nlohmann::json JobDocument::jobParams() const {
+  json j = json::object();
+  if (!job_.checkpoint.is_null()) j["checkpoint"] = job_.checkpoint;
+  if (!job_.restart.is_null()) j["restart"] = job_.restart;
+  return j;
+}
+
+bool JobDocument::setJobParam(const QString& path, const QVariant& value) {
+  json params = jobParams();
+  json v = wb::toJson(value);
+  if (const weir::ParamSpec* ps = wb::specAt(jobParamSpecs(), ss(path))) v = wb::coerceToKind(v, ps->kind);
+  else return false;
+  if (v.is_null()) {
+    if (!wb::eraseJsonAt(params, ss(path))) return false;
+  } else if (!wb::setJsonAt(params, ss(path), v)) {
+    return false;
+  }
+  if (params == jobParams()) return false;
+  weir::JobGraph f = wb::jobFields(job_);
+  f.checkpoint = params.contains("checkpoint") ? params["checkpoint"] : json();
+  f.restart = params.contains("restart") ? params["restart"] : json();
+  EditBuilder b(*this);
+  b.replaceFields(f);
+  push(new EditCommand(this, tr("Set %1").arg(path), b.take(), "job:" + path));
+  return true;
+}
+
 bool JobDocument::setNodeParallelism(const QString& nodeId, int parallelism) {
   int r = nodeRow(nodeId);
   if (r < 0) return false;
@@ -855,7 +910,8 @@ QVariantMap JobDocument::edgeInfo(int edgeId) const {
   const weir::JobEdge& e = job_.edges[static_cast<std::size_t>(r)];
   QVariantMap m{{"edgeId", edgeId}, {"from", qs(e.from)}, {"fromPort", qs(e.fromPort)},
                 {"to", qs(e.to)}, {"toPort", qs(e.toPort)},
-                {"partition", qs(std::string(weir::partitionName(e.partition)))}};
+                {"partition", qs(std::string(weir::partitionName(e.partition)))},
+                {"asked", qs(std::string(weir::partitionName(e.partition)))}};
   QVariantList fields;
   int vr = validatedEdgeRow(edgeId);
   if (vr >= 0 && vr < static_cast<int>(validated_->edges.size())) {

@@ -219,6 +219,18 @@ class JobDocument : public QObject {
   /// Appends an element to an object_list or schema param (required members filled with
   /// their defaults or first allowed value); returns its path ("aggregates[2]").
   Q_INVOKABLE QString addListItem(const QString& nodeId, const QString& path);
+  /// Sets how an edge partitions: auto, forward, rebalance or broadcast. Returns why not
+  /// ("" when done or unchanged); validation judges whether it fits the edge.
+  Q_INVOKABLE QString setEdgePartition(int edgeId, const QString& partition);
+  /// Sets a member of the job's `checkpoint` or `restart` object by path
+  /// ("checkpoint.interval_ms", "restart.strategy"); an undefined value removes it. Setting
+  /// "checkpoint" to {} turns checkpointing on, to undefined off. False when nothing changed.
+  Q_INVOKABLE bool setJobParam(const QString& path, const QVariant& value);
+  /// The specs of the job-level objects as params "checkpoint" and "restart" (objects whose
+  /// members are weir::checkpointParams() and weir::restartParams()).
+  static const std::vector<weir::ParamSpec>& jobParamSpecs();
+  /// {"checkpoint": ..., "restart": ...} as the job has them (absent when off).
+  nlohmann::json jobParams() const;
   /// Sets a node's own parallelism (0: inherit the job's).
   Q_INVOKABLE bool setNodeParallelism(const QString& nodeId, int parallelism);
   /// Renames a node; its edges follow. Returns why not ("" when done).

@@ -1,5 +1,7 @@
 #include "json_util.h"
 
+#include <QJSValue>
+
 #include <cmath>
 #include <limits>
 
@@ -40,8 +42,12 @@ json toJson(const QVariant& v) {
     }
     default: break;
   }
-  // QJSValue arrays and objects arrive as QVariant<QJSValue>; convert through their
-  // list/map forms when Qt can.
+  // JavaScript arrays and objects from QML arrive as QVariant<QJSValue>.
+  if (v.metaType() == QMetaType::fromType<QJSValue>()) {
+    const QJSValue js = v.value<QJSValue>();
+    if (js.isUndefined() || js.isNull()) return nullptr;
+    return toJson(js.toVariant());
+  }
   if (v.canConvert<QVariantList>() && !v.canConvert<QString>()) return toJson(QVariant(v.toList()));
   if (v.canConvert<QVariantMap>()) {
     QVariantMap m = v.toMap();

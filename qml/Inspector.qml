@@ -179,6 +179,18 @@ Rectangle {
                           (inspector.edgeInfo.keyFields && inspector.edgeInfo.keyFields.length ? " on " + inspector.edgeInfo.keyFields.join(", ") : "")
                     font.pixelSize: 12; color: Theme.textMuted
                 }
+                RowLayout {
+                    Label { text: "asked"; font.pixelSize: 12; color: Theme.text; Layout.fillWidth: true }
+                    ComboBox {
+                        objectName: "partitionCombo"
+                        model: ["auto", "forward", "rebalance", "broadcast"]
+                        currentIndex: Math.max(0, model.indexOf(inspector.edgeInfo.asked || "auto"))
+                        onActivated: (i) => {
+                            const why = inspector.doc.setEdgePartition(inspector.doc.selectedEdge, model[i])
+                            if (why !== "") console.warn(why)
+                        }
+                    }
+                }
                 Label { visible: !!inspector.edgeInfo.problem; text: "⚠ " + (inspector.edgeInfo.problem || ""); color: Theme.error; wrapMode: Text.Wrap; Layout.fillWidth: true; font.pixelSize: 11 }
                 SectionTitle { text: "SCHEMA" }
                 SchemaTable { Layout.fillWidth: true; fields: inspector.edgeInfo.schema || [] }
@@ -216,9 +228,26 @@ Rectangle {
                     value: inspector.doc.parallelism
                     onValueModified: inspector.doc.parallelism = value
                 }
+            }
+            ListView {
+                objectName: "jobSettings"
+                visible: !inspector.showNode && !inspector.showEdge && inspector.doc.inspector.jobMode
+                Layout.fillWidth: true
+                Layout.preferredHeight: contentHeight
+                interactive: false
+                model: inspector.doc.inspector
+                delegate: ParamRow {
+                    doc: inspector.doc
+                    nodeId: ""
+                    focused: inspector.doc.inspector.focusPath !== "" && inspector.doc.inspector.focusPath === path
+                }
+            }
+            ColumnLayout {
+                visible: !inspector.showNode && !inspector.showEdge
+                Layout.fillWidth: true
+                Layout.margins: 12
                 Label {
                     Layout.fillWidth: true
-                    Layout.topMargin: 10
                     wrapMode: Text.Wrap
                     font.pixelSize: 11
                     color: Theme.textMuted

@@ -33,7 +33,11 @@ Rectangle {
     required property var items
     required property var itemErrors
     required property var fieldCandidates
+    required property bool parentSet
     property bool focused: false
+    /// No node: the row is one of the job's own settings (checkpoint.*, restart.*).
+    readonly property bool jobSetting: nodeId === ""
+    readonly property bool objectSwitch: jobSetting && kind === "object" && depth === 0
 
     objectName: "param_" + path
     width: ListView.view ? ListView.view.width : 300
@@ -41,8 +45,13 @@ Rectangle {
     color: focused ? Theme.warningSoft : "transparent"
     Behavior on color { ColorAnimation { duration: 300 } }
 
-    function set(v) { doc.setParam(nodeId, path, v) }
-    function setAt(p, v) { doc.setParam(nodeId, p, v) }
+    function set(v) { setAt(path, v) }
+    function setAt(p, v) { if (jobSetting) doc.setJobParam(p, v); else doc.setParam(nodeId, p, v) }
+    function reset() { setAt(path, undefined) }
+
+    // A job setting inside an object that is off is not shown.
+    visible: !jobSetting || parentSet
+    height: visible ? implicitHeight : 0
 
     ColumnLayout {
         id: layout
@@ -76,7 +85,7 @@ Rectangle {
                 text: "↺"
                 font.pixelSize: 12
                 implicitWidth: 22; implicitHeight: 20
-                onClicked: row.doc.resetParam(row.nodeId, row.path)
+                onClicked: row.reset()
                 ToolTip.visible: hovered
                 ToolTip.text: row.defaultText !== "" ? "Reset to default (" + row.defaultText + ")" : "Remove"
             }
@@ -85,8 +94,9 @@ Rectangle {
         Loader {
             id: editor
             Layout.fillWidth: true
-            active: row.kind !== "object"
-            sourceComponent: row.kind === "int" ? intEditor
+            active: row.kind !== "object" || row.objectSwitch
+            sourceComponent: row.objectSwitch ? objectEditor
+                           : row.kind === "int" ? intEditor
                            : row.kind === "double" ? numberEditor
                            : row.kind === "bool" ? boolEditor
                            : row.kind === "enum" ? enumEditor
@@ -119,6 +129,15 @@ Rectangle {
         }
     }
 
+    Component {
+        id: objectEditor
+        Switch {
+            objectName: "switch_" + row.path
+            checked: row.isSet
+            text: checked ? "on" : "off"
+            onToggled: row.set(checked ? ({}) : undefined)
+        }
+    }
     Component {
         id: intEditor
         SpinBox {
@@ -309,7 +328,7 @@ Rectangle {
                         ToolButton {
                             text: "×"
                             implicitWidth: 22; implicitHeight: 22
-                            onClicked: row.doc.resetParam(row.nodeId, row.path + "[" + listItem.index + "]")
+                            onClicked: row.setAt(row.path + "[" + listItem.index + "]", undefined)
                             ToolTip.visible: hovered
                             ToolTip.text: "Remove"
                         }

@@ -13,7 +13,10 @@
 #include <QStandardPaths>
 #include <QTest>
 
+#include <QJSEngine>
+
 #include "graph_layout.h"
+#include "json_util.h"
 #include "job_document.h"
 
 namespace {
@@ -271,6 +274,23 @@ class TestAppGraph : public QObject {
     QVERIFY(!d.paramValue("window", "key").isValid());
   }
 
+  void edgePartition() {
+    JobDocument d;
+    QVERIFY(d.open(kSample));
+    const int e = d.edgeId(2);  // euros -> out: parallelism 2 -> 1, so rebalance
+    QCOMPARE(d.edges()->index(2).data(EdgeListModel::PartitionRole).toString(), QString("rebalance"));
+    QCOMPARE(d.setEdgePartition(e, "sideways"), QString("'sideways' is not one of auto, forward, rebalance, broadcast"));
+    QCOMPARE(d.setEdgePartition(e, "forward"), QString());
+    QCOMPARE(d.problemTexts(), QStringList{"out: edges[2].partition: forward needs equal parallelism, but 'euros' has 2 and 'out' has 1"});
+    QCOMPARE(d.edgeInfo(e).value("asked").toString(), QString("forward"));
+    QCOMPARE(d.setEdgePartition(e, "broadcast"), QString());
+    QVERIFY(d.valid());
+    QCOMPARE(d.edges()->index(2).data(EdgeListModel::PartitionRole).toString(), QString("broadcast"));
+    QVERIFY(d.toText().contains(R"("partition": "broadcast")"));
+    QCOMPARE(d.setEdgePartition(e, "auto"), QString());
+    QVERIFY(!d.toText().contains("partition"));
+  }
+
   void renameCarriesEdgesAndRefusesClashes() {
     JobDocument d;
     QVERIFY(d.open(kSample));
@@ -404,6 +424,20 @@ class TestAppGraph : public QObject {
     QVERIFY(validated.count() >= 1);
     QCOMPARE(d.problemTexts().size(), 1);
     QVERIFY2(d.problemTexts().first().contains("pryce"), qPrintable(d.problemTexts().join("\n")));
+  }
+
+  void javascriptValuesBecomeJson() {
+    // What QML passes for a QVariant parameter: numbers, strings, and QJSValue for objects
+    // and arrays (an empty object must stay an object).
+    QJSEngine js;
+    QCOMPARE(QString::fromStdString(wb::toJson(QVariant::fromValue(js.evaluate("({})"))).dump()), QString("{}"));
+    QCOMPARE(QString::fromStdString(wb::toJson(QVariant::fromValue(js.evaluate("([])"))).dump()), QString("[]"));
+    QCOMPARE(QString::fromStdString(wb::toJson(QVariant::fromValue(js.evaluate("({a: [1, 'x', true], b: {c: 2.5}})"))).dump()),
+             QString(R"({"a":[1,"x",true],"b":{"c":2.5}})"));
+    QVERIFY(wb::toJson(QVariant::fromValue(js.evaluate("undefined"))).is_null());
+    QVERIFY(wb::toJson(QVariant()).is_null());
+    QCOMPARE(QString::fromStdString(wb::coerceToKind(wb::toJson(1000.0), weir::ParamKind::Int).dump()), QString("1000"));
+    QCOMPARE(QString::fromStdString(wb::coerceToKind(wb::toJson(QString("12")), weir::ParamKind::Int).dump()), QString("12"));
   }
 
   void validationOf200NodesIsFast() {

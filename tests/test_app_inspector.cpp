@@ -74,8 +74,10 @@ class TestAppInspector : public QObject {
     QVERIFY(d.open(sample_));
     InspectorModel* m = d.inspector();
     QVERIFY(!m->active());
-    QCOMPARE(m->rowCount(), 0);
+    QVERIFY(m->jobMode());  // nothing selected: the job's own settings
+    QCOMPARE(m->get(0).value("path").toString(), QString("checkpoint"));
     d.selectNode("bids");
+    QVERIFY(!m->jobMode());
     QVERIFY(m->active());
     QCOMPARE(m->nodeId(), QString("bids"));
     QCOMPARE(m->type(), QString("source.file"));
@@ -235,6 +237,32 @@ class TestAppInspector : public QObject {
     // In the middle of the text, only the word before the cursor counts.
     QCOMPARE(m->completions("where", "pr > 3", 2).value("prefix").toString(), QString("pr"));
     QCOMPARE(m->completions("where", "", 0).value("candidates").toList().size(), 5);  // every field
+  }
+
+  void jobSettingsAreRowsToo() {
+    JobDocument d;
+    QVERIFY(d.open(sample_));
+    InspectorModel* m = d.inspector();
+    QVERIFY(m->jobMode());
+    QVariantMap checkpoint = row(m, "checkpoint");
+    QCOMPARE(checkpoint.value("kind").toString(), QString("object"));
+    QVERIFY(!checkpoint.value("isSet").toBool());  // off in the sample
+    QVERIFY(!row(m, "checkpoint.interval_ms").value("parentSet").toBool());
+    // Turning checkpoints on without an interval is a problem on that row.
+    QVERIFY(d.setJobParam("checkpoint", QVariantMap()));
+    QVERIFY(row(m, "checkpoint.interval_ms").value("parentSet").toBool());
+    QCOMPARE(row(m, "checkpoint.interval_ms").value("error").toString(), QString("missing required field"));
+    QCOMPARE(row(m, "checkpoint.mode").value("effectiveText").toString(), QString("exactly_once"));
+    QVERIFY(d.setJobParam("checkpoint.interval_ms", 500.0));
+    QVERIFY(d.valid());
+    QVERIFY(d.toText().contains(R"("checkpoint": {"interval_ms": 500})"));
+    QVERIFY(d.setJobParam("restart.strategy", "fixed_delay"));
+    QCOMPARE(row(m, "restart.max_attempts").value("effective").toInt(), 3);
+    QVERIFY(!d.setJobParam("restart.nope", 1));  // not a setting
+    d.undo();
+    d.undo();
+    QVERIFY(d.setJobParam("checkpoint", QVariant()));  // off again
+    QVERIFY(!d.toText().contains("checkpoint"));
   }
 
   void highlighterTokens() {

@@ -29,6 +29,11 @@ Item {
             win = createTemporaryObject(mainWindow, root, { jobPath: path })
             verify(win !== null)
             doc = win.document
+            // Validation on the UI thread, so that every check right after an edit is
+            // deterministic (Auto moves it to a worker after one slow run on a busy machine).
+            doc.validationMode = JobDocument.Synchronous
+            win.requestActivate()  // keys go to the active window
+            tryVerify(() => win.active, 3000)
             tryVerify(() => win.canvas.width > 0 && !win.canvas.fitPending, 3000)
             waitForRendering(win.contentItem)
         }
@@ -218,6 +223,17 @@ Item {
             keyClick(Qt.Key_Return)
             verify(doc.hasNode("bids2"))
             compare(doc.edgeInfo(doc.edges.data(doc.edges.index(0, 0), 257)).from, "bids2")
+            // With nothing selected, the job's settings: turn checkpoints on, give an interval.
+            doc.clearSelection()
+            waitForRendering(win.contentItem)
+            const cp = find("switch_checkpoint")
+            mouseClick(cp)
+            compare(doc.problemTexts(), ["job: checkpoint.interval_ms: missing required field"])
+            verify(doc.setJobParam("checkpoint.interval_ms", 2000), doc.toText())
+            compare(doc.problemTexts(), [])
+            keySequence(StandardKey.Undo)
+            keySequence(StandardKey.Undo)
+            verify(doc.toText().indexOf("checkpoint") < 0)
         }
 
         // 200 nodes: panning and dragging a selection stay smooth (logged, with a generous bound).

@@ -1027,7 +1027,10 @@ void JobDocument::applyValidation(std::shared_ptr<weir::ValidatedJob> v, weir::D
   validated_ = std::move(v);
   diags_ = std::move(diags);
   validationMs_ = ms;
-  slowValidation_ = ms > asyncThresholdMs;
+  // A moving average, so that one run slowed down by a busy machine does not move
+  // validation off the UI thread, while a job that is slow to validate soon does.
+  validationAverageMs_ = validationAverageMs_ == 0 ? ms : 0.7 * validationAverageMs_ + 0.3 * ms;
+  slowValidation_ = validationAverageMs_ > asyncThresholdMs;
   validatingEdgeIds_ = std::move(edgeIds);
   validatedRow_.clear();
   for (int i = 0; i < static_cast<int>(validated_->nodes.size()); ++i) {

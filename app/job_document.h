@@ -11,9 +11,9 @@
 //
 // After every edit the engine's validation (core/validate.h) runs again; its diagnostics
 // are mapped onto nodes, edges and param paths and listed by `problems`. Validation of a
-// 200-node job takes about half a millisecond, so it runs on the UI thread; when one takes
-// longer than `asyncThresholdMs` the next ones run on a worker thread (QtConcurrent) and a
-// result that an edit has made stale is dropped.
+// 200-node job takes about half a millisecond, so it runs on the UI thread; when they take
+// longer than `asyncThresholdMs` (a moving average) the next ones run on a worker thread
+// (QtConcurrent) and a result that an edit has made stale is dropped.
 //
 // Files: new/open/save/save-as of *.weir.json through weir::loadJobFile/weir::formatJob
 // (positions are kept in each node's `ui`), dirty tracking by the undo stack's clean state,
@@ -114,7 +114,8 @@ class JobDocument : public QObject {
  public:
   enum SelectMode { Replace, Toggle, Add };
   Q_ENUM(SelectMode)
-  /// Auto: on the UI thread until one validation takes longer than asyncThresholdMs.
+  /// Auto: on the UI thread while validations take less than asyncThresholdMs (a moving
+  /// average), else on a worker thread.
   enum ValidationMode { Auto, Synchronous, Asynchronous };
   Q_ENUM(ValidationMode)
   static constexpr double asyncThresholdMs = 8.0;
@@ -383,6 +384,7 @@ class JobDocument : public QObject {
   std::vector<int> validatingEdgeIds_;  // edge ids when the running validation started
   std::vector<int> edgeDiag_;
   double validationMs_ = 0;
+  double validationAverageMs_ = 0;
   ValidationMode validationMode_ = Auto;
   bool slowValidation_ = false;
   quint64 generation_ = 0;

@@ -49,6 +49,7 @@ class TestAppFiles : public QObject {
 
   void savingAnUntouchedJobKeepsTheFile() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     QVERIFY(d.saveAs(dir_->filePath("copy.weir.json")));
     // The same job (the engine's writer may lay the text out differently from a hand).
@@ -63,6 +64,7 @@ class TestAppFiles : public QObject {
 
   void saveAndReopenRoundTrip() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     QSignalSpy dirty(&d, &JobDocument::dirtyChanged);
     d.addNode("sink.discard", 500, 300);
@@ -78,6 +80,8 @@ class TestAppFiles : public QObject {
     const QString saved = d.toText();
 
     JobDocument again;
+
+    again.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(again.open(sample_));
     QCOMPARE(again.toText(), saved);
     QCOMPARE(again.name(), QString("bid-stats-2"));
@@ -102,6 +106,7 @@ class TestAppFiles : public QObject {
       {"id": "g", "type": "source.generator", "params": {"table": "bid"}},
       {"id": "s", "type": "sink.discard"}], "edges": [{"from": "g", "to": "s"}]})"));
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(path));
     QVERIFY(!d.dirty());
     QVERIFY(d.nodeRect("s").left() > d.nodeRect("g").right());
@@ -111,6 +116,7 @@ class TestAppFiles : public QObject {
 
   void newJobAndSaveAs() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     d.newJob();
     QCOMPARE(d.path(), QString());
     QCOMPARE(d.name(), QString("untitled"));
@@ -124,6 +130,7 @@ class TestAppFiles : public QObject {
     QVERIFY(d.saveAs(QUrl::fromLocalFile(dir_->filePath("fresh")).toString()));  // a file: URL, no suffix
     QCOMPARE(d.path(), dir_->filePath("fresh.weir.json"));
     JobDocument again;
+    again.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(again.open(dir_->filePath("fresh.weir.json")));
     QVERIFY(again.valid());
     QCOMPARE(again.nodes()->rowCount(), 2);
@@ -131,6 +138,7 @@ class TestAppFiles : public QObject {
 
   void openFailuresLeaveTheDocumentAlone() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     QVERIFY(!d.open(dir_->filePath("missing.weir.json")));
     QVERIFY(d.lastError().startsWith("Cannot read"));
@@ -144,6 +152,7 @@ class TestAppFiles : public QObject {
 
   void recentFiles() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.recentFiles().isEmpty());
     QSignalSpy changed(&d, &JobDocument::recentFilesChanged);
     QVERIFY(d.open(sample_));
@@ -161,6 +170,7 @@ class TestAppFiles : public QObject {
     QString autosave;
     {
       JobDocument d;
+      d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
       QVERIFY(d.open(sample_));
       d.setAutosaveDelay(10);
       autosave = d.autosavePath();
@@ -175,6 +185,8 @@ class TestAppFiles : public QObject {
     QVERIFY(read(autosave).contains("price > 2"));
 
     JobDocument d;
+
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     QVERIFY(d.recoveryAvailable());
     QVERIFY(!d.dirty());
@@ -190,6 +202,7 @@ class TestAppFiles : public QObject {
     // Declining the offer removes the autosave.
     QVERIFY(write(autosave, read(sample_).replace("price > 2", "price > 3")));
     JobDocument e;
+    e.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(e.open(sample_));
     QVERIFY(e.recoveryAvailable());
     e.discardRecovery();
@@ -199,6 +212,7 @@ class TestAppFiles : public QObject {
 
   void changedOnDiskIsNoticed() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     QSignalSpy changed(&d, &JobDocument::changedOnDiskChanged);
     // Our own save is not a change.
@@ -225,6 +239,7 @@ class TestAppFiles : public QObject {
 
   void samplesGallery() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVariantList samples = d.samples();
     QVERIFY(samples.size() >= 2);
     QStringList names;
@@ -233,6 +248,7 @@ class TestAppFiles : public QObject {
     QVERIFY(names.contains("nexmark-q1"));
     for (const QVariant& s : samples) {
       JobDocument one;
+      one.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
       QVERIFY(one.open(s.toMap().value("path").toString()));
       QVERIFY2(one.valid(), qPrintable(one.problemTexts().join("\n")));
       one.undo();  // nothing to undo: no change, no autosave

@@ -62,6 +62,7 @@ class TestAppGraph : public QObject {
 
   void opensASampleAsModels() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY2(d.open(kSample), qPrintable(d.lastError()));
     QCOMPARE(d.name(), QString("bid-stats"));
     QCOMPARE(d.nodes()->rowCount(), 4);
@@ -86,6 +87,7 @@ class TestAppGraph : public QObject {
 
   void addNodeMakesUniqueIdsAndUndoes() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     QSignalSpy inserted(d.nodes(), &QAbstractItemModel::rowsInserted);
     QCOMPARE(d.addNode("filter", 100, 300), QString("filter"));
@@ -113,6 +115,7 @@ class TestAppGraph : public QObject {
 
   void removeTakesEdgesAlongAndUndoRestoresOrder() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     const QString before = d.toText();
     d.removeNodes({"pricey"});
@@ -137,6 +140,7 @@ class TestAppGraph : public QObject {
 
   void moveKeepsPositionsInUi() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     QSignalSpy edgeChanged(d.edges(), &QAbstractItemModel::dataChanged);
     d.moveNodes({"bids", "pricey"}, 10, -20);
@@ -154,6 +158,7 @@ class TestAppGraph : public QObject {
 
   void connectionsAreRefusedWithReasons() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     QCOMPARE(d.connectionRefusal("bids", "out", "nope", "in"), QString("there is no node 'nope'"));
     QCOMPARE(d.connectionRefusal("out", "out", "pricey", "in"),
@@ -188,6 +193,7 @@ class TestAppGraph : public QObject {
 
   void unionOfEqualSchemasConnects() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     d.addNode("filter", 280, 300);
     QVERIFY(d.setParam("filter", "where", "price < 10"));
@@ -200,6 +206,7 @@ class TestAppGraph : public QObject {
 
   void validationMapsOntoNodesEdgesAndParams() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     QSignalSpy validated(&d, &JobDocument::validated);
     QVERIFY(d.setParam("pricey", "where", "prize > 1000"));
@@ -229,6 +236,7 @@ class TestAppGraph : public QObject {
 
   void edgeProblemsMapOntoEdges() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     d.addNode("union", 520, 300);
     QVERIFY(d.connectPorts("euros", "out", "union", "in").isEmpty());
@@ -249,6 +257,7 @@ class TestAppGraph : public QObject {
 
   void setParamByPathCoercesAndMerges() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     d.addNode("window", 500, 400);
     QVERIFY(d.setParam("window", "window.type", "tumbling"));
@@ -276,6 +285,7 @@ class TestAppGraph : public QObject {
 
   void edgePartition() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     const int e = d.edgeId(2);  // euros -> out: parallelism 2 -> 1, so rebalance
     QCOMPARE(d.edges()->index(2).data(EdgeListModel::PartitionRole).toString(), QString("rebalance"));
@@ -293,6 +303,7 @@ class TestAppGraph : public QObject {
 
   void renameCarriesEdgesAndRefusesClashes() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     d.selectNode("pricey");
     QCOMPARE(d.renameNode("pricey", "euros"), QString("a node 'euros' already exists"));
@@ -308,6 +319,7 @@ class TestAppGraph : public QObject {
 
   void copyPasteRenamesOnClash() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     d.selectNodes({"pricey", "euros"});
     QString text = d.copySelection();
@@ -332,6 +344,7 @@ class TestAppGraph : public QObject {
 
   void selectionByRectAndToggle() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     d.selectInRect(QRectF(0, 0, 300, 200));  // bids and pricey
     QCOMPARE(d.selectedNodes(), (QStringList{"bids", "pricey"}));
@@ -354,6 +367,7 @@ class TestAppGraph : public QObject {
 
   void portHitTest() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     QPointF out = d.portPosition("bids", "out", false);
     QVariantMap hit = d.portAt(out.x() + 3, out.y() - 2);
@@ -367,6 +381,7 @@ class TestAppGraph : public QObject {
 
   void autoLayoutIsLayeredAndUndoable() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     d.addNode("sink.discard", 900, 900);
     QVERIFY(d.connectPorts("pricey", "out", "sink_discard", "in").isEmpty());
@@ -387,6 +402,7 @@ class TestAppGraph : public QObject {
     // A script of edits; undoing all of them gives the file back, redoing all gives the
     // edited job back, byte for byte.
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     const QString original = d.toText();
     d.addNode("window", 300, 300);
@@ -412,6 +428,7 @@ class TestAppGraph : public QObject {
 
   void validationOffTheUiThreadDropsStaleResults() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(kSample));
     d.setValidationMode(JobDocument::Asynchronous);
     QSignalSpy validated(&d, &JobDocument::validated);
@@ -442,6 +459,7 @@ class TestAppGraph : public QObject {
 
   void validationOf200NodesIsFast() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QString text = R"({"weir": 1, "name": "big", "nodes": [)";
     QStringList nodes, edges;
     for (int c = 0; c < 50; ++c) {

@@ -71,6 +71,7 @@ class TestAppInspector : public QObject {
 
   void inspectorFollowsTheSelection() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     InspectorModel* m = d.inspector();
     QVERIFY(!m->active());
@@ -102,6 +103,7 @@ class TestAppInspector : public QObject {
 
   void rowsCarryKindDefaultValueAndEffectiveValue() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     d.selectNode("bids");
     InspectorModel* m = d.inspector();
@@ -135,6 +137,7 @@ class TestAppInspector : public QObject {
 
   void errorsLandOnTheirRows() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     d.addNode("window", 100, 400);
     QVERIFY(d.connectPorts("bids", "out", "window", "in").isEmpty());
@@ -167,6 +170,7 @@ class TestAppInspector : public QObject {
 
   void selectingAProblemFocusesItsParam() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     d.setParam("euros", "fields[1].expr", "lower(chanel)");
     QCOMPARE(d.problemCount(), 1);
@@ -178,6 +182,7 @@ class TestAppInspector : public QObject {
 
   void expressionsAreCheckedAgainstTheInputSchema() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     d.selectNode("pricey");
     InspectorModel* m = d.inspector();
@@ -203,6 +208,7 @@ class TestAppInspector : public QObject {
 
   void expressionBeforeTheInputIsKnown() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     d.addNode("filter", 0, 400);  // not connected: no input schema
     d.selectNode("filter");
@@ -218,6 +224,7 @@ class TestAppInspector : public QObject {
 
   void completionOffersFieldsFunctionsAndKeywords() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     d.selectNode("pricey");
     InspectorModel* m = d.inspector();
@@ -241,6 +248,7 @@ class TestAppInspector : public QObject {
 
   void jobSettingsAreRowsToo() {
     JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
     QVERIFY(d.open(sample_));
     InspectorModel* m = d.inspector();
     QVERIFY(m->jobMode());

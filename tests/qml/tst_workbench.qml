@@ -1,4 +1,5 @@
 import QtQuick
+import QtQuick.Controls
 import QtTest
 import Weir.Workbench
 import WeirTest
@@ -51,6 +52,14 @@ Item {
             compare(doc.nodes.count, 4)
             compare(doc.edges.count, 3)
             compare(find("validityBadge").text, "✓ valid")
+
+            // Hovering an edge's handle shows what flows on it.
+            const handle = find("edgeHandle_pricey_euros")
+            mouseMove(handle, handle.width / 2, handle.height / 2)
+            tryVerify(() => handle.ToolTip.visible, 2000)
+            verify(handle.ToolTip.text.indexOf("pricey.out → euros.in") === 0, handle.ToolTip.text)
+            verify(handle.ToolTip.text.indexOf("price:int64") > 0, handle.ToolTip.text)
+            mouseMove(win.canvas, 5, 5)
 
             // Drag "Filter" from the palette onto the canvas, below the pricey node.
             const entry = find("palette_filter")

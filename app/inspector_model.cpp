@@ -145,8 +145,15 @@ void InspectorModel::setFocusPath(const QString& p) {
   emit focusPathChanged();
 }
 
-QString InspectorModel::type() const { return spec_ ? qs(spec_->type) : QString(); }
-QString InspectorModel::title() const { return spec_ ? qs(spec_->title) : QString(); }
+QString InspectorModel::type() const {
+  if (spec_) return qs(spec_->type);
+  const int r = doc_->nodeRow(nodeId_);
+  return r < 0 ? QString() : qs(doc_->job().nodes[static_cast<std::size_t>(r)].type);
+}
+QString InspectorModel::title() const {
+  if (spec_) return qs(spec_->title);
+  return jobMode_ ? QString() : tr("Unknown operator");
+}
 QString InspectorModel::doc() const { return spec_ ? qs(spec_->doc) : QString(); }
 QString InspectorModel::outputDoc() const { return spec_ ? qs(spec_->outputDoc) : QString(); }
 

@@ -80,7 +80,8 @@ class InspectorModel : public QAbstractListModel {
   QHash<int, QByteArray> roleNames() const override;
 
   QString nodeId() const { return nodeId_; }
-  bool active() const { return spec_ != nullptr; }
+  /// A node is inspected (its type may be unknown: then it has no param rows).
+  bool active() const { return !jobMode_; }
   bool jobMode() const { return jobMode_; }
   QString type() const;
   QString title() const;

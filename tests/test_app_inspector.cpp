@@ -246,6 +246,22 @@ class TestAppInspector : public QObject {
     QCOMPARE(m->completions("where", "", 0).value("candidates").toList().size(), 5);  // every field
   }
 
+  void aNodeOfAnUnknownType() {
+    JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);
+    QVERIFY(d.open(sample_));
+    d.paste(R"({"weir": 1, "nodes": [{"id": "x", "type": "filterr", "params": {"where": "1"}}]})");
+    d.selectNode("x");
+    InspectorModel* m = d.inspector();
+    QVERIFY(m->active());
+    QCOMPARE(m->type(), QString("filterr"));
+    QCOMPARE(m->title(), QString("Unknown operator"));
+    QCOMPARE(m->rowCount(), 0);
+    QCOMPARE(m->otherProblems(), QStringList{"type: unknown operator type 'filterr' (did you mean 'filter'?)"});
+    QCOMPARE(d.nodes()->index(4).data(NodeListModel::InputsRole).toStringList(), QStringList());
+    QCOMPARE(d.nodes()->index(4).data(NodeListModel::CategoryRole).toString(), QString("unknown"));
+  }
+
   void jobSettingsAreRowsToo() {
     JobDocument d;
     d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once

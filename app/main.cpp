@@ -2,7 +2,7 @@
 // engine's validation on every edit. The C++ models are in app/ (library weir_app, QML
 // module Weir.Workbench); the UI is qml/Main.qml.
 //
-//   weir-workbench [JOB] [--screenshot FILE] [--select NODE]
+//   weir-workbench [JOB] [--screenshot FILE] [--select NODE] [--dark]
 //
 // --screenshot renders the window once, saves it as PNG and quits (with
 // QT_QPA_PLATFORM=offscreen it needs no display): how docs/images/workbench.png is made.
@@ -32,13 +32,16 @@ int main(int argc, char** argv) {
   cli.addOption(screenshot);
   QCommandLineOption select("select", "Select the node <id> after opening (for screenshots).", "id");
   cli.addOption(select);
+  QCommandLineOption dark("dark", "Use the dark theme.");
+  cli.addOption(dark);
   cli.process(app);
 
   QQmlApplicationEngine engine;
   engine.addImportPath("qrc:/");
   engine.setInitialProperties({{"jobPath", cli.positionalArguments().value(0)},
                                {"screenshotMode", cli.isSet(screenshot)},
-                               {"initialSelection", cli.value(select)}});
+                               {"initialSelection", cli.value(select)},
+                               {"forceDark", cli.isSet(dark)}});
   QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app,
                    [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
   engine.load(QUrl("qrc:/Weir/Workbench/qml/Main.qml"));

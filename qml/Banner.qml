@@ -11,7 +11,7 @@ Rectangle {
     signal activated(int index)
     implicitHeight: 38
     color: Theme.warningSoft
-    Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: "#f3d98b" }
+    Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: Theme.warningBorder }
     RowLayout {
         anchors.fill: parent
         anchors.leftMargin: 12

@@ -50,9 +50,10 @@ ColumnLayout {
         font.family: Theme.monoFamily
         font.pixelSize: 12
         selectByMouse: true
+        color: Theme.text
         background: Rectangle {
             radius: 3
-            color: "white"
+            color: Theme.field
             border.color: !field.check.ok ? Theme.error : area.activeFocus ? Theme.accent : Theme.panelBorder
         }
         onTextChanged: {
@@ -80,6 +81,10 @@ ColumnLayout {
             errorStart: field.check.ok ? -1 : field.check.offset
             errorLength: field.check.ok ? 0 : field.check.length
             errorColor: Theme.error
+            keywordColor: Theme.keyword
+            stringColor: Theme.string
+            numberColor: Theme.number
+            functionColor: Theme.function_
         }
 
         Popup {
@@ -91,7 +96,7 @@ ColumnLayout {
             padding: 2
             focus: false
             closePolicy: Popup.CloseOnEscape | Popup.CloseOnPressOutsideParent
-            background: Rectangle { color: "white"; border.color: Theme.panelBorder; radius: 4 }
+            background: Rectangle { color: Theme.field; border.color: Theme.panelBorder; radius: 4 }
             ListView {
                 id: list
                 objectName: "completionList"
@@ -108,7 +113,7 @@ ColumnLayout {
                         x: 6; anchors.verticalCenter: parent.verticalCenter
                         text: parent.modelData.text
                         font.family: Theme.monoFamily; font.pixelSize: 12
-                        color: parent.modelData.kind === "field" ? Theme.text : parent.modelData.kind === "function" ? "#1d4ed8" : "#7c3aed"
+                        color: parent.modelData.kind === "field" ? Theme.text : parent.modelData.kind === "function" ? Theme.function_ : Theme.keyword
                     }
                     Text {
                         anchors.right: parent.right; anchors.rightMargin: 6; anchors.verticalCenter: parent.verticalCenter

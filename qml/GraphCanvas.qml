@@ -236,7 +236,7 @@ FocusScope {
 
     Rectangle {
         id: band
-        color: Qt.rgba(0.15, 0.39, 0.92, 0.08)
+        color: Theme.band
         border.color: Theme.accent
         border.width: 1
         visible: width > 0 && height > 0
@@ -294,7 +294,7 @@ FocusScope {
         width: 180
         height: 120
         radius: 4
-        color: Qt.rgba(1, 1, 1, 0.92)
+        color: Theme.minimap
         border.color: Theme.panelBorder
         function toMap(cx, cy) { return Qt.point(6 + (cx - b.x) * s, 6 + (cy - b.y) * s) }
         Item {
@@ -322,7 +322,7 @@ FocusScope {
                 readonly property point c: minimap.toMap(minimap.br.x, minimap.br.y)
                 x: a.x; y: a.y
                 width: c.x - a.x; height: c.y - a.y
-                color: Qt.rgba(0.15, 0.39, 0.92, 0.06)
+                color: Theme.band
                 border.color: Theme.accent
             }
         }

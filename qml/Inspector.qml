@@ -33,7 +33,7 @@ Rectangle {
                 required property int index
                 width: parent ? parent.width : 0
                 height: 20
-                color: index % 2 ? "transparent" : "#f1f3f6"
+                color: index % 2 ? "transparent" : Theme.stripe
                 Text { x: 6; anchors.verticalCenter: parent.verticalCenter; text: parent.modelData.name; font.pixelSize: 11; font.family: Theme.monoFamily; color: Theme.text }
                 Text { anchors.right: parent.right; anchors.rightMargin: 6; anchors.verticalCenter: parent.verticalCenter; text: parent.modelData.type; font.pixelSize: 11; color: Theme.textMuted }
             }

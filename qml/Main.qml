@@ -2,6 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Dialogs
 import QtQuick.Layouts
+import Qt.labs.settings
 import Weir.Workbench
 
 // The workbench window: palette | canvas over problems | inspector, a menu bar and a tool
@@ -10,20 +11,50 @@ ApplicationWindow {
     id: window
     property string jobPath: ""
     property bool screenshotMode: false
+    property bool darkTheme: false
+    property bool forceDark: false
+    onDarkThemeChanged: Theme.dark = darkTheme
     property string initialSelection: ""
     width: 1440
     height: 900
     visible: true
     title: (doc.dirty ? "● " : "") + doc.fileName + " — Weir Workbench"
     color: Theme.window
-    palette.window: Theme.window
-    palette.base: "white"
-    palette.highlight: Theme.accent
-    palette.button: "#f3f4f6"
+    // The Fusion controls follow the theme. Set in order: a role set for the active group
+    // sets it for every group, so the disabled ones come last.
+    function applyPalette() {
+        palette.window = Theme.window
+        palette.windowText = Theme.text
+        palette.base = Theme.field
+        palette.alternateBase = Theme.stripe
+        palette.text = Theme.text
+        palette.button = Theme.dark ? "#2f343d" : "#f3f4f6"
+        palette.buttonText = Theme.text
+        palette.highlight = Theme.accent
+        palette.highlightedText = "white"
+        palette.placeholderText = Theme.textFaint
+        palette.mid = Theme.panelBorder
+        palette.light = Theme.dark ? "#3a404a" : "white"
+        palette.dark = Theme.dark ? "#15171b" : "#b8bec8"
+        palette.toolTipBase = Theme.panel
+        palette.toolTipText = Theme.text
+        palette.disabled.buttonText = Theme.textFaint
+        palette.disabled.windowText = Theme.textFaint
+        palette.disabled.text = Theme.textFaint
+    }
+    Connections {
+        target: Theme
+        function onDarkChanged() { window.applyPalette() }
+    }
 
     property alias document: doc
     property alias canvas: graphCanvas
     property string notice: ""
+
+    Settings {  // kept between sessions
+        category: "view"
+        property alias darkTheme: window.darkTheme
+    }
 
     JobDocument {
         id: doc
@@ -34,8 +65,10 @@ ApplicationWindow {
     Timer { id: noticeTimer; interval: 4000; onTriggered: window.notice = "" }
 
     Component.onCompleted: {
+        applyPalette()
         if (jobPath !== "" && !doc.open(jobPath)) showNotice(doc.lastError)
         if (initialSelection !== "") doc.selectNode(initialSelection)
+        if (forceDark) Theme.dark = true  // for this run only, not kept in the settings
         graphCanvas.requestFit()
     }
     Connections {
@@ -83,6 +116,7 @@ ApplicationWindow {
     Action { id: zoomInAction; text: "Zoom &In"; shortcut: StandardKey.ZoomIn; onTriggered: graphCanvas.zoomIn() }
     Action { id: zoomOutAction; text: "Zoom &Out"; shortcut: StandardKey.ZoomOut; onTriggered: graphCanvas.zoomOut() }
     Action { id: actualSizeAction; text: "&Actual Size"; shortcut: "Ctrl+1"; onTriggered: graphCanvas.actualSize() }
+    Action { id: darkAction; text: "&Dark Theme"; checkable: true; checked: window.darkTheme; onTriggered: window.darkTheme = checked }
     Action { id: findAction; text: "&Find Operator"; shortcut: StandardKey.Find; onTriggered: palettePanel.focusSearch() }
 
     menuBar: MenuBar {
@@ -147,6 +181,8 @@ ApplicationWindow {
             MenuItem { action: zoomOutAction }
             MenuItem { action: actualSizeAction }
             MenuItem { action: fitAction }
+            MenuSeparator {}
+            MenuItem { action: darkAction }
         }
         Menu {
             title: "&Graph"

@@ -52,7 +52,7 @@ Rectangle {
                 required property bool nodeExists
                 width: ListView.view.width
                 height: 24
-                color: hover.hovered ? Theme.accentSoft : index % 2 ? "transparent" : "#f6f7f9"
+                color: hover.hovered ? Theme.accentSoft : index % 2 ? "transparent" : Theme.stripe
                 HoverHandler { id: hover; cursorShape: Qt.PointingHandCursor }
                 TapHandler {
                     onTapped: {

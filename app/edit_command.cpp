@@ -125,6 +125,10 @@ bool EditCommand::mergeWith(const QUndoCommand* other) {
   if (o->mergeKey_ != mergeKey_ || steps_.size() != 1 || o->steps_.size() != 1) return false;
   EditStep& mine = steps_.front();
   const EditStep& theirs = o->steps_.front();
+  if (mine.kind == EditStep::ReplaceJobFields && theirs.kind == EditStep::ReplaceJobFields) {
+    mine.fields = theirs.fields;
+    return true;
+  }
   if (mine.kind != EditStep::ReplaceNode || theirs.kind != EditStep::ReplaceNode ||
       mine.row != theirs.row)
     return false;

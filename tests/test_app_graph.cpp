@@ -301,6 +301,22 @@ class TestAppGraph : public QObject {
     QVERIFY(!d.toText().contains("partition"));
   }
 
+  void jobFieldEditsMerge() {
+    JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);
+    QVERIFY(d.open(kSample));
+    d.setParallelism(3);
+    d.setParallelism(4);  // a spin box stepping: one undo step
+    QCOMPARE(d.parallelism(), 4);
+    d.undo();
+    QCOMPARE(d.parallelism(), 2);
+    QVERIFY(!d.canUndo());
+    d.setMode("batch");
+    QCOMPARE(d.mode(), QString("batch"));
+    d.undo();
+    QCOMPARE(d.mode(), QString("streaming"));
+  }
+
   void renameCarriesEdgesAndRefusesClashes() {
     JobDocument d;
     d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once

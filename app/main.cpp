@@ -1,13 +1,21 @@
-// weir-workbench: the Qt Quick workbench (DESIGN.md §2). For now a window that shows a job
-// file's graph and its problems; the workbench issue makes it the editor and live view.
+// weir-workbench: the Qt Quick workbench (DESIGN.md §2): design jobs on a canvas with the
+// engine's validation on every edit. The C++ models are in app/ (library weir_app, QML
+// module Weir.Workbench); the UI is qml/Main.qml.
+//
+//   weir-workbench [JOB] [--screenshot FILE] [--select NODE] [--dark]
+//
+// --screenshot renders the window once, saves it as PNG and quits (with
+// QT_QPA_PLATFORM=offscreen it needs no display): how docs/images/workbench.png is made.
 
 #include <QCommandLineParser>
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
-#include <QQmlContext>
 #include <QQuickStyle>
 #include <QQuickWindow>
 #include <QTimer>
+#include <QtQml/QQmlExtensionPlugin>
+
+Q_IMPORT_QML_PLUGIN(Weir_WorkbenchPlugin)
 
 int main(int argc, char** argv) {
   QGuiApplication app(argc, argv);
@@ -22,11 +30,18 @@ int main(int argc, char** argv) {
   QCommandLineOption screenshot("screenshot", "Render the window once, save it as PNG to <file>, and quit "
                                 "(works with QT_QPA_PLATFORM=offscreen).", "file");
   cli.addOption(screenshot);
+  QCommandLineOption select("select", "Select the node <id> after opening (for screenshots).", "id");
+  cli.addOption(select);
+  QCommandLineOption dark("dark", "Use the dark theme.");
+  cli.addOption(dark);
   cli.process(app);
 
   QQmlApplicationEngine engine;
   engine.addImportPath("qrc:/");
-  engine.setInitialProperties({{"jobPath", cli.positionalArguments().value(0)}});
+  engine.setInitialProperties({{"jobPath", cli.positionalArguments().value(0)},
+                               {"screenshotMode", cli.isSet(screenshot)},
+                               {"initialSelection", cli.value(select)},
+                               {"forceDark", cli.isSet(dark)}});
   QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app,
                    [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
   engine.load(QUrl("qrc:/Weir/Workbench/qml/Main.qml"));

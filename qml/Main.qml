@@ -1,122 +1,398 @@
 import QtQuick
 import QtQuick.Controls
+import QtQuick.Dialogs
 import QtQuick.Layouts
-import QtQuick.Shapes
+import Qt.labs.settings
 import Weir.Workbench
 
+// The workbench window: palette | canvas over problems | inspector, a menu bar and a tool
+// bar with every common action, banners for a recovered autosave and a file changed on disk.
 ApplicationWindow {
     id: window
     property string jobPath: ""
-    width: 1280
-    height: 800
+    property bool screenshotMode: false
+    property bool darkTheme: false
+    property bool forceDark: false
+    onDarkThemeChanged: Theme.dark = darkTheme
+    property string initialSelection: ""
+    width: 1440
+    height: 900
     visible: true
-    title: (doc.name !== "" ? doc.name + " — " : "") + "Weir Workbench"
-    color: "#f6f7f9"
+    title: (doc.dirty ? "● " : "") + doc.fileName + " — Weir Workbench"
+    color: Theme.window
+    // The Fusion controls follow the theme. Set in order: a role set for the active group
+    // sets it for every group, so the disabled ones come last.
+    function applyPalette() {
+        palette.window = Theme.window
+        palette.windowText = Theme.text
+        palette.base = Theme.field
+        palette.alternateBase = Theme.stripe
+        palette.text = Theme.text
+        palette.button = Theme.dark ? "#2f343d" : "#f3f4f6"
+        palette.buttonText = Theme.text
+        palette.highlight = Theme.accent
+        palette.highlightedText = "white"
+        palette.placeholderText = Theme.textFaint
+        palette.mid = Theme.panelBorder
+        palette.light = Theme.dark ? "#3a404a" : "white"
+        palette.dark = Theme.dark ? "#15171b" : "#b8bec8"
+        palette.toolTipBase = Theme.panel
+        palette.toolTipText = Theme.text
+        palette.disabled.buttonText = Theme.textFaint
+        palette.disabled.windowText = Theme.textFaint
+        palette.disabled.text = Theme.textFaint
+    }
+    Connections {
+        target: Theme
+        function onDarkChanged() { window.applyPalette() }
+    }
 
-    JobDocument { id: doc }
-    Component.onCompleted: if (jobPath !== "") doc.load(jobPath)
+    property alias document: doc
+    property alias canvas: graphCanvas
+    property string notice: ""
 
-    readonly property int nodeWidth: 170
-    readonly property int nodeHeight: 92
-    function nodeById(id) {
-        for (const n of doc.nodes) if (n.id === id) return n
-        return null
+    Settings {  // kept between sessions
+        category: "view"
+        property alias darkTheme: window.darkTheme
+    }
+
+    JobDocument {
+        id: doc
+        onNotice: (text) => window.showNotice(text)
+    }
+
+    function showNotice(text) { notice = text; noticeTimer.restart() }
+    Timer { id: noticeTimer; interval: 4000; onTriggered: window.notice = "" }
+
+    Component.onCompleted: {
+        applyPalette()
+        if (jobPath !== "" && !doc.open(jobPath)) showNotice(doc.lastError)
+        if (initialSelection !== "") doc.selectNode(initialSelection)
+        if (forceDark) Theme.dark = true  // for this run only, not kept in the settings
+        graphCanvas.requestFit()
+    }
+    Connections {
+        target: doc
+        function onLoaded() { graphCanvas.requestFit() }
+    }
+
+    // Text fields keep their own editing keys; canvas shortcuts only act elsewhere.
+    readonly property bool editingText: activeFocusItem !== null && activeFocusItem.hasOwnProperty("cursorPosition")
+
+    function addFromPalette(type) {
+        const c = graphCanvas.viewCenter()
+        doc.addNode(type, Math.round(c.x - doc.nodeWidth / 2), Math.round(c.y - 40))
+        graphCanvas.forceActiveFocus()
+    }
+    function saveOrAsk() { if (doc.path === "") saveDialog.open(); else doc.save() }
+    function openFile(path) { if (!doc.open(path)) showNotice(doc.lastError) }
+    property var pendingAfterSave: null
+    function whenSaved(action) {
+        if (!doc.dirty) { action(); return }
+        pendingAfterSave = action
+        unsavedDialog.open()
+    }
+
+    // ---- actions
+    Action { id: newAction; text: "&New"; shortcut: StandardKey.New; onTriggered: window.whenSaved(() => doc.newJob()) }
+    Action { id: openAction; text: "&Open…"; shortcut: StandardKey.Open; onTriggered: window.whenSaved(() => openDialog.open()) }
+    Action { id: saveAction; text: "&Save"; shortcut: StandardKey.Save; onTriggered: window.saveOrAsk() }
+    Action { id: saveAsAction; text: "Save &As…"; shortcut: "Ctrl+Shift+S"; onTriggered: saveDialog.open() }
+    Action { id: quitAction; text: "&Quit"; shortcut: StandardKey.Quit; onTriggered: window.close() }
+    Action { id: undoAction; text: doc.canUndo ? "&Undo " + doc.undoText : "&Undo"; shortcut: StandardKey.Undo; enabled: doc.canUndo && !window.editingText; onTriggered: doc.undo() }
+    Action { id: redoAction; text: doc.canRedo ? "&Redo " + doc.redoText : "&Redo"; shortcut: "Ctrl+Shift+Z"; enabled: doc.canRedo && !window.editingText; onTriggered: doc.redo() }
+    Shortcut { sequence: "Ctrl+Y"; enabled: doc.canRedo && !window.editingText; onActivated: doc.redo() }
+    Action { id: cutAction; text: "Cu&t"; shortcut: StandardKey.Cut; enabled: doc.selectedNodes.length > 0 && !window.editingText; onTriggered: doc.cutSelection() }
+    Action { id: copyAction; text: "&Copy"; shortcut: StandardKey.Copy; enabled: doc.selectedNodes.length > 0 && !window.editingText; onTriggered: doc.copySelection() }
+    Action {
+        id: pasteAction; text: "&Paste"; shortcut: StandardKey.Paste; enabled: !window.editingText
+        onTriggered: doc.paste()
+    }
+    Action { id: deleteAction; text: "&Delete"; shortcut: StandardKey.Delete; enabled: (doc.selectedNodes.length > 0 || doc.selectedEdge > 0) && !window.editingText; onTriggered: doc.removeSelected() }
+    Action { id: selectAllAction; text: "Select &All"; shortcut: StandardKey.SelectAll; enabled: !window.editingText; onTriggered: doc.selectAll() }
+    Action { id: renameAction; text: "&Rename Node"; shortcut: "F2"; enabled: doc.currentNode !== ""; onTriggered: inspectorPanel.focusId() }
+    Action { id: layoutAction; text: "Auto-&Layout"; shortcut: "Ctrl+L"; enabled: doc.nodes.count > 0; onTriggered: { doc.autoLayout(); graphCanvas.fitToView() } }
+    Action { id: fitAction; text: "&Fit to View"; shortcut: "Ctrl+0"; onTriggered: graphCanvas.fitToView() }
+    Action { id: zoomInAction; text: "Zoom &In"; shortcut: StandardKey.ZoomIn; onTriggered: graphCanvas.zoomIn() }
+    Action { id: zoomOutAction; text: "Zoom &Out"; shortcut: StandardKey.ZoomOut; onTriggered: graphCanvas.zoomOut() }
+    Action { id: actualSizeAction; text: "&Actual Size"; shortcut: "Ctrl+1"; onTriggered: graphCanvas.actualSize() }
+    Action { id: darkAction; text: "&Dark Theme"; checkable: true; checked: window.darkTheme; onTriggered: window.darkTheme = checked }
+    Action { id: findAction; text: "&Find Operator"; shortcut: StandardKey.Find; onTriggered: palettePanel.focusSearch() }
+
+    menuBar: MenuBar {
+        Menu {
+            title: "&File"
+            MenuItem { action: newAction }
+            MenuItem { action: openAction }
+            Menu {
+                id: recentMenu
+                title: "Open &Recent"
+                enabled: doc.recentFiles.length > 0
+                Instantiator {
+                    model: doc.recentFiles
+                    delegate: MenuItem {
+                        required property string modelData
+                        text: modelData
+                        onTriggered: window.whenSaved(() => window.openFile(modelData))
+                    }
+                    onObjectAdded: (i, o) => recentMenu.insertItem(i, o)
+                    onObjectRemoved: (i, o) => recentMenu.removeItem(o)
+                }
+                MenuSeparator {}
+                MenuItem { text: "Clear List"; onTriggered: doc.clearRecentFiles() }
+            }
+            Menu {
+                id: samplesMenu
+                title: "Open &Sample"
+                Instantiator {
+                    model: doc.samples
+                    delegate: MenuItem {
+                        required property var modelData
+                        text: modelData.name + (modelData.description ? "  —  " + modelData.description.split(". ")[0] : "")
+                        onTriggered: window.whenSaved(() => window.openFile(modelData.path))
+                    }
+                    onObjectAdded: (i, o) => samplesMenu.insertItem(i, o)
+                    onObjectRemoved: (i, o) => samplesMenu.removeItem(o)
+                }
+            }
+            MenuSeparator {}
+            MenuItem { action: saveAction }
+            MenuItem { action: saveAsAction }
+            MenuSeparator {}
+            MenuItem { action: quitAction }
+        }
+        Menu {
+            title: "&Edit"
+            MenuItem { action: undoAction }
+            MenuItem { action: redoAction }
+            MenuSeparator {}
+            MenuItem { action: cutAction }
+            MenuItem { action: copyAction }
+            MenuItem { action: pasteAction }
+            MenuItem { action: deleteAction }
+            MenuSeparator {}
+            MenuItem { action: selectAllAction }
+            MenuItem { action: renameAction }
+            MenuItem { action: findAction }
+        }
+        Menu {
+            title: "&View"
+            MenuItem { action: zoomInAction }
+            MenuItem { action: zoomOutAction }
+            MenuItem { action: actualSizeAction }
+            MenuItem { action: fitAction }
+            MenuSeparator {}
+            MenuItem { action: darkAction }
+        }
+        Menu {
+            title: "&Graph"
+            MenuItem { action: layoutAction }
+        }
     }
 
     header: ToolBar {
+        background: Rectangle { color: Theme.panel; Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: Theme.panelBorder } }
         RowLayout {
             anchors.fill: parent
-            Label { text: doc.name !== "" ? doc.name : "No job open"; font.bold: true; Layout.leftMargin: 12 }
-            Label { text: doc.path; color: "#667"; elide: Label.ElideMiddle; Layout.fillWidth: true }
+            anchors.leftMargin: 8
+            anchors.rightMargin: 12
+            spacing: 2
+            component Tool: ToolButton {
+                font.pixelSize: 12
+                display: AbstractButton.TextOnly
+                ToolTip.visible: hovered && action && action.shortcut
+                ToolTip.delay: 500
+                ToolTip.text: action ? action.text.replace("&", "") + "  (" + action.shortcut + ")" : ""
+            }
+            Tool { action: newAction; text: "New" }
+            Tool { action: openAction; text: "Open" }
+            Tool { action: saveAction; text: "Save" }
+            ToolSeparator {}
+            Tool { action: undoAction; text: "Undo"; objectName: "undoButton" }
+            Tool { action: redoAction; text: "Redo" }
+            ToolSeparator {}
+            Tool { action: layoutAction; text: "Auto-layout"; objectName: "layoutButton" }
+            Tool { action: fitAction; text: "Fit" }
+            Item { Layout.fillWidth: true }
             Label {
-                text: doc.problems.length === 0 ? "valid" : doc.problems.length + " problem(s)"
-                color: doc.problems.length === 0 ? "#2e7d32" : "#c62828"
-                Layout.rightMargin: 12
+                text: doc.name
+                font.bold: true
+                color: Theme.text
+            }
+            Label {
+                text: doc.path !== "" ? doc.path : "not saved yet"
+                color: Theme.textFaint
+                font.pixelSize: 11
+                elide: Text.ElideMiddle
+                Layout.maximumWidth: 420
+            }
+            Rectangle {
+                Layout.leftMargin: 8
+                width: status.implicitWidth + 18
+                height: 22
+                radius: 11
+                color: doc.nodes.count === 0 ? Theme.window : doc.valid ? Theme.okSoft : Theme.errorSoft
+                Label {
+                    id: status
+                    objectName: "validityBadge"
+                    anchors.centerIn: parent
+                    font.pixelSize: 11
+                    font.bold: true
+                    color: doc.nodes.count === 0 ? Theme.textMuted : doc.valid ? Theme.ok : Theme.error
+                    text: doc.nodes.count === 0 ? "empty" : doc.valid ? "✓ valid" : doc.problemCount + (doc.problemCount === 1 ? " problem" : " problems")
+                }
+            }
+        }
+    }
+
+    footer: Rectangle {
+        height: 24
+        color: Theme.panel
+        Rectangle { width: parent.width; height: 1; color: Theme.panelBorder }
+        RowLayout {
+            anchors.fill: parent
+            anchors.leftMargin: 12
+            anchors.rightMargin: 12
+            Label {
+                objectName: "noticeLabel"
+                text: window.notice !== "" ? window.notice : doc.dirty ? "Unsaved changes" : doc.path !== "" ? "Saved" : ""
+                color: window.notice.startsWith("Cannot") ? Theme.error : Theme.textMuted
+                font.pixelSize: 11
+                elide: Text.ElideRight
+                Layout.fillWidth: true
+            }
+            Label {
+                text: doc.selectedNodes.length > 1 ? doc.selectedNodes.length + " selected" : ""
+                color: Theme.textMuted; font.pixelSize: 11
+            }
+            Label {
+                text: doc.nodes.count + " nodes · " + doc.edges.count + " edges · " + doc.mode + " · parallelism " + doc.parallelism
+                color: Theme.textMuted; font.pixelSize: 11
             }
         }
     }
 
     SplitView {
         anchors.fill: parent
-        orientation: Qt.Vertical
+        orientation: Qt.Horizontal
+        handle: Rectangle { implicitWidth: 1; implicitHeight: 1; color: Theme.panelBorder }
 
-        Flickable {
-            id: canvas
-            SplitView.fillHeight: true
-            contentWidth: 3000
-            contentHeight: 2000
-            clip: true
+        Palette {
+            id: palettePanel
+            doc: doc
+            dragLayer: dragOverlay
+            SplitView.preferredWidth: 210
+            SplitView.minimumWidth: 150
+            onAddRequested: (type) => window.addFromPalette(type)
+        }
 
-            Repeater {
-                model: doc.edges
-                delegate: Shape {
-                    required property var modelData
-                    readonly property var a: window.nodeById(modelData.from)
-                    readonly property var b: window.nodeById(modelData.to)
-                    visible: a !== null && b !== null
-                    ShapePath {
-                        strokeColor: "#8a94a6"
-                        strokeWidth: 2
-                        fillColor: "transparent"
-                        startX: a ? a.x + window.nodeWidth : 0
-                        startY: a ? a.y + window.nodeHeight / 2 : 0
-                        PathCubic {
-                            x: b ? b.x : 0
-                            y: b ? b.y + window.nodeHeight / 2 : 0
-                            control1X: a ? a.x + window.nodeWidth + 60 : 0
-                            control1Y: a ? a.y + window.nodeHeight / 2 : 0
-                            control2X: b ? b.x - 60 : 0
-                            control2Y: b ? b.y + window.nodeHeight / 2 : 0
-                        }
-                    }
+        SplitView {
+            orientation: Qt.Vertical
+            SplitView.fillWidth: true
+            handle: Rectangle { implicitWidth: 1; implicitHeight: 1; color: Theme.panelBorder }
+
+            ColumnLayout {
+                SplitView.fillHeight: true
+                spacing: 0
+                Banner {
+                    visible: doc.recoveryAvailable
+                    Layout.fillWidth: true
+                    objectName: "recoveryBanner"
+                    text: "Unsaved changes to this job were kept from a previous session."
+                    actions: ["Recover", "Discard"]
+                    onActivated: (i) => i === 0 ? doc.recover() : doc.discardRecovery()
+                }
+                Banner {
+                    visible: doc.changedOnDisk
+                    Layout.fillWidth: true
+                    objectName: "diskBanner"
+                    text: doc.fileName + " was changed by another program."
+                    actions: ["Reload", "Keep mine"]
+                    onActivated: (i) => i === 0 ? doc.reload() : doc.ignoreDiskChange()
+                }
+                GraphCanvas {
+                    id: graphCanvas
+                    objectName: "graphCanvas"
+                    doc: doc
+                    focus: true
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    onRefused: (why) => window.showNotice("Cannot connect: " + why)
                 }
             }
 
-            Repeater {
-                model: doc.nodes
-                delegate: Rectangle {
-                    required property var modelData
-                    x: modelData.x
-                    y: modelData.y
-                    width: window.nodeWidth
-                    height: window.nodeHeight
-                    radius: 8
-                    color: "white"
-                    border.color: modelData.problem ? "#c62828" : "#c5cad3"
-                    border.width: modelData.problem ? 2 : 1
-                    Column {
-                        anchors.fill: parent
-                        anchors.margins: 8
-                        Label { text: modelData.id; font.bold: true; elide: Label.ElideRight; width: parent.width }
-                        Label { text: modelData.type; color: "#667"; font.pixelSize: 11 }
-                        Label {
-                            text: modelData.schema
-                            color: "#3a5f8a"
-                            font.pixelSize: 10
-                            width: parent.width
-                            wrapMode: Text.Wrap
-                            maximumLineCount: 3
-                            elide: Text.ElideRight
-                        }
-                    }
-                    ToolTip.visible: hover.hovered
-                    ToolTip.text: modelData.schema !== "" ? modelData.schema : modelData.type
-                    HoverHandler { id: hover }
-                }
+            ProblemsPanel {
+                doc: doc
+                SplitView.preferredHeight: 150
+                SplitView.minimumHeight: 60
+                onProblemActivated: (id) => graphCanvas.centerOn(id)
             }
         }
 
-        ListView {
-            SplitView.preferredHeight: 140
-            model: doc.problems
-            clip: true
-            header: Label { text: "  Problems"; font.bold: true; padding: 4 }
-            delegate: Label {
-                required property string modelData
-                text: "  " + modelData
-                color: "#c62828"
-                padding: 2
+        Inspector {
+            id: inspectorPanel
+            doc: doc
+            SplitView.preferredWidth: 330
+            SplitView.minimumWidth: 240
+        }
+    }
+
+    Item {  // above everything: where palette entries travel while dragged
+        id: dragOverlay
+        anchors.fill: parent
+        z: 100
+    }
+
+    FileDialog {
+        id: openDialog
+        title: "Open a job"
+        nameFilters: ["Weir jobs (*.weir.json)", "JSON (*.json)", "All files (*)"]
+        onAccepted: window.openFile(selectedFile)
+    }
+    FileDialog {
+        id: saveDialog
+        title: "Save the job as"
+        fileMode: FileDialog.SaveFile
+        defaultSuffix: "weir.json"
+        nameFilters: ["Weir jobs (*.weir.json)"]
+        onAccepted: {
+            if (!doc.saveAs(selectedFile)) window.showNotice(doc.lastError)
+            else if (window.pendingAfterSave) { const a = window.pendingAfterSave; window.pendingAfterSave = null; a() }
+        }
+    }
+    Dialog {
+        id: unsavedDialog
+        title: "Unsaved changes"
+        width: 380
+        anchors.centerIn: parent
+        modal: true
+        Label { text: doc.fileName + " has unsaved changes." }
+        footer: DialogButtonBox {
+            Button { text: "Save"; DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole }
+            Button { text: "Discard"; DialogButtonBox.buttonRole: DialogButtonBox.DestructiveRole }
+            Button { text: "Cancel"; DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+            onAccepted: {
+                unsavedDialog.close()
+                if (doc.path === "") { saveDialog.open(); return }
+                if (doc.save() && window.pendingAfterSave) { const a = window.pendingAfterSave; window.pendingAfterSave = null; a() }
             }
+            onClicked: (button) => {
+                if (button.DialogButtonBox.buttonRole === DialogButtonBox.DestructiveRole) {
+                    unsavedDialog.close()
+                    doc.discardRecovery()
+                    const a = window.pendingAfterSave; window.pendingAfterSave = null
+                    if (a) a()
+                }
+            }
+            onRejected: { window.pendingAfterSave = null; unsavedDialog.close() }
+        }
+    }
+
+    property bool closeConfirmed: false
+    onClosing: (close) => {
+        if (doc.dirty && !closeConfirmed && !screenshotMode) {
+            close.accepted = false
+            whenSaved(() => { closeConfirmed = true; window.close() })
         }
     }
 }

@@ -142,4 +142,26 @@ inline std::string runText(const std::string& text, const std::filesystem::path&
   return std::string(jobStatusName(ex.status()));
 }
 
+/// Runs a job file to its end through prepareJob + LocalExecutor with the builtin
+/// operators, exactly as `weir run` does. CREATED when the job is refused (its problems
+/// are printed as warnings).
+inline JobStatus runJobFile(const std::filesystem::path& job, const JobOverrides& overrides,
+                            JobMetrics* metrics = nullptr, std::string* failure = nullptr) {
+  Diagnostics diags;
+  auto plan = prepareJob(job, overrides, diags);
+  if (!plan) {
+    for (const auto& d : diags) qWarning("%s", d.toString().c_str());
+    return JobStatus::Created;
+  }
+  LocalExecutor ex(std::move(*plan));
+  ex.start();
+  ex.wait();
+  if (metrics) *metrics = ex.metrics();
+  if (ex.failure()) {
+    if (failure) *failure = ex.failure()->toString();
+    else qWarning("%s", ex.failure()->toString().c_str());
+  }
+  return ex.status();
+}
+
 }  // namespace weir::test

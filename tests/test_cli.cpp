@@ -29,6 +29,8 @@
 
 #include <QtTest>
 
+#include "job_harness.h"
+
 #include <signal.h>
 #include <sys/types.h>
 
@@ -78,20 +80,9 @@ fs::path copyJob(const QTemporaryDir& dir, const fs::path& from, const std::stri
   return to / job;
 }
 
-/// Runs a job to its end through prepareJob + LocalExecutor, as `weir run` does.
-JobStatus runToEnd(const fs::path& job, const JobOverrides& overrides, JobMetrics* metrics = nullptr) {
-  Diagnostics diags;
-  auto plan = prepareJob(job, overrides, diags);
-  if (!plan) {
-    for (const auto& d : diags) qWarning("%s", d.toString().c_str());
-    return JobStatus::Created;
-  }
-  LocalExecutor ex(std::move(*plan));
-  ex.start();
-  ex.wait();
-  if (metrics) *metrics = ex.metrics();
-  if (ex.failure()) qWarning("%s", ex.failure()->toString().c_str());
-  return ex.status();
+JobStatus runToEnd(const fs::path& job, const JobOverrides& overrides, JobMetrics* metrics = nullptr,
+                   std::string* failure = nullptr) {
+  return weir::test::runJobFile(job, overrides, metrics, failure);
 }
 
 const NodeMetrics& nodeMetrics(const JobMetrics& m, const std::string& id) {

@@ -11,6 +11,8 @@
 
 #include <QtTest>
 
+#include "job_harness.h"
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -52,21 +54,9 @@ fs::path copySample(const QTemporaryDir& dir, const std::string& job) {
   return to / job;
 }
 
-/// Runs a job to its end through prepareJob + LocalExecutor.
-JobStatus runToEnd(const fs::path& job, JobOverrides overrides, JobMetrics* metrics = nullptr,
+JobStatus runToEnd(const fs::path& job, const JobOverrides& overrides, JobMetrics* metrics = nullptr,
                    std::string* failure = nullptr) {
-  Diagnostics diags;
-  auto plan = prepareJob(job, overrides, diags);
-  if (!plan) {
-    for (const auto& d : diags) qWarning("%s", d.toString().c_str());
-    return JobStatus::Created;
-  }
-  LocalExecutor ex(std::move(*plan));
-  ex.start();
-  ex.wait();
-  if (metrics) *metrics = ex.metrics();
-  if (failure && ex.failure()) *failure = ex.failure()->toString();
-  return ex.status();
+  return weir::test::runJobFile(job, overrides, metrics, failure);
 }
 
 /// The expected output of bid-stats, from data/bids.csv with plain C++: rows with five

@@ -11,6 +11,7 @@ const OperatorRegistry& OperatorRegistry::builtin() {
     registerGeneratorOperators(r);
     registerWatermarkOperator(r);
     registerWindowOperator(r);
+    registerAggregateOperator(r);
     return r;
   }();
   return registry;

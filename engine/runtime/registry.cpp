@@ -12,6 +12,7 @@ const OperatorRegistry& OperatorRegistry::builtin() {
     registerWatermarkOperator(r);
     registerWindowOperator(r);
     registerAggregateOperator(r);
+    registerJoinOperator(r);
     return r;
   }();
   return registry;

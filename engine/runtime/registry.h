@@ -40,5 +40,6 @@ void registerGeneratorOperators(OperatorRegistry& r);  // source.generator
 void registerWatermarkOperator(OperatorRegistry& r);   // watermark
 void registerWindowOperator(OperatorRegistry& r);      // window
 void registerAggregateOperator(OperatorRegistry& r);   // aggregate
+void registerJoinOperator(OperatorRegistry& r);        // join
 
 }  // namespace weir

@@ -267,6 +267,20 @@ class TestAggregateJoin : public QObject {
     QCOMPARE(c.sorted(), (std::vector<std::string>{"+I|a|7|3", "+I|b|9|2"}));
   }
 
+  /// With no key every record is one group, at any parallelism (one subtask gets all).
+  void aggregateWithoutKeyIsOneGroup() {
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "events.csv", {{1, "a", 5}, {2, "b", 3}, {3, "a", 7}});
+    std::string job = aggregateJob(R"([{"name": "n", "fn": "count"}, {"name": "hi", "fn": "max", "field": "v"}])", false);
+    job.replace(job.find(R"("key": ["k"])"), std::string(R"("key": ["k"])").size(), R"("key": [])");
+    JobOverrides o;
+    o.parallelism = 4;
+    test::Collected c;
+    QCOMPARE(test::runText(job, base, c, o), std::string("FINISHED"));
+    QCOMPARE(c.rows, (std::vector<std::string>{"+I|1|5", "-U|1|5", "+U|2|5", "-U|2|5", "+U|3|7"}));
+  }
+
   void aggregateStreamingEqualsBatch_data() {
     QTest::addColumn<int>("parallelism");
     QTest::addColumn<bool>("shuffled");
@@ -345,6 +359,25 @@ class TestAggregateJoin : public QObject {
     for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
     for (const auto& n : m.nodes)
       if (n.id == "j") QCOMPARE(n.lateRecords, std::int64_t(0));
+  }
+
+  /// A batch job gives the same pairs (sources bounded; the same operator).
+  void joinInBatchModeMatchesNestedLoop() {
+    const auto left = makeEvents(800, 11, 5, 0);
+    const auto right = makeEvents(700, 11, 6, 3);
+    const auto expected = refJoin(left, right, -30, 50);
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "left.csv", left, "a");
+    writeEvents(base / "right.csv", right, "b");
+    std::string job = joinJob(-30, 50, 0);
+    job.replace(job.find(R"("name": "join",)"), std::string(R"("name": "join",)").size(),
+                R"("name": "join", "mode": "batch",)");
+    JobOverrides o;
+    o.parallelism = 2;
+    test::Collected c;
+    QCOMPARE(test::runText(job, base, c, o), std::string("FINISHED"));
+    QCOMPARE(c.sorted(), expected);
   }
 
   /// The operator driven directly (lower -10, upper 20): output times are max(left,

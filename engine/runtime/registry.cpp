@@ -11,6 +11,8 @@ const OperatorRegistry& OperatorRegistry::builtin() {
     registerGeneratorOperators(r);
     registerWatermarkOperator(r);
     registerWindowOperator(r);
+    registerAggregateOperator(r);
+    registerJoinOperator(r);
     return r;
   }();
   return registry;

@@ -39,5 +39,7 @@ void registerFileOperators(OperatorRegistry& r);       // source.file, sink.file
 void registerGeneratorOperators(OperatorRegistry& r);  // source.generator
 void registerWatermarkOperator(OperatorRegistry& r);   // watermark
 void registerWindowOperator(OperatorRegistry& r);      // window
+void registerAggregateOperator(OperatorRegistry& r);   // aggregate
+void registerJoinOperator(OperatorRegistry& r);        // join
 
 }  // namespace weir

@@ -270,4 +270,27 @@ void appendResult(const AggSpec& spec, const Acc& a, Column& out) {
   }
 }
 
+Value resultValue(const AggSpec& spec, const Acc& a) {
+  switch (spec.fn) {
+    case AggFn::CountRecords:
+    case AggFn::Count: return Value::int64(a.n);
+    case AggFn::CountDistinct:
+      return Value::int64(a.distinct ? static_cast<std::int64_t>(a.distinct->size()) : 0);
+    case AggFn::Avg:
+      if (a.n == 0) return Value::null(Type::Double);
+      if (spec.inType == Type::Double) return Value::dbl(a.d / static_cast<double>(a.n));
+      return Value::dbl(static_cast<double>(a.i) / static_cast<double>(a.n));
+    default: break;
+  }
+  if (a.n == 0) return Value::null(spec.outType);
+  switch (spec.outType) {
+    case Type::Int64: return Value::int64(a.i);
+    case Type::Timestamp: return Value::timestamp(a.i);
+    case Type::Bool: return Value::boolean(a.i != 0);
+    case Type::Double: return Value::dbl(a.d);
+    case Type::String: return Value::string(a.s);
+  }
+  return Value::null(spec.outType);
+}
+
 }  // namespace weir

@@ -66,5 +66,8 @@ void addRow(const AggSpec& spec, const RecordBatch& batch, std::size_t row, Acc&
 void mergeAcc(const AggSpec& spec, Acc& into, Acc& from);
 /// Appends the function's result to `out` (a column of spec.outType).
 void appendResult(const AggSpec& spec, const Acc& acc, Column& out);
+/// The same result as a Value (of spec.outType; null as appendResult gives it), for
+/// operators that compare a result with the one they emitted before (aggregate).
+Value resultValue(const AggSpec& spec, const Acc& acc);
 
 }  // namespace weir

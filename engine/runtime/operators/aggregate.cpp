@@ -1,0 +1,248 @@
+// aggregate: running aggregates per key with no window (a SQL GROUP BY over an unbounded
+// stream, Flink's GroupAggFunction), emitting an update stream.
+//
+// Streaming mode, record by record (so the changelog does not depend on how records were
+// batched):
+//   - the first record of a key emits its result as +I;
+//   - every later record updates the key's accumulators; when the result changed, the
+//     result emitted before is retracted (-U, the old values) and the new one emitted
+//     (+U); when it did not change (a max that stays, a count_distinct of a value already
+//     seen) nothing is emitted.
+//   An output row's event time is that of the record that caused it (none when the input
+//   has no event time). Watermarks pass through unchanged.
+// Batch mode (ctx.batchMode, job "mode": "batch"): hash aggregation: batches are folded
+// into the accumulators column by column (aggregates.h addBatch) with no per-record
+// output, and finish() emits one +I per key, in key order of first appearance, with the
+// largest event time the key saw. Its rows equal the final state of the streaming
+// changelog (tests compare them).
+//
+// The input is insert-only (validation refuses an update stream), so no retraction of
+// inputs is needed: min and max keep one value.
+//
+// State: one custom keyed table ("groups") in the operator's backend: a slot per key with
+// one accumulator per aggregate and the result last emitted. Keys are never released in
+// streaming mode: a key's result stays valid for ever (no state TTL yet).
+
+#include <algorithm>
+
+#include "runtime/operators/aggregates.h"
+#include "runtime/partition.h"
+#include "runtime/registry.h"
+
+namespace weir {
+namespace {
+
+constexpr std::uint32_t kNoSlot = UINT32_MAX;
+
+/// The operator's keyed state: one slot per key.
+class GroupTable final : public KeyedTable {
+ public:
+  struct Slot {
+    KeyId key = kNoKey;
+    bool emitted = false;
+    std::int64_t maxTs = kNoTimestamp;
+    std::vector<Value> last;  // the aggregates' values last emitted (streaming mode)
+  };
+
+  GroupTable(KeyDictionary& keys, std::size_t aggs) : keys_(keys), aggs_(aggs) {}
+
+  std::uint32_t find(KeyId key) const {
+    return key < slotOfKey_.size() ? slotOfKey_[key] : kNoSlot;
+  }
+  std::uint32_t findOrCreate(KeyId key) {
+    if (key >= slotOfKey_.size()) slotOfKey_.resize(key + 1, kNoSlot);
+    if (slotOfKey_[key] != kNoSlot) return slotOfKey_[key];
+    std::uint32_t s;
+    if (!free_.empty()) {
+      s = free_.back();
+      free_.pop_back();
+    } else {
+      s = static_cast<std::uint32_t>(slots_.size());
+      slots_.emplace_back();
+      accs_.resize(accs_.size() + aggs_);
+    }
+    slots_[s] = Slot{};
+    slots_[s].key = key;
+    slotOfKey_[key] = s;
+    order_.push_back(s);
+    keys_.retain(key);
+    ++live_;
+    return s;
+  }
+  void erase(std::uint32_t s) {
+    Slot& slot = slots_[s];
+    slotOfKey_[slot.key] = kNoSlot;
+    keys_.release(slot.key);
+    for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = Acc{};
+    slot = Slot{};
+    std::erase(order_, s);
+    free_.push_back(s);
+    --live_;
+  }
+
+  Slot& slot(std::uint32_t s) { return slots_[s]; }
+  Acc* accs(std::uint32_t s) { return accs_.data() + s * aggs_; }
+  std::vector<Acc>& allAccs() { return accs_; }
+  /// Live slots in the order their keys first appeared.
+  const std::vector<std::uint32_t>& order() const { return order_; }
+
+  std::size_t size() const override { return live_; }
+  std::size_t sizeOfGroup(int group) const override {
+    std::size_t n = 0;
+    for (const Slot& s : slots_)
+      if (s.key != kNoKey && keys_.keyGroup(s.key) == group) ++n;
+    return n;
+  }
+  void clearGroup(int group) override {
+    for (std::uint32_t s = 0; s < slots_.size(); ++s)
+      if (slots_[s].key != kNoKey && keys_.keyGroup(slots_[s].key) == group) erase(s);
+  }
+
+ private:
+  KeyDictionary& keys_;
+  std::size_t aggs_;
+  std::vector<Slot> slots_;
+  std::vector<Acc> accs_;
+  std::vector<std::uint32_t> slotOfKey_;  // by KeyId (ids are dense)
+  std::vector<std::uint32_t> free_;
+  std::vector<std::uint32_t> order_;
+  std::size_t live_ = 0;
+};
+
+class AggregateOperator final : public Operator {
+ public:
+  explicit AggregateOperator(const OperatorContext& ctx) {
+    const Schema& in = *ctx.inputSchemas.at(0);
+    for (const auto& k : ctx.params.value("key", nlohmann::json::array())) {
+      const int i = in.indexOf(k.get<std::string>());
+      if (i < 0) throw JobError("key: no field '" + k.get<std::string>() + "'");
+      keyFields_.push_back(i);
+      keyTypes_.push_back(in.field(static_cast<std::size_t>(i)).type);
+    }
+    aggs_ = parseAggregates(ctx.params.at("aggregates"), in);
+    output_ = ctx.outputSchemas.at(0);
+    batchMode_ = ctx.batchMode;
+  }
+
+  void open(OperatorContext& ctx) override {
+    Operator::open(ctx);
+    backend_ = &ctx.keyedState(keyTypes_);
+    KeyDictionary& keys = backend_->keys();
+    const std::size_t n = aggs_.size();
+    table_ = &backend_->table<GroupTable>("groups",
+                                          [&keys, n] { return std::make_unique<GroupTable>(keys, n); });
+    builder_ = std::make_unique<BatchBuilder>(output_, 1024);
+  }
+
+  void processBatch(int, const RecordBatch& batch, Output& out) override {
+    const std::size_t n = batch.numRows();
+    hashes_.clear();
+    hashKeys(batch, keyFields_, hashes_);
+    ids_.clear();
+    backend_->keys().intern(batch, keyFields_, hashes_, ids_);
+    if (batchMode_) {
+      // Hash aggregation: slots for the whole batch, then one loop per aggregate.
+      rows_.resize(n);
+      slots_.resize(n);
+      for (std::size_t r = 0; r < n; ++r) {
+        rows_[r] = static_cast<std::uint32_t>(r);
+        slots_[r] = table_->findOrCreate(ids_[r]);
+        auto& slot = table_->slot(slots_[r]);
+        slot.maxTs = std::max(slot.maxTs, batch.eventTime(r));
+      }
+      for (std::size_t a = 0; a < aggs_.size(); ++a)
+        addBatch(aggs_[a], batch, rows_, slots_, table_->allAccs(), aggs_.size(), a);
+    } else {
+      for (std::size_t r = 0; r < n; ++r) {
+        const std::uint32_t s = table_->findOrCreate(ids_[r]);
+        Acc* accs = table_->accs(s);
+        for (std::size_t a = 0; a < aggs_.size(); ++a) addRow(aggs_[a], batch, r, accs[a]);
+        update(s, batch.eventTime(r), out);
+      }
+      flush(out);
+    }
+    backend_->keys().sweep();
+  }
+
+  void finish(Output& out) override {
+    if (!batchMode_) return;
+    for (std::uint32_t s : table_->order()) {
+      const auto& slot = table_->slot(s);
+      startRow(slot.key);
+      const Acc* accs = table_->accs(s);
+      for (std::size_t a = 0; a < aggs_.size(); ++a)
+        appendResult(aggs_[a], accs[a], builder_->column(keyFields_.size() + a));
+      builder_->endRow(slot.maxTs, RowKind::Insert);
+      if (builder_->numRows() >= 1024) flush(out);
+    }
+    flush(out);
+  }
+
+ private:
+  /// Slot `s` took a record (event time `ts`): emit +I, or -U/+U when its result changed.
+  void update(std::uint32_t s, std::int64_t ts, Output& out) {
+    auto& slot = table_->slot(s);
+    const Acc* accs = table_->accs(s);
+    current_.clear();
+    for (std::size_t a = 0; a < aggs_.size(); ++a) current_.push_back(resultValue(aggs_[a], accs[a]));
+    if (slot.emitted) {
+      if (sameValues(current_, slot.last)) return;
+      emitRow(slot.key, slot.last, ts, RowKind::UpdateBefore, out);
+      emitRow(slot.key, current_, ts, RowKind::UpdateAfter, out);
+    } else {
+      emitRow(slot.key, current_, ts, RowKind::Insert, out);
+      slot.emitted = true;
+    }
+    std::swap(slot.last, current_);
+  }
+
+  static bool sameValues(const std::vector<Value>& a, const std::vector<Value>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i].isNull() != b[i].isNull()) return false;
+      if (!a[i].isNull() && !(a[i] == b[i])) return false;
+    }
+    return true;
+  }
+
+  void startRow(KeyId key) {
+    keyColumns_.clear();
+    for (std::size_t i = 0; i < keyFields_.size(); ++i) keyColumns_.push_back(&builder_->column(i));
+    backend_->keys().appendKey(key, keyColumns_);
+  }
+
+  void emitRow(KeyId key, const std::vector<Value>& values, std::int64_t ts, RowKind kind, Output& out) {
+    startRow(key);
+    for (std::size_t a = 0; a < values.size(); ++a) builder_->column(keyFields_.size() + a).append(values[a]);
+    builder_->endRow(ts, kind);
+    if (builder_->numRows() >= 1024) flush(out);
+  }
+
+  void flush(Output& out) {
+    if (builder_->numRows() > 0) out.collect(0, builder_->finish());
+  }
+
+  std::vector<int> keyFields_;
+  std::vector<Type> keyTypes_;
+  std::vector<AggSpec> aggs_;
+  SchemaPtr output_;
+  bool batchMode_ = false;
+
+  KeyedStateBackend* backend_ = nullptr;
+  GroupTable* table_ = nullptr;
+  std::unique_ptr<BatchBuilder> builder_;
+
+  // Scratch, reused.
+  std::vector<std::uint64_t> hashes_;
+  std::vector<KeyId> ids_;
+  std::vector<std::uint32_t> rows_, slots_;
+  std::vector<Value> current_;
+  std::vector<Column*> keyColumns_;
+};
+
+}  // namespace
+
+void registerAggregateOperator(OperatorRegistry& r) {
+  r.add("aggregate", [](const OperatorContext& ctx) { return std::make_unique<AggregateOperator>(ctx); });
+}
+
+}  // namespace weir

@@ -1,0 +1,227 @@
+// join: interval join on event time (Flink's IntervalJoinOperator), inner join only.
+//
+// Emits left ⋈ right for every pair with equal keys (left_key = right_key, field by
+// field) and left.ts + lower_ms <= right.ts <= left.ts + upper_ms. An output row is the
+// left fields then the right fields (ctx.outputSchemas[0]: the catalog renames clashing
+// right fields right_<name>); its event time is max(left.ts, right.ts), as Flink's.
+//
+// Each arriving record is matched against the other side's buffer of its key (a range
+// lookup by time) and then buffered itself, so every pair is emitted once, by the later
+// of its two records. Watermarks pass through unchanged: an output's time is at least
+// its later record's, which was not late, so outputs are never late downstream.
+//
+// Lateness (Flink's): a record whose time is below the operator's input watermark (the
+// minimum over both inputs), or that has no event time, is dropped and counted in
+// OperatorCounters::lateRecords; the join has no late port. Every partner a record that
+// is not late could have is still buffered (see cleanup), so the output does not depend
+// on arrival order within the inputs' out-of-orderness bounds, nor on parallelism.
+//
+// Cleanup by watermark: a left record can match no record to come once the watermark
+// passes left.ts + upper_ms, a right one once it passes right.ts - lower_ms; an
+// event-time timer per (key, side, time) (runtime/state/timers.h) drops them then.
+//
+// State: one custom keyed table ("interval-join") in the operator's backend: per side and
+// key, the buffered records ordered by time. A buffered record is (batch, row): the
+// batches it came in are shared, not copied; a batch is freed when its last buffered row
+// is dropped. The table's size() is the number of buffered records (0 once the watermark
+// passed them all; tests check it through KeyedStateBackend::numEntries).
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "runtime/partition.h"
+#include "runtime/registry.h"
+#include "runtime/state/timers.h"
+
+namespace weir {
+namespace {
+
+constexpr int kLeft = 0;
+constexpr int kRight = 1;
+
+std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) {
+  if (b > 0 && a > INT64_MAX - b) return INT64_MAX;
+  if (b < 0 && a < INT64_MIN - b) return INT64_MIN;
+  return a + b;
+}
+
+/// The buffered records of both sides, per key, ordered by event time.
+class JoinTable final : public KeyedTable {
+ public:
+  struct Entry {
+    std::shared_ptr<const RecordBatch> batch;
+    std::uint32_t row;
+  };
+  using Buffer = std::multimap<std::int64_t, Entry>;
+
+  explicit JoinTable(KeyDictionary& keys) : keys_(keys) {}
+
+  /// Side `side`'s buffer of `key`, or nullptr.
+  const Buffer* find(int side, KeyId key) const {
+    auto it = sides_[side].find(key);
+    return it == sides_[side].end() ? nullptr : &it->second;
+  }
+  void add(int side, KeyId key, std::int64_t ts, Entry e) {
+    auto [it, inserted] = sides_[side].try_emplace(key);
+    if (inserted) keys_.retain(key);
+    it->second.emplace(ts, std::move(e));
+    ++size_;
+  }
+  /// Drops side `side`'s records of `key` with time <= upTo.
+  void dropUpTo(int side, KeyId key, std::int64_t upTo) {
+    auto it = sides_[side].find(key);
+    if (it == sides_[side].end()) return;
+    Buffer& b = it->second;
+    const auto end = b.upper_bound(upTo);
+    size_ -= static_cast<std::size_t>(std::distance(b.begin(), end));
+    b.erase(b.begin(), end);
+    if (b.empty()) {
+      sides_[side].erase(it);
+      keys_.release(key);
+    }
+  }
+
+  std::size_t size() const override { return size_; }
+  std::size_t sizeOfGroup(int group) const override {
+    std::size_t n = 0;
+    for (const auto& side : sides_)
+      for (const auto& [key, b] : side)
+        if (keys_.keyGroup(key) == group) n += b.size();
+    return n;
+  }
+  void clearGroup(int group) override {
+    for (auto& side : sides_)
+      for (auto it = side.begin(); it != side.end();) {
+        if (keys_.keyGroup(it->first) != group) {
+          ++it;
+          continue;
+        }
+        size_ -= it->second.size();
+        keys_.release(it->first);
+        it = side.erase(it);
+      }
+  }
+
+ private:
+  KeyDictionary& keys_;
+  std::unordered_map<KeyId, Buffer> sides_[2];
+  std::size_t size_ = 0;
+};
+
+class JoinOperator final : public Operator {
+ public:
+  explicit JoinOperator(const OperatorContext& ctx) {
+    const auto& p = ctx.params;
+    const char* keyParams[2] = {"left_key", "right_key"};
+    for (int side : {kLeft, kRight}) {
+      const Schema& in = *ctx.inputSchemas.at(static_cast<std::size_t>(side));
+      for (const auto& k : p.at(keyParams[side])) {
+        const int i = in.indexOf(k.get<std::string>());
+        if (i < 0) throw JobError(std::string(keyParams[side]) + ": no field '" + k.get<std::string>() + "'");
+        keyFields_[side].push_back(i);
+        if (side == kLeft) keyTypes_.push_back(in.field(static_cast<std::size_t>(i)).type);
+      }
+      width_[side] = in.size();
+    }
+    if (keyFields_[kLeft].size() != keyFields_[kRight].size())
+      throw JobError("left_key and right_key differ in length");
+    lower_ = p.at("lower_ms").get<std::int64_t>();
+    upper_ = p.at("upper_ms").get<std::int64_t>();
+    if (lower_ > upper_) throw JobError("upper_ms must be at least lower_ms");
+    output_ = ctx.outputSchemas.at(0);
+  }
+
+  void open(OperatorContext& ctx) override {
+    Operator::open(ctx);
+    backend_ = &ctx.keyedState(keyTypes_);
+    KeyDictionary& keys = backend_->keys();
+    table_ = &backend_->table<JoinTable>("interval-join", [&keys] { return std::make_unique<JoinTable>(keys); });
+    builder_ = std::make_unique<BatchBuilder>(output_, 1024);
+  }
+
+  void processBatch(int port, const RecordBatch& batch, Output& out) override {
+    const int side = port == 0 ? kLeft : kRight;
+    const std::size_t n = batch.numRows();
+    hashes_.clear();
+    hashKeys(batch, keyFields_[side], hashes_);
+    ids_.clear();
+    backend_->keys().intern(batch, keyFields_[side], hashes_, ids_);
+    auto shared = std::make_shared<const RecordBatch>(batch);
+    std::int64_t late = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const std::int64_t t = batch.eventTime(r);
+      if (t == kNoTimestamp || t < watermark_) {
+        ++late;
+        continue;
+      }
+      const KeyId key = ids_[r];
+      if (const JoinTable::Buffer* other = table_->find(1 - side, key)) {
+        // Partner times: right in [t + lower, t + upper] for a left record, left in
+        // [t - upper, t - lower] for a right one.
+        const std::int64_t from = side == kLeft ? saturatingAdd(t, lower_) : saturatingAdd(t, -upper_);
+        const std::int64_t to = side == kLeft ? saturatingAdd(t, upper_) : saturatingAdd(t, -lower_);
+        for (auto it = other->lower_bound(from); it != other->end() && it->first <= to; ++it) {
+          if (side == kLeft) emitPair(batch, r, *it->second.batch, it->second.row, std::max(t, it->first), out);
+          else emitPair(*it->second.batch, it->second.row, batch, r, std::max(t, it->first), out);
+        }
+      }
+      table_->add(side, key, t, JoinTable::Entry{shared, static_cast<std::uint32_t>(r)});
+      // Dropped once the watermark passes t + upper (left) or t - lower (right).
+      const std::int64_t cleanup = saturatingAdd(side == kLeft ? saturatingAdd(t, upper_) : saturatingAdd(t, -lower_), 1);
+      timers_.registerEventTimeTimer(key, backend_->keys().keyGroup(key), side, cleanup);
+    }
+    flush(out);
+    if (late > 0 && ctx_ && ctx_->counters) OperatorCounters::add(ctx_->counters->lateRecords, late);
+    backend_->keys().sweep();
+  }
+
+  void processWatermark(Watermark wm, Output& out) override {
+    if (wm.timestamp > watermark_) watermark_ = wm.timestamp;
+    timers_.advanceWatermark(watermark_, [&](const auto& t) {
+      // Records of this key and side whose cleanup time (time + upper + 1, or
+      // time - lower + 1) is at most the timer's.
+      const std::int64_t upTo = t.ns == kLeft ? saturatingAdd(t.time, -upper_ - 1) : saturatingAdd(t.time, lower_ - 1);
+      table_->dropUpTo(static_cast<int>(t.ns), t.key, upTo);
+    });
+    backend_->keys().sweep();
+    out.emitWatermark(wm);
+  }
+
+ private:
+  void emitPair(const RecordBatch& left, std::size_t l, const RecordBatch& right, std::size_t r, std::int64_t ts,
+                Output& out) {
+    for (std::size_t c = 0; c < width_[kLeft]; ++c) builder_->column(c).appendFrom(left.column(c), l);
+    for (std::size_t c = 0; c < width_[kRight]; ++c)
+      builder_->column(width_[kLeft] + c).appendFrom(right.column(c), r);
+    builder_->endRow(ts, RowKind::Insert);
+    if (builder_->numRows() >= 1024) flush(out);
+  }
+
+  void flush(Output& out) {
+    if (builder_->numRows() > 0) out.collect(0, builder_->finish());
+  }
+
+  std::vector<int> keyFields_[2];
+  std::vector<Type> keyTypes_;
+  std::size_t width_[2] = {0, 0};
+  std::int64_t lower_ = 0, upper_ = 0;
+  SchemaPtr output_;
+
+  KeyedStateBackend* backend_ = nullptr;
+  JoinTable* table_ = nullptr;
+  TimerService<std::int64_t> timers_;  // namespace: the side (kLeft, kRight)
+  std::int64_t watermark_ = INT64_MIN;
+  std::unique_ptr<BatchBuilder> builder_;
+
+  std::vector<std::uint64_t> hashes_;
+  std::vector<KeyId> ids_;
+};
+
+}  // namespace
+
+void registerJoinOperator(OperatorRegistry& r) {
+  r.add("join", [](const OperatorContext& ctx) { return std::make_unique<JoinOperator>(ctx); });
+}
+
+}  // namespace weir

@@ -1,0 +1,525 @@
+// The aggregate (non-windowed, changelog) and interval join operators, end to end against
+// small reference implementations in this file, plus the two sample jobs that use them.
+//
+//   events.csv --source.file[p]--hash(k)--> aggregate[p] --> test.collect
+//   left.csv  --source.file[p]--hash(k)--> join[p] --> test.collect
+//   right.csv --source.file[p]--hash(k)--'
+//
+// Cases: the exact changelog of a hand-checked input (with -U/+U pairs and skipped
+// no-change updates); streaming (changelog applied) vs batch mode vs a reference, at
+// parallelism 1 and 4; the interval join against a nested loop, sorted and shuffled within
+// the out-of-orderness bound, at parallelism 1 and 3; the join's state emptied by the
+// watermark (operator driven directly); samples/clicks-per-user and samples/fraud-join
+// with their exact outputs. Outputs are compared exactly after sorting.
+
+#include <QtTest>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "core/text.h"
+#include "job_harness.h"
+#include "runtime/registry.h"
+
+using namespace weir;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kSource = WEIR_SOURCE_DIR;
+
+struct Event {
+  std::int64_t t;
+  std::string k;
+  std::int64_t v;
+};
+
+std::vector<Event> makeEvents(int n, int keys, std::int64_t step, std::uint64_t salt) {
+  std::vector<Event> e;
+  for (int i = 0; i < n; ++i) {
+    const std::uint64_t h = (static_cast<std::uint64_t>(i) + salt) * 0x9e3779b97f4a7c15ULL;
+    e.push_back({static_cast<std::int64_t>(i) * step + static_cast<std::int64_t>(salt % 5),
+                 "k" + std::to_string((h >> 33) % static_cast<std::uint64_t>(keys)),
+                 static_cast<std::int64_t>((h >> 17) % 50) - 10});
+  }
+  return e;
+}
+
+/// Shuffles inside blocks whose time span is at most `bound` (no event becomes late).
+std::vector<Event> shuffledWithin(std::vector<Event> e, std::int64_t bound, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::size_t i = 0;
+  while (i < e.size()) {
+    std::size_t j = i;
+    while (j < e.size() && e[j].t - e[i].t <= bound) ++j;
+    std::shuffle(e.begin() + static_cast<std::ptrdiff_t>(i), e.begin() + static_cast<std::ptrdiff_t>(j), rng);
+    i = j;
+  }
+  return e;
+}
+
+void writeEvents(const fs::path& p, const std::vector<Event>& events, const std::string& valueName = "v") {
+  std::ofstream out(p);
+  out << "t,k," << valueName << "\n";
+  for (const auto& e : events) out << e.t << "," << e.k << "," << e.v << "\n";
+}
+
+std::vector<std::string> readLines(const fs::path& p) {
+  std::vector<std::string> lines;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  parts.push_back(cur);
+  return parts;
+}
+
+fs::path copySample(const QTemporaryDir& dir, const std::string& job) {
+  const fs::path to = dir.path().toStdString();
+  fs::copy(kSource / "samples" / job, to / job);
+  fs::create_directories(to / "data");
+  fs::copy(kSource / "samples/data", to / "data", fs::copy_options::recursive | fs::copy_options::skip_existing);
+  return to / job;
+}
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// ---- aggregate ----------------------------------------------------------------------
+
+const char* kAggregates = R"([{"name": "n", "fn": "count"}, {"name": "sum", "fn": "sum", "field": "v"},
+  {"name": "lo", "fn": "min", "field": "v"}, {"name": "hi", "fn": "max", "field": "v"},
+  {"name": "mean", "fn": "avg", "field": "v"}, {"name": "first", "fn": "first", "field": "v"},
+  {"name": "last", "fn": "last", "field": "v"}, {"name": "kinds", "fn": "count_distinct", "field": "v"}])";
+
+std::string aggregateJob(const std::string& aggregates, bool batch, std::int64_t bound = 0) {
+  return std::string(R"({"weir": 1, "name": "agg", "mode": ")") + (batch ? "batch" : "streaming") +
+         R"(", "nodes": [
+    {"id": "src", "type": "source.file", "params": {"path": "events.csv", "format": "csv",
+      "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "string"}, {"name": "v", "type": "int64"}],
+      "timestamp": "t", "batch_size": 16, "watermark": {"max_out_of_orderness_ms": )" +
+         std::to_string(bound) + R"(}}},
+    {"id": "agg", "type": "aggregate", "params": {"key": ["k"], "aggregates": )" + aggregates + R"(}},
+    {"id": "out", "type": "test.collect"}],
+    "edges": [{"from": "src", "to": "agg"}, {"from": "agg", "to": "out"}]})";
+}
+
+/// The reference result of one key (all aggregates of kAggregates), as "+I|k|...".
+std::string refAggregateRow(const std::string& key, std::vector<Event> in) {
+  std::sort(in.begin(), in.end(), [](const Event& a, const Event& b) { return a.t < b.t || (a.t == b.t && a.v < b.v); });
+  std::int64_t sum = 0, mn = INT64_MAX, mx = INT64_MIN;
+  std::set<std::int64_t> distinct;
+  for (const auto& e : in) {
+    sum += e.v;
+    mn = std::min(mn, e.v);
+    mx = std::max(mx, e.v);
+    distinct.insert(e.v);
+  }
+  const std::int64_t n = static_cast<std::int64_t>(in.size());
+  std::int64_t last = in.back().v;
+  for (const auto& e : in)
+    if (e.t == in.back().t) last = std::max(last, e.v);
+  return "+I|" + key + "|" + std::to_string(n) + "|" + std::to_string(sum) + "|" + std::to_string(mn) + "|" +
+         std::to_string(mx) + "|" + formatDouble(static_cast<double>(sum) / static_cast<double>(n)) + "|" +
+         std::to_string(in.front().v) + "|" + std::to_string(last) + "|" + std::to_string(distinct.size());
+}
+
+std::vector<std::string> refAggregate(const std::vector<Event>& events) {
+  std::map<std::string, std::vector<Event>> byKey;
+  for (const auto& e : events) byKey[e.k].push_back(e);
+  std::vector<std::string> rows;
+  for (auto& [k, es] : byKey) rows.push_back(refAggregateRow(k, es));
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+/// Applies a changelog ("op|key|rest", the key being the first field) and returns the
+/// final rows as "+I|key|rest", sorted; "changelog error: ..." when it is inconsistent
+/// (a -U that retracts something else than the current row, a +I or +U over a live row).
+std::vector<std::string> applyChangelog(const std::vector<std::string>& rows) {
+  std::map<std::string, std::string> live;  // key -> the row after "op|"
+  for (const std::string& row : rows) {
+    const std::string op = row.substr(0, 2);
+    const std::string body = row.substr(3);
+    const std::string key = body.substr(0, body.find('|'));
+    auto it = live.find(key);
+    if (op == "+I" || op == "+U") {
+      if (it != live.end()) return {"changelog error: " + op + " over a live row: " + row};
+      live[key] = body;
+    } else if (op == "-U" || op == "-D") {
+      if (it == live.end() || it->second != body) return {"changelog error: retracts what is not there: " + row};
+      live.erase(it);
+    }
+  }
+  std::vector<std::string> out;
+  for (auto& [k, body] : live) out.push_back("+I|" + body);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---- join ---------------------------------------------------------------------------
+
+std::string joinJob(std::int64_t lower, std::int64_t upper, std::int64_t bound) {
+  auto source = [&](const char* id, const char* path, const char* value) {
+    return std::string(R"({"id": ")") + id + R"(", "type": "source.file", "params": {"path": ")" + path +
+           R"(", "format": "csv", "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "string"},
+             {"name": ")" + value + R"(", "type": "int64"}], "timestamp": "t", "batch_size": 16,
+             "watermark": {"max_out_of_orderness_ms": )" + std::to_string(bound) + R"(}}})";
+  };
+  return std::string(R"({"weir": 1, "name": "join", "nodes": [)") + source("l", "left.csv", "a") + "," +
+         source("r", "right.csv", "b") + R"(,
+    {"id": "j", "type": "join", "params": {"left_key": ["k"], "right_key": ["k"], "lower_ms": )" +
+         std::to_string(lower) + R"(, "upper_ms": )" + std::to_string(upper) + R"(}},
+    {"id": "out", "type": "test.collect"}],
+    "edges": [{"from": "l", "to": "j", "to_port": "left"}, {"from": "r", "to": "j", "to_port": "right"},
+              {"from": "j", "to": "out"}]})";
+}
+
+std::vector<std::string> refJoin(const std::vector<Event>& left, const std::vector<Event>& right, std::int64_t lower,
+                                 std::int64_t upper) {
+  std::vector<std::string> rows;
+  for (const auto& l : left)
+    for (const auto& r : right)
+      if (l.k == r.k && l.t + lower <= r.t && r.t <= l.t + upper)
+        rows.push_back("+I|" + std::to_string(l.t) + "|" + l.k + "|" + std::to_string(l.v) + "|" +
+                       std::to_string(r.t) + "|" + r.k + "|" + std::to_string(r.v));
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+/// Collects what an operator driven directly emits.
+class VectorOutput final : public Output {
+ public:
+  void collect(int, RecordBatch batch) override {
+    for (std::size_t r = 0; r < batch.numRows(); ++r)
+      rows.push_back(test::rowText(batch, r) + "@" + std::to_string(batch.eventTime(r)));
+  }
+  void emitWatermark(Watermark) override {}
+  std::vector<std::string> rows;
+};
+
+RecordBatch rowsOf(const SchemaPtr& schema, const std::vector<Event>& events) {
+  BatchBuilder b(schema);
+  for (const auto& e : events) {
+    b.column(0).appendInt64(e.t);
+    b.column(1).appendString(e.k);
+    b.column(2).appendInt64(e.v);
+    b.endRow(e.t);
+  }
+  return b.finish();
+}
+
+}  // namespace
+
+class TestAggregateJoin : public QObject {
+  Q_OBJECT
+
+ private slots:
+  /// Hand-checked (hi = max v, kinds = count_distinct v), arrival order at p = 1:
+  ///   (1,a,5) +I a 5 1 | (2,b,3) +I b 3 1 | (3,a,7) -U a 5 1, +U a 7 2
+  ///   (4,a,5) no change | (5,b,3) no change | (6,b,9) -U b 3 1, +U b 9 2
+  ///   (7,a,6) -U a 7 2, +U a 7 3
+  void aggregateChangelogIsExact() {
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "events.csv", {{1, "a", 5}, {2, "b", 3}, {3, "a", 7}, {4, "a", 5}, {5, "b", 3}, {6, "b", 9},
+                                      {7, "a", 6}});
+    const std::string job = aggregateJob(
+        R"([{"name": "hi", "fn": "max", "field": "v"}, {"name": "kinds", "fn": "count_distinct", "field": "v"}])",
+        false);
+    test::Collected c;
+    std::string failure;
+    QCOMPARE(test::runText(job, base, c, {}, &failure), std::string("FINISHED"));
+    QCOMPARE(c.rows, (std::vector<std::string>{"+I|a|5|1", "+I|b|3|1", "-U|a|5|1", "+U|a|7|2", "-U|b|3|1",
+                                               "+U|b|9|2", "-U|a|7|2", "+U|a|7|3"}));
+  }
+
+  /// In batch mode the same input gives only the final rows, as inserts.
+  void aggregateBatchModeEmitsFinalRowsOnly() {
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "events.csv", {{1, "a", 5}, {2, "b", 3}, {3, "a", 7}, {4, "a", 5}, {5, "b", 3}, {6, "b", 9},
+                                      {7, "a", 6}});
+    const std::string job = aggregateJob(
+        R"([{"name": "hi", "fn": "max", "field": "v"}, {"name": "kinds", "fn": "count_distinct", "field": "v"}])",
+        true);
+    test::Collected c;
+    QCOMPARE(test::runText(job, base, c), std::string("FINISHED"));
+    QCOMPARE(c.sorted(), (std::vector<std::string>{"+I|a|7|3", "+I|b|9|2"}));
+  }
+
+  /// With no key every record is one group, at any parallelism (one subtask gets all).
+  void aggregateWithoutKeyIsOneGroup() {
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "events.csv", {{1, "a", 5}, {2, "b", 3}, {3, "a", 7}});
+    std::string job = aggregateJob(R"([{"name": "n", "fn": "count"}, {"name": "hi", "fn": "max", "field": "v"}])", false);
+    job.replace(job.find(R"("key": ["k"])"), std::string(R"("key": ["k"])").size(), R"("key": [])");
+    JobOverrides o;
+    o.parallelism = 4;
+    test::Collected c;
+    QCOMPARE(test::runText(job, base, c, o), std::string("FINISHED"));
+    QCOMPARE(c.rows, (std::vector<std::string>{"+I|1|5", "-U|1|5", "+U|2|5", "-U|2|5", "+U|3|7"}));
+  }
+
+  void aggregateStreamingEqualsBatch_data() {
+    QTest::addColumn<int>("parallelism");
+    QTest::addColumn<bool>("shuffled");
+    for (int p : {1, 4})
+      for (bool shuffled : {false, true})
+        QTest::newRow(qPrintable(QString("p=%1%2").arg(p).arg(shuffled ? " shuffled" : ""))) << p << shuffled;
+  }
+  /// Every aggregate function over 3000 events of 13 keys: the streaming changelog,
+  /// applied, and the batch-mode output both equal the reference.
+  void aggregateStreamingEqualsBatch() {
+    QFETCH(int, parallelism);
+    QFETCH(bool, shuffled);
+    const auto events = makeEvents(3000, 13, 7, 0);
+    const auto expected = refAggregate(events);
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "events.csv", shuffled ? shuffledWithin(events, 70, 5) : events);
+    JobOverrides o;
+    o.parallelism = parallelism;
+    for (bool batch : {false, true}) {
+      test::Collected c;
+      std::string failure;
+      QCOMPARE(test::runText(aggregateJob(kAggregates, batch, 70), base, c, o, &failure), std::string("FINISHED"));
+      std::vector<std::string> actual;
+      if (batch) {
+        actual = c.sorted();
+      } else {
+        QVERIFY(c.rows.size() > expected.size() * 10);  // many updates, not just the final rows
+        actual = applyChangelog(c.rows);
+      }
+      if (actual.size() == 1) qWarning("%s", actual[0].c_str());
+      QCOMPARE(actual.size(), expected.size());
+      for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
+    }
+  }
+
+  // ---- join -------------------------------------------------------------------------
+
+  void joinMatchesNestedLoop_data() {
+    QTest::addColumn<int>("parallelism");
+    QTest::addColumn<bool>("shuffled");
+    QTest::addColumn<int>("lower");
+    QTest::addColumn<int>("upper");
+    for (int p : {1, 3})
+      for (bool shuffled : {false, true}) {
+        QTest::newRow(qPrintable(QString("[-30,50] p=%1%2").arg(p).arg(shuffled ? " shuffled" : "")))
+            << p << shuffled << -30 << 50;
+        QTest::newRow(qPrintable(QString("[10,40] p=%1%2").arg(p).arg(shuffled ? " shuffled" : "")))
+            << p << shuffled << 10 << 40;
+        QTest::newRow(qPrintable(QString("[-60,-20] p=%1%2").arg(p).arg(shuffled ? " shuffled" : "")))
+            << p << shuffled << -60 << -20;
+      }
+  }
+  void joinMatchesNestedLoop() {
+    QFETCH(int, parallelism);
+    QFETCH(bool, shuffled);
+    QFETCH(int, lower);
+    QFETCH(int, upper);
+    const std::int64_t bound = 40;
+    const auto left = makeEvents(1500, 17, 5, 0);
+    const auto right = makeEvents(1200, 17, 6, 3);
+    const auto expected = refJoin(left, right, lower, upper);
+    QVERIFY2(expected.size() > 300, qPrintable(QString::number(expected.size())));
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "left.csv", shuffled ? shuffledWithin(left, bound, 1) : left, "a");
+    writeEvents(base / "right.csv", shuffled ? shuffledWithin(right, bound, 2) : right, "b");
+    JobOverrides o;
+    o.parallelism = parallelism;
+    test::Collected c;
+    std::string failure;
+    JobMetrics m;
+    QCOMPARE(test::runText(joinJob(lower, upper, bound), base, c, o, &failure, &m), std::string("FINISHED"));
+    const auto actual = c.sorted();
+    QCOMPARE(actual.size(), expected.size());
+    for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
+    for (const auto& n : m.nodes)
+      if (n.id == "j") QCOMPARE(n.lateRecords, std::int64_t(0));
+  }
+
+  /// A batch job gives the same pairs (sources bounded; the same operator).
+  void joinInBatchModeMatchesNestedLoop() {
+    const auto left = makeEvents(800, 11, 5, 0);
+    const auto right = makeEvents(700, 11, 6, 3);
+    const auto expected = refJoin(left, right, -30, 50);
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "left.csv", left, "a");
+    writeEvents(base / "right.csv", right, "b");
+    std::string job = joinJob(-30, 50, 0);
+    job.replace(job.find(R"("name": "join",)"), std::string(R"("name": "join",)").size(),
+                R"("name": "join", "mode": "batch",)");
+    JobOverrides o;
+    o.parallelism = 2;
+    test::Collected c;
+    QCOMPARE(test::runText(job, base, c, o), std::string("FINISHED"));
+    QCOMPARE(c.sorted(), expected);
+  }
+
+  /// The operator driven directly (lower -10, upper 20): output times are max(left,
+  /// right); records leave the state once the watermark passes left + 20 / right + 10;
+  /// a record below the watermark is dropped and counted.
+  void joinStateIsCleanedUpByWatermark() {
+    const SchemaPtr left = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64}});
+    const SchemaPtr right = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"b", Type::Int64}});
+    OperatorCounters counters;
+    OperatorContext ctx;
+    ctx.nodeId = "j";
+    ctx.type = "join";
+    ctx.params = {{"left_key", {"k"}}, {"right_key", {"k"}}, {"lower_ms", -10}, {"upper_ms", 20}};
+    ctx.inputSchemas = {left, right};
+    ctx.inputPorts = {"left", "right"};
+    ctx.outputSchemas = {makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64},
+                                     {"right_t", Type::Int64}, {"right_k", Type::String}, {"b", Type::Int64}})};
+    ctx.outputPorts = {"out"};
+    ctx.counters = &counters;
+    const OperatorFactory* factory = OperatorRegistry::builtin().find("join");
+    QVERIFY(factory);
+    auto op = (*factory)(ctx);
+    op->open(ctx);
+    VectorOutput out;
+    KeyedStateBackend& state = *ctx.keyedStateIfAny();
+
+    op->processBatch(0, rowsOf(left, {{100, "x", 1}, {100, "y", 2}}), out);
+    op->processBatch(1, rowsOf(right, {{95, "x", 3}, {125, "x", 4}}), out);  // 125 > 100 + 20: no match
+    QCOMPARE(out.rows, (std::vector<std::string>{"+I|100|x|1|95|x|3@100"}));
+    QCOMPARE(state.numEntries(), std::size_t(4));
+    op->processWatermark(Watermark{105}, out);  // keeps right 95 (105 is not > 95 + 10)
+    QCOMPARE(state.numEntries(), std::size_t(4));
+    op->processWatermark(Watermark{106}, out);  // drops right 95
+    QCOMPARE(state.numEntries(), std::size_t(3));
+    op->processBatch(1, rowsOf(right, {{119, "x", 5}, {100, "x", 6}}), out);  // 100 < 106: late
+    QCOMPARE(out.rows.back(), std::string("+I|100|x|1|119|x|5@119"));
+    QCOMPARE(out.rows.size(), std::size_t(2));
+    QCOMPARE(counters.lateRecords.load(), std::int64_t(1));
+    QCOMPARE(state.numEntries(), std::size_t(4));
+    op->processWatermark(Watermark{121}, out);  // drops left 100 x and y
+    QCOMPARE(state.numEntries(), std::size_t(2));
+    op->processWatermark(Watermark{136}, out);  // drops right 119 (at 130) and 125 (at 136)
+    QCOMPARE(state.numEntries(), std::size_t(0));
+    QCOMPARE(state.keys().size(), std::size_t(0));
+    op->close();
+  }
+
+  // ---- samples ----------------------------------------------------------------------
+
+  /// samples/clicks-per-user: the CSV changelog, per user in order, equals a reference
+  /// changelog computed here from the input, at parallelism 1 and 3.
+  void sampleClicksPerUser() {
+    // Reference: per user, in file order: clicks, distinct pages, dwell sum, longest.
+    struct State {
+      std::int64_t clicks = 0, dwell = 0, longest = INT64_MIN;
+      std::set<std::string> pages;
+      std::string row() const {
+        return std::to_string(clicks) + "," + std::to_string(pages.size()) + "," + std::to_string(dwell) + "," +
+               std::to_string(longest);
+      }
+    };
+    std::map<std::string, State> state;
+    std::map<std::string, std::vector<std::string>> expected;  // per user, in order
+    auto input = readLines(kSource / "samples/data/clicks.csv");
+    QCOMPARE(input.front(), std::string("time,user,page,dwell_ms"));
+    for (std::size_t i = 1; i < input.size(); ++i) {
+      const auto f = split(input[i], ',');
+      State& s = state[f[1]];
+      const bool first = s.clicks == 0;
+      const std::string before = s.row();
+      ++s.clicks;
+      s.pages.insert(f[2]);
+      s.dwell += std::stoll(f[3]);
+      s.longest = std::max<std::int64_t>(s.longest, std::stoll(f[3]));
+      auto& rows = expected[f[1]];
+      if (first) {
+        rows.push_back("+I," + f[1] + "," + s.row());
+      } else if (s.row() != before) {
+        rows.push_back("-U," + f[1] + "," + before);
+        rows.push_back("+U," + f[1] + "," + s.row());
+      }
+    }
+    QCOMPARE(state.size(), std::size_t(12));
+    for (int p : {1, 3}) {
+      QTemporaryDir dir;
+      const fs::path job = copySample(dir, "clicks-per-user.weir.json");
+      test::Collected c;
+      JobOverrides o;
+      o.parallelism = p;
+      QCOMPARE(test::runText(readFile(job), job.parent_path(), c, o), std::string("FINISHED"));
+      auto out = readLines(job.parent_path() / "out/clicks-per-user.csv");
+      QVERIFY(!out.empty());
+      QCOMPARE(out.front(), std::string("op,user,clicks,pages,dwell_ms,longest_ms"));
+      std::map<std::string, std::vector<std::string>> actual;
+      for (std::size_t i = 1; i < out.size(); ++i) actual[split(out[i], ',')[1]].push_back(out[i]);
+      QCOMPARE(actual.size(), expected.size());
+      for (const auto& [user, rows] : expected) QCOMPARE(actual[user], rows);
+    }
+  }
+
+  /// samples/fraud-join: the alerts equal a nested loop over the two input files
+  /// (payments with a login of the same card in the 10 minutes before, from another
+  /// city), at parallelism 1 and 3.
+  void sampleFraudJoin() {
+    auto payments = readLines(kSource / "samples/data/card-payments.csv");
+    auto logins = readLines(kSource / "samples/data/card-logins.csv");
+    QCOMPARE(payments.front(), std::string("time,card,amount,city"));
+    QCOMPARE(logins.front(), std::string("time,card,city,device"));
+    std::vector<std::string> expected;
+    for (std::size_t i = 1; i < payments.size(); ++i) {
+      const auto p = split(payments[i], ',');
+      const std::int64_t pt = *parseTimestamp(p[0]);
+      for (std::size_t j = 1; j < logins.size(); ++j) {
+        const auto l = split(logins[j], ',');
+        const std::int64_t lt = *parseTimestamp(l[0]);
+        if (p[1] == l[1] && pt - 600000 <= lt && lt <= pt && p[3] != l[2])
+          expected.push_back(p[0] + "," + p[1] + "," + formatDouble(std::stod(p[2])) + "," + p[3] + "," + l[0] +
+                             "," + l[2] + "," + l[3]);
+      }
+    }
+    std::sort(expected.begin(), expected.end());
+    QVERIFY(expected.size() >= 10);
+    for (int p : {1, 3}) {
+      QTemporaryDir dir;
+      const fs::path job = copySample(dir, "fraud-join.weir.json");
+      test::Collected c;
+      JobOverrides o;
+      o.parallelism = p;
+      JobMetrics m;
+      QCOMPARE(test::runText(readFile(job), job.parent_path(), c, o, nullptr, &m), std::string("FINISHED"));
+      auto out = readLines(job.parent_path() / "out/fraud-alerts.csv");
+      QVERIFY(!out.empty());
+      QCOMPARE(out.front(), std::string("paid_at,card,amount,paid_in,login_at,login_in,device"));
+      out.erase(out.begin());
+      std::sort(out.begin(), out.end());
+      QCOMPARE(out.size(), expected.size());
+      for (std::size_t i = 0; i < out.size(); ++i) QCOMPARE(out[i], expected[i]);
+      for (const auto& n : m.nodes)
+        if (n.id == "recent_login") QCOMPARE(n.lateRecords, std::int64_t(0));
+    }
+  }
+};
+
+QTEST_APPLESS_MAIN(TestAggregateJoin)
+#include "test_aggregate_join.moc"

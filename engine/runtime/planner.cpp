@@ -95,7 +95,7 @@ JobPlan planJob(const JobGraph& job, const ValidatedJob& v) {
     p.failOnBadRecord = n.failOnBadRecord;
     // A file sink of an update stream (an aggregate, a window with allowed lateness)
     // writes the `op` column from the first row on, whatever the first batch holds.
-    if (p.type == "sink.file" && !n.inputProps.empty() && n.inputProps[0].updates)
+    if ((p.type == "sink.file" || p.type == "sink.stdout") && !n.inputProps.empty() && n.inputProps[0].updates)
       p.params["changelog"] = true;
     plan.nodes.push_back(std::move(p));
   }

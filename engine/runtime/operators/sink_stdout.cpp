@@ -20,6 +20,8 @@ class StdoutSink final : public Operator {
     options_.header = params::boolean(ctx.params, "header", true) && ctx.subtask == 0;
     options_.borrowedFd = STDOUT_FILENO;
     options_.bufferBytes = 64 * 1024;
+    // An update stream (set by the planner) prints its `op` column from the first row on.
+    if (params::boolean(ctx.params, "changelog", false)) options_.opColumn = OpColumn::Always;
   }
 
   void open(OperatorContext& ctx) override {

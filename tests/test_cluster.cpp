@@ -8,6 +8,8 @@
 //                            sorted output equals `weir run` of the same job
 //   lostTaskManagerFailsJob  an unbounded job; one TaskManager killed with SIGKILL: the
 //                            JobManager marks it LOST and the job FAILED naming it
+//   garbageOnTheRpcPort      an HTTP request and random bytes on the control port close
+//                            that connection only; the JobManager keeps serving
 //   hungTaskManagerTimesOut  the other TaskManager stopped with SIGSTOP: the JobManager
 //                            marks it LOST for a missed heartbeat (timeout 5 s)
 //
@@ -224,6 +226,34 @@ class TestCluster : public QObject {
     const json o = get("/v1/overview");
     QCOMPARE(o.value("taskmanagers", -1), 1);
     QCOMPARE(o.value("jobs_running", -1), 0);
+  }
+
+  void garbageOnTheRpcPort() {
+    for (const std::string junk : {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+                                   std::string("WEIR\x01\x14\0\0\0\0\0\0\xff\xff\xff\x7f", 16),
+                                   std::string(4096, '\xab')}) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<std::uint16_t>(rpcPort_));
+      QCOMPARE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+      QVERIFY(::write(fd, junk.data(), junk.size()) > 0);
+      char buf[256];
+      (void)::read(fd, buf, sizeof buf);  // the Reject frame, then EOF
+      ::close(fd);
+    }
+    QCOMPARE(jm_.state(), QProcess::Running);
+    QCOMPARE(get("/v1/overview").value("taskmanagers", -1), 1);
+  }
+
+  void nonLoopbackNeedsSecret() {
+    QProcess p;
+    p.start(kBin + "/weir-jobmanager", {"--bind", "0.0.0.0", "--rpc-port", "0", "--api-port", "0", "--data-dir",
+                                        tmp_.path() + "/data2"});
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 2);
+    QVERIFY(p.readAllStandardError().contains("secret"));
   }
 
   void hungTaskManagerTimesOut() {

@@ -71,7 +71,9 @@ awaitable<std::string> ControlConnection::serverHandshake() {
   std::string err = co_await serverExchange();
   watchdog_.cancel();
   if (!err.empty()) {
-    co_await writeFrame(makeFrame(FrameType::Reject, 0, encodeClose(CloseReason{2, err.substr(0, 500)})));
+    const CloseReason why{2, err.substr(0, 500)};
+    const auto reject = makeFrame(FrameType::Reject, 0, encodeClose(why));
+    co_await writeFrame(reject);
     close();
   }
   decoder_.setMaxPayload(opt_.maxPayload);
@@ -93,7 +95,8 @@ awaitable<std::string> ControlConnection::serverExchange() {
   ch.nonce = randomNonce();
   ch.proof = serverProof(opt_.secret, opt_.clusterId, hello->nonce, ch.nonce);
   ch.nodeName = opt_.nodeName;
-  err = co_await writeFrame(makeFrame(FrameType::Challenge, 0, encodeChallenge(ch)));
+  const auto challenge = makeFrame(FrameType::Challenge, 0, encodeChallenge(ch));
+  err = co_await writeFrame(challenge);
   if (!err.empty()) co_return err;
   err = co_await nextFrame();
   if (!err.empty()) co_return err;
@@ -103,7 +106,9 @@ awaitable<std::string> ControlConnection::serverExchange() {
   if (!auth) co_return "bad AUTH: " + perr;
   if (!proofEquals(auth->proof, clientProof(opt_.secret, opt_.clusterId, hello->nonce, ch.nonce)))
     co_return "authentication failed (wrong cluster secret)";
-  co_return co_await writeFrame(makeFrame(FrameType::Welcome, 0, {}));
+  const auto welcome = makeFrame(FrameType::Welcome, 0, {});
+  err = co_await writeFrame(welcome);
+  co_return err;
 }
 
 awaitable<std::string> ControlConnection::clientHandshake() {
@@ -117,7 +122,8 @@ awaitable<std::string> ControlConnection::clientHandshake() {
 
 awaitable<std::string> ControlConnection::clientExchange() {
   const Hello hello{kProtocolVersion, opt_.clusterId, opt_.nodeName, randomNonce()};
-  std::string err = co_await writeFrame(makeFrame(FrameType::Hello, 0, encodeHello(hello)));
+  const auto helloFrame = makeFrame(FrameType::Hello, 0, encodeHello(hello));
+  std::string err = co_await writeFrame(helloFrame);
   if (!err.empty()) co_return err;
   std::string perr;
   for (int step = 0; step < 2; ++step) {
@@ -141,7 +147,8 @@ awaitable<std::string> ControlConnection::clientExchange() {
       co_return "JobManager failed authentication (wrong cluster secret)";
     peerName_ = ch->nodeName;
     const Auth auth{clientProof(opt_.secret, opt_.clusterId, hello.nonce, ch->nonce)};
-    err = co_await writeFrame(makeFrame(FrameType::Auth, 0, encodeAuth(auth)));
+    const auto authFrame = makeFrame(FrameType::Auth, 0, encodeAuth(auth));
+    err = co_await writeFrame(authFrame);
     if (!err.empty()) co_return err;
   }
   co_return "";

@@ -17,6 +17,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -586,8 +588,9 @@ class JobManager {
 
   json route(const http::request<http::string_body>& req, int& status) {
     if (!secret_.empty()) {
-      const auto auth = req[http::field::authorization];
-      if (std::string(auth) != "Bearer " + secret_) {
+      const std::string auth(req[http::field::authorization]);
+      const std::string want = "Bearer " + secret_;
+      if (auth.size() != want.size() || CRYPTO_memcmp(auth.data(), want.data(), want.size()) != 0) {
         status = 401;
         return {{"error", "missing or wrong bearer token"}};
       }

@@ -352,6 +352,9 @@ class TaskManager {
       return;
     }
     logLine("info", "taskmanager", "starting subtasks", {{"job", job->id}, {"subtasks", mine.size()}});
+    // A cancel that arrived while wiring found some gates and writers missing: repeat it
+    // now that all exist (the subtasks then end at once).
+    if (job->canceled.load()) job->cancel();
     std::lock_guard lock(job->mu);
     for (auto& ls : job->subtasks) {
       Subtask* t = ls.task.get();

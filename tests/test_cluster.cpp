@@ -6,6 +6,8 @@
 //                            over both TaskManagers), and a variant with a rebalance
 //                            shuffle between processes (filter p=3, sink p=2): the
 //                            sorted output equals `weir run` of the same job
+//   waitsForSlots            a job needing 5 slots of 4 stays CREATED with a reason;
+//                            cancel makes it CANCELED
 //   lostTaskManagerFailsJob  an unbounded job; one TaskManager killed with SIGKILL: the
 //                            JobManager marks it LOST and the job FAILED naming it
 //   garbageOnTheRpcPort      an HTTP request and random bytes on the control port close
@@ -189,6 +191,20 @@ class TestCluster : public QObject {
       if (n["id"] == "out") n["parallelism"] = 2;
     }
     runBoth("q1-shuffle", shuffled);
+  }
+
+  void waitsForSlots() {
+    const QString id = submit(writeJob("too-wide", baseJob()), 5);
+    QVERIFY(!id.isEmpty());
+    json j = get("/v1/jobs/" + id.toStdString());
+    QCOMPARE(j.value("status", ""), std::string("CREATED"));
+    QVERIFY2(j.value("waiting_reason", "").find("needs 5") != std::string::npos, j.dump().c_str());
+    QCOMPARE(get("/v1/overview").value("slots_available", -1), 4);
+    QProcess cancel;
+    cancel.start(kBin + "/weir", {"cancel", id, "--jobmanager", url_});
+    QVERIFY(cancel.waitForFinished(30000));
+    QCOMPARE(cancel.exitCode(), 0);
+    QCOMPARE(status(id), std::string("CANCELED"));
   }
 
   void lostTaskManagerFailsJob() {

@@ -275,8 +275,12 @@ class TaskManager {
         for (std::size_t s = 0; s < placement[c].size(); ++s)
           if (placement[c][s] == name_) mine.emplace_back(static_cast<int>(c), static_cast<int>(s));
       // Dead letters: one file per TaskManager beside the job's (two processes must not append to one file).
-      auto dl = plan.deadLetterPath;
-      dl += "." + std::to_string(dataPort_);
+      // "<stem>.<taskmanager name><ext>" beside the job's dead-letter file; a stale one from an
+      // earlier run must not pass for this run's (as in the LocalExecutor).
+      std::filesystem::path dl = plan.deadLetterPath;
+      dl.replace_filename(dl.stem().string() + "." + name_ + dl.extension().string());
+      std::error_code rmErr;
+      std::filesystem::remove(dl, rmErr);
       job->deadLetters = std::make_unique<DeadLetterSink>(dl);
 
       std::map<int, std::size_t> chainOfHead, chainOfTail;

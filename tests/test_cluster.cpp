@@ -14,6 +14,7 @@
 //                            that connection only; the JobManager keeps serving
 //   hungTaskManagerTimesOut  the other TaskManager stopped with SIGSTOP: the JobManager
 //                            marks it LOST for a missed heartbeat (timeout 5 s)
+//   sigtermStopsCleanly      SIGTERM ends a TaskManager and the JobManager with status 0
 //
 // No timing assertions: every wait polls with a generous deadline. Every process is
 // killed in cleanup.
@@ -286,6 +287,20 @@ class TestCluster : public QObject {
     ::kill(static_cast<pid_t>(tm.processId()), SIGCONT);
     QVERIFY2(lost, "the hung TaskManager was not marked LOST");
     QCOMPARE(get("/v1/overview").value("taskmanagers", -1), 0);
+  }
+
+  void sigtermStopsCleanly() {
+    startTaskManager();
+    QProcess& tm = *tms_.back();
+    QVERIFY(waitUntil([&] { return get("/v1/overview").value("taskmanagers", 0) == 1; }));
+    tm.terminate();
+    QVERIFY(tm.waitForFinished(30000));
+    QCOMPARE(tm.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(tm.exitCode(), 0);
+    jm_.terminate();
+    QVERIFY(jm_.waitForFinished(30000));
+    QCOMPARE(jm_.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(jm_.exitCode(), 0);
   }
 
   void cleanupTestCase() {

@@ -3,6 +3,8 @@
 //   weir run JOB [--parallelism N] [--set node.param=value]... [--quiet]
 //   weir validate JOB [--set ...] [--json]
 //   weir catalog [--json]
+//   weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N]
+//   weir status ID --jobmanager URL [--follow] [--json];  weir list;  weir cancel ID
 //
 // Exit status: 0 when the job finished (or validated), 1 when it failed at run time,
 // 2 when the job or the command line is refused, 128 + signal when interrupted (130 for
@@ -19,6 +21,12 @@
 #include <string>
 #include <vector>
 
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/http_client.h"
 #include "core/catalog.h"
 #include "core/text.h"
 #include "runtime/local_executor.h"
@@ -45,11 +53,18 @@ void usage(std::FILE* to) {
       "usage: weir run JOB [--parallelism N] [--set node.param=value]... [--quiet]\n"
       "       weir validate JOB [--parallelism N] [--set node.param=value]...\n"
       "       weir catalog [--json]\n"
+      "       weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N]\n"
+      "       weir status ID --jobmanager URL [--follow] [--json]\n"
+      "       weir list --jobmanager URL;  weir cancel ID --jobmanager URL\n"
       "\n"
       "  run       validate JOB, run it on an embedded local runtime, print progress and a\n"
       "            summary; exit 0 when it finished\n"
       "  validate  check JOB completely; print every problem as 'node: param: message'\n"
-      "  catalog   list the operators (--json: ports and params, as the workbench reads them)\n",
+      "  catalog   list the operators (--json: ports and params, as the workbench reads them)\n"
+      "  submit    send JOB to a JobManager (relative paths resolve against JOB's folder);\n"
+      "            prints the job id\n"
+      "  status    a job's status and subtasks (--follow: until it ends); list: every job;\n"
+      "            cancel: stop a job.  URL: http://host:port (env WEIR_JOBMANAGER)\n",
       to);
 }
 
@@ -59,6 +74,9 @@ struct Args {
   JobOverrides overrides;
   bool json = false;
   bool quiet = false;
+  bool follow = false;
+  std::string jobmanager;
+  std::string secretFile;
 };
 
 /// Parses argv; on error prints why and returns false.
@@ -93,6 +111,16 @@ bool parseArgs(int argc, char** argv, Args& a) {
       a.overrides.sets.emplace_back(v);
     } else if (arg == "--json") {
       a.json = true;
+    } else if (arg == "--jobmanager") {
+      const char* v = value("--jobmanager");
+      if (!v) return false;
+      a.jobmanager = v;
+    } else if (arg == "--secret-file") {
+      const char* v = value("--secret-file");
+      if (!v) return false;
+      a.secretFile = v;
+    } else if (arg == "--follow" || arg == "-f") {
+      a.follow = true;
     } else if (arg == "--quiet" || arg == "-q") {
       a.quiet = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -110,6 +138,18 @@ bool parseArgs(int argc, char** argv, Args& a) {
   }
   if (a.command == "catalog" && !a.job.empty()) {
     std::fprintf(stderr, "weir catalog: unexpected argument %s\n", a.job.c_str());
+    return false;
+  }
+  if ((a.command == "submit" || a.command == "status" || a.command == "list" || a.command == "cancel") &&
+      a.jobmanager.empty()) {
+    if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
+    else {
+      std::fprintf(stderr, "weir %s: --jobmanager URL is required\n", a.command.c_str());
+      return false;
+    }
+  }
+  if ((a.command == "submit" || a.command == "status" || a.command == "cancel") && a.job.empty()) {
+    std::fprintf(stderr, "weir %s: which %s?\n", a.command.c_str(), a.command == "submit" ? "job file" : "job id");
     return false;
   }
   if ((a.command == "run" || a.command == "validate") && a.job.empty()) {
@@ -278,6 +318,98 @@ int catalog(const Args& a) {
   return kExitOk;
 }
 
+// ---- cluster commands (the JobManager's HTTP API, docs/api.md) ------------------------
+
+std::string secretOf(const Args& a) {
+  if (a.secretFile.empty()) return "";
+  std::ifstream in(a.secretFile);
+  if (!in) throw std::runtime_error("cannot read secret file " + a.secretFile);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+/// The response body as JSON; prints the error and returns nullopt when status >= 300.
+std::optional<nlohmann::json> api(const Args& a, const std::string& method, const std::string& target,
+                                  const std::string& body = "") {
+  const auto r = cluster::httpRequest(a.jobmanager, method, target, body, secretOf(a));
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (r.status >= 300) {
+    std::fprintf(stderr, "weir %s: %d: %s\n", a.command.c_str(), r.status,
+                 j.is_object() && j.contains("error") ? j["error"].get<std::string>().c_str() : r.body.c_str());
+    if (j.is_object() && j.contains("problems"))
+      for (const auto& p : j["problems"]) std::fprintf(stderr, "  %s\n", p.get<std::string>().c_str());
+    return std::nullopt;
+  }
+  return j;
+}
+
+int submit(const Args& a) {
+  std::ifstream in(a.job, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "weir submit: cannot read %s\n", a.job.c_str());
+    return kExitRefused;
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto base = std::filesystem::absolute(a.job).parent_path().lexically_normal();
+  std::string target = "/v1/jobs?base_dir=" + cluster::urlEncode(base.string());
+  if (a.overrides.parallelism) target += "&parallelism=" + std::to_string(*a.overrides.parallelism);
+  auto j = api(a, "POST", target, text);
+  if (!j) return kExitRefused;
+  std::printf("%s\n", (*j)["id"].get<std::string>().c_str());
+  return kExitOk;
+}
+
+void printJob(const nlohmann::json& j) {
+  std::printf("%s  %s  %s", j.value("id", "").c_str(), j.value("name", "").c_str(), j.value("status", "").c_str());
+  if (j.contains("failure")) std::printf("  failure: %s", j["failure"].get<std::string>().c_str());
+  if (j.contains("waiting_reason")) std::printf("  (%s)", j["waiting_reason"].get<std::string>().c_str());
+  std::printf("\n");
+}
+
+int status(const Args& a) {
+  std::string last;
+  for (;;) {
+    auto j = api(a, "GET", "/v1/jobs/" + cluster::urlEncode(a.job));
+    if (!j) return kExitRefused;
+    const std::string st = j->value("status", "");
+    if (a.json) {
+      std::printf("%s\n", j->dump(2).c_str());
+    } else if (!a.follow || st != last) {
+      printJob(*j);
+      if (j->contains("subtasks"))
+        for (const auto& s : (*j)["subtasks"]) {
+          const auto& chain = (*j)["chains"][s.value("chain", 0)];
+          std::printf("  %-40s %2d/%-2d %-28s %s%s%s\n", chain.value("name", "").c_str(), s.value("subtask", 0),
+                      chain.value("parallelism", 1), s.value("taskmanager", "").c_str(), s.value("state", "").c_str(),
+                      s.contains("cause") ? ": " : "", s.value("cause", "").c_str());
+        }
+    }
+    std::fflush(stdout);
+    last = st;
+    const bool ended = st == "FINISHED" || st == "FAILED" || st == "CANCELED";
+    if (!a.follow || ended) return st == "FAILED" ? kExitFailed : kExitOk;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+int list(const Args& a) {
+  auto j = api(a, "GET", "/v1/jobs");
+  if (!j) return kExitRefused;
+  if (a.json) std::printf("%s\n", j->dump(2).c_str());
+  else
+    for (const auto& job : (*j)["jobs"]) printJob(job);
+  return kExitOk;
+}
+
+int cancelJob(const Args& a) {
+  auto j = api(a, "POST", "/v1/jobs/" + cluster::urlEncode(a.job) + "/cancel");
+  if (!j) return kExitRefused;
+  printJob(*j);
+  return kExitOk;
+}
+
 }  // namespace
 }  // namespace weir
 
@@ -292,6 +424,10 @@ int main(int argc, char** argv) {
     if (a.command == "run") return runJob(a);
     if (a.command == "validate") return validate(a);
     if (a.command == "catalog") return catalog(a);
+    if (a.command == "submit") return submit(a);
+    if (a.command == "status") return status(a);
+    if (a.command == "list") return list(a);
+    if (a.command == "cancel") return cancelJob(a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weir: %s\n", e.what());
     return kExitFailed;

@@ -24,7 +24,8 @@ std::uint16_t allowedFlags(FrameType t) { return t == FrameType::Data ? kDataFlu
 
 /// Payload bound of a type, beyond the connection's.
 std::uint32_t typeMaxPayload(FrameType t, std::uint32_t connectionMax) {
-  return t == FrameType::Data ? connectionMax : std::min(connectionMax, kMaxControlPayload);
+  return t == FrameType::Data || t == FrameType::Control ? connectionMax
+                                                            : std::min(connectionMax, kMaxControlPayload);
 }
 
 /// Appends a u8-length-prefixed string (names are at most kMaxNameSize bytes).
@@ -97,11 +98,12 @@ std::string_view frameTypeName(FrameType t) {
     case FrameType::Credit: return "CREDIT";
     case FrameType::Close: return "CLOSE";
     case FrameType::Ping: return "PING";
+    case FrameType::Control: return "CONTROL";
   }
   return "?";
 }
 
-bool isKnownFrameType(std::uint8_t t) { return (t >= 1 && t <= 5) || (t >= 16 && t <= 19); }
+bool isKnownFrameType(std::uint8_t t) { return (t >= 1 && t <= 5) || (t >= 16 && t <= 20); }
 
 std::string FrameError::toString() const { return "at stream byte " + std::to_string(offset) + ": " + reason; }
 

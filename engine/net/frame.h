@@ -53,6 +53,8 @@ enum class FrameType : std::uint8_t {
   Credit = 17,    // channel: credits (u32) the receiver adds for that channel
   Close = 18,     // connection: reason code and text, then the socket closes
   Ping = 19,      // keepalive; empty payload
+  Control = 20,   // cluster control plane (JobManager <-> TaskManager): one JSON object
+                  // (engine/cluster/control.h); the data Transport refuses it
 };
 std::string_view frameTypeName(FrameType t);
 bool isKnownFrameType(std::uint8_t t);

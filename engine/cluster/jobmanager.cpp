@@ -1,0 +1,739 @@
+// weir-jobmanager: accepts jobs over HTTP, schedules their subtasks onto TaskManager
+// slots, tracks TaskManagers by their control connection and heartbeats, keeps metadata
+// in SQLite (docs/api.md, docs/protocol.md "Control plane", docs/operations.md).
+//
+// Everything runs on one io thread: the RPC listener and its TaskManager sessions, the
+// heartbeat watchdog, the HTTP server. The state below is touched only there, so it
+// needs no lock.
+
+#include "cluster/control.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "cluster/metadata.h"
+#include "cluster/plan_json.h"
+#include "core/validate.h"
+#include "runtime/local_executor.h"
+#include "runtime/planner.h"
+#include "runtime/registry.h"
+
+namespace weir::cluster {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::use_awaitable;
+using boost::system::error_code;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Flags {
+  std::string bind = "127.0.0.1";
+  int rpcPort = 6123;
+  int apiPort = 8081;
+  std::string dataDir = "weir-data";
+  std::string secretFile;
+  int heartbeatTimeoutMs = 5000;
+  bool refuseWithoutSlots = false;  // --on-insufficient-slots refuse
+};
+
+[[noreturn]] void usageExit(const std::string& why) {
+  if (!why.empty()) std::cerr << "weir-jobmanager: " << why << "\n";
+  std::cerr << "usage: weir-jobmanager [--bind ADDR] [--rpc-port P] [--api-port P] [--data-dir DIR]\n"
+               "                       [--secret-file F] [--heartbeat-timeout-ms MS]\n"
+               "                       [--on-insufficient-slots wait|refuse]\n";
+  std::exit(2);
+}
+
+std::string readSecret(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read secret file " + file);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) throw std::runtime_error("secret file " + file + " is empty");
+  return line;
+}
+
+bool isLoopback(const std::string& addr) {
+  error_code ec;
+  auto a = asio::ip::make_address(addr, ec);
+  return !ec && a.is_loopback();
+}
+
+std::int64_t wallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct TmInfo {
+  std::string name;
+  int slots = 0;
+  int slotsUsed = 0;
+  std::string dataHost;
+  int dataPort = 0;
+  std::shared_ptr<ControlConnection> conn;
+  Clock::time_point lastHeartbeat;
+  std::string state = "REGISTERED";  // REGISTERED | LOST
+  std::string lostReason;
+  std::int64_t registeredMs = 0;
+};
+
+struct SubtaskInfo {
+  int chain = 0;
+  int index = 0;
+  std::string tm;
+  std::string state = "CREATED";  // CREATED DEPLOYING RUNNING FINISHED FAILED CANCELED
+  std::string cause;
+};
+
+struct JobInfo {
+  std::string id;
+  std::string name;
+  std::string status = "CREATED";
+  std::string reason;  // why CREATED waits, or the first failure
+  json jobFile;
+  JobPlan plan;
+  std::vector<std::vector<int>> chains;
+  std::vector<std::vector<std::string>> chainNames;
+  std::vector<SubtaskInfo> subtasks;
+  std::map<std::string, int> slotsByTm;
+  int slotsNeeded = 0;
+  std::int64_t submittedMs = 0, startedMs = 0, endedMs = 0;
+  bool terminal() const { return status == "FINISHED" || status == "FAILED" || status == "CANCELED"; }
+};
+
+std::string chainName(const JobPlan& plan, const std::vector<int>& chain) {
+  std::string s;
+  for (int n : chain) s += (s.empty() ? "" : " -> ") + plan.nodes[static_cast<std::size_t>(n)].id;
+  return s;
+}
+
+std::string newJobId() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+class JobManager {
+ public:
+  JobManager(Flags flags, std::string secret)
+      : flags_(std::move(flags)), secret_(std::move(secret)),
+        meta_(std::filesystem::path(flags_.dataDir) / "metadata.sqlite"), signals_(io_, SIGINT, SIGTERM),
+        rpc_(io_), api_(io_) {}
+
+  int run() {
+    const auto addr = asio::ip::make_address(flags_.bind);
+    for (auto [acc, port] : {std::pair{&rpc_, flags_.rpcPort}, std::pair{&api_, flags_.apiPort}}) {
+      tcp::endpoint ep(addr, static_cast<std::uint16_t>(port));
+      acc->open(ep.protocol());
+      acc->set_option(tcp::acceptor::reuse_address(true));
+      acc->bind(ep);
+      acc->listen();
+    }
+    logLine("info", "jobmanager", "listening",
+            {{"bind", flags_.bind}, {"rpc_port", rpc_.local_endpoint().port()}, {"api_port", api_.local_endpoint().port()},
+             {"data_dir", flags_.dataDir}, {"heartbeat_timeout_ms", flags_.heartbeatTimeoutMs}});
+    signals_.async_wait([this](const error_code& ec, int sig) {
+      if (ec) return;
+      logLine("info", "jobmanager", "signal received, shutting down", {{"signal", sig}});
+      stop();
+    });
+    asio::co_spawn(io_, acceptRpc(), asio::detached);
+    asio::co_spawn(io_, acceptApi(), asio::detached);
+    asio::co_spawn(io_, watchdog(), asio::detached);
+    io_.run();
+    logLine("info", "jobmanager", "stopped");
+    return 0;
+  }
+
+ private:
+  void stop() {
+    stopping_ = true;
+    error_code ec;
+    rpc_.close(ec);
+    api_.close(ec);
+    for (auto& [n, tm] : tms_)
+      if (tm.conn) tm.conn->close();
+    io_.stop();
+  }
+
+  // ---- TaskManagers ------------------------------------------------------------------
+
+  awaitable<void> acceptRpc() {
+    while (!stopping_) {
+      error_code ec;
+      tcp::socket s = co_await rpc_.async_accept(asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (stopping_) co_return;
+        continue;
+      }
+      asio::co_spawn(io_, tmSession(std::move(s)), asio::detached);
+    }
+  }
+
+  awaitable<void> tmSession(tcp::socket socket) {
+    auto conn = std::make_shared<ControlConnection>(std::move(socket), ControlOptions{"weir", "jobmanager", secret_});
+    std::string err = co_await conn->serverHandshake();
+    if (!err.empty()) {
+      logLine("warn", "jobmanager", "control connection refused", {{"peer", conn->endpoint()}, {"reason", err}});
+      co_return;
+    }
+    conn->start();
+    std::string name;
+    for (;;) {
+      auto msg = co_await conn->receive(err);
+      if (!msg) break;
+      const std::string type = (*msg)["type"];
+      if (type == "register") {
+        name = msg->value("name", "");
+        auto it = tms_.find(name);
+        if (name.empty() || (it != tms_.end() && it->second.state != "LOST")) {
+          conn->send({{"type", "refused"}, {"reason", "a TaskManager named '" + name + "' is registered already"}});
+          name.clear();
+          continue;
+        }
+        TmInfo tm;
+        tm.name = name;
+        tm.slots = std::max(0, msg->value("slots", 0));
+        tm.dataHost = msg->value("data_host", "127.0.0.1");
+        tm.dataPort = msg->value("data_port", 0);
+        tm.conn = conn;
+        tm.lastHeartbeat = Clock::now();
+        tm.registeredMs = wallMs();
+        tms_[name] = tm;
+        tmOrder_.erase(std::remove(tmOrder_.begin(), tmOrder_.end(), name), tmOrder_.end());
+        tmOrder_.push_back(name);
+        meta_.taskManagerSeen(name, tm.slots, tm.dataHost + ":" + std::to_string(tm.dataPort));
+        logLine("info", "jobmanager", "TaskManager registered",
+                {{"taskmanager", name}, {"slots", tm.slots}, {"data", tm.dataHost + ":" + std::to_string(tm.dataPort)}});
+        conn->send({{"type", "registered"}});
+        schedule();
+      } else if (name.empty()) {
+        conn->send({{"type", "refused"}, {"reason", "register first"}});
+      } else if (type == "heartbeat") {
+        tms_[name].lastHeartbeat = Clock::now();
+      } else if (type == "subtask_state") {
+        tms_[name].lastHeartbeat = Clock::now();
+        onSubtaskState(*msg);
+      }
+    }
+    conn->close();
+    if (!name.empty()) {
+      auto it = tms_.find(name);
+      if (it != tms_.end() && it->second.conn == conn && it->second.state != "LOST")
+        lost(name, "connection lost: " + err);
+    }
+  }
+
+  awaitable<void> watchdog() {
+    asio::steady_timer t(io_);
+    const auto timeout = std::chrono::milliseconds(flags_.heartbeatTimeoutMs);
+    while (!stopping_) {
+      t.expires_after(std::min<std::chrono::milliseconds>(timeout / 4, std::chrono::milliseconds(250)) +
+                      std::chrono::milliseconds(1));
+      error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      const auto now = Clock::now();
+      std::vector<std::string> late;
+      for (auto& [n, tm] : tms_)
+        if (tm.state != "LOST" && now - tm.lastHeartbeat > timeout) late.push_back(n);
+      for (const auto& n : late) {
+        lost(n, "no heartbeat for " + std::to_string(flags_.heartbeatTimeoutMs) + " ms");
+      }
+    }
+  }
+
+  void lost(const std::string& name, const std::string& reason) {
+    TmInfo& tm = tms_[name];
+    tm.state = "LOST";
+    tm.lostReason = reason;
+    tm.slotsUsed = 0;
+    if (tm.conn) tm.conn->close();
+    meta_.taskManagerLost(name, reason);
+    logLine("warn", "jobmanager", "TaskManager lost", {{"taskmanager", name}, {"reason", reason}});
+    for (auto& [id, job] : jobs_) {
+      if (job.terminal() || job.status == "CREATED") continue;
+      for (const auto& st : job.subtasks)
+        if (st.tm == name) {
+          failJob(job, "TaskManager " + name + " lost (" + reason + ")");
+          break;
+        }
+    }
+    schedule();
+  }
+
+  // ---- jobs ---------------------------------------------------------------------------
+
+  void setStatus(JobInfo& job, const std::string& status) {
+    if (job.status == status) return;
+    job.status = status;
+    meta_.runStatus(job.id, status);
+    if (status == "RUNNING") job.startedMs = wallMs();
+    if (job.terminal()) {
+      job.endedMs = wallMs();
+      for (auto& [tm, n] : job.slotsByTm) {
+        auto it = tms_.find(tm);
+        if (it != tms_.end() && it->second.state != "LOST") it->second.slotsUsed -= n;
+      }
+      job.slotsByTm.clear();
+    }
+    logLine("info", "jobmanager", "job status", {{"job", job.id}, {"name", job.name}, {"status", status}});
+    if (job.terminal()) schedule();
+  }
+
+  void cancelOnTaskManagers(JobInfo& job) {
+    std::set<std::string> sent;
+    for (auto& st : job.subtasks) {
+      if (st.state == "CREATED" || st.state == "DEPLOYING" || st.state == "RUNNING") st.state = "CANCELING";
+      if (!sent.insert(st.tm).second) continue;
+      auto it = tms_.find(st.tm);
+      if (it != tms_.end() && it->second.state != "LOST" && it->second.conn)
+        it->second.conn->send({{"type", "cancel"}, {"job", job.id}});
+    }
+  }
+
+  void failJob(JobInfo& job, const std::string& cause) {
+    if (job.terminal()) return;
+    job.reason = cause;
+    meta_.exception(job.id, cause);
+    cancelOnTaskManagers(job);
+    setStatus(job, "FAILED");
+  }
+
+  void onSubtaskState(const json& m) {
+    auto it = jobs_.find(m.value("job", ""));
+    if (it == jobs_.end()) return;
+    JobInfo& job = it->second;
+    const int chain = m.value("chain", -1), index = m.value("subtask", -1);
+    const std::string state = m.value("state", "");
+    for (auto& st : job.subtasks) {
+      if (st.chain != chain || st.index != index) continue;
+      if (st.state == "FINISHED" || st.state == "FAILED" || st.state == "CANCELED") return;
+      st.state = state;
+      if (m.contains("cause")) st.cause = m["cause"];
+    }
+    if (state == "FAILED") {
+      failJob(job, m.value("cause", "subtask failed"));
+      return;
+    }
+    if (job.status != "RUNNING") return;
+    const bool allDone = std::all_of(job.subtasks.begin(), job.subtasks.end(),
+                                     [](const SubtaskInfo& s) { return s.state == "FINISHED"; });
+    if (allDone) setStatus(job, "FINISHED");
+  }
+
+  int freeSlots() const {
+    int n = 0;
+    for (const auto& [name, tm] : tms_)
+      if (tm.state != "LOST") n += tm.slots - tm.slotsUsed;
+    return n;
+  }
+
+  /// Places every waiting job that fits now, in submission order.
+  void schedule() {
+    for (const auto& id : jobOrder_) {
+      JobInfo& job = jobs_.at(id);
+      if (job.status != "CREATED") continue;
+      const int free = freeSlots();
+      if (free < job.slotsNeeded) {
+        job.reason = "waiting for slots: needs " + std::to_string(job.slotsNeeded) + ", " + std::to_string(free) +
+                     " available";
+        continue;
+      }
+      deploy(job);
+    }
+  }
+
+  void deploy(JobInfo& job) {
+    // Slot sharing: job slot s holds subtask s of every chain; slots go round robin over
+    // the TaskManagers that have one free, in registration order.
+    std::vector<std::string> slotTm;
+    std::size_t cursor = 0;
+    while (static_cast<int>(slotTm.size()) < job.slotsNeeded) {
+      const std::string& name = tmOrder_[cursor++ % tmOrder_.size()];
+      TmInfo& tm = tms_[name];
+      if (tm.state == "LOST" || tm.slotsUsed >= tm.slots) continue;
+      ++tm.slotsUsed;
+      ++job.slotsByTm[name];
+      slotTm.push_back(name);
+    }
+    std::vector<std::vector<std::string>> placement(job.chains.size());
+    job.subtasks.clear();
+    for (std::size_t c = 0; c < job.chains.size(); ++c) {
+      const int p = job.plan.nodes[static_cast<std::size_t>(job.chains[c].front())].parallelism;
+      for (int s = 0; s < p; ++s) {
+        placement[c].push_back(slotTm[static_cast<std::size_t>(s)]);
+        job.subtasks.push_back({static_cast<int>(c), s, slotTm[static_cast<std::size_t>(s)], "DEPLOYING", ""});
+      }
+    }
+    // Channels, as the LocalExecutor lays out gates: per edge into a chain head, one gate
+    // channel per producer subtask (forward: one), numbered in edge order.
+    std::map<int, std::size_t> chainOfHead;
+    for (std::size_t c = 0; c < job.chains.size(); ++c) chainOfHead[job.chains[c].front()] = c;
+    std::vector<int> gateNext(job.chains.size(), 0);
+    json channels = json::array();
+    for (std::size_t e = 0; e < job.plan.edges.size(); ++e) {
+      const auto& edge = job.plan.edges[e];
+      auto it = chainOfHead.find(edge.to);
+      if (it == chainOfHead.end()) continue;  // chained: a direct call
+      const std::size_t c = it->second;
+      const int producers = job.plan.nodes[static_cast<std::size_t>(edge.from)].parallelism;
+      const int consumers = job.plan.nodes[static_cast<std::size_t>(edge.to)].parallelism;
+      const int first = gateNext[c];
+      if (edge.partition == Partition::Forward) {
+        for (int s = 0; s < producers; ++s)
+          channels.push_back({{"id", nextChannel_++}, {"edge", e}, {"from", s}, {"to", s}, {"gate_channel", first}});
+        gateNext[c] += 1;
+      } else {
+        for (int s = 0; s < producers; ++s)
+          for (int t = 0; t < consumers; ++t)
+            channels.push_back({{"id", nextChannel_++}, {"edge", e}, {"from", s}, {"to", t}, {"gate_channel", first + s}});
+        gateNext[c] += producers;
+      }
+    }
+    json tms = json::object();
+    for (const auto& [name, n] : job.slotsByTm)
+      tms[name] = {{"host", tms_[name].dataHost}, {"port", tms_[name].dataPort}};
+    const json msg{{"type", "deploy"},    {"job", job.id},           {"plan", planToJson(job.plan)},
+                   {"chains", job.chains}, {"placement", placement}, {"taskmanagers", tms},
+                   {"channels", channels}};
+    job.reason.clear();
+    setStatus(job, "RUNNING");
+    for (const auto& [name, n] : job.slotsByTm) tms_[name].conn->send(msg);
+    logLine("info", "jobmanager", "job deployed",
+            {{"job", job.id}, {"slots", job.slotsNeeded}, {"taskmanagers", job.slotsByTm.size()},
+             {"channels", channels.size()}});
+  }
+
+  /// POST /v1/jobs: the job file as JSON; nullopt + error on refusal.
+  json submit(const std::string& body, const std::map<std::string, std::string>& query, int& status) {
+    Diagnostics diags;
+    auto graph = parseJob(body, "submitted job", diags);
+    const std::string id = newJobId();
+    if (graph) {
+      std::filesystem::path base;
+      if (auto it = query.find("base_dir"); it != query.end()) base = it->second;
+      else base = std::filesystem::absolute(flags_.dataDir) / "jobs" / id;
+      if (!base.is_absolute()) {
+        status = 400;
+        return {{"error", "base_dir must be an absolute path"}};
+      }
+      graph->baseDir = base;
+      JobOverrides ov;
+      if (auto it = query.find("parallelism"); it != query.end()) {
+        try {
+          ov.parallelism = std::stoi(it->second);
+        } catch (...) {
+          status = 400;
+          return {{"error", "parallelism must be a whole number"}};
+        }
+      }
+      applyOverrides(*graph, ov, diags);
+    }
+    std::optional<JobPlan> plan;
+    if (graph && diags.empty()) {
+      const ValidatedJob v = validateJob(*graph, diags);
+      if (v.ok && diags.empty()) plan = planJob(*graph, v);
+    }
+    if (!plan) {
+      json problems = json::array();
+      for (const auto& d : diags) problems.push_back(d.toString());
+      status = 400;
+      return {{"error", "the job is not valid"}, {"problems", problems}};
+    }
+    for (const auto& n : plan->nodes)
+      if (!OperatorRegistry::builtin().find(n.type)) {
+        status = 400;
+        return {{"error", "operator type '" + n.type + "' (node " + n.id + ") cannot run yet in this version"}};
+      }
+    JobInfo job;
+    job.id = id;
+    job.name = plan->name;
+    job.jobFile = json::parse(body, nullptr, false);
+    job.plan = std::move(*plan);
+    job.chains = computeChains(job.plan);
+    for (const auto& c : job.chains)
+      job.slotsNeeded = std::max(job.slotsNeeded, job.plan.nodes[static_cast<std::size_t>(c.front())].parallelism);
+    job.submittedMs = wallMs();
+    if (flags_.refuseWithoutSlots && freeSlots() < job.slotsNeeded) {
+      status = 409;
+      return {{"error", "not enough free slots: the job needs " + std::to_string(job.slotsNeeded) + ", " +
+                            std::to_string(freeSlots()) + " available"}};
+    }
+    meta_.jobSubmitted(id, job.name, body, job.plan.baseDir.string());
+    logLine("info", "jobmanager", "job submitted", {{"job", id}, {"name", job.name}, {"slots", job.slotsNeeded}});
+    jobs_.emplace(id, std::move(job));
+    jobOrder_.push_back(id);
+    schedule();
+    status = 201;
+    return {{"id", id}, {"name", jobs_.at(id).name}, {"status", jobs_.at(id).status}};
+  }
+
+  json jobJson(const JobInfo& job, bool detail) const {
+    json j{{"id", job.id},
+           {"name", job.name},
+           {"status", job.status},
+           {"submitted_ms", job.submittedMs},
+           {"started_ms", job.startedMs},
+           {"ended_ms", job.endedMs},
+           {"slots", job.slotsNeeded}};
+    if (!job.reason.empty()) j[job.status == "CREATED" ? "waiting_reason" : "failure"] = job.reason;
+    if (!detail) return j;
+    json chains = json::array();
+    for (std::size_t c = 0; c < job.chains.size(); ++c) {
+      json nodes = json::array();
+      for (int n : job.chains[c]) nodes.push_back(job.plan.nodes[static_cast<std::size_t>(n)].id);
+      chains.push_back({{"index", c},
+                        {"name", chainName(job.plan, job.chains[c])},
+                        {"nodes", nodes},
+                        {"parallelism", job.plan.nodes[static_cast<std::size_t>(job.chains[c].front())].parallelism}});
+    }
+    json subtasks = json::array();
+    for (const auto& st : job.subtasks) {
+      json s{{"chain", st.chain}, {"subtask", st.index}, {"taskmanager", st.tm}, {"state", st.state}};
+      if (!st.cause.empty()) s["cause"] = st.cause;
+      subtasks.push_back(s);
+    }
+    j["chains"] = chains;
+    j["subtasks"] = subtasks;
+    j["job"] = job.jobFile;
+    return j;
+  }
+
+  // ---- HTTP API -----------------------------------------------------------------------
+
+  awaitable<void> acceptApi() {
+    while (!stopping_) {
+      error_code ec;
+      tcp::socket s = co_await api_.async_accept(asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (stopping_) co_return;
+        continue;
+      }
+      asio::co_spawn(io_, httpSession(std::move(s)), asio::detached);
+    }
+  }
+
+  awaitable<void> httpSession(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(16u << 20);
+      error_code ec;
+      stream.expires_after(std::chrono::seconds(60));
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      auto req = parser.release();
+      http::response<http::string_body> res = handle(req);
+      res.keep_alive(req.keep_alive());
+      res.prepare_payload();
+      co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+      if (ec || !req.keep_alive()) break;
+    }
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  static std::string urlDecode(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '%' && i + 2 < s.size()) {
+        out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else if (s[i] == '+') {
+        out += ' ';
+      } else {
+        out += s[i];
+      }
+    }
+    return out;
+  }
+
+  http::response<http::string_body> handle(const http::request<http::string_body>& req) {
+    int status = 200;
+    json body;
+    try {
+      body = route(req, status);
+    } catch (const std::exception& e) {
+      status = 500;
+      body = {{"error", e.what()}};
+    }
+    http::response<http::string_body> res{static_cast<http::status>(status), req.version()};
+    res.set(http::field::server, "weir-jobmanager");
+    res.set(http::field::content_type, "application/json");
+    if (status == 401) res.set(http::field::www_authenticate, "Bearer");
+    res.body() = body.dump() + "\n";
+    return res;
+  }
+
+  json route(const http::request<http::string_body>& req, int& status) {
+    if (!secret_.empty()) {
+      const std::string auth(req[http::field::authorization]);
+      const std::string want = "Bearer " + secret_;
+      if (auth.size() != want.size() || CRYPTO_memcmp(auth.data(), want.data(), want.size()) != 0) {
+        status = 401;
+        return {{"error", "missing or wrong bearer token"}};
+      }
+    }
+    std::string target(req.target());
+    std::map<std::string, std::string> query;
+    if (auto q = target.find('?'); q != std::string::npos) {
+      std::string qs = target.substr(q + 1);
+      target.resize(q);
+      std::size_t start = 0;
+      while (start <= qs.size()) {
+        auto amp = qs.find('&', start);
+        if (amp == std::string::npos) amp = qs.size();
+        const std::string kv = qs.substr(start, amp - start);
+        if (!kv.empty()) {
+          const auto eq = kv.find('=');
+          query[urlDecode(kv.substr(0, eq))] = eq == std::string::npos ? "" : urlDecode(kv.substr(eq + 1));
+        }
+        start = amp + 1;
+      }
+    }
+    const auto method = req.method();
+    if (target == "/v1/overview" && method == http::verb::get) {
+      int total = 0, live = 0, running = 0;
+      for (const auto& [n, tm] : tms_)
+        if (tm.state != "LOST") {
+          ++live;
+          total += tm.slots;
+        }
+      for (const auto& [id, j] : jobs_)
+        if (j.status == "RUNNING") ++running;
+      return {{"taskmanagers", live}, {"slots_total", total}, {"slots_available", freeSlots()}, {"jobs_running", running}};
+    }
+    if (target == "/v1/taskmanagers" && method == http::verb::get) {
+      json a = json::array();
+      for (const auto& n : tmOrder_) {
+        const TmInfo& tm = tms_.at(n);
+        json t{{"name", tm.name},
+               {"state", tm.state},
+               {"slots", tm.slots},
+               {"slots_available", tm.state == "LOST" ? 0 : tm.slots - tm.slotsUsed},
+               {"data_address", tm.dataHost + ":" + std::to_string(tm.dataPort)},
+               {"registered_ms", tm.registeredMs},
+               {"last_heartbeat_ago_ms",
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - tm.lastHeartbeat).count()}};
+        if (!tm.lostReason.empty()) t["lost_reason"] = tm.lostReason;
+        a.push_back(t);
+      }
+      return {{"taskmanagers", a}};
+    }
+    if (target == "/v1/jobs" && method == http::verb::get) {
+      json a = json::array();
+      for (const auto& id : jobOrder_) a.push_back(jobJson(jobs_.at(id), false));
+      return {{"jobs", a}};
+    }
+    if (target == "/v1/jobs" && method == http::verb::post) return submit(req.body(), query, status);
+    const std::string prefix = "/v1/jobs/";
+    if (target.rfind(prefix, 0) == 0) {
+      std::string rest = target.substr(prefix.size());
+      bool cancel = false;
+      if (rest.size() > 7 && rest.compare(rest.size() - 7, 7, "/cancel") == 0) {
+        cancel = true;
+        rest.resize(rest.size() - 7);
+      }
+      auto it = jobs_.find(rest);
+      if (it == jobs_.end()) {
+        status = 404;
+        return {{"error", "no job " + rest}};
+      }
+      JobInfo& job = it->second;
+      if (!cancel && method == http::verb::get) return jobJson(job, true);
+      if (cancel && method == http::verb::post) {
+        if (!job.terminal()) {
+          cancelOnTaskManagers(job);
+          setStatus(job, "CANCELED");
+        }
+        return jobJson(job, false);
+      }
+    }
+    status = 404;
+    return {{"error", "no such endpoint: " + std::string(req.method_string()) + " " + target}};
+  }
+
+  Flags flags_;
+  std::string secret_;
+  Metadata meta_;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  tcp::acceptor rpc_, api_;
+  bool stopping_ = false;
+  std::map<std::string, TmInfo> tms_;
+  std::vector<std::string> tmOrder_;
+  std::map<std::string, JobInfo> jobs_;
+  std::vector<std::string> jobOrder_;
+  std::uint32_t nextChannel_ = 1;
+};
+
+}  // namespace
+}  // namespace weir::cluster
+
+int main(int argc, char** argv) {
+  using namespace weir::cluster;
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usageExit(a + " needs a value");
+      return argv[++i];
+    };
+    auto number = [&](int lo, int hi) {
+      const std::string v = value();
+      try {
+        std::size_t n = 0;
+        const int x = std::stoi(v, &n);
+        if (n == v.size() && x >= lo && x <= hi) return x;
+      } catch (...) {
+      }
+      usageExit(a + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", not '" + v + "'");
+    };
+    if (a == "--bind") f.bind = value();
+    else if (a == "--rpc-port") f.rpcPort = number(0, 65535);
+    else if (a == "--api-port") f.apiPort = number(0, 65535);
+    else if (a == "--data-dir") f.dataDir = value();
+    else if (a == "--secret-file") f.secretFile = value();
+    else if (a == "--heartbeat-timeout-ms") f.heartbeatTimeoutMs = number(100, 3600000);
+    else if (a == "--on-insufficient-slots") {
+      const std::string v = value();
+      if (v != "wait" && v != "refuse") usageExit("--on-insufficient-slots is wait or refuse");
+      f.refuseWithoutSlots = v == "refuse";
+    } else if (a == "--help" || a == "-h") usageExit("");
+    else usageExit("unknown option " + a);
+  }
+  try {
+    const std::string secret = f.secretFile.empty() ? "" : readSecret(f.secretFile);
+    if (secret.empty() && !isLoopback(f.bind)) {
+      logLine("error", "jobmanager", "binding a non-loopback address needs a cluster secret (--secret-file)",
+              {{"bind", f.bind}});
+      return 2;
+    }
+    JobManager jm(f, secret);
+    return jm.run();
+  } catch (const std::exception& e) {
+    logLine("error", "jobmanager", e.what());
+    return 1;
+  }
+}

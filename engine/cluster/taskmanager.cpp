@@ -1,0 +1,462 @@
+// weir-taskmanager: registers with a JobManager, offers slots, runs the subtasks it is
+// given, exchanges data with other TaskManagers (net::Transport) and reports subtask
+// states (docs/protocol.md, "Control plane"; docs/operations.md for the flags).
+//
+// Threads: the io thread runs the control connection (register, heartbeats, deploy and
+// cancel messages); a deploy is wired on its own thread (connecting to peers blocks);
+// every subtask runs on its own thread, as in the LocalExecutor; the Transport has its
+// own network thread.
+
+#include "cluster/control.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "cluster/plan_json.h"
+#include "net/transport.h"
+#include "runtime/dead_letter.h"
+#include "runtime/local_executor.h"
+#include "runtime/registry.h"
+#include "runtime/task.h"
+
+namespace weir::cluster {
+namespace {
+
+using asio::use_awaitable;
+using boost::system::error_code;
+using nlohmann::json;
+
+struct Flags {
+  std::string jobmanager;
+  int slots = 1;
+  std::string bind = "127.0.0.1";
+  int dataPort = 0;
+  std::string secretFile;
+  std::string name;
+  int heartbeatMs = 1000;
+  int connectTimeoutMs = 30000;
+};
+
+[[noreturn]] void usageExit(const std::string& why) {
+  if (!why.empty()) std::cerr << "weir-taskmanager: " << why << "\n";
+  std::cerr << "usage: weir-taskmanager --jobmanager HOST:PORT --slots N [--bind ADDR] [--data-port P]\n"
+               "                        [--secret-file F] [--name NAME] [--heartbeat-interval-ms MS]\n";
+  std::exit(2);
+}
+
+std::string readSecret(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read secret file " + file);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) throw std::runtime_error("secret file " + file + " is empty");
+  return line;
+}
+
+/// The node name of a data connection's peer ("name (host:port)" -> "name").
+std::string peerNodeName(const std::string& peer) {
+  const auto p = peer.rfind(" (");
+  return p == std::string::npos ? peer : peer.substr(0, p);
+}
+
+struct LocalSubtask {
+  int chain = 0;
+  std::unique_ptr<Subtask> task;
+};
+
+struct RunningJob {
+  std::string id;
+  JobPlan plan;
+  std::unique_ptr<DeadLetterSink> deadLetters;
+  std::vector<LocalSubtask> subtasks;
+  std::vector<net::NetworkChannelWriter*> netWriters;
+  std::vector<std::thread> threads;
+  std::atomic<bool> canceled{false};
+  std::thread setup;
+  std::mutex mu;
+
+  void cancel() {
+    canceled.store(true);
+    std::lock_guard lock(mu);
+    for (auto& s : subtasks)
+      if (s.task && s.task->gate()) s.task->gate()->cancel();
+    for (auto* w : netWriters) w->cancel();
+  }
+};
+
+class TaskManager {
+ public:
+  TaskManager(Flags flags, std::string secret)
+      : flags_(std::move(flags)), secret_(std::move(secret)), signals_(io_, SIGINT, SIGTERM) {}
+
+  int run() {
+    if (!flags_.name.empty()) name_ = flags_.name;
+    else {
+      char host[256] = {0};
+      gethostname(host, sizeof host - 1);
+      name_ = std::string(host) + "-" + std::to_string(getpid());
+    }
+    net::TransportOptions to;
+    to.nodeName = name_;
+    to.secret = secret_;
+    to.log = [](std::string_view line) { logLine("info", "transport", std::string(line)); };
+    transport_ = std::make_unique<net::Transport>(to);
+    transport_->setOnConnection([this](const net::ConnectionPtr& c) { onPeer(c); });
+    dataPort_ = transport_->listen(flags_.bind, static_cast<std::uint16_t>(flags_.dataPort));
+    logLine("info", "taskmanager", "data plane listening", {{"name", name_}, {"bind", flags_.bind}, {"port", dataPort_}});
+    signals_.async_wait([this](const error_code& ec, int sig) {
+      if (ec) return;
+      logLine("info", "taskmanager", "signal received, shutting down", {{"signal", sig}});
+      stopping_ = true;
+      if (jm_) jm_->close();
+      io_.stop();
+    });
+    asio::co_spawn(io_, session(), asio::detached);
+    io_.run();
+    shutdown();
+    return exitCode_;
+  }
+
+ private:
+  void onPeer(const net::ConnectionPtr& c) {
+    std::lock_guard lock(peersMu_);
+    peers_[peerNodeName(c->peerName())] = c;
+    peersChanged_.notify_all();
+  }
+
+  awaitable<void> session() {
+    const auto colon = flags_.jobmanager.rfind(':');
+    const std::string host = flags_.jobmanager.substr(0, colon);
+    const std::string port = flags_.jobmanager.substr(colon + 1);
+    tcp::resolver resolver(io_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(flags_.connectTimeoutMs);
+    tcp::socket socket(io_);
+    for (;;) {
+      error_code ec;
+      auto results = co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
+      if (!ec) co_await asio::async_connect(socket, results, asio::redirect_error(use_awaitable, ec));
+      if (!ec) break;
+      if (stopping_) co_return;
+      if (std::chrono::steady_clock::now() > deadline) {
+        logLine("error", "taskmanager", "cannot reach the JobManager", {{"jobmanager", flags_.jobmanager}, {"error", ec.message()}});
+        exitCode_ = 1;
+        io_.stop();
+        co_return;
+      }
+      asio::steady_timer t(io_, std::chrono::milliseconds(300));
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      socket = tcp::socket(io_);
+    }
+    jm_ = std::make_shared<ControlConnection>(std::move(socket), ControlOptions{"weir", name_, secret_});
+    std::string err = co_await jm_->clientHandshake();
+    if (!err.empty()) {
+      logLine("error", "taskmanager", "JobManager refused the connection", {{"reason", err}});
+      exitCode_ = 1;
+      io_.stop();
+      co_return;
+    }
+    jm_->start();
+    jm_->send({{"type", "register"}, {"name", name_}, {"slots", flags_.slots}, {"data_host", flags_.bind},
+               {"data_port", dataPort_}});
+    asio::co_spawn(io_, heartbeats(), asio::detached);
+    for (;;) {
+      auto msg = co_await jm_->receive(err);
+      if (!msg) break;
+      handle(*msg);
+    }
+    if (!stopping_) {
+      logLine("error", "taskmanager", "lost the JobManager; canceling every subtask and exiting", {{"reason", err}});
+      exitCode_ = 1;
+    }
+    io_.stop();
+  }
+
+  awaitable<void> heartbeats() {
+    asio::steady_timer t(io_);
+    while (jm_ && jm_->isOpen()) {
+      jm_->send({{"type", "heartbeat"}});
+      t.expires_after(std::chrono::milliseconds(flags_.heartbeatMs));
+      error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
+  void handle(const json& msg) {
+    const std::string type = msg["type"];
+    if (type == "registered") {
+      logLine("info", "taskmanager", "registered with the JobManager", {{"jobmanager", flags_.jobmanager}});
+    } else if (type == "refused") {
+      logLine("error", "taskmanager", "registration refused", {{"reason", msg.value("reason", "")}});
+      exitCode_ = 1;
+      jm_->close();
+    } else if (type == "deploy") {
+      deploy(msg);
+    } else if (type == "cancel") {
+      const std::string id = msg.value("job", "");
+      std::lock_guard lock(jobsMu_);
+      auto it = jobs_.find(id);
+      if (it != jobs_.end()) {
+        logLine("info", "taskmanager", "canceling job", {{"job", id}});
+        it->second->cancel();
+      }
+    } else {
+      logLine("warn", "taskmanager", "unknown control message ignored", {{"type", type}});
+    }
+  }
+
+  /// Sends a subtask state to the JobManager (any thread).
+  void report(const std::string& job, int chain, int subtask, const std::string& state, const std::string& cause) {
+    json m{{"type", "subtask_state"}, {"job", job}, {"chain", chain}, {"subtask", subtask}, {"state", state}};
+    if (!cause.empty()) m["cause"] = cause;
+    asio::post(io_, [this, m] {
+      if (jm_) jm_->send(m);
+    });
+  }
+
+  void deploy(const json& msg) {
+    auto job = std::make_shared<RunningJob>();
+    job->id = msg.at("job").get<std::string>();
+    {
+      std::lock_guard lock(jobsMu_);
+      jobs_[job->id] = job;
+    }
+    // Wiring connects to peers, which blocks: on its own thread.
+    job->setup = std::thread([this, job, msg] { setup(job, msg); });
+  }
+
+  net::ConnectionPtr peer(const std::string& name, const json& tms) {
+    std::unique_lock lock(peersMu_);
+    auto it = peers_.find(name);
+    if (it != peers_.end() && it->second->isOpen()) return it->second;
+    if (name_ < name) {
+      // One connection per pair: the smaller name connects.
+      lock.unlock();
+      const auto& t = tms.at(name);
+      auto c = transport_->connect(t.at("host").get<std::string>(), static_cast<std::uint16_t>(t.at("port").get<int>()));
+      lock.lock();
+      peers_[name] = c;
+      return c;
+    }
+    const bool ok = peersChanged_.wait_for(lock, std::chrono::seconds(15), [&] {
+      auto i = peers_.find(name);
+      return i != peers_.end() && i->second->isOpen();
+    });
+    if (!ok) throw net::NetworkError("TaskManager " + name + " did not connect within 15 s");
+    return peers_[name];
+  }
+
+  void setup(const std::shared_ptr<RunningJob>& job, const json& msg) {
+    std::vector<std::pair<int, int>> mine;  // (chain, subtask) deployed here
+    try {
+      job->plan = planFromJson(msg.at("plan"));
+      const JobPlan& plan = job->plan;
+      const auto chains = msg.at("chains").get<std::vector<std::vector<int>>>();
+      const auto placement = msg.at("placement").get<std::vector<std::vector<std::string>>>();
+      const json& tms = msg.at("taskmanagers");
+      for (std::size_t c = 0; c < chains.size(); ++c)
+        for (std::size_t s = 0; s < placement[c].size(); ++s)
+          if (placement[c][s] == name_) mine.emplace_back(static_cast<int>(c), static_cast<int>(s));
+      // Dead letters: one file per TaskManager beside the job's (two processes must not append to one file).
+      // "<stem>.<taskmanager name><ext>" beside the job's dead-letter file; a stale one from an
+      // earlier run must not pass for this run's (as in the LocalExecutor).
+      std::filesystem::path dl = plan.deadLetterPath;
+      dl.replace_filename(dl.stem().string() + "." + name_ + dl.extension().string());
+      std::error_code rmErr;
+      std::filesystem::remove(dl, rmErr);
+      job->deadLetters = std::make_unique<DeadLetterSink>(dl);
+
+      std::map<int, std::size_t> chainOfHead, chainOfTail;
+      for (std::size_t c = 0; c < chains.size(); ++c) {
+        chainOfHead[chains[c].front()] = c;
+        chainOfTail[chains[c].back()] = c;
+      }
+      // Gate layout per chain from the channel list: channel count and the port of each gate channel.
+      std::vector<int> gateChannels(chains.size(), 0);
+      std::vector<std::vector<int>> channelPorts(chains.size());
+      for (const auto& ch : msg.at("channels")) {
+        const auto& e = plan.edges.at(ch.at("edge").get<std::size_t>());
+        const std::size_t c = chainOfHead.at(e.to);
+        const int g = ch.at("gate_channel").get<int>();
+        if (g + 1 > gateChannels[c]) {
+          gateChannels[c] = g + 1;
+          channelPorts[c].resize(static_cast<std::size_t>(g + 1), 0);
+        }
+        channelPorts[c][static_cast<std::size_t>(g)] = e.toPort;
+      }
+      // Subtasks of this TaskManager, with their gates.
+      std::map<std::pair<int, int>, Subtask*> local;
+      for (auto [c, s] : mine) {
+        std::unique_ptr<InputGate> gate;
+        if (gateChannels[static_cast<std::size_t>(c)] > 0)
+          gate = std::make_unique<InputGate>(gateChannels[static_cast<std::size_t>(c)], 4);
+        auto t = std::make_unique<Subtask>(plan, chains[static_cast<std::size_t>(c)], s, std::move(gate),
+                                           channelPorts[static_cast<std::size_t>(c)], OperatorRegistry::builtin(),
+                                           job->deadLetters.get());
+        local[{c, s}] = t.get();
+        std::lock_guard lock(job->mu);
+        job->subtasks.push_back({c, std::move(t)});
+      }
+      // Channels: consumers here register their inputs; producers here get writers, in
+      // consumer order per (edge, producer subtask).
+      std::map<std::pair<std::size_t, int>, std::vector<std::pair<int, std::unique_ptr<ChannelWriter>>>> outputs;
+      for (const auto& ch : msg.at("channels")) {
+        const std::size_t edge = ch.at("edge").get<std::size_t>();
+        const auto& e = plan.edges.at(edge);
+        const int from = ch.at("from").get<int>(), to = ch.at("to").get<int>();
+        const int g = ch.at("gate_channel").get<int>();
+        const auto id = ch.at("id").get<std::uint32_t>();
+        const int pc = static_cast<int>(chainOfTail.at(e.from)), cc = static_cast<int>(chainOfHead.at(e.to));
+        const std::string& producerTm = placement[static_cast<std::size_t>(pc)][static_cast<std::size_t>(from)];
+        const std::string& consumerTm = placement[static_cast<std::size_t>(cc)][static_cast<std::size_t>(to)];
+        if (producerTm == name_ && consumerTm == name_) {
+          outputs[{edge, from}].emplace_back(to, std::make_unique<LocalChannelWriter>(*local.at({cc, to})->gate(), g));
+        } else if (producerTm == name_) {
+          peer(consumerTm, tms);  // make sure the pair is connected (either side may own the connection)
+          auto w = transport_->openOutput(id);
+          {
+            std::lock_guard lock(job->mu);
+            job->netWriters.push_back(w.get());
+          }
+          outputs[{edge, from}].emplace_back(to, std::move(w));
+        } else if (consumerTm == name_) {
+          auto conn = peer(producerTm, tms);
+          transport_->addInput(conn, id, *local.at({cc, to})->gate(), g);
+        }
+      }
+      for (auto& [key, list] : outputs) {
+        std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        const auto& e = plan.edges[key.first];
+        std::vector<std::unique_ptr<ChannelWriter>> writers;
+        for (auto& [to, w] : list) writers.push_back(std::move(w));
+        Subtask* producer = local.at({static_cast<int>(chainOfTail.at(e.from)), key.second});
+        producer->addOutput(e.fromPort, std::make_unique<EdgeWriter>(e, plan.maxParallelism, std::move(writers),
+                                                                       producer->metrics()));
+      }
+    } catch (const std::exception& ex) {
+      logLine("error", "taskmanager", "deployment failed", {{"job", job->id}, {"error", ex.what()}});
+      for (auto [c, s] : mine) report(job->id, c, s, "FAILED", std::string("deployment failed on ") + name_ + ": " + ex.what());
+      return;
+    }
+    logLine("info", "taskmanager", "starting subtasks", {{"job", job->id}, {"subtasks", mine.size()}});
+    // A cancel that arrived while wiring found some gates and writers missing: repeat it
+    // now that all exist (the subtasks then end at once).
+    if (job->canceled.load()) job->cancel();
+    std::lock_guard lock(job->mu);
+    for (auto& ls : job->subtasks) {
+      Subtask* t = ls.task.get();
+      const int chain = ls.chain;
+      report(job->id, chain, t->index(), "RUNNING", "");
+      job->threads.emplace_back([this, job, t, chain] {
+        std::string cause;
+        t->run(job->canceled, [&](const SubtaskFailure& f) { cause = f.toString(); });
+        if (!cause.empty()) {
+          report(job->id, chain, t->index(), "FAILED", cause + " (on " + name_ + ")");
+          job->cancel();  // the JobManager cancels the others; stop the local ones now
+        } else {
+          report(job->id, chain, t->index(), job->canceled.load() ? "CANCELED" : "FINISHED", "");
+        }
+      });
+    }
+  }
+
+  void shutdown() {
+    std::map<std::string, std::shared_ptr<RunningJob>> jobs;
+    {
+      std::lock_guard lock(jobsMu_);
+      jobs = jobs_;
+    }
+    for (auto& [id, j] : jobs) {
+      if (j->setup.joinable()) j->setup.join();
+      j->cancel();
+    }
+    for (auto& [id, j] : jobs)
+      for (auto& t : j->threads)
+        if (t.joinable()) t.join();
+    transport_.reset();
+    logLine("info", "taskmanager", "stopped", {{"name", name_}});
+  }
+
+  Flags flags_;
+  std::string secret_;
+  std::string name_;
+  std::uint16_t dataPort_ = 0;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  std::unique_ptr<net::Transport> transport_;
+  std::shared_ptr<ControlConnection> jm_;
+  bool stopping_ = false;
+  int exitCode_ = 0;
+
+  std::mutex jobsMu_;
+  // Jobs stay here for the life of the process: the Transport may still hold their gates
+  // (addInput) until their connection closes. Releasing them is a later step.
+  std::map<std::string, std::shared_ptr<RunningJob>> jobs_;
+
+  std::mutex peersMu_;
+  std::condition_variable peersChanged_;
+  std::map<std::string, net::ConnectionPtr> peers_;
+
+};
+
+}  // namespace
+}  // namespace weir::cluster
+
+int main(int argc, char** argv) {
+  using namespace weir::cluster;
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usageExit(a + " needs a value");
+      return argv[++i];
+    };
+    auto number = [&](int lo, int hi) {
+      const std::string v = value();
+      try {
+        std::size_t n = 0;
+        const int x = std::stoi(v, &n);
+        if (n == v.size() && x >= lo && x <= hi) return x;
+      } catch (...) {
+      }
+      usageExit(a + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", not '" + v + "'");
+    };
+    if (a == "--jobmanager") f.jobmanager = value();
+    else if (a == "--slots") f.slots = number(1, 1024);
+    else if (a == "--bind") f.bind = value();
+    else if (a == "--data-port") f.dataPort = number(0, 65535);
+    else if (a == "--secret-file") f.secretFile = value();
+    else if (a == "--name") f.name = value();
+    else if (a == "--heartbeat-interval-ms") f.heartbeatMs = number(10, 600000);
+    else if (a == "--connect-timeout-ms") f.connectTimeoutMs = number(0, 3600000);
+    else if (a == "--help" || a == "-h") usageExit("");
+    else usageExit("unknown option " + a);
+  }
+  if (f.jobmanager.empty() || f.jobmanager.find(':') == std::string::npos)
+    usageExit("--jobmanager HOST:PORT is required");
+  try {
+    const std::string secret = f.secretFile.empty() ? "" : readSecret(f.secretFile);
+    TaskManager tm(f, secret);
+    return tm.run();
+  } catch (const std::exception& e) {
+    logLine("error", "taskmanager", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,317 @@
+// The multi-process engine end to end: a real weir-jobmanager and two weir-taskmanager
+// processes (2 slots each) on free loopback ports, jobs submitted with `weir submit`
+// through the HTTP API.
+//
+//   runsLikeTheLocalRuntime  nexmark-q1 at parallelism 4 (one chain, subtasks spread
+//                            over both TaskManagers), and a variant with a rebalance
+//                            shuffle between processes (filter p=3, sink p=2): the
+//                            sorted output equals `weir run` of the same job
+//   waitsForSlots            a job needing 5 slots of 4 stays CREATED with a reason;
+//                            cancel makes it CANCELED
+//   lostTaskManagerFailsJob  an unbounded job; one TaskManager killed with SIGKILL: the
+//                            JobManager marks it LOST and the job FAILED naming it
+//   garbageOnTheRpcPort      an HTTP request and random bytes on the control port close
+//                            that connection only; the JobManager keeps serving
+//   hungTaskManagerTimesOut  the other TaskManager stopped with SIGSTOP: the JobManager
+//                            marks it LOST for a missed heartbeat (timeout 5 s)
+//   sigtermStopsCleanly      SIGTERM ends a TaskManager and the JobManager with status 0
+//
+// No timing assertions: every wait polls with a generous deadline. Every process is
+// killed in cleanup.
+
+#include <QtTest>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/http_client.h"
+
+using nlohmann::json;
+
+namespace {
+
+const QString kBin = QStringLiteral(WEIR_BIN_DIR);
+
+int freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+bool waitUntil(const std::function<bool()>& cond, int ms = 60000) {
+  QElapsedTimer t;
+  t.start();
+  while (t.elapsed() < ms) {
+    if (cond()) return true;
+    QTest::qWait(100);
+  }
+  return cond();
+}
+
+/// Every line of every part file "<stem>*<ext>" in `dir`, sorted.
+QStringList outputLines(const QString& dir) {
+  QStringList lines;
+  for (const auto& f : QDir(dir).entryInfoList({"q1*.jsonl"}, QDir::Files)) {
+    QFile file(f.absoluteFilePath());
+    if (!file.open(QIODevice::ReadOnly)) continue;
+    for (const auto& l : QString::fromUtf8(file.readAll()).split('\n', Qt::SkipEmptyParts)) lines << l;
+  }
+  lines.sort();
+  return lines;
+}
+
+}  // namespace
+
+class TestCluster : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir tmp_;
+  QProcess jm_;
+  std::vector<std::unique_ptr<QProcess>> tms_;
+  int apiPort_ = 0, rpcPort_ = 0;
+  QString url_;
+
+  json get(const std::string& target) {
+    const auto r = weir::cluster::httpRequest(url_.toStdString(), "GET", target);
+    return json::parse(r.body, nullptr, false);
+  }
+
+  void startTaskManager() {
+    auto p = std::make_unique<QProcess>();
+    p->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    p->start(kBin + "/weir-taskmanager",
+             {"--jobmanager", QString("127.0.0.1:%1").arg(rpcPort_), "--slots", "2", "--bind", "127.0.0.1"});
+    QVERIFY(p->waitForStarted());
+    tms_.push_back(std::move(p));
+  }
+
+  /// Writes `job` into a fresh folder under the temp dir; returns the file path.
+  QString writeJob(const QString& folder, const json& job) {
+    QDir(tmp_.path()).mkpath(folder);
+    const QString path = tmp_.path() + "/" + folder + "/job.weir.json";
+    std::ofstream(path.toStdString()) << job.dump(2);
+    return path;
+  }
+
+  QString submit(const QString& jobFile, int parallelism) {
+    QProcess p;
+    p.start(kBin + "/weir", {"submit", jobFile, "--jobmanager", url_, "--parallelism", QString::number(parallelism)});
+    if (!p.waitForFinished(60000)) return {};
+    if (p.exitCode() != 0) qWarning() << p.readAllStandardError();
+    return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+  }
+
+  std::string status(const QString& id) { return get("/v1/jobs/" + id.toStdString()).value("status", ""); }
+
+  json baseJob() {
+    std::ifstream in(WEIR_SOURCE_DIR "/samples/nexmark-q1.weir.json");
+    return json::parse(in);
+  }
+
+  void runBoth(const QString& name, const json& job) {
+    const QString clusterFile = writeJob(name + "-cluster", job);
+    const QString localFile = writeJob(name + "-local", job);
+    const QString id = submit(clusterFile, 4);
+    QVERIFY2(!id.isEmpty(), "weir submit printed no job id");
+    QVERIFY2(waitUntil([&] {
+               const auto s = status(id);
+               return s == "FINISHED" || s == "FAILED" || s == "CANCELED";
+             }, 120000),
+             "the job did not end");
+    const json j = get("/v1/jobs/" + id.toStdString());
+    QCOMPARE(j.value("status", ""), std::string("FINISHED"));
+    // Subtasks were placed on both TaskManagers.
+    std::set<std::string> tms;
+    for (const auto& s : j["subtasks"]) tms.insert(s.value("taskmanager", ""));
+    QCOMPARE(tms.size(), std::size_t(2));
+
+    QProcess local;
+    local.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    local.start(kBin + "/weir", {"run", localFile, "--parallelism", "4", "--quiet"});
+    QVERIFY(local.waitForFinished(120000));
+    QCOMPARE(local.exitCode(), 0);
+
+    const QStringList a = outputLines(QFileInfo(clusterFile).path() + "/out");
+    const QStringList b = outputLines(QFileInfo(localFile).path() + "/out");
+    QVERIFY(!a.isEmpty());
+    QCOMPARE(a.size(), b.size());
+    QVERIFY(a == b);
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(tmp_.isValid());
+    apiPort_ = freePort();
+    rpcPort_ = freePort();
+    url_ = QString("http://127.0.0.1:%1").arg(apiPort_);
+    jm_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    jm_.start(kBin + "/weir-jobmanager",
+              {"--bind", "127.0.0.1", "--rpc-port", QString::number(rpcPort_), "--api-port", QString::number(apiPort_),
+               "--data-dir", tmp_.path() + "/data", "--heartbeat-timeout-ms", "5000"});
+    QVERIFY(jm_.waitForStarted());
+    startTaskManager();
+    startTaskManager();
+    QVERIFY2(waitUntil([&] {
+               try {
+                 const json o = get("/v1/overview");
+                 return o.value("taskmanagers", 0) == 2 && o.value("slots_total", 0) == 4;
+               } catch (const std::exception&) {
+                 return false;
+               }
+             }),
+             "the TaskManagers did not register");
+    const json o = get("/v1/overview");
+    QCOMPARE(o.value("slots_available", -1), 4);
+    QCOMPARE(o.value("jobs_running", -1), 0);
+  }
+
+  void runsLikeTheLocalRuntime() {
+    runBoth("q1", baseJob());
+    // A rebalance shuffle between processes: filter at 3, sink at 2.
+    json shuffled = baseJob();
+    for (auto& n : shuffled["nodes"]) {
+      if (n["id"] == "sampled") n["parallelism"] = 3;
+      if (n["id"] == "out") n["parallelism"] = 2;
+    }
+    runBoth("q1-shuffle", shuffled);
+  }
+
+  void waitsForSlots() {
+    const QString id = submit(writeJob("too-wide", baseJob()), 5);
+    QVERIFY(!id.isEmpty());
+    json j = get("/v1/jobs/" + id.toStdString());
+    QCOMPARE(j.value("status", ""), std::string("CREATED"));
+    QVERIFY2(j.value("waiting_reason", "").find("needs 5") != std::string::npos, j.dump().c_str());
+    QCOMPARE(get("/v1/overview").value("slots_available", -1), 4);
+    QProcess cancel;
+    cancel.start(kBin + "/weir", {"cancel", id, "--jobmanager", url_});
+    QVERIFY(cancel.waitForFinished(30000));
+    QCOMPARE(cancel.exitCode(), 0);
+    QCOMPARE(status(id), std::string("CANCELED"));
+  }
+
+  void lostTaskManagerFailsJob() {
+    json endless = baseJob();
+    for (auto& n : endless["nodes"]) {
+      if (n["id"] == "bids") {
+        n["params"]["events"] = 0;
+        n["params"]["rate"] = 2000;
+      }
+      if (n["id"] == "out") n["parallelism"] = 2;
+    }
+    const QString id = submit(writeJob("endless", endless), 4);
+    QVERIFY(!id.isEmpty());
+    QVERIFY2(waitUntil([&] {
+               const json j = get("/v1/jobs/" + id.toStdString());
+               if (j.value("status", "") != "RUNNING") return false;
+               for (const auto& s : j["subtasks"])
+                 if (s.value("state", "") != "RUNNING") return false;
+               return true;
+             }),
+             "the job did not start running");
+    QTest::qWait(500);  // let data flow between the processes
+    QCOMPARE(status(id), std::string("RUNNING"));
+
+    tms_[1]->kill();  // SIGKILL
+    QVERIFY(tms_[1]->waitForFinished(10000));
+    QVERIFY2(waitUntil([&] { return status(id) == "FAILED"; }), "the job did not fail");
+    const json j = get("/v1/jobs/" + id.toStdString());
+    QVERIFY2(j.value("failure", "").find("lost") != std::string::npos, j.dump().c_str());
+    const json tms = get("/v1/taskmanagers");
+    int lost = 0;
+    for (const auto& t : tms["taskmanagers"])
+      if (t.value("state", "") == "LOST") ++lost;
+    QCOMPARE(lost, 1);
+    const json o = get("/v1/overview");
+    QCOMPARE(o.value("taskmanagers", -1), 1);
+    QCOMPARE(o.value("jobs_running", -1), 0);
+  }
+
+  void garbageOnTheRpcPort() {
+    for (const std::string junk : {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+                                   std::string("WEIR\x01\x14\0\0\0\0\0\0\xff\xff\xff\x7f", 16),
+                                   std::string(4096, '\xab')}) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<std::uint16_t>(rpcPort_));
+      QCOMPARE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+      QVERIFY(::write(fd, junk.data(), junk.size()) > 0);
+      char buf[256];
+      (void)::read(fd, buf, sizeof buf);  // the Reject frame, then EOF
+      ::close(fd);
+    }
+    QCOMPARE(jm_.state(), QProcess::Running);
+    QCOMPARE(get("/v1/overview").value("taskmanagers", -1), 1);
+  }
+
+  void nonLoopbackNeedsSecret() {
+    QProcess p;
+    p.start(kBin + "/weir-jobmanager", {"--bind", "0.0.0.0", "--rpc-port", "0", "--api-port", "0", "--data-dir",
+                                        tmp_.path() + "/data2"});
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 2);
+    QVERIFY(p.readAllStandardError().contains("secret"));
+  }
+
+  void hungTaskManagerTimesOut() {
+    QProcess& tm = *tms_[0];
+    QCOMPARE(tm.state(), QProcess::Running);
+    QCOMPARE(::kill(static_cast<pid_t>(tm.processId()), SIGSTOP), 0);
+    const bool lost = waitUntil([&] {
+      const json tms = get("/v1/taskmanagers");
+      for (const auto& t : tms["taskmanagers"])
+        if (t.value("state", "") == "LOST" && t.value("lost_reason", "").find("heartbeat") != std::string::npos)
+          return true;
+      return false;
+    });
+    ::kill(static_cast<pid_t>(tm.processId()), SIGCONT);
+    QVERIFY2(lost, "the hung TaskManager was not marked LOST");
+    QCOMPARE(get("/v1/overview").value("taskmanagers", -1), 0);
+  }
+
+  void sigtermStopsCleanly() {
+    startTaskManager();
+    QProcess& tm = *tms_.back();
+    QVERIFY(waitUntil([&] { return get("/v1/overview").value("taskmanagers", 0) == 1; }));
+    tm.terminate();
+    QVERIFY(tm.waitForFinished(30000));
+    QCOMPARE(tm.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(tm.exitCode(), 0);
+    jm_.terminate();
+    QVERIFY(jm_.waitForFinished(30000));
+    QCOMPARE(jm_.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(jm_.exitCode(), 0);
+  }
+
+  void cleanupTestCase() {
+    for (auto& p : tms_) {
+      p->kill();
+      p->waitForFinished(5000);
+    }
+    jm_.kill();
+    jm_.waitForFinished(5000);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCluster)
+#include "test_cluster.moc"

@@ -211,27 +211,43 @@ std::optional<SubtaskFailure> LocalExecutor::failure() const {
 }
 
 JobMetrics LocalExecutor::metrics() const {
+  std::vector<const Subtask*> all;
+  all.reserve(subtasks_.size());
+  for (const auto& st : subtasks_) all.push_back(st.get());
+  return collectMetrics(plan_, all);
+}
+
+JobMetrics collectMetrics(const JobPlan& plan, const std::vector<const Subtask*>& subtasks) {
   JobMetrics m;
   std::map<std::string, std::size_t> index;
-  for (const auto& n : plan_.nodes) {
+  for (const auto& n : plan.nodes) {
     index[n.id] = m.nodes.size();
     m.nodes.push_back(NodeMetrics{n.id, n.type, n.parallelism});
   }
   const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::steady_clock::now().time_since_epoch()).count();
-  for (const auto& st : subtasks_) {
+  for (const Subtask* st : subtasks) {
+    SubtaskMetricsView v;
     for (std::size_t i = 0; i < st->chainLength(); ++i) {
       const auto& c = st->counters(i);
-      auto& nm = m.nodes[index.at(st->node(i).id)];
-      nm.recordsIn += c.recordsIn.load(std::memory_order_relaxed);
-      nm.recordsOut += c.recordsOut.load(std::memory_order_relaxed);
-      nm.bytesIn += c.bytesIn.load(std::memory_order_relaxed);
-      nm.bytesOut += c.bytesOut.load(std::memory_order_relaxed);
-      nm.deadLetters += c.deadLetters.load(std::memory_order_relaxed);
-      nm.lateRecords += c.lateRecords.load(std::memory_order_relaxed);
+      const PlanNode& node = st->node(i);
+      NodeMetrics om{node.id, node.type, node.parallelism};
+      om.recordsIn = c.recordsIn.load(std::memory_order_relaxed);
+      om.recordsOut = c.recordsOut.load(std::memory_order_relaxed);
+      om.bytesIn = c.bytesIn.load(std::memory_order_relaxed);
+      om.bytesOut = c.bytesOut.load(std::memory_order_relaxed);
+      om.deadLetters = c.deadLetters.load(std::memory_order_relaxed);
+      om.lateRecords = c.lateRecords.load(std::memory_order_relaxed);
+      auto& nm = m.nodes[index.at(node.id)];
+      nm.recordsIn += om.recordsIn;
+      nm.recordsOut += om.recordsOut;
+      nm.bytesIn += om.bytesIn;
+      nm.bytesOut += om.bytesOut;
+      nm.deadLetters += om.deadLetters;
+      nm.lateRecords += om.lateRecords;
+      v.operators.push_back(std::move(om));
     }
     const auto& sm = st->metrics();
-    SubtaskMetricsView v;
     v.chain = st->name();
     v.subtask = st->index();
     const std::int64_t start = sm.startNs.load();
@@ -248,7 +264,7 @@ JobMetrics LocalExecutor::metrics() const {
       v.inputUsage = g->usage();
       v.maxQueued = g->maxQueuedSeen();
     }
-    m.subtasks.push_back(v);
+    m.subtasks.push_back(std::move(v));
   }
   for (const auto& n : m.nodes) m.deadLetters += n.deadLetters;
   return m;

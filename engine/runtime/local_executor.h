@@ -49,6 +49,7 @@ struct SubtaskMetricsView {
   double inputUsage = 0, outputUsage = 0;              // 0..1 now
   int maxQueued = 0;                                   // most elements ever queued on one input channel
   std::int64_t inputWatermark = INT64_MIN, outputWatermark = INT64_MIN;
+  std::vector<NodeMetrics> operators;  // counters of each chain member (this subtask only), head to tail
 };
 struct JobMetrics {
   std::vector<NodeMetrics> nodes;  // plan order
@@ -98,6 +99,12 @@ class LocalExecutor {
   JobStatus status_ = JobStatus::Created;
   std::optional<SubtaskFailure> failure_;
 };
+
+/// The metrics of `subtasks` (all of a job's, or those one TaskManager runs) at this
+/// moment: node totals over the given subtasks (every plan node listed, in plan order) and
+/// one row per subtask with its members' counters. Shared by LocalExecutor::metrics() and
+/// the TaskManager's metric reports.
+JobMetrics collectMetrics(const JobPlan& plan, const std::vector<const Subtask*>& subtasks);
 
 /// Groups plan nodes into chains (head to tail), in plan order of their heads.
 std::vector<std::vector<int>> computeChains(const JobPlan& plan);

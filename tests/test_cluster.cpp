@@ -8,6 +8,9 @@
 //                            sorted output equals `weir run` of the same job
 //   waitsForSlots            a job needing 5 slots of 4 stays CREATED with a reason;
 //                            cancel makes it CANCELED
+//   liveMetrics              an unbounded job: /v1/jobs/{id}/metrics shows the source's
+//                            records_out growing, node totals equal the sum of their
+//                            subtasks' rows; GET /metrics has a line for the source
 //   lostTaskManagerFailsJob  an unbounded job; one TaskManager killed with SIGKILL: the
 //                            JobManager marks it LOST and the job FAILED naming it
 //   garbageOnTheRpcPort      an HTTP request and random bytes on the control port close
@@ -206,6 +209,69 @@ class TestCluster : public QObject {
     QVERIFY(cancel.waitForFinished(30000));
     QCOMPARE(cancel.exitCode(), 0);
     QCOMPARE(status(id), std::string("CANCELED"));
+  }
+
+  void liveMetrics() {
+    json endless = baseJob();
+    for (auto& n : endless["nodes"])
+      if (n["id"] == "bids") {
+        n["params"]["events"] = 0;
+        n["params"]["rate"] = 2000;
+      }
+    const QString id = submit(writeJob("metrics", endless), 2);
+    QVERIFY(!id.isEmpty());
+    const std::string target = "/v1/jobs/" + id.toStdString() + "/metrics";
+    auto sourceOut = [](const json& m) -> std::int64_t {
+      for (const auto& n : m["nodes"])
+        if (n.value("id", "") == "bids") return n.value("records_out", std::int64_t{-1});
+      return -1;
+    };
+    std::int64_t first = -1;
+    QVERIFY2(waitUntil([&] {
+               const std::int64_t n = sourceOut(get(target));
+               if (first <= 0) {
+                 first = n;
+                 return false;
+               }
+               return n > first;
+             }),
+             "the source's records_out did not grow");
+
+    const json m = get(target);
+    QCOMPARE(m.value("job", ""), id.toStdString());
+    QVERIFY(m["nodes"].is_array() && !m["nodes"].empty());
+    QVERIFY(m["subtasks"].is_array() && !m["subtasks"].empty());
+    for (const auto& st : m["subtasks"]) {
+      for (const char* k : {"chain", "subtask", "name", "taskmanager", "records_in", "records_out", "records_in_per_s",
+                            "records_out_per_s", "dead_letters", "busy_ms", "backpressured_ms", "idle_ms",
+                            "busy_ms_per_s", "backpressured_ms_per_s", "idle_ms_per_s", "input_usage", "output_usage",
+                            "input_watermark", "output_watermark", "operators"})
+        QVERIFY2(st.contains(k), (std::string("subtask row without ") + k + ": " + st.dump()).c_str());
+      QVERIFY(st["operators"].is_array() && !st["operators"].empty());
+      QVERIFY(st["busy_ms"].get<double>() >= 0 && st["idle_ms"].get<double>() >= 0);
+    }
+    for (const auto& n : m["nodes"]) {
+      for (const char* k : {"records_in", "records_out", "bytes_in", "bytes_out", "dead_letters"}) {
+        std::int64_t sum = 0;
+        for (const auto& st : m["subtasks"])
+          for (const auto& o : st["operators"])
+            if (o.value("node", "") == n.value("id", "")) sum += o.value(k, std::int64_t{0});
+        QVERIFY2(n.value(k, std::int64_t{-1}) == sum, (n.value("id", "") + "." + k + ": " + m.dump()).c_str());
+      }
+    }
+    QVERIFY(sourceOut(m) > 0);
+
+    const auto prom = weir::cluster::httpRequest(url_.toStdString(), "GET", "/metrics");
+    QCOMPARE(prom.status, 200);
+    const std::string sourceLine = "weir_subtask_records_out_total{job=\"" + id.toStdString() + "\",node=\"bids\"";
+    QVERIFY2(prom.body.find(sourceLine) != std::string::npos, prom.body.c_str());
+    QVERIFY2(prom.body.find("\nweir_taskmanagers 2\n") != std::string::npos, prom.body.c_str());
+    QVERIFY2(prom.body.find("weir_subtask_busy_ratio{job=\"" + id.toStdString()) != std::string::npos, prom.body.c_str());
+
+    QCOMPARE(get("/v1/jobs/nosuchjob/metrics").value("error", "").empty(), false);
+    weir::cluster::httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
+    QVERIFY2(waitUntil([&] { return status(id) == "CANCELED"; }), "the job was not canceled");
+    QVERIFY(waitUntil([&] { return get("/v1/overview").value("slots_available", -1) == 4; }));
   }
 
   void lostTaskManagerFailsJob() {

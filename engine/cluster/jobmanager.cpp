@@ -117,6 +117,9 @@ struct JobInfo {
   std::map<std::string, int> slotsByTm;
   int slotsNeeded = 0;
   std::int64_t submittedMs = 0, startedMs = 0, endedMs = 0;
+  // The latest and the one before of each subtask's metric rows (a TaskManager's
+  // `metrics` message), by (chain, subtask); at_ms is the TaskManager's steady clock.
+  std::map<std::pair<int, int>, json> metricsLatest, metricsPrevious;
   bool terminal() const { return status == "FINISHED" || status == "FAILED" || status == "CANCELED"; }
 };
 
@@ -231,6 +234,9 @@ class JobManager {
         conn->send({{"type", "refused"}, {"reason", "register first"}});
       } else if (type == "heartbeat") {
         tms_[name].lastHeartbeat = Clock::now();
+      } else if (type == "metrics") {
+        tms_[name].lastHeartbeat = Clock::now();
+        onMetrics(*msg);
       } else if (type == "subtask_state") {
         tms_[name].lastHeartbeat = Clock::now();
         onSubtaskState(*msg);
@@ -339,6 +345,199 @@ class JobManager {
     const bool allDone = std::all_of(job.subtasks.begin(), job.subtasks.end(),
                                      [](const SubtaskInfo& s) { return s.state == "FINISHED"; });
     if (allDone) setStatus(job, "FINISHED");
+  }
+
+  void onMetrics(const json& m) {
+    auto it = jobs_.find(m.value("job", ""));
+    if (it == jobs_.end() || !m.contains("subtasks") || !m["subtasks"].is_array()) return;
+    JobInfo& job = it->second;
+    const double atMs = m.value("at_ms", 0.0);
+    for (const auto& row : m["subtasks"]) {
+      if (!row.is_object()) continue;
+      const std::pair<int, int> key{row.value("chain", -1), row.value("subtask", -1)};
+      if (key.first < 0 || key.first >= static_cast<int>(job.chains.size()) || key.second < 0) continue;
+      json r = row;
+      r["at_ms"] = atMs;
+      auto cur = job.metricsLatest.find(key);
+      if (cur != job.metricsLatest.end()) job.metricsPrevious[key] = std::move(cur->second);
+      job.metricsLatest[key] = std::move(r);
+    }
+  }
+
+  static json watermarkJson(const json& v) {
+    if (!v.is_number_integer() || v.get<std::int64_t>() == INT64_MIN) return nullptr;
+    return v;
+  }
+
+  /// GET /v1/jobs/{id}/metrics: per node totals and per subtask rows of the latest reports,
+  /// with per-second rates from the last two reports of each subtask.
+  json metricsJson(const JobInfo& job) const {
+    std::map<std::string, std::size_t> nodeIndex;
+    json nodes = json::array();
+    for (const auto& n : job.plan.nodes) {
+      nodeIndex[n.id] = nodes.size();
+      nodes.push_back({{"id", n.id}, {"type", n.type}, {"parallelism", n.parallelism}, {"records_in", 0},
+                       {"records_out", 0}, {"bytes_in", 0}, {"bytes_out", 0}, {"dead_letters", 0},
+                       {"late_records", 0}, {"records_in_per_s", 0.0}, {"records_out_per_s", 0.0}});
+    }
+    std::map<std::pair<int, int>, std::string> placement;
+    for (const auto& st : job.subtasks) placement[{st.chain, st.index}] = st.tm;
+    json subtasks = json::array();
+    for (const auto& [key, r] : job.metricsLatest) {
+      const json* prev = nullptr;
+      if (auto p = job.metricsPrevious.find(key); p != job.metricsPrevious.end()) prev = &p->second;
+      const double dt = prev ? (r.value("at_ms", 0.0) - prev->value("at_ms", 0.0)) / 1000.0 : 0.0;
+      auto rate = [&](const json& now, const json* before, const char* field) {
+        if (!before || dt <= 0) return 0.0;
+        return (now.value(field, 0.0) - before->value(field, 0.0)) / dt;
+      };
+      json ops = json::array();
+      const json& rops = r.contains("operators") && r["operators"].is_array() ? r["operators"] : json::array();
+      for (std::size_t i = 0; i < rops.size(); ++i) {
+        const json& o = rops[i];
+        const json* po = nullptr;
+        if (prev && prev->contains("operators") && (*prev)["operators"].is_array() && i < (*prev)["operators"].size())
+          po = &(*prev)["operators"][i];
+        json oj = o;
+        oj["records_in_per_s"] = rate(o, po, "records_in");
+        oj["records_out_per_s"] = rate(o, po, "records_out");
+        auto ni = nodeIndex.find(o.value("node", ""));
+        if (ni != nodeIndex.end()) {
+          json& n = nodes[ni->second];
+          for (const char* f : {"records_in", "records_out", "bytes_in", "bytes_out", "dead_letters", "late_records"})
+            n[f] = n[f].get<std::int64_t>() + o.value(f, std::int64_t{0});
+          n["records_in_per_s"] = n["records_in_per_s"].get<double>() + oj["records_in_per_s"].get<double>();
+          n["records_out_per_s"] = n["records_out_per_s"].get<double>() + oj["records_out_per_s"].get<double>();
+        }
+        ops.push_back(std::move(oj));
+      }
+      std::int64_t deadLetters = 0;
+      for (const auto& o : rops) deadLetters += o.value("dead_letters", std::int64_t{0});
+      const json& head = rops.empty() ? json::object() : rops.front();
+      const json& tail = rops.empty() ? json::object() : rops.back();
+      subtasks.push_back({{"chain", key.first},
+                          {"name", r.value("name", "")},
+                          {"subtask", key.second},
+                          {"taskmanager", placement.count(key) ? placement.at(key) : ""},
+                          {"records_in", head.value("records_in", std::int64_t{0})},
+                          {"records_out", tail.value("records_out", std::int64_t{0})},
+                          {"records_in_per_s", ops.empty() ? 0.0 : ops.front()["records_in_per_s"].get<double>()},
+                          {"records_out_per_s", ops.empty() ? 0.0 : ops.back()["records_out_per_s"].get<double>()},
+                          {"dead_letters", deadLetters},
+                          {"busy_ms", r.value("busy_ms", 0.0)},
+                          {"backpressured_ms", r.value("backpressured_ms", 0.0)},
+                          {"idle_ms", r.value("idle_ms", 0.0)},
+                          {"busy_ms_per_s", rate(r, prev, "busy_ms")},
+                          {"backpressured_ms_per_s", rate(r, prev, "backpressured_ms")},
+                          {"idle_ms_per_s", rate(r, prev, "idle_ms")},
+                          {"input_usage", r.value("input_usage", 0.0)},
+                          {"output_usage", r.value("output_usage", 0.0)},
+                          {"max_queued", r.value("max_queued", 0)},
+                          {"input_watermark", watermarkJson(r.value("input_watermark", json()))},
+                          {"output_watermark", watermarkJson(r.value("output_watermark", json()))},
+                          {"operators", ops}});
+    }
+    return {{"job", job.id}, {"status", job.status}, {"nodes", nodes}, {"subtasks", subtasks}};
+  }
+
+  static std::string promLabel(const std::string& v) {
+    std::string out;
+    for (char c : v) {
+      if (c == '\\' || c == '"') out += '\\';
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
+      out += c;
+    }
+    return out;
+  }
+
+  static std::string promNumber(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+  }
+
+  /// GET /metrics: Prometheus text format (0.0.4) of the cluster and every running job.
+  std::string prometheus() const {
+    std::string out;
+    auto family = [&](const char* name, const char* type, const char* help) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    };
+    int live = 0, total = 0, running = 0;
+    for (const auto& [n, tm] : tms_)
+      if (tm.state != "LOST") {
+        ++live;
+        total += tm.slots;
+      }
+    for (const auto& [id, j] : jobs_)
+      if (j.status == "RUNNING") ++running;
+    family("weir_taskmanagers", "gauge", "TaskManagers registered and not lost.");
+    out += "weir_taskmanagers " + std::to_string(live) + "\n";
+    family("weir_slots_total", "gauge", "Slots offered by live TaskManagers.");
+    out += "weir_slots_total " + std::to_string(total) + "\n";
+    family("weir_slots_available", "gauge", "Slots not used by a job.");
+    out += "weir_slots_available " + std::to_string(freeSlots()) + "\n";
+    family("weir_jobs_running", "gauge", "Jobs in status RUNNING.");
+    out += "weir_jobs_running " + std::to_string(running) + "\n";
+
+    std::vector<json> views;
+    for (const auto& id : jobOrder_) {
+      const JobInfo& j = jobs_.at(id);
+      if (j.status == "RUNNING" && !j.metricsLatest.empty()) views.push_back(metricsJson(j));
+    }
+    struct OpCounter {
+      const char* metric;
+      const char* field;
+      const char* help;
+    };
+    for (const OpCounter c : {OpCounter{"weir_subtask_records_in_total", "records_in", "Records into an operator of a subtask."},
+                              OpCounter{"weir_subtask_records_out_total", "records_out", "Records out of an operator of a subtask."},
+                              OpCounter{"weir_subtask_bytes_in_total", "bytes_in", "Bytes into an operator of a subtask."},
+                              OpCounter{"weir_subtask_bytes_out_total", "bytes_out", "Bytes out of an operator of a subtask."},
+                              OpCounter{"weir_subtask_dead_letters_total", "dead_letters", "Dead letters of an operator of a subtask."}}) {
+      family(c.metric, "counter", c.help);
+      for (const auto& v : views)
+        for (const auto& st : v["subtasks"])
+          for (const auto& o : st["operators"])
+            out += std::string(c.metric) + "{job=\"" + promLabel(v.value("job", "")) + "\",node=\"" +
+                   promLabel(o.value("node", "")) + "\",subtask=\"" + std::to_string(st.value("subtask", 0)) +
+                   "\"} " + std::to_string(o.value(c.field, std::int64_t{0})) + "\n";
+    }
+    struct SubGauge {
+      const char* metric;
+      const char* type;
+      const char* field;
+      double scale;
+      const char* help;
+    };
+    for (const SubGauge g : {SubGauge{"weir_subtask_busy_ratio", "gauge", "busy_ms_per_s", 1e-3, "Share of the last report interval a subtask was busy."},
+                             SubGauge{"weir_subtask_backpressured_ratio", "gauge", "backpressured_ms_per_s", 1e-3, "Share of the last report interval a subtask was blocked on output."},
+                             SubGauge{"weir_subtask_idle_ratio", "gauge", "idle_ms_per_s", 1e-3, "Share of the last report interval a subtask waited for input."},
+                             SubGauge{"weir_subtask_busy_ms_total", "counter", "busy_ms", 1, "Milliseconds a subtask was busy."},
+                             SubGauge{"weir_subtask_backpressured_ms_total", "counter", "backpressured_ms", 1, "Milliseconds a subtask was backpressured."},
+                             SubGauge{"weir_subtask_idle_ms_total", "counter", "idle_ms", 1, "Milliseconds a subtask was idle."},
+                             SubGauge{"weir_subtask_input_usage", "gauge", "input_usage", 1, "Input queue usage, 0 to 1."},
+                             SubGauge{"weir_subtask_output_usage", "gauge", "output_usage", 1, "Output queue usage, 0 to 1."}}) {
+      family(g.metric, g.type, g.help);
+      for (const auto& v : views)
+        for (const auto& st : v["subtasks"])
+          out += std::string(g.metric) + "{job=\"" + promLabel(v.value("job", "")) + "\",chain=\"" +
+                 promLabel(st.value("name", "")) + "\",subtask=\"" + std::to_string(st.value("subtask", 0)) +
+                 "\"} " + promNumber(st.value(g.field, 0.0) * g.scale) + "\n";
+    }
+    for (const char* w : {"input_watermark", "output_watermark"}) {
+      const std::string metric = std::string("weir_subtask_") + w;
+      family(metric.c_str(), "gauge", "Event-time watermark in ms since the epoch (absent before the first).");
+      for (const auto& v : views)
+        for (const auto& st : v["subtasks"])
+          if (st[w].is_number())
+            out += metric + "{job=\"" + promLabel(v.value("job", "")) + "\",chain=\"" + promLabel(st.value("name", "")) +
+                   "\",subtask=\"" + std::to_string(st.value("subtask", 0)) + "\"} " +
+                   std::to_string(st[w].get<std::int64_t>()) + "\n";
+    }
+    return out;
   }
 
   int freeSlots() const {
@@ -572,21 +771,27 @@ class JobManager {
   http::response<http::string_body> handle(const http::request<http::string_body>& req) {
     int status = 200;
     json body;
+    std::string text;  // a text/plain body instead of JSON (GET /metrics)
     try {
-      body = route(req, status);
+      body = route(req, status, text);
     } catch (const std::exception& e) {
       status = 500;
       body = {{"error", e.what()}};
     }
     http::response<http::string_body> res{static_cast<http::status>(status), req.version()};
     res.set(http::field::server, "weir-jobmanager");
-    res.set(http::field::content_type, "application/json");
     if (status == 401) res.set(http::field::www_authenticate, "Bearer");
-    res.body() = body.dump() + "\n";
+    if (status == 200 && !text.empty()) {
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = std::move(text);
+    } else {
+      res.set(http::field::content_type, "application/json");
+      res.body() = body.dump() + "\n";
+    }
     return res;
   }
 
-  json route(const http::request<http::string_body>& req, int& status) {
+  json route(const http::request<http::string_body>& req, int& status, std::string& text) {
     if (!secret_.empty()) {
       const std::string auth(req[http::field::authorization]);
       const std::string want = "Bearer " + secret_;
@@ -624,6 +829,10 @@ class JobManager {
         if (j.status == "RUNNING") ++running;
       return {{"taskmanagers", live}, {"slots_total", total}, {"slots_available", freeSlots()}, {"jobs_running", running}};
     }
+    if (target == "/metrics" && method == http::verb::get) {
+      text = prometheus();
+      return json::object();
+    }
     if (target == "/v1/taskmanagers" && method == http::verb::get) {
       json a = json::array();
       for (const auto& n : tmOrder_) {
@@ -650,7 +859,11 @@ class JobManager {
     const std::string prefix = "/v1/jobs/";
     if (target.rfind(prefix, 0) == 0) {
       std::string rest = target.substr(prefix.size());
-      bool cancel = false;
+      bool cancel = false, metrics = false;
+      if (rest.size() > 8 && rest.compare(rest.size() - 8, 8, "/metrics") == 0) {
+        metrics = true;
+        rest.resize(rest.size() - 8);
+      }
       if (rest.size() > 7 && rest.compare(rest.size() - 7, 7, "/cancel") == 0) {
         cancel = true;
         rest.resize(rest.size() - 7);
@@ -661,7 +874,11 @@ class JobManager {
         return {{"error", "no job " + rest}};
       }
       JobInfo& job = it->second;
-      if (!cancel && method == http::verb::get) return jobJson(job, true);
+      if (metrics) {
+        if (method == http::verb::get) return metricsJson(job);
+      } else if (!cancel && method == http::verb::get) {
+        return jobJson(job, true);
+      }
       if (cancel && method == http::verb::post) {
         if (!job.terminal()) {
           cancelOnTaskManagers(job);

@@ -90,6 +90,9 @@ struct RunningJob {
   std::vector<net::NetworkChannelWriter*> netWriters;
   std::vector<std::thread> threads;
   std::atomic<bool> canceled{false};
+  std::atomic<bool> started{false};  // every subtask wired and its thread started
+  std::atomic<int> running{0};       // subtask threads not yet ended
+  bool finalReported = false;        // io thread: the metrics after the last subtask ended were sent
   std::thread setup;
   std::mutex mu;
 
@@ -193,9 +196,54 @@ class TaskManager {
     asio::steady_timer t(io_);
     while (jm_ && jm_->isOpen()) {
       jm_->send({{"type", "heartbeat"}});
+      sendMetrics();
       t.expires_after(std::chrono::milliseconds(flags_.heartbeatMs));
       error_code ec;
       co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+
+  /// One `metrics` message per job with subtasks here (io thread): the counters, times,
+  /// queue usage and watermarks of each, as LocalExecutor::metrics() computes them. A job
+  /// whose subtasks have all ended is reported once more, then no longer.
+  void sendMetrics() {
+    std::vector<std::shared_ptr<RunningJob>> jobs;
+    {
+      std::lock_guard lock(jobsMu_);
+      for (auto& [id, j] : jobs_) jobs.push_back(j);
+    }
+    const auto atMs = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::steady_clock::now().time_since_epoch()).count()) / 1000.0;
+    for (auto& job : jobs) {
+      if (!job->started.load() || job->finalReported) continue;
+      const bool ended = job->running.load() == 0;
+      std::vector<const Subtask*> tasks;
+      std::vector<int> chains;
+      JobMetrics m;
+      {
+        std::lock_guard lock(job->mu);
+        for (const auto& ls : job->subtasks) {
+          tasks.push_back(ls.task.get());
+          chains.push_back(ls.chain);
+        }
+        m = collectMetrics(job->plan, tasks);
+      }
+      json rows = json::array();
+      for (std::size_t i = 0; i < m.subtasks.size(); ++i) {
+        const SubtaskMetricsView& v = m.subtasks[i];
+        json ops = json::array();
+        for (const auto& o : v.operators)
+          ops.push_back({{"node", o.id}, {"records_in", o.recordsIn}, {"records_out", o.recordsOut},
+                         {"bytes_in", o.bytesIn}, {"bytes_out", o.bytesOut}, {"dead_letters", o.deadLetters},
+                         {"late_records", o.lateRecords}});
+        rows.push_back({{"chain", chains[i]}, {"subtask", v.subtask}, {"name", v.chain}, {"busy_ms", v.busyMs},
+                        {"backpressured_ms", v.backpressuredMs}, {"idle_ms", v.idleMs},
+                        {"input_usage", v.inputUsage}, {"output_usage", v.outputUsage}, {"max_queued", v.maxQueued},
+                        {"input_watermark", v.inputWatermark}, {"output_watermark", v.outputWatermark},
+                        {"operators", ops}});
+      }
+      jm_->send({{"type", "metrics"}, {"job", job->id}, {"at_ms", atMs}, {"subtasks", rows}});
+      if (ended) job->finalReported = true;
     }
   }
 
@@ -360,6 +408,7 @@ class TaskManager {
     // now that all exist (the subtasks then end at once).
     if (job->canceled.load()) job->cancel();
     std::lock_guard lock(job->mu);
+    job->running.store(static_cast<int>(job->subtasks.size()));
     for (auto& ls : job->subtasks) {
       Subtask* t = ls.task.get();
       const int chain = ls.chain;
@@ -373,8 +422,10 @@ class TaskManager {
         } else {
           report(job->id, chain, t->index(), job->canceled.load() ? "CANCELED" : "FINISHED", "");
         }
+        job->running.fetch_sub(1);
       });
     }
+    job->started.store(true);
   }
 
   void shutdown() {

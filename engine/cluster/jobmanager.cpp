@@ -459,20 +459,31 @@ class JobManager {
     return buf;
   }
 
+  struct ClusterCounts {
+    int taskmanagers = 0;  // registered and not lost
+    int slots = 0;         // offered by those
+    int jobsRunning = 0;
+  };
+  /// What /v1/overview and /metrics both report about the cluster.
+  ClusterCounts clusterCounts() const {
+    ClusterCounts c;
+    for (const auto& [n, tm] : tms_)
+      if (tm.state != "LOST") {
+        ++c.taskmanagers;
+        c.slots += tm.slots;
+      }
+    for (const auto& [id, j] : jobs_)
+      if (j.status == "RUNNING") ++c.jobsRunning;
+    return c;
+  }
+
   /// GET /metrics: Prometheus text format (0.0.4) of the cluster and every running job.
   std::string prometheus() const {
     std::string out;
     auto family = [&](const char* name, const char* type, const char* help) {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
     };
-    int live = 0, total = 0, running = 0;
-    for (const auto& [n, tm] : tms_)
-      if (tm.state != "LOST") {
-        ++live;
-        total += tm.slots;
-      }
-    for (const auto& [id, j] : jobs_)
-      if (j.status == "RUNNING") ++running;
+    const auto [live, total, running] = clusterCounts();
     family("weir_taskmanagers", "gauge", "TaskManagers registered and not lost.");
     out += "weir_taskmanagers " + std::to_string(live) + "\n";
     family("weir_slots_total", "gauge", "Slots offered by live TaskManagers.");
@@ -819,14 +830,7 @@ class JobManager {
     }
     const auto method = req.method();
     if (target == "/v1/overview" && method == http::verb::get) {
-      int total = 0, live = 0, running = 0;
-      for (const auto& [n, tm] : tms_)
-        if (tm.state != "LOST") {
-          ++live;
-          total += tm.slots;
-        }
-      for (const auto& [id, j] : jobs_)
-        if (j.status == "RUNNING") ++running;
+      const auto [live, total, running] = clusterCounts();
       return {{"taskmanagers", live}, {"slots_total", total}, {"slots_available", freeSlots()}, {"jobs_running", running}};
     }
     if (target == "/metrics" && method == http::verb::get) {

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/daemon_args.h"
 #include "cluster/http_client.h"
 #include "core/catalog.h"
 #include "core/text.h"
@@ -321,13 +322,7 @@ int catalog(const Args& a) {
 // ---- cluster commands (the JobManager's HTTP API, docs/api.md) ------------------------
 
 std::string secretOf(const Args& a) {
-  if (a.secretFile.empty()) return "";
-  std::ifstream in(a.secretFile);
-  if (!in) throw std::runtime_error("cannot read secret file " + a.secretFile);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  return line;
+  return a.secretFile.empty() ? "" : cluster::readSecretLine(a.secretFile);
 }
 
 /// The response body as JSON; prints the error and returns nullopt when status >= 300.

@@ -7,6 +7,7 @@
 // needs no lock.
 
 #include "cluster/control.h"
+#include "cluster/daemon_args.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -63,11 +64,7 @@ struct Flags {
 }
 
 std::string readSecret(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot read secret file " + file);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  std::string line = readSecretLine(file);
   if (line.empty()) throw std::runtime_error("secret file " + file + " is empty");
   return line;
 }
@@ -915,30 +912,17 @@ class JobManager {
 int main(int argc, char** argv) {
   using namespace weir::cluster;
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usageExit(a + " needs a value");
-      return argv[++i];
-    };
-    auto number = [&](int lo, int hi) {
-      const std::string v = value();
-      try {
-        std::size_t n = 0;
-        const int x = std::stoi(v, &n);
-        if (n == v.size() && x >= lo && x <= hi) return x;
-      } catch (...) {
-      }
-      usageExit(a + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", not '" + v + "'");
-    };
-    if (a == "--bind") f.bind = value();
-    else if (a == "--rpc-port") f.rpcPort = number(0, 65535);
-    else if (a == "--api-port") f.apiPort = number(0, 65535);
-    else if (a == "--data-dir") f.dataDir = value();
-    else if (a == "--secret-file") f.secretFile = value();
-    else if (a == "--heartbeat-timeout-ms") f.heartbeatTimeoutMs = number(100, 3600000);
+  DaemonArgs args(argc, argv, usageExit);
+  while (args.next()) {
+    const std::string& a = args.flag();
+    if (a == "--bind") f.bind = args.value();
+    else if (a == "--rpc-port") f.rpcPort = args.number(0, 65535);
+    else if (a == "--api-port") f.apiPort = args.number(0, 65535);
+    else if (a == "--data-dir") f.dataDir = args.value();
+    else if (a == "--secret-file") f.secretFile = args.value();
+    else if (a == "--heartbeat-timeout-ms") f.heartbeatTimeoutMs = args.number(100, 3600000);
     else if (a == "--on-insufficient-slots") {
-      const std::string v = value();
+      const std::string v = args.value();
       if (v != "wait" && v != "refuse") usageExit("--on-insufficient-slots is wait or refuse");
       f.refuseWithoutSlots = v == "refuse";
     } else if (a == "--help" || a == "-h") usageExit("");

@@ -8,6 +8,7 @@
 // own network thread.
 
 #include "cluster/control.h"
+#include "cluster/daemon_args.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -62,11 +63,7 @@ struct Flags {
 }
 
 std::string readSecret(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot read secret file " + file);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  std::string line = readSecretLine(file);
   if (line.empty()) throw std::runtime_error("secret file " + file + " is empty");
   return line;
 }
@@ -473,30 +470,17 @@ class TaskManager {
 int main(int argc, char** argv) {
   using namespace weir::cluster;
   Flags f;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usageExit(a + " needs a value");
-      return argv[++i];
-    };
-    auto number = [&](int lo, int hi) {
-      const std::string v = value();
-      try {
-        std::size_t n = 0;
-        const int x = std::stoi(v, &n);
-        if (n == v.size() && x >= lo && x <= hi) return x;
-      } catch (...) {
-      }
-      usageExit(a + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", not '" + v + "'");
-    };
-    if (a == "--jobmanager") f.jobmanager = value();
-    else if (a == "--slots") f.slots = number(1, 1024);
-    else if (a == "--bind") f.bind = value();
-    else if (a == "--data-port") f.dataPort = number(0, 65535);
-    else if (a == "--secret-file") f.secretFile = value();
-    else if (a == "--name") f.name = value();
-    else if (a == "--heartbeat-interval-ms") f.heartbeatMs = number(10, 600000);
-    else if (a == "--connect-timeout-ms") f.connectTimeoutMs = number(0, 3600000);
+  DaemonArgs args(argc, argv, usageExit);
+  while (args.next()) {
+    const std::string& a = args.flag();
+    if (a == "--jobmanager") f.jobmanager = args.value();
+    else if (a == "--slots") f.slots = args.number(1, 1024);
+    else if (a == "--bind") f.bind = args.value();
+    else if (a == "--data-port") f.dataPort = args.number(0, 65535);
+    else if (a == "--secret-file") f.secretFile = args.value();
+    else if (a == "--name") f.name = args.value();
+    else if (a == "--heartbeat-interval-ms") f.heartbeatMs = args.number(10, 600000);
+    else if (a == "--connect-timeout-ms") f.connectTimeoutMs = args.number(0, 3600000);
     else if (a == "--help" || a == "-h") usageExit("");
     else usageExit("unknown option " + a);
   }

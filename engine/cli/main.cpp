@@ -5,6 +5,7 @@
 //   weir catalog [--json]
 //   weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N]
 //   weir status ID --jobmanager URL [--follow] [--json];  weir list;  weir cancel ID
+//   weir cluster start [--taskmanagers N] [--slots S] [--data-dir D];  weir cluster stop|status
 //
 // Exit status: 0 when the job finished (or validated), 1 when it failed at run time,
 // 2 when the job or the command line is refused, 128 + signal when interrupted (130 for
@@ -16,6 +17,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
+#include <optional>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -28,6 +31,7 @@
 
 #include "cluster/daemon_args.h"
 #include "cluster/http_client.h"
+#include "cluster/local_cluster.h"
 #include "core/catalog.h"
 #include "core/text.h"
 #include "runtime/local_executor.h"
@@ -57,6 +61,8 @@ void usage(std::FILE* to) {
       "       weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N]\n"
       "       weir status ID --jobmanager URL [--follow] [--json]\n"
       "       weir list --jobmanager URL;  weir cancel ID --jobmanager URL\n"
+      "       weir cluster start [--taskmanagers N] [--slots S] [--data-dir D] [--api-port P]\n"
+      "       weir cluster stop|status [--data-dir D]\n"
       "\n"
       "  run       validate JOB, run it on an embedded local runtime, print progress and a\n"
       "            summary; exit 0 when it finished\n"
@@ -65,7 +71,11 @@ void usage(std::FILE* to) {
       "  submit    send JOB to a JobManager (relative paths resolve against JOB's folder);\n"
       "            prints the job id\n"
       "  status    a job's status and subtasks (--follow: until it ends); list: every job;\n"
-      "            cancel: stop a job.  URL: http://host:port (env WEIR_JOBMANAGER)\n",
+      "            cancel: stop a job.  URL: http://host:port (env WEIR_JOBMANAGER; default:\n"
+      "            the local cluster of `weir cluster start`, if one runs)\n"
+      "  cluster   start a JobManager and N TaskManagers (default 2 x 2 slots) in the\n"
+      "            background on loopback ports, logs in D/logs; stop ends them; status\n"
+      "            lists them.  D: env WEIR_CLUSTER_DIR or ~/.local/state/weir/cluster\n",
       to);
 }
 
@@ -78,7 +88,37 @@ struct Args {
   bool follow = false;
   std::string jobmanager;
   std::string secretFile;
+  int taskManagers = 2;  // weir cluster start
+  int slots = 2;
+  int apiPort = 0;
+  std::string dataDir;
 };
+
+/// Where `weir cluster start` keeps its JobManager's data, logs and the state file.
+std::filesystem::path clusterDir(const Args& a) {
+  if (!a.dataDir.empty()) return std::filesystem::absolute(a.dataDir);
+  if (const char* d = std::getenv("WEIR_CLUSTER_DIR")) return std::filesystem::absolute(d);
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::filesystem::path(x) / "weir" / "cluster";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home ? home : ".") / ".local" / "state" / "weir" / "cluster";
+}
+
+std::filesystem::path clusterStateFile(const Args& a) { return clusterDir(a) / "cluster.json"; }
+
+/// The cluster `weir cluster start` left running, if its state file names live processes.
+std::optional<cluster::LocalCluster> runningLocalCluster(const Args& a) {
+  std::ifstream in(clusterStateFile(a));
+  if (!in) return std::nullopt;
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    auto c = cluster::LocalCluster::fromJson(j);
+    if (c.alive() == 0) return std::nullopt;
+    return c;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
 
 /// Parses argv; on error prints why and returns false.
 bool parseArgs(int argc, char** argv, Args& a) {
@@ -120,6 +160,20 @@ bool parseArgs(int argc, char** argv, Args& a) {
       const char* v = value("--secret-file");
       if (!v) return false;
       a.secretFile = v;
+    } else if (arg == "--taskmanagers" || arg == "--slots" || arg == "--api-port") {
+      const char* v = value(arg.c_str());
+      if (!v) return false;
+      auto n = parseInt64(v);
+      const int lo = arg == "--api-port" ? 0 : 1, hi = arg == "--api-port" ? 65535 : 64;
+      if (!n || *n < lo || *n > hi) {
+        std::fprintf(stderr, "weir: %s must be a whole number from %d to %d, not '%s'\n", arg.c_str(), lo, hi, v);
+        return false;
+      }
+      (arg == "--taskmanagers" ? a.taskManagers : arg == "--slots" ? a.slots : a.apiPort) = static_cast<int>(*n);
+    } else if (arg == "--data-dir") {
+      const char* v = value("--data-dir");
+      if (!v) return false;
+      a.dataDir = v;
     } else if (arg == "--follow" || arg == "-f") {
       a.follow = true;
     } else if (arg == "--quiet" || arg == "-q") {
@@ -144,13 +198,19 @@ bool parseArgs(int argc, char** argv, Args& a) {
   if ((a.command == "submit" || a.command == "status" || a.command == "list" || a.command == "cancel") &&
       a.jobmanager.empty()) {
     if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
+    else if (auto local = runningLocalCluster(a)) a.jobmanager = local->url();
     else {
-      std::fprintf(stderr, "weir %s: --jobmanager URL is required\n", a.command.c_str());
+      std::fprintf(stderr, "weir %s: --jobmanager URL is required (or start a local cluster: weir cluster start)\n",
+                   a.command.c_str());
       return false;
     }
   }
   if ((a.command == "submit" || a.command == "status" || a.command == "cancel") && a.job.empty()) {
     std::fprintf(stderr, "weir %s: which %s?\n", a.command.c_str(), a.command == "submit" ? "job file" : "job id");
+    return false;
+  }
+  if (a.command == "cluster" && a.job != "start" && a.job != "stop" && a.job != "status") {
+    std::fprintf(stderr, "weir cluster: start, stop or status?\n");
     return false;
   }
   if ((a.command == "run" || a.command == "validate") && a.job.empty()) {
@@ -321,9 +381,7 @@ int catalog(const Args& a) {
 
 // ---- cluster commands (the JobManager's HTTP API, docs/api.md) ------------------------
 
-std::string secretOf(const Args& a) {
-  return a.secretFile.empty() ? "" : cluster::readSecretLine(a.secretFile);
-}
+std::string secretOf(const Args& a) { return cluster::clusterSecret(a.secretFile); }
 
 /// The response body as JSON; prints the error and returns nullopt when status >= 300.
 std::optional<nlohmann::json> api(const Args& a, const std::string& method, const std::string& target,
@@ -405,6 +463,72 @@ int cancelJob(const Args& a) {
   return kExitOk;
 }
 
+// ---- weir cluster start/stop/status ----------------------------------------------------
+
+int clusterStart(const Args& a) {
+  if (auto running = runningLocalCluster(a)) {
+    std::fprintf(stderr, "weir cluster start: a local cluster is already running at %s (weir cluster stop ends it)\n",
+                 running->url().c_str());
+    return kExitRefused;
+  }
+  cluster::LocalClusterOptions o;
+  o.taskManagers = a.taskManagers;
+  o.slotsPerTaskManager = a.slots;
+  o.dataDir = clusterDir(a);
+  o.apiPort = a.apiPort;
+  o.secretFile = a.secretFile;
+  o.dieWithParent = false;  // the cluster outlives this command
+  auto c = cluster::LocalCluster::start(o);
+  c.detach();
+  const auto state = clusterStateFile(a);
+  {
+    std::ofstream out(state.string() + ".tmp", std::ios::trunc);
+    out << c.toJson().dump(2) << "\n";
+  }
+  std::filesystem::rename(state.string() + ".tmp", state);
+  std::printf("%s\n", c.url().c_str());
+  std::fprintf(stderr, "weir: local cluster started: a JobManager and %d TaskManagers with %d slots each\n"
+               "      API %s, logs in %s\n"
+               "      weir submit JOB  /  weir list  /  weir cluster stop\n",
+               a.taskManagers, a.slots, c.url().c_str(), (c.dataDir() / "logs").c_str());
+  return kExitOk;
+}
+
+int clusterStop(const Args& a) {
+  auto c = runningLocalCluster(a);
+  std::error_code ec;
+  if (!c) {
+    std::filesystem::remove(clusterStateFile(a), ec);
+    std::fprintf(stderr, "weir cluster stop: no local cluster is running (%s)\n", clusterDir(a).c_str());
+    return kExitOk;
+  }
+  const int n = c->alive();
+  const bool clean = c->stop();
+  std::filesystem::remove(clusterStateFile(a), ec);
+  std::fprintf(stderr, "weir: stopped the local cluster at %s (%d processes%s)\n", c->url().c_str(), n,
+               clean ? "" : "; some had to be killed");
+  return kExitOk;
+}
+
+int clusterStatus(const Args& a) {
+  auto c = runningLocalCluster(a);
+  if (!c) {
+    std::fprintf(stderr, "weir cluster status: no local cluster is running (%s)\n", clusterDir(a).c_str());
+    return kExitFailed;
+  }
+  std::printf("%s\n", c->url().c_str());
+  for (const auto& p : c->processes())
+    std::printf("  %-16s pid %-8d %-8s %s\n", p.name.c_str(), static_cast<int>(p.pid),
+                ::kill(p.pid, 0) == 0 ? "running" : "ended", p.log.c_str());
+  return kExitOk;
+}
+
+int clusterCommand(const Args& a) {
+  if (a.job == "start") return clusterStart(a);
+  if (a.job == "stop") return clusterStop(a);
+  return clusterStatus(a);
+}
+
 }  // namespace
 }  // namespace weir
 
@@ -423,6 +547,7 @@ int main(int argc, char** argv) {
     if (a.command == "status") return status(a);
     if (a.command == "list") return list(a);
     if (a.command == "cancel") return cancelJob(a);
+    if (a.command == "cluster") return clusterCommand(a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weir: %s\n", e.what());
     return kExitFailed;

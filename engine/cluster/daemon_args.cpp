@@ -1,7 +1,10 @@
 #include "cluster/daemon_args.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 namespace weir::cluster {
 
@@ -14,9 +17,72 @@ std::string readSecretLine(const std::string& file) {
   return line;
 }
 
+std::string clusterSecret(const std::string& secretFile) {
+  if (!secretFile.empty()) {
+    std::string line = readSecretLine(secretFile);
+    if (line.empty()) throw std::runtime_error("secret file " + secretFile + " is empty");
+    return line;
+  }
+  const char* env = std::getenv("WEIR_SECRET");
+  return env ? env : "";
+}
+
+namespace {
+
+/// The flags of a config file, in the file's key order, as "--key value" tokens.
+std::vector<std::string> configTokens(const std::string& file, DaemonArgs::UsageExit usageExit) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) usageExit("cannot read config file " + file);
+  nlohmann::ordered_json j;
+  try {
+    j = nlohmann::ordered_json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    usageExit("config file " + file + ": not JSON: " + e.what());
+  }
+  if (!j.is_object()) usageExit("config file " + file + ": expected a JSON object of flags");
+  std::vector<std::string> out;
+  for (const auto& [key, v] : j.items()) {
+    if (key.empty() || key.starts_with("-") || key == "config")
+      usageExit("config file " + file + ": '" + key + "' is not a flag name (write \"api-port\", not \"--api-port\")");
+    out.push_back("--" + key);
+    if (v.is_string()) out.push_back(v.get<std::string>());
+    else if (v.is_number_integer()) out.push_back(std::to_string(v.get<long long>()));
+    else if (v.is_boolean()) out.push_back(v.get<bool>() ? "true" : "false");
+    else usageExit("config file " + file + ": '" + key + "' must be a string, a whole number or a boolean");
+  }
+  return out;
+}
+
+}  // namespace
+
+DaemonArgs::DaemonArgs(int argc, char** argv, UsageExit usageExit) : usageExit_(usageExit) {
+  std::vector<Token> line;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config") {
+      if (i + 1 >= argc) usageExit_("--config needs a value");
+      const std::string file = argv[++i];
+      for (auto& t : configTokens(file, usageExit_)) tokens_.push_back({std::move(t), file});
+    } else {
+      line.push_back({a, ""});
+    }
+  }
+  for (auto& t : line) tokens_.push_back(std::move(t));
+}
+
+bool DaemonArgs::next() {
+  if (i_ >= tokens_.size()) return false;
+  flag_ = tokens_[i_].text;
+  origin_ = tokens_[i_].origin;
+  ++i_;
+  return true;
+}
+
+std::string DaemonArgs::where() const { return origin_.empty() ? flag_ : flag_ + " (from " + origin_ + ")"; }
+
 std::string DaemonArgs::value() {
-  if (i_ + 1 >= argc_) usageExit_(flag_ + " needs a value");
-  return argv_[++i_];
+  if (i_ >= tokens_.size()) usageExit_(where() + " needs a value");
+  return tokens_[i_++].text;
 }
 
 int DaemonArgs::number(int lo, int hi) {
@@ -27,7 +93,7 @@ int DaemonArgs::number(int lo, int hi) {
     if (n == v.size() && x >= lo && x <= hi) return x;
   } catch (...) {
   }
-  usageExit_(flag_ + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+  usageExit_(where() + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
              ", not '" + v + "'");
   return lo;  // not reached: usageExit does not return
 }

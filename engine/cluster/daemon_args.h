@@ -1,9 +1,11 @@
 #pragma once
-// What the two daemons and the CLI share about their command lines: reading the cluster
-// secret file, and walking "--flag value" arguments with range-checked numbers.
+// What the two daemons and the CLI share about their command lines: the cluster secret
+// (a file or the environment), "--flag value" arguments with range-checked numbers, and
+// config files (--config F) that hold the same flags as a JSON object.
 // Asio-free; each program keeps its own usage text (usageExit).
 
 #include <string>
+#include <vector>
 
 namespace weir::cluster {
 
@@ -12,30 +14,41 @@ namespace weir::cluster {
 /// line is returned as it is (the daemons refuse it, the CLI then sends no token).
 std::string readSecretLine(const std::string& file);
 
-/// Walks argv[1..]: `while (args.next())` then compare args.flag() and take values.
-/// Problems go to `usageExit`, which prints the program's usage and does not return.
+/// The cluster secret: the first line of `secretFile` when one is given (an empty line is
+/// an error), otherwise the environment variable WEIR_SECRET, otherwise "" (no secret).
+std::string clusterSecret(const std::string& secretFile);
+
+/// Walks the arguments: `while (args.next())` then compare args.flag() and take values.
+/// `--config FILE` (anywhere on the line) reads FILE, a JSON object whose keys are flag
+/// names without the dashes and whose values are strings, numbers or booleans
+/// ({"bind": "0.0.0.0", "api-port": 8081}); those flags come first, so the command line
+/// overrides the file. Problems go to `usageExit`, which prints the program's usage and
+/// does not return; a flag from a config file is named with the file ("--api-port (from
+/// weir.json)").
 class DaemonArgs {
  public:
   using UsageExit = void (*)(const std::string& why);
-  DaemonArgs(int argc, char** argv, UsageExit usageExit) : argc_(argc), argv_(argv), usageExit_(usageExit) {}
+  DaemonArgs(int argc, char** argv, UsageExit usageExit);
 
-  bool next() {
-    if (++i_ >= argc_) return false;
-    flag_ = argv_[i_];
-    return true;
-  }
+  bool next();
   const std::string& flag() const { return flag_; }
   /// The argument after the flag ("--bind needs a value" when there is none).
   std::string value();
   /// value() as a whole number in [lo, hi].
   int number(int lo, int hi);
+  /// For messages: the flag, and the config file it came from if any.
+  std::string where() const;
 
  private:
-  int argc_;
-  char** argv_;
+  struct Token {
+    std::string text;
+    std::string origin;  // the config file, or empty for the command line
+  };
+  std::vector<Token> tokens_;
   UsageExit usageExit_;
-  int i_ = 0;
+  std::size_t i_ = 0;  // index of the next token
   std::string flag_;
+  std::string origin_;
 };
 
 }  // namespace weir::cluster

@@ -23,6 +23,8 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+
+#include <unistd.h>
 #include <iostream>
 #include <map>
 #include <random>
@@ -53,21 +55,18 @@ struct Flags {
   std::string secretFile;
   int heartbeatTimeoutMs = 5000;
   bool refuseWithoutSlots = false;  // --on-insufficient-slots refuse
+  std::string portsFile;            // written once listening: {"rpc_port": P, "api_port": P}
 };
 
 [[noreturn]] void usageExit(const std::string& why) {
   if (!why.empty()) std::cerr << "weir-jobmanager: " << why << "\n";
   std::cerr << "usage: weir-jobmanager [--bind ADDR] [--rpc-port P] [--api-port P] [--data-dir DIR]\n"
                "                       [--secret-file F] [--heartbeat-timeout-ms MS]\n"
-               "                       [--on-insufficient-slots wait|refuse]\n";
+               "                       [--on-insufficient-slots wait|refuse] [--ports-file F]\n"
+               "                       [--config F.json]\n";
   std::exit(2);
 }
 
-std::string readSecret(const std::string& file) {
-  std::string line = readSecretLine(file);
-  if (line.empty()) throw std::runtime_error("secret file " + file + " is empty");
-  return line;
-}
 
 bool isLoopback(const std::string& addr) {
   error_code ec;
@@ -152,6 +151,7 @@ class JobManager {
     logLine("info", "jobmanager", "listening",
             {{"bind", flags_.bind}, {"rpc_port", rpc_.local_endpoint().port()}, {"api_port", api_.local_endpoint().port()},
              {"data_dir", flags_.dataDir}, {"heartbeat_timeout_ms", flags_.heartbeatTimeoutMs}});
+    if (!flags_.portsFile.empty()) writePortsFile();
     signals_.async_wait([this](const error_code& ec, int sig) {
       if (ec) return;
       logLine("info", "jobmanager", "signal received, shutting down", {{"signal", sig}});
@@ -166,6 +166,22 @@ class JobManager {
   }
 
  private:
+  /// The ports actually bound (port 0 picks free ones), for whoever started us: written to
+  /// a temporary name and renamed, so a reader never sees half a file.
+  void writePortsFile() const {
+    const std::filesystem::path path = flags_.portsFile;
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << json{{"rpc_port", rpc_.local_endpoint().port()}, {"api_port", api_.local_endpoint().port()},
+                  {"pid", ::getpid()}}
+                 .dump()
+          << "\n";
+      if (!out) throw std::runtime_error("cannot write ports file " + tmp.string());
+    }
+    std::filesystem::rename(tmp, path);
+  }
+
   void stop() {
     stopping_ = true;
     error_code ec;
@@ -923,15 +939,16 @@ int main(int argc, char** argv) {
     else if (a == "--heartbeat-timeout-ms") f.heartbeatTimeoutMs = args.number(100, 3600000);
     else if (a == "--on-insufficient-slots") {
       const std::string v = args.value();
-      if (v != "wait" && v != "refuse") usageExit("--on-insufficient-slots is wait or refuse");
+      if (v != "wait" && v != "refuse") usageExit(args.where() + " is wait or refuse");
       f.refuseWithoutSlots = v == "refuse";
-    } else if (a == "--help" || a == "-h") usageExit("");
-    else usageExit("unknown option " + a);
+    } else if (a == "--ports-file") f.portsFile = args.value();
+    else if (a == "--help" || a == "-h") usageExit("");
+    else usageExit("unknown option " + args.where());
   }
   try {
-    const std::string secret = f.secretFile.empty() ? "" : readSecret(f.secretFile);
+    const std::string secret = clusterSecret(f.secretFile);
     if (secret.empty() && !isLoopback(f.bind)) {
-      logLine("error", "jobmanager", "binding a non-loopback address needs a cluster secret (--secret-file)",
+      logLine("error", "jobmanager", "binding a non-loopback address needs a cluster secret (--secret-file or WEIR_SECRET)",
               {{"bind", f.bind}});
       return 2;
     }

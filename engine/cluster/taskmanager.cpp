@@ -58,15 +58,11 @@ struct Flags {
 [[noreturn]] void usageExit(const std::string& why) {
   if (!why.empty()) std::cerr << "weir-taskmanager: " << why << "\n";
   std::cerr << "usage: weir-taskmanager --jobmanager HOST:PORT --slots N [--bind ADDR] [--data-port P]\n"
-               "                        [--secret-file F] [--name NAME] [--heartbeat-interval-ms MS]\n";
+               "                        [--secret-file F] [--name NAME] [--heartbeat-interval-ms MS]\n"
+               "                        [--connect-timeout-ms MS] [--config F.json]\n";
   std::exit(2);
 }
 
-std::string readSecret(const std::string& file) {
-  std::string line = readSecretLine(file);
-  if (line.empty()) throw std::runtime_error("secret file " + file + " is empty");
-  return line;
-}
 
 /// The node name of a data connection's peer ("name (host:port)" -> "name").
 std::string peerNodeName(const std::string& peer) {
@@ -482,12 +478,12 @@ int main(int argc, char** argv) {
     else if (a == "--heartbeat-interval-ms") f.heartbeatMs = args.number(10, 600000);
     else if (a == "--connect-timeout-ms") f.connectTimeoutMs = args.number(0, 3600000);
     else if (a == "--help" || a == "-h") usageExit("");
-    else usageExit("unknown option " + a);
+    else usageExit("unknown option " + args.where());
   }
   if (f.jobmanager.empty() || f.jobmanager.find(':') == std::string::npos)
     usageExit("--jobmanager HOST:PORT is required");
   try {
-    const std::string secret = f.secretFile.empty() ? "" : readSecret(f.secretFile);
+    const std::string secret = clusterSecret(f.secretFile);
     TaskManager tm(f, secret);
     return tm.run();
   } catch (const std::exception& e) {

@@ -2,7 +2,7 @@
 // engine's validation on every edit. The C++ models are in app/ (library weir_app, QML
 // module Weir.Workbench); the UI is qml/Main.qml.
 //
-//   weir-workbench [JOB] [--screenshot FILE] [--select NODE] [--dark]
+//   weir-workbench [JOB] [--screenshot FILE [--screenshot-delay MS]] [--select NODE] [--dark] [--run]
 //
 // --screenshot renders the window once, saves it as PNG and quits (with
 // QT_QPA_PLATFORM=offscreen it needs no display): how docs/images/workbench.png is made.
@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   cli.addOption(select);
   QCommandLineOption dark("dark", "Use the dark theme.");
   cli.addOption(dark);
+  QCommandLineOption run("run", "Run the job on the local cluster at once (as the Run button).");
+  cli.addOption(run);
+  QCommandLineOption delay("screenshot-delay", "Milliseconds to wait before --screenshot (default 800).", "ms", "800");
+  cli.addOption(delay);
   cli.process(app);
 
   QQmlApplicationEngine engine;
@@ -45,9 +49,11 @@ int main(int argc, char** argv) {
   QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app,
                    [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
   engine.load(QUrl("qrc:/Weir/Workbench/qml/Main.qml"));
+  if (cli.isSet(run) && !engine.rootObjects().isEmpty())
+    QMetaObject::invokeMethod(engine.rootObjects().first(), "runJob", Qt::QueuedConnection);
   if (cli.isSet(screenshot)) {
     const QString file = cli.value(screenshot);
-    QTimer::singleShot(800, &app, [&engine, file] {
+    QTimer::singleShot(cli.value(delay).toInt(), &app, [&engine, file] {
       auto* window = engine.rootObjects().isEmpty() ? nullptr : qobject_cast<QQuickWindow*>(engine.rootObjects().first());
       const bool saved = window && window->grabWindow().save(file);
       QCoreApplication::exit(saved ? 0 : 1);

@@ -12,6 +12,7 @@ import QtQuick.Shapes
 FocusScope {
     id: board
     required property JobDocument doc
+    property LiveMetrics live: null  // figures of the running job, drawn on nodes and edges
     property real zoom: 1
     property real panX: 40
     property real panY: 40

@@ -61,6 +61,19 @@ ApplicationWindow {
         onNotice: (text) => window.showNotice(text)
     }
 
+    // Runs the open job on the embedded local cluster (child processes, stopped with the app).
+    RunController {
+        id: runner
+        onJobEnded: (status) => window.showNotice(runner.jobName + " " + status.toLowerCase()
+                                                  + (runner.failure !== "" ? ": " + runner.failure : ""))
+    }
+    property alias runController: runner
+    function runJob() {
+        if (!doc.valid) { showNotice("Cannot run: the job has " + doc.problemCount + " problem(s)"); return }
+        bottomTabs.currentIndex = 1
+        runner.run(doc, 0)
+    }
+
     function showNotice(text) { notice = text; noticeTimer.restart() }
     Timer { id: noticeTimer; interval: 4000; onTriggered: window.notice = "" }
 
@@ -117,6 +130,9 @@ ApplicationWindow {
     Action { id: zoomOutAction; text: "Zoom &Out"; shortcut: StandardKey.ZoomOut; onTriggered: graphCanvas.zoomOut() }
     Action { id: actualSizeAction; text: "&Actual Size"; shortcut: "Ctrl+1"; onTriggered: graphCanvas.actualSize() }
     Action { id: darkAction; text: "&Dark Theme"; checkable: true; checked: window.darkTheme; onTriggered: window.darkTheme = checked }
+    Action { id: runAction; text: "&Run on Local Cluster"; shortcut: "Ctrl+R"; enabled: doc.nodes.count > 0 && !runner.jobActive; onTriggered: window.runJob() }
+    Action { id: cancelAction; text: "&Cancel Job"; shortcut: "Ctrl+."; enabled: runner.jobStatus === "RUNNING" || runner.jobStatus === "CREATED"; onTriggered: runner.cancel() }
+    Action { id: stopClusterAction; text: "&Stop Local Cluster"; enabled: runner.clusterState === "running" && !runner.jobActive; onTriggered: runner.stopCluster() }
     Action { id: findAction; text: "&Find Operator"; shortcut: StandardKey.Find; onTriggered: palettePanel.focusSearch() }
 
     menuBar: MenuBar {
@@ -188,6 +204,13 @@ ApplicationWindow {
             title: "&Graph"
             MenuItem { action: layoutAction }
         }
+        Menu {
+            title: "&Run"
+            MenuItem { action: runAction }
+            MenuItem { action: cancelAction }
+            MenuSeparator {}
+            MenuItem { action: stopClusterAction }
+        }
     }
 
     header: ToolBar {
@@ -213,6 +236,28 @@ ApplicationWindow {
             ToolSeparator {}
             Tool { action: layoutAction; text: "Auto-layout"; objectName: "layoutButton" }
             Tool { action: fitAction; text: "Fit" }
+            ToolSeparator {}
+            Tool { action: runAction; text: "▶ Run"; objectName: "runButton" }
+            Tool { action: cancelAction; text: "■ Cancel"; objectName: "cancelButton" }
+            Rectangle {  // the run's status
+                visible: runner.jobStatus !== "" || runner.jobActive
+                Layout.leftMargin: 4
+                width: runLabel.implicitWidth + 18
+                height: 22
+                radius: 11
+                color: runner.jobStatus === "FAILED" ? Theme.errorSoft : runner.jobStatus === "FINISHED" ? Theme.okSoft : Theme.accentSoft
+                Label {
+                    id: runLabel
+                    objectName: "runBadge"
+                    anchors.centerIn: parent
+                    font.pixelSize: 11
+                    font.bold: true
+                    color: runner.jobStatus === "FAILED" ? Theme.error : runner.jobStatus === "FINISHED" ? Theme.ok : Theme.accent
+                    text: runner.jobStatus === "" ? "starting…"
+                        : runner.jobStatus === "RUNNING" ? "RUNNING · " + Theme.formatRate(runner.live.recordsOutPerS) + " from sources"
+                        : runner.jobStatus + (runner.elapsedS > 0 ? " · " + runner.elapsedS.toFixed(1) + " s" : "")
+                }
+            }
             Item { Layout.fillWidth: true }
             Label {
                 text: doc.name
@@ -314,6 +359,7 @@ ApplicationWindow {
                     id: graphCanvas
                     objectName: "graphCanvas"
                     doc: doc
+                    live: runner.jobId !== "" ? runner.live : null
                     focus: true
                     Layout.fillWidth: true
                     Layout.fillHeight: true
@@ -321,11 +367,31 @@ ApplicationWindow {
                 }
             }
 
-            ProblemsPanel {
-                doc: doc
-                SplitView.preferredHeight: 150
-                SplitView.minimumHeight: 60
-                onProblemActivated: (id) => graphCanvas.centerOn(id)
+            ColumnLayout {
+                SplitView.preferredHeight: 190
+                SplitView.minimumHeight: 80
+                spacing: 0
+                TabBar {
+                    id: bottomTabs
+                    objectName: "bottomTabs"
+                    Layout.fillWidth: true
+                    TabButton { text: doc.problemCount > 0 ? "Problems (" + doc.problemCount + ")" : "Problems"; width: implicitWidth + 16 }
+                    TabButton { text: "Run"; width: implicitWidth + 24 }
+                }
+                StackLayout {
+                    currentIndex: bottomTabs.currentIndex
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    ProblemsPanel {
+                        doc: doc
+                        onProblemActivated: (id) => graphCanvas.centerOn(id)
+                    }
+                    RunPanel {
+                        objectName: "runPanel"
+                        doc: doc
+                        run: runner
+                    }
+                }
             }
         }
 

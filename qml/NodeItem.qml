@@ -26,6 +26,11 @@ Item {
     required property string summary
     required property int parallelism
 
+    // Live figures of a running job (RunController.live), empty in design mode.
+    readonly property var stats: canvas && canvas.live && canvas.live.revision >= 0 && canvas.live.active
+                                 ? canvas.live.node(nodeId) : ({})
+    readonly property bool hasStats: stats.busy !== undefined
+
     objectName: "node_" + nodeId
     x: posX + (selected && canvas ? canvas.dragDelta.x : 0)
     y: posY + (selected && canvas ? canvas.dragDelta.y : 0)
@@ -40,6 +45,44 @@ Item {
         color: Theme.node
         border.color: node.selected ? Theme.accent : node.problemCount > 0 ? Theme.error : Theme.nodeBorder
         border.width: node.selected ? 2 : 1
+    }
+    Rectangle {  // live: busy / backpressured level along the card's bottom edge
+        visible: node.hasStats
+        x: 1; y: parent.height - 5
+        width: parent.width - 2; height: 4; radius: 2
+        color: node.hasStats ? Theme.levelColor(node.stats.level) : "transparent"
+    }
+    Rectangle {  // live: throughput and time above the card
+        id: livePill
+        objectName: "live_" + node.nodeId
+        visible: node.hasStats
+        y: -height - 4
+        width: liveText.implicitWidth + 12; height: 18; radius: 9
+        color: Theme.panel
+        border.color: node.hasStats ? Theme.levelColor(node.stats.level) : Theme.panelBorder
+        Text {
+            id: liveText
+            anchors.centerIn: parent
+            font.pixelSize: 10
+            color: Theme.text
+            text: !node.hasStats ? "" :
+                  (node.category === "source" ? Theme.formatRate(node.stats.recordsOutPerS)
+                                              : Theme.formatRate(node.stats.recordsInPerS)) +
+                  "  busy " + Math.round(node.stats.busy / 10) + "%" +
+                  "  bp " + Math.round(node.stats.backpressured / 10) + "%"
+        }
+    }
+    Text {  // live: the node's watermark and who holds it back, under the card
+        objectName: "watermark_" + node.nodeId
+        visible: node.hasStats && node.stats.watermark !== undefined && node.stats.watermark !== null
+        y: parent.height + 3
+        width: parent.width
+        font.pixelSize: 10
+        color: Theme.textMuted
+        elide: Text.ElideRight
+        text: !visible ? "" : "lag " + Theme.formatDuration(node.stats.watermarkLagMs) +
+              (node.stats.holdingSubtask >= 0 && node.stats.parallelism > 1 ? " (#" + node.stats.holdingSubtask + ")" : "") +
+              " · wm " + Theme.formatTime(node.stats.watermark)
     }
     Rectangle {  // category stripe
         x: 1; y: 1

@@ -409,13 +409,15 @@ class TaskManager {
       job->threads.emplace_back([this, job, t, chain] {
         std::string cause;
         t->run(job->canceled, [&](const SubtaskFailure& f) { cause = f.toString(); });
+        // The last subtask here: its job's final metrics go out before its state, so that
+        // when the JobManager sees the job end it already holds the final figures.
+        if (job->running.fetch_sub(1) == 1) asio::post(io_, [this] { sendMetrics(); });
         if (!cause.empty()) {
           report(job->id, chain, t->index(), "FAILED", cause + " (on " + name_ + ")");
           job->cancel();  // the JobManager cancels the others; stop the local ones now
         } else {
           report(job->id, chain, t->index(), job->canceled.load() ? "CANCELED" : "FINISHED", "");
         }
-        job->running.fetch_sub(1);
       });
     }
     job->started.store(true);

@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QFile>
 #include <QGuiApplication>
+#include <QProcess>
 #include <QQmlEngine>
 #include <QQuickStyle>
 #include <QStandardPaths>
@@ -30,6 +31,25 @@ class TestEnv : public QObject {
     QFile::copy(QStringLiteral(WEIR_SOURCE_DIR "/samples/bid-stats.weir.json"), to);
     QFile::setPermissions(to, QFile::ReadOwner | QFile::WriteOwner);
     return to;
+  }
+  /// The same, with the sample's input (data/bids.csv) beside it, so that it can run.
+  Q_INVOKABLE QString freshRunnableSample(const QString& name) const {
+    QDir(dir_.path()).mkpath("data");
+    QFile::remove(dir_.filePath("data/bids.csv"));
+    QFile::copy(QStringLiteral(WEIR_SOURCE_DIR "/samples/data/bids.csv"), dir_.filePath("data/bids.csv"));
+    return freshSample(name);
+  }
+  /// The sorted lines of what `weir run JOB --set NODE.path=OUT` (the in-process runtime) writes.
+  Q_INVOKABLE QStringList runInProcess(const QString& job, const QString& node, const QString& out) const {
+    QProcess p;
+    p.start(QStringLiteral(WEIR_BIN_DIR "/weir"), {"run", job, "--quiet", "--set", node + ".path=" + out});
+    if (!p.waitForFinished(60000) || p.exitCode() != 0) return {"weir run failed: " + QString::fromUtf8(p.readAllStandardError())};
+    return sortedLines(out);
+  }
+  Q_INVOKABLE QStringList sortedLines(const QString& path) const {
+    QStringList lines = readFile(path).split('\n', Qt::SkipEmptyParts);
+    lines.sort();
+    return lines;
   }
   Q_INVOKABLE QString readFile(const QString& path) const {
     QFile f(path);

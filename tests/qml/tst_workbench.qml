@@ -301,5 +301,35 @@ Item {
                         dragAll.toFixed(1) + " ms/frame; the move edit of 200 nodes " + move + " ms")
             verify(pan < 250 && drag < 250 && move < 500)
         }
-    }
+    
+        // Run: the Run button starts the local cluster (real daemons), the job runs to
+        // FINISHED, the canvas and the run panel show its figures, and its output equals
+        // the in-process runtime's.
+        function test_5_runOnTheLocalCluster() {
+            const path = TestEnv.freshRunnableSample("run.weir.json")
+            open(path)
+            win.runController.dataDir = TestEnv.dir + "/cluster"
+            win.runController.pollIntervalMs = 200
+            compare(find("runButton").enabled, true)
+            mouseClick(find("runButton"))
+            compare(find("bottomTabs").currentIndex, 1)  // the Run tab shows the run
+            tryVerify(() => win.runController.jobStatus === "FINISHED", 60000,
+                      "status " + win.runController.jobStatus + " " + win.runController.lastError + win.runController.failure)
+            tryVerify(() => find("runBadge").text.indexOf("FINISHED") === 0, 2000)
+            compare(find("runStatus").text, "bid-stats FINISHED")
+            // The last figures stay on the canvas: the source's pill and the edge's rate.
+            tryVerify(() => find("live_bids").visible, 5000)
+            verify(find("live_bids").children[0].text.indexOf("/s") > 0)
+            const handle = find("edgeHandle_bids_pricey")
+            verify(handle.children[0].text.indexOf("/s") > 0, handle.children[0].text)
+            doc.selectNode("pricey")
+            tryVerify(() => find("runPanel").stats.subtasks !== undefined, 2000)
+            compare(find("runPanel").stats.subtasks.length, 2)  // the sample runs at parallelism 2
+            const produced = TestEnv.sortedLines(TestEnv.dir + "/out/pricey-bids.csv")
+            const expected = TestEnv.runInProcess(path, "out", TestEnv.dir + "/expected.csv")
+            verify(produced.length > 1)
+            compare(produced, expected)
+            compare(find("cancelButton").enabled, false)
+        }
+}
 }

@@ -1,0 +1,211 @@
+#include "live_metrics.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<std::int64_t> optionalMs(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+double num(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+QVariant msOrNull(const std::optional<std::int64_t>& v) { return v ? QVariant::fromValue<qint64>(*v) : QVariant(); }
+
+}  // namespace
+
+LiveMetrics::LiveMetrics(QObject* parent) : QObject(parent) {}
+
+QString LiveMetrics::level(double msPerS) {
+  if (msPerS > 500) return QStringLiteral("high");
+  if (msPerS > 100) return QStringLiteral("low");
+  return QStringLiteral("ok");
+}
+
+bool LiveMetrics::applyText(const QString& text) {
+  const json j = json::parse(text.toStdString(), nullptr, false);
+  return applyMessage(j);
+}
+
+void LiveMetrics::clear() {
+  nodes_.clear();
+  edges_.clear();
+  history_.clear();
+  status_.clear();
+  ++revision_;
+  emit updated();
+}
+
+bool LiveMetrics::applyMessage(const json& m) {
+  if (!m.is_object()) return false;
+  if (m.contains("status") && m["status"].is_string()) status_ = QString::fromStdString(m["status"].get<std::string>());
+  const auto subtasks = m.find("subtasks");
+  if (subtasks == m.end() || !subtasks->is_array()) {
+    ++revision_;
+    emit updated();
+    return m.value("type", "") == "status";
+  }
+  // The wall clock of the message (the JobManager's), for watermark lag.
+  const std::int64_t now = m.contains("time_ms") && m["time_ms"].is_number()
+                               ? m["time_ms"].get<std::int64_t>()
+                               : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+
+  std::map<std::string, NodeStats> next;
+  if (const auto nodes = m.find("nodes"); nodes != m.end() && nodes->is_array())
+    for (const auto& n : *nodes) {
+      if (!n.is_object() || !n.contains("id")) continue;
+      NodeStats& s = next[n["id"].get<std::string>()];
+      s.recordsInPerS = num(n, "records_in_per_s");
+      s.recordsOutPerS = num(n, "records_out_per_s");
+      s.recordsIn = static_cast<std::int64_t>(num(n, "records_in"));
+      s.recordsOut = static_cast<std::int64_t>(num(n, "records_out"));
+      s.deadLetters = static_cast<std::int64_t>(num(n, "dead_letters"));
+      s.lateRecords = static_cast<std::int64_t>(num(n, "late_records"));
+      s.hasInputs = !n.value("type", "").starts_with("source.");
+    }
+  const bool haveNodeTotals = !next.empty();
+
+  for (const auto& st : *subtasks) {
+    if (!st.is_object()) continue;
+    SubtaskStats sub;
+    sub.subtask = st.value("subtask", 0);
+    sub.taskmanager = st.value("taskmanager", "");
+    sub.busy = num(st, "busy_ms_per_s");
+    sub.backpressured = num(st, "backpressured_ms_per_s");
+    sub.idle = num(st, "idle_ms_per_s");
+    sub.inputWatermark = optionalMs(st, "input_watermark");
+    sub.outputWatermark = optionalMs(st, "output_watermark");
+    sub.recordsInPerS = num(st, "records_in_per_s");
+    sub.recordsOutPerS = num(st, "records_out_per_s");
+    sub.inputUsage = num(st, "input_usage");
+    sub.outputUsage = num(st, "output_usage");
+    const auto ops = st.find("operators");
+    if (ops == st.end() || !ops->is_array()) continue;
+    for (const auto& op : *ops) {
+      if (!op.is_object() || !op.contains("node")) continue;
+      NodeStats& s = next[op["node"].get<std::string>()];
+      if (!haveNodeTotals) {
+        s.recordsInPerS += num(op, "records_in_per_s");
+        s.recordsOutPerS += num(op, "records_out_per_s");
+        s.recordsIn += static_cast<std::int64_t>(num(op, "records_in"));
+        s.recordsOut += static_cast<std::int64_t>(num(op, "records_out"));
+        s.deadLetters += static_cast<std::int64_t>(num(op, "dead_letters"));
+        s.lateRecords += static_cast<std::int64_t>(num(op, "late_records"));
+      }
+      SubtaskStats mine = sub;
+      // Within a chain, an operator's own records rates are the operator's; time is the
+      // subtask's (one thread runs the whole chain).
+      mine.recordsInPerS = num(op, "records_in_per_s");
+      mine.recordsOutPerS = num(op, "records_out_per_s");
+      s.busy = std::max(s.busy, sub.busy);
+      s.backpressured = std::max(s.backpressured, sub.backpressured);
+      s.idle = s.subtasks.empty() ? sub.idle : std::min(s.idle, sub.idle);
+      // The watermark that holds the node back: the smallest over its subtasks; a subtask
+      // without one yet holds everything back.
+      const auto wm = sub.inputWatermark ? sub.inputWatermark : sub.outputWatermark;
+      if (s.subtasks.empty() || (s.watermark && (!wm || *wm < *s.watermark))) {
+        s.watermark = wm;
+        s.holdingSubtask = sub.subtask;
+      }
+      s.subtasks.push_back(mine);
+    }
+  }
+  for (auto& [id, s] : next) {
+    std::sort(s.subtasks.begin(), s.subtasks.end(),
+              [](const SubtaskStats& a, const SubtaskStats& b) { return a.subtask < b.subtask; });
+    if (s.subtasks.size() <= 1) s.holdingSubtask = s.watermark ? -1 : s.holdingSubtask;
+    s.watermarkLagMs = s.watermark ? static_cast<double>(now - *s.watermark) : 0.0;
+    auto& h = history_[id];
+    h.push_back({s.recordsInPerS, s.recordsOutPerS, s.busy, s.backpressured, s.watermarkLagMs});
+    while (h.size() > historyLength) h.pop_front();
+  }
+  nodes_ = std::move(next);
+
+  edges_.clear();
+  if (const auto edges = m.find("edges"); edges != m.end() && edges->is_array())
+    for (const auto& e : *edges) {
+      if (!e.is_object()) continue;
+      edges_[{e.value("from", ""), e.value("from_port", "out"), e.value("to", ""), e.value("to_port", "in")}] =
+          num(e, "records_per_s");
+    }
+  ++revision_;
+  emit updated();
+  return true;
+}
+
+double LiveMetrics::sourceRate() const {
+  double sum = 0;
+  for (const auto& [id, s] : nodes_)
+    if (!s.hasInputs) sum += s.recordsOutPerS;
+  return sum;
+}
+
+QVariantMap LiveMetrics::node(const QString& id) const {
+  const auto it = nodes_.find(id.toStdString());
+  if (it == nodes_.end()) return {};
+  const NodeStats& s = it->second;
+  QVariantList subs;
+  for (const auto& t : s.subtasks)
+    subs.push_back(QVariantMap{{"subtask", t.subtask},
+                               {"taskmanager", QString::fromStdString(t.taskmanager)},
+                               {"busy", t.busy},
+                               {"backpressured", t.backpressured},
+                               {"idle", t.idle},
+                               {"inputWatermark", msOrNull(t.inputWatermark)},
+                               {"outputWatermark", msOrNull(t.outputWatermark)},
+                               {"recordsInPerS", t.recordsInPerS},
+                               {"recordsOutPerS", t.recordsOutPerS},
+                               {"inputUsage", t.inputUsage},
+                               {"outputUsage", t.outputUsage}});
+  return {{"recordsInPerS", s.recordsInPerS},
+          {"recordsOutPerS", s.recordsOutPerS},
+          {"recordsIn", QVariant::fromValue<qint64>(s.recordsIn)},
+          {"recordsOut", QVariant::fromValue<qint64>(s.recordsOut)},
+          {"deadLetters", QVariant::fromValue<qint64>(s.deadLetters)},
+          {"lateRecords", QVariant::fromValue<qint64>(s.lateRecords)},
+          {"busy", s.busy},
+          {"backpressured", s.backpressured},
+          {"idle", s.idle},
+          {"level", level(std::max(s.busy, s.backpressured))},
+          {"busyLevel", level(s.busy)},
+          {"backpressureLevel", level(s.backpressured)},
+          {"watermark", msOrNull(s.watermark)},
+          {"watermarkLagMs", s.watermarkLagMs},
+          {"holdingSubtask", s.holdingSubtask},
+          {"parallelism", static_cast<int>(s.subtasks.size())},
+          {"subtasks", subs}};
+}
+
+double LiveMetrics::edgeRate(const QString& from, const QString& fromPort, const QString& to,
+                             const QString& toPort) const {
+  const auto it = edges_.find({from.toStdString(), fromPort.toStdString(), to.toStdString(), toPort.toStdString()});
+  if (it != edges_.end()) return it->second;
+  if (!edges_.empty()) return -1;  // the message lists edges, and not this one
+  const auto n = nodes_.find(from.toStdString());
+  return n == nodes_.end() ? -1 : n->second.recordsOutPerS;
+}
+
+QVariantList LiveMetrics::history(const QString& id, const QString& field) const {
+  QVariantList out;
+  const auto it = history_.find(id.toStdString());
+  if (it == history_.end()) return out;
+  for (const Sample& s : it->second) {
+    if (field == "recordsInPerS") out.push_back(s.recordsInPerS);
+    else if (field == "recordsOutPerS") out.push_back(s.recordsOutPerS);
+    else if (field == "busy") out.push_back(s.busy);
+    else if (field == "backpressured") out.push_back(s.backpressured);
+    else if (field == "watermarkLagMs") out.push_back(s.watermarkLagMs);
+  }
+  return out;
+}

@@ -1,0 +1,250 @@
+#include "run_controller.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QStandardPaths>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/daemon_args.h"
+#include "cluster/http_client.h"
+#include "cluster/local_cluster.h"
+#include "job_document.h"
+
+using nlohmann::json;
+
+namespace {
+
+bool ended(const QString& status) {
+  return status == "FINISHED" || status == "FAILED" || status == "CANCELED";
+}
+
+/// The error of an API response: its "error" and each of its "problems" on a line.
+QString apiError(const weir::cluster::HttpResponse& r) {
+  const json j = json::parse(r.body, nullptr, false);
+  QString msg = j.is_object() && j.contains("error") ? QString::fromStdString(j["error"].get<std::string>())
+                                                     : QString::fromStdString(r.body);
+  if (j.is_object() && j.contains("problems") && j["problems"].is_array())
+    for (const auto& p : j["problems"])
+      if (p.is_string()) msg += "\n" + QString::fromStdString(p.get<std::string>());
+  return msg;
+}
+
+}  // namespace
+
+RunController::RunController(QObject* parent) : QObject(parent) {
+  worker_.setObjectName("weir-run");
+  workerContext_ = new QObject;
+  workerContext_->moveToThread(&worker_);
+  connect(&worker_, &QThread::finished, workerContext_, &QObject::deleteLater);
+  worker_.start();
+  pollTimer_.setInterval(pollMs_);
+  connect(&pollTimer_, &QTimer::timeout, this, &RunController::poll);
+  connect(this, &RunController::settingsChanged, this, [this] { pollTimer_.setInterval(pollMs_); });
+}
+
+RunController::~RunController() {
+  pollTimer_.stop();
+  // Stop the daemons on the thread that started them, then end that thread.
+  QMetaObject::invokeMethod(workerContext_, [this] { cluster_.reset(); }, Qt::BlockingQueuedConnection);
+  worker_.quit();
+  worker_.wait();
+}
+
+template <typename F>
+void RunController::onWorker(F&& f) {
+  QMetaObject::invokeMethod(workerContext_, std::forward<F>(f), Qt::QueuedConnection);
+}
+
+bool RunController::jobActive() const {
+  return submitting_ || jobStatus_ == "CREATED" || jobStatus_ == "RUNNING";
+}
+
+void RunController::run(JobDocument* doc, int parallelism) {
+  if (!doc) return;
+  const QString base = doc->path().isEmpty() ? QDir::currentPath() : QFileInfo(doc->path()).absolutePath();
+  runText(doc->toText(), base, parallelism);
+}
+
+void RunController::runText(const QString& jobText, const QString& baseDir, int parallelism) {
+  if (jobActive()) {
+    lastError_ = QStringLiteral("A job is already running; cancel it first.");
+    emit changed();
+    return;
+  }
+  live_.clear();
+  submitting_ = true;
+  jobId_.clear();
+  jobName_.clear();
+  jobStatus_.clear();
+  failure_.clear();
+  lastError_.clear();
+  elapsedS_ = 0;
+  startedMs_ = QDateTime::currentMSecsSinceEpoch();
+  if (clusterState_ != "running") clusterState_ = QStringLiteral("starting");
+  emit changed();
+
+  weir::cluster::LocalClusterOptions o;
+  o.taskManagers = taskManagers_;
+  o.slotsPerTaskManager = slots_;
+  o.dataDir = (dataDir_.isEmpty()
+                   ? QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/cluster"
+                   : dataDir_)
+                  .toStdString();
+  const std::string text = jobText.toStdString();
+  const std::string base = baseDir.toStdString();
+  onWorker([this, o, text, base, parallelism] {
+    try {
+      if (cluster_ && cluster_->alive() < static_cast<int>(cluster_->processes().size())) {
+        cluster_->stop(std::chrono::seconds(2));  // a daemon died: start afresh
+        cluster_.reset();
+      }
+      if (!cluster_) {
+        cluster_ = std::make_unique<weir::cluster::LocalCluster>(weir::cluster::LocalCluster::start(o));
+        QStringList logs;
+        QList<int> pids;
+        for (const auto& p : cluster_->processes()) {
+          logs << QString::fromStdString(p.name);
+          pids << static_cast<int>(p.pid);
+        }
+        const QString url = QString::fromStdString(cluster_->url());
+        const QString logDir = QString::fromStdString((cluster_->dataDir() / "logs").string());
+        QMetaObject::invokeMethod(this, [this, url, logs, logDir, pids] { onClusterStarted(url, logs, logDir, pids); },
+                                  Qt::QueuedConnection);
+      }
+      std::string target = "/v1/jobs?base_dir=" + weir::cluster::urlEncode(base);
+      if (parallelism > 0) target += "&parallelism=" + std::to_string(parallelism);
+      const auto r = weir::cluster::httpRequest(cluster_->url(), "POST", target, text,
+                                                weir::cluster::clusterSecret(""));
+      if (r.status >= 300) {
+        const QString err = apiError(r);
+        QMetaObject::invokeMethod(this, [this, err] { onFailed("The JobManager refused the job: " + err); },
+                                  Qt::QueuedConnection);
+        return;
+      }
+      const json j = json::parse(r.body);
+      const QString id = QString::fromStdString(j.value("id", ""));
+      const QString name = QString::fromStdString(j.value("name", ""));
+      const QString status = QString::fromStdString(j.value("status", ""));
+      QMetaObject::invokeMethod(
+          this,
+          [this, id, name, status] {
+            submitting_ = false;
+            jobId_ = id;
+            jobName_ = name;
+            setJob(status, {});
+            pollTimer_.start();
+          },
+          Qt::QueuedConnection);
+    } catch (const std::exception& e) {
+      const QString err = QString::fromUtf8(e.what());
+      QMetaObject::invokeMethod(this, [this, err] { onFailed(err); }, Qt::QueuedConnection);
+    }
+  });
+}
+
+void RunController::onClusterStarted(const QString& url, const QStringList& logs, const QString& logDir,
+                                     const QList<int>& pids) {
+  clusterState_ = QStringLiteral("running");
+  pids_ = pids;
+  clusterUrl_ = url;
+  logNames_ = logs;
+  logDir_ = logDir;
+  emit changed();
+}
+
+void RunController::onFailed(const QString& what) {
+  submitting_ = false;
+  lastError_ = what;
+  if (clusterState_ == "starting") clusterState_ = QStringLiteral("failed");
+  emit changed();
+}
+
+void RunController::setJob(const QString& status, const QString& failure) {
+  const bool wasEnded = ended(jobStatus_);
+  jobStatus_ = status;
+  failure_ = failure;
+  if (!wasEnded) elapsedS_ = (QDateTime::currentMSecsSinceEpoch() - startedMs_) / 1000.0;
+  emit changed();
+  if (ended(status) && !wasEnded) {
+    pollTimer_.stop();
+    emit jobEnded(status);
+  }
+}
+
+void RunController::poll() {
+  if (pollInFlight_ || jobId_.isEmpty()) return;
+  pollInFlight_ = true;
+  const std::string id = weir::cluster::urlEncode(jobId_.toStdString());
+  onWorker([this, id] {
+    QString status, failure, metrics, error;
+    try {
+      if (!cluster_) throw std::runtime_error("the local cluster is not running");
+      const std::string token = weir::cluster::clusterSecret("");
+      const auto s = weir::cluster::httpRequest(cluster_->url(), "GET", "/v1/jobs/" + id, "", token);
+      const json j = json::parse(s.body, nullptr, false);
+      if (s.status != 200 || !j.is_object()) throw std::runtime_error("status of job: " + apiError(s).toStdString());
+      status = QString::fromStdString(j.value("status", ""));
+      failure = QString::fromStdString(j.value("failure", ""));
+      const auto m = weir::cluster::httpRequest(cluster_->url(), "GET", "/v1/jobs/" + id + "/metrics", "", token);
+      if (m.status == 200) metrics = QString::fromStdString(m.body);
+    } catch (const std::exception& e) {
+      error = QString::fromUtf8(e.what());
+    }
+    QMetaObject::invokeMethod(
+        this,
+        [this, status, failure, metrics, error] {
+          pollInFlight_ = false;
+          if (!error.isEmpty()) {
+            lastError_ = error;
+            pollTimer_.stop();
+            emit changed();
+            return;
+          }
+          if (!metrics.isEmpty()) live_.applyText(metrics);
+          setJob(status, failure);
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void RunController::cancel() {
+  if (jobId_.isEmpty() || ended(jobStatus_)) return;
+  const std::string id = weir::cluster::urlEncode(jobId_.toStdString());
+  onWorker([this, id] {
+    try {
+      if (cluster_)
+        weir::cluster::httpRequest(cluster_->url(), "POST", "/v1/jobs/" + id + "/cancel", "",
+                                   weir::cluster::clusterSecret(""));
+    } catch (const std::exception& e) {
+      const QString err = QString::fromUtf8(e.what());
+      QMetaObject::invokeMethod(this, [this, err] { onFailed(err); }, Qt::QueuedConnection);
+    }
+  });
+  poll();
+}
+
+void RunController::stopCluster() {
+  pollTimer_.stop();
+  onWorker([this] {
+    if (cluster_) cluster_->stop();
+    cluster_.reset();
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+          clusterState_ = QStringLiteral("stopped");
+          clusterUrl_.clear();
+          pids_.clear();
+          submitting_ = false;
+          if (!ended(jobStatus_) && !jobStatus_.isEmpty()) jobStatus_ = QStringLiteral("CANCELED");
+          emit changed();
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+QString RunController::logTail(const QString& name, int lines) const {
+  if (logDir_.isEmpty() || name.contains('/')) return {};
+  return QString::fromStdString(weir::cluster::logTail((logDir_ + "/" + name + ".log").toStdString(), lines));
+}

@@ -1,0 +1,112 @@
+#pragma once
+// RunController: the workbench's Run button (the workbench issue, item 5). It starts the
+// embedded local cluster — a real weir-jobmanager and TaskManagers as child processes
+// (cluster/local_cluster.h, the launcher of `weir cluster start`) — submits the open job
+// through the JobManager's HTTP API, follows its status and metrics once a second into
+// `live` (LiveMetrics), cancels it, and shows the daemons' logs.
+//
+// The cluster is started on the first run and kept for the next ones (so runs share one
+// history in its metadata); it is stopped with the controller, and its processes get
+// SIGTERM if the workbench dies without stopping them (PR_SET_PDEATHSIG is tied to the
+// thread that started them: the controller's own worker thread, which lives as long as
+// the controller).
+//
+// Threading: every blocking call (starting processes, HTTP) runs on that worker thread,
+// one at a time, in order; results come back to the UI thread as queued calls.
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QThread>
+#include <QTimer>
+#include <QtQml/qqmlregistration.h>
+
+#include <memory>
+
+#include "live_metrics.h"
+
+class JobDocument;
+namespace weir::cluster {
+class LocalCluster;
+}
+
+class RunController : public QObject {
+  Q_OBJECT
+  QML_ELEMENT
+  Q_PROPERTY(QString clusterState READ clusterState NOTIFY changed FINAL)  // stopped starting running failed
+  Q_PROPERTY(QString clusterUrl READ clusterUrl NOTIFY changed FINAL)
+  Q_PROPERTY(QString jobId READ jobId NOTIFY changed FINAL)
+  Q_PROPERTY(QString jobName READ jobName NOTIFY changed FINAL)
+  Q_PROPERTY(QString jobStatus READ jobStatus NOTIFY changed FINAL)  // "" CREATED RUNNING FINISHED FAILED CANCELED
+  Q_PROPERTY(QString failure READ failure NOTIFY changed FINAL)
+  Q_PROPERTY(QString lastError READ lastError NOTIFY changed FINAL)
+  Q_PROPERTY(bool jobActive READ jobActive NOTIFY changed FINAL)  // submitting, CREATED or RUNNING
+  Q_PROPERTY(double elapsedS READ elapsedS NOTIFY changed FINAL)
+  Q_PROPERTY(QStringList logNames READ logNames NOTIFY changed FINAL)
+  Q_PROPERTY(LiveMetrics* live READ live CONSTANT FINAL)
+  Q_PROPERTY(int taskManagers MEMBER taskManagers_ NOTIFY settingsChanged FINAL)
+  Q_PROPERTY(int slotsPerTaskManager MEMBER slots_ NOTIFY settingsChanged FINAL)
+  Q_PROPERTY(QString dataDir MEMBER dataDir_ NOTIFY settingsChanged FINAL)  // "": the app's data folder
+  Q_PROPERTY(int pollIntervalMs MEMBER pollMs_ NOTIFY settingsChanged FINAL)
+
+ public:
+  explicit RunController(QObject* parent = nullptr);
+  ~RunController() override;
+
+  QString clusterState() const { return clusterState_; }
+  QString clusterUrl() const { return clusterUrl_; }
+  QString jobId() const { return jobId_; }
+  QString jobName() const { return jobName_; }
+  QString jobStatus() const { return jobStatus_; }
+  QString failure() const { return failure_; }
+  QString lastError() const { return lastError_; }
+  bool jobActive() const;
+  double elapsedS() const { return elapsedS_; }
+  QStringList logNames() const { return logNames_; }
+  LiveMetrics* live() { return &live_; }
+
+  /// Runs the document's job as it is now (unsaved edits included) on the local cluster,
+  /// starting the cluster first if needed. Relative paths resolve against the document's
+  /// folder (or the current folder for a job never saved). `parallelism` 0: the job's.
+  Q_INVOKABLE void run(JobDocument* doc, int parallelism = 0);
+  /// The same, for a job file's text.
+  Q_INVOKABLE void runText(const QString& jobText, const QString& baseDir, int parallelism = 0);
+  Q_INVOKABLE void cancel();
+  Q_INVOKABLE void stopCluster();
+  /// The last `lines` lines of a daemon's log ("jobmanager", "taskmanager-1", ...).
+  Q_INVOKABLE QString logTail(const QString& name, int lines = 200) const;
+  /// The daemons' process ids (empty when the cluster is not running).
+  Q_INVOKABLE QList<int> processIds() const { return pids_; }
+
+ signals:
+  void changed();
+  void settingsChanged();
+  /// The job reached FINISHED, FAILED or CANCELED.
+  void jobEnded(const QString& status);
+
+ private:
+  void onClusterStarted(const QString& url, const QStringList& logs, const QString& logDir, const QList<int>& pids);
+  void onFailed(const QString& what);
+  void poll();
+  void setJob(const QString& status, const QString& failure);
+  template <typename F>
+  void onWorker(F&& f);
+
+  QThread worker_;
+  QObject* workerContext_ = nullptr;  // lives on worker_
+  std::unique_ptr<weir::cluster::LocalCluster> cluster_;  // touched on worker_ only
+  LiveMetrics live_;
+  QTimer pollTimer_;
+  bool pollInFlight_ = false;
+  QString clusterState_ = QStringLiteral("stopped");
+  QString clusterUrl_, jobId_, jobName_, jobStatus_, failure_, lastError_, logDir_;
+  QStringList logNames_;
+  QList<int> pids_;
+  double elapsedS_ = 0;
+  qint64 startedMs_ = 0;
+  bool submitting_ = false;
+  int taskManagers_ = 2;
+  int slots_ = 2;
+  QString dataDir_;
+  int pollMs_ = 1000;
+};

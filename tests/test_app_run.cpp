@@ -1,0 +1,254 @@
+// The workbench's run and live-metrics models:
+//
+//   liveMetricsFromAMessage      a hand-written message (tests/data/live/metrics-
+//                                backpressure.json): per-node rates, busy/backpressure as
+//                                the maximum over the node's subtasks with Flink's levels,
+//                                the watermark as the minimum input watermark and the
+//                                subtask holding it, lag against the message's clock,
+//                                exact edge rates, history, a status message
+//   liveMetricsFromARecording    a body of GET /v1/jobs/{id}/metrics recorded from a real
+//                                cluster (metrics-window-p2.json): every node, the sum of
+//                                per-subtask rates, edges fall back to producer rates
+//   runsOnTheLocalCluster        RunController starts a real JobManager and two
+//                                TaskManagers, runs a job (p=2, a hash shuffle between
+//                                processes) to FINISHED; its output equals the expected
+//                                rows; metrics reached LiveMetrics; logs readable
+//   refusedJobKeepsTheCluster    an invalid job is refused with the engine's diagnostic;
+//                                the cluster stays up and the next run works
+//   cancelStopsARunningJob       an unbounded job runs until cancel: CANCELED
+//   noProcessLeftBehind          destroying the controller ends every daemon
+
+#include <QtTest>
+
+#include <signal.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "live_metrics.h"
+#include "run_controller.h"
+
+using nlohmann::json;
+
+namespace {
+
+json readJson(const QString& path) {
+  std::ifstream in(path.toStdString());
+  return json::parse(in);
+}
+
+bool pidAlive(int pid) {
+  if (::kill(pid, 0) != 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string s;
+  std::getline(stat, s);
+  const auto p = s.rfind(')');
+  return !(p != std::string::npos && p + 2 < s.size() && s[p + 2] == 'Z');
+}
+
+QString jobText(const QString& name, const json& generatorParams, const QString& out) {
+  return QString::fromStdString(
+      json{{"weir", 1},
+           {"name", name.toStdString()},
+           {"parallelism", 2},
+           {"nodes",
+            {{{"id", "bids"}, {"type", "source.generator"}, {"params", generatorParams}},
+             {{"id", "per_auction"},
+              {"type", "aggregate"},
+              {"params", {{"key", {"auction"}}, {"aggregates", {{{"fn", "count"}, {"name", "n"}}}}}}},
+             {{"id", "out"}, {"type", "sink.file"}, {"parallelism", 1},
+              {"params", {{"path", out.toStdString()}, {"format", "csv"}}}}}},
+           {"edges", {{{"from", "bids"}, {"to", "per_auction"}}, {{"from", "per_auction"}, {"to", "out"}}}}}
+          .dump());
+}
+
+}  // namespace
+
+class TestAppRun : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+
+ private slots:
+  void liveMetricsFromAMessage() {
+    LiveMetrics live;
+    QSignalSpy updated(&live, &LiveMetrics::updated);
+    QVERIFY(live.applyMessage(readJson(WEIR_SOURCE_DIR "/tests/data/live/metrics-backpressure.json")));
+    QCOMPARE(updated.count(), 1);
+    QVERIFY(live.active());
+    QCOMPARE(live.status(), QString("RUNNING"));
+    QCOMPARE(live.sourceRate(), 5000.0);
+
+    const QVariantMap bids = live.node("bids");
+    QCOMPARE(bids["recordsOutPerS"].toDouble(), 5000.0);
+    QCOMPARE(bids["backpressured"].toDouble(), 700.0);  // the worse of its two subtasks
+    QCOMPARE(bids["busy"].toDouble(), 80.0);
+    QCOMPARE(bids["level"].toString(), QString("high"));
+    QCOMPARE(bids["backpressureLevel"].toString(), QString("high"));
+    QCOMPARE(bids["busyLevel"].toString(), QString("ok"));
+    QCOMPARE(bids["parallelism"].toInt(), 2);
+    QCOMPARE(bids["watermark"].toLongLong(), 1767225690000LL);  // sources: their output watermark
+    QCOMPARE(bids["holdingSubtask"].toInt(), 0);
+
+    const QVariantMap counts = live.node("counts");
+    QCOMPARE(counts["busy"].toDouble(), 950.0);
+    QCOMPARE(counts["busyLevel"].toString(), QString("high"));
+    QCOMPARE(counts["lateRecords"].toLongLong(), 7LL);
+    QCOMPARE(counts["watermark"].toLongLong(), 1767225689000LL);
+    QCOMPARE(counts["holdingSubtask"].toInt(), 1);
+    QCOMPARE(counts["watermarkLagMs"].toDouble(), 11000.0);  // time_ms - watermark
+    const QVariantList subs = counts["subtasks"].toList();
+    QCOMPARE(subs.size(), 2);
+    QCOMPARE(subs[1].toMap()["taskmanager"].toString(), QString("taskmanager-2"));
+    QCOMPARE(subs[1].toMap()["inputUsage"].toDouble(), 0.25);
+    QCOMPARE(subs[0].toMap()["recordsInPerS"].toDouble(), 2600.0);
+
+    const QVariantMap out = live.node("out");
+    QCOMPARE(out["level"].toString(), QString("ok"));
+    QCOMPARE(out["deadLetters"].toLongLong(), 2LL);
+    QCOMPARE(out["holdingSubtask"].toInt(), -1);  // one subtask: nothing to single out
+
+    QCOMPARE(live.edgeRate("bids", "out", "counts", "in"), 5000.0);
+    QCOMPARE(live.edgeRate("counts", "out", "out", "in"), 20.0);
+    QCOMPARE(live.edgeRate("counts", "late", "out", "in"), -1.0);
+    QVERIFY(live.node("nope").isEmpty());
+
+    QVERIFY(live.applyMessage(readJson(WEIR_SOURCE_DIR "/tests/data/live/metrics-backpressure.json")));
+    QCOMPARE(live.history("counts", "busy"), (QVariantList{950.0, 950.0}));
+    QCOMPARE(live.history("bids", "recordsOutPerS").size(), 2);
+
+    QVERIFY(live.applyMessage(json{{"type", "status"}, {"job", "0123456789abcdef"}, {"status", "FINISHED"}}));
+    QCOMPARE(live.status(), QString("FINISHED"));
+    QVERIFY(live.active());  // the last figures stay
+    QVERIFY(!live.applyText("not json"));
+    QVERIFY(!live.applyMessage(json::array()));
+    live.clear();
+    QVERIFY(!live.active());
+  }
+
+  void liveMetricsFromARecording() {
+    LiveMetrics live;
+    const json m = readJson(WEIR_SOURCE_DIR "/tests/data/live/metrics-window-p2.json");
+    QVERIFY(live.applyMessage(m));
+    for (const auto& n : m["nodes"]) {
+      const QVariantMap node = live.node(QString::fromStdString(n["id"].get<std::string>()));
+      QCOMPARE(node["recordsOutPerS"].toDouble(), n["records_out_per_s"].get<double>());
+      QCOMPARE(node["recordsIn"].toLongLong(), n["records_in"].get<qint64>());
+      QCOMPARE(node["parallelism"].toInt(), n["parallelism"].get<int>());
+      double sum = 0;
+      for (const QVariant& s : node["subtasks"].toList()) sum += s.toMap()["recordsOutPerS"].toDouble();
+      QVERIFY(qAbs(sum - n["records_out_per_s"].get<double>()) < 1e-6);
+    }
+    // No "edges" in this body: an edge shows its producer's output rate.
+    QCOMPARE(live.edgeRate("bids", "out", "counts", "in"), live.node("bids")["recordsOutPerS"].toDouble());
+  }
+
+  void runsOnTheLocalCluster() {
+    RunController run;
+    run.setProperty("dataDir", tmp_.filePath("cluster"));
+    run.setProperty("pollIntervalMs", 200);
+    const QString out = tmp_.filePath("counts.csv");
+    QSignalSpy ended(&run, &RunController::jobEnded);
+    run.runText(jobText("counts", {{"table", "bid"}, {"events", 20000}}, out), tmp_.path());
+    QVERIFY(run.jobActive());
+    QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 60000);
+    QVERIFY2(run.jobStatus() == "FINISHED", qPrintable(run.failure() + run.lastError()));
+    QCOMPARE(run.clusterState(), QString("running"));
+    QCOMPARE(run.logNames(), (QStringList{"jobmanager", "taskmanager-1", "taskmanager-2"}));
+    QVERIFY(run.logTail("jobmanager").contains("listening"));
+    QVERIFY(run.live()->active());
+    QCOMPARE(run.live()->node("bids")["recordsOut"].toLongLong(), 20000LL);
+
+    // The expected rows: the same generator, counted by hand. The job's output is an
+    // update stream (op column); the last row per auction holds the final count.
+    std::map<std::int64_t, std::int64_t> expected;
+    {
+      std::ifstream in(out.toStdString());
+      QVERIFY(in.good());
+    }
+    QProcess gen;  // the generator's bids, from the engine's own CLI at p=1
+    const QString genJob = tmp_.filePath("gen.weir.json");
+    {
+      std::ofstream f(genJob.toStdString());
+      f << json{{"weir", 1}, {"name", "gen"},
+                {"nodes", {{{"id", "bids"}, {"type", "source.generator"}, {"params", {{"table", "bid"}, {"events", 20000}}}},
+                           {{"id", "o"}, {"type", "sink.stdout"}, {"params", {{"format", "csv"}}}}}},
+                {"edges", {{{"from", "bids"}, {"to", "o"}}}}}.dump();
+    }
+    gen.start(QStringLiteral(WEIR_BIN_DIR "/weir"), {"run", genJob, "--quiet"});
+    QVERIFY(gen.waitForFinished(60000));
+    const QStringList lines = QString::fromUtf8(gen.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 20001);
+    for (int i = 1; i < lines.size(); ++i) ++expected[lines[i].section(',', 0, 0).toLongLong()];
+
+    std::map<std::int64_t, std::int64_t> got;
+    std::ifstream in(out.toStdString());
+    std::string header;
+    std::getline(in, header);
+    QVERIFY2(header.find("auction") != std::string::npos, header.c_str());
+    const QStringList cols = QString::fromStdString(header).split(',');
+    const int opCol = cols.indexOf("op"), aCol = cols.indexOf("auction"), nCol = cols.indexOf("n");
+    QVERIFY(opCol >= 0 && aCol >= 0 && nCol >= 0);
+    for (std::string line; std::getline(in, line);) {
+      const QStringList f = QString::fromStdString(line).split(',');
+      if (f[opCol] == "+I" || f[opCol] == "+U") got[f[aCol].toLongLong()] = f[nCol].toLongLong();
+      else if (f[opCol] == "-D") got.erase(f[aCol].toLongLong());
+    }
+    for (const auto& [auction, n] : expected)
+      QVERIFY2(got.count(auction) && got[auction] == n,
+               qPrintable(QString("auction %1: expected %2, got %3 (%4 of %5 keys)")
+                              .arg(auction).arg(n).arg(got.count(auction) ? got[auction] : -1)
+                              .arg(got.size()).arg(expected.size())));
+    QCOMPARE(got.size(), expected.size());
+  }
+
+  void refusedJobKeepsTheCluster() {
+    RunController run;
+    run.setProperty("dataDir", tmp_.filePath("cluster-refused"));
+    QString bad = jobText("bad", {{"table", "bid"}, {"events", 10}}, tmp_.filePath("bad.csv"));
+    bad.replace("\"auction\"]", "\"auctoin\"]");
+    run.runText(bad, tmp_.path());
+    QTRY_VERIFY_WITH_TIMEOUT(!run.lastError().isEmpty(), 30000);
+    QVERIFY2(run.lastError().contains("per_auction: key") && run.lastError().contains("auctoin"),
+             qPrintable(run.lastError()));
+    QVERIFY(!run.jobActive());
+    QCOMPARE(run.clusterState(), QString("running"));
+    QSignalSpy ended(&run, &RunController::jobEnded);
+    run.runText(jobText("good", {{"table", "bid"}, {"events", 100}}, tmp_.filePath("good.csv")), tmp_.path());
+    QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 60000);
+    QCOMPARE(run.jobStatus(), QString("FINISHED"));
+  }
+
+  void cancelStopsARunningJob() {
+    RunController run;
+    run.setProperty("dataDir", tmp_.filePath("cluster-cancel"));
+    run.setProperty("pollIntervalMs", 200);
+    QSignalSpy ended(&run, &RunController::jobEnded);
+    run.runText(jobText("forever", {{"table", "bid"}, {"events", 0}, {"rate", 1000}}, tmp_.filePath("f.csv")),
+                tmp_.path());
+    QTRY_VERIFY_WITH_TIMEOUT(run.jobStatus() == "RUNNING" && run.live()->active(), 30000);
+    run.runText(jobText("second", {{"table", "bid"}, {"events", 1}}, tmp_.filePath("s.csv")), tmp_.path());
+    QVERIFY(run.lastError().contains("already running"));
+    run.cancel();
+    QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 30000);
+    QCOMPARE(run.jobStatus(), QString("CANCELED"));
+  }
+
+  void noProcessLeftBehind() {
+    QList<int> pids;
+    {
+      RunController run;
+      run.setProperty("dataDir", tmp_.filePath("cluster-leave"));
+      QSignalSpy ended(&run, &RunController::jobEnded);
+      run.runText(jobText("one", {{"table", "bid"}, {"events", 10}}, tmp_.filePath("one.csv")), tmp_.path());
+      QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 60000);
+      pids = run.processIds();
+      QCOMPARE(pids.size(), 3);
+      for (int pid : pids) QVERIFY(pidAlive(pid));
+    }
+    for (int pid : pids) QVERIFY(!pidAlive(pid));
+  }
+};
+
+QTEST_MAIN(TestAppRun)
+#include "test_app_run.moc"

@@ -1146,6 +1146,22 @@ bool JobDocument::open(const QString& pathOrUrl) {
   return true;
 }
 
+bool JobDocument::openText(const QString& text, const QString& baseDir) {
+  weir::Diagnostics diags;
+  auto job = weir::parseJob(text.toStdString(), "job", diags);
+  if (!job) {
+    QStringList lines;
+    for (const auto& d : diags) lines << qs(d.message);
+    setLastError(lines.join("\n"));
+    return false;
+  }
+  job->baseDir = (baseDir.isEmpty() ? QDir::currentPath() : baseDir).toStdString();
+  diskText_.clear();
+  setDocument(std::move(*job), QString());
+  setLastError({});
+  return true;
+}
+
 bool JobDocument::writeFile(const QString& path, const QString& text, QString* error) const {
   QSaveFile f(path);
   if (!f.open(QIODevice::WriteOnly)) {

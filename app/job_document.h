@@ -182,6 +182,9 @@ class JobDocument : public QObject {
   Q_INVOKABLE bool saveAs(const QString& pathOrUrl);
   /// Reads the open file again, dropping unsaved edits (after changedOnDisk).
   Q_INVOKABLE bool reload();
+  /// Opens a job from its text as a new unsaved document (a job attached to on a cluster:
+  /// its submitted file); relative paths resolve against `baseDir`.
+  Q_INVOKABLE bool openText(const QString& text, const QString& baseDir);
   /// Keeps the edits after changedOnDisk; the next save overwrites the file.
   Q_INVOKABLE void ignoreDiskChange();
   /// Replaces the document's content by the autosave's (the document becomes dirty).

@@ -82,7 +82,7 @@ void RunController::runText(const QString& jobText, const QString& baseDir, int 
   lastError_.clear();
   elapsedS_ = 0;
   startedMs_ = QDateTime::currentMSecsSinceEpoch();
-  if (clusterState_ != "running") clusterState_ = QStringLiteral("starting");
+  if (!remote() && clusterState_ != "running") clusterState_ = QStringLiteral("starting");
   emit changed();
 
   weir::cluster::LocalClusterOptions o;
@@ -94,13 +94,16 @@ void RunController::runText(const QString& jobText, const QString& baseDir, int 
                   .toStdString();
   const std::string text = jobText.toStdString();
   const std::string base = baseDir.toStdString();
-  onWorker([this, o, text, base, parallelism] {
+  const Target t = target();
+  onWorker([this, o, text, base, parallelism, t] {
     try {
-      if (cluster_ && cluster_->alive() < static_cast<int>(cluster_->processes().size())) {
+      if (!t.local) {
+        // A remote JobManager: nothing to start.
+      } else if (cluster_ && cluster_->alive() < static_cast<int>(cluster_->processes().size())) {
         cluster_->stop(std::chrono::seconds(2));  // a daemon died: start afresh
         cluster_.reset();
       }
-      if (!cluster_) {
+      if (t.local && !cluster_) {
         cluster_ = std::make_unique<weir::cluster::LocalCluster>(weir::cluster::LocalCluster::start(o));
         QStringList logs;
         QList<int> pids;
@@ -115,8 +118,7 @@ void RunController::runText(const QString& jobText, const QString& baseDir, int 
       }
       std::string target = "/v1/jobs?base_dir=" + weir::cluster::urlEncode(base);
       if (parallelism > 0) target += "&parallelism=" + std::to_string(parallelism);
-      const auto r = weir::cluster::httpRequest(cluster_->url(), "POST", target, text,
-                                                weir::cluster::clusterSecret(""));
+      const auto r = weir::cluster::httpRequest(urlOn(t), "POST", target, text, t.token);
       if (r.status >= 300) {
         const QString err = apiError(r);
         QMetaObject::invokeMethod(this, [this, err] { onFailed("The JobManager refused the job: " + err); },
@@ -177,17 +179,18 @@ void RunController::poll() {
   if (pollInFlight_ || jobId_.isEmpty()) return;
   pollInFlight_ = true;
   const std::string id = weir::cluster::urlEncode(jobId_.toStdString());
-  onWorker([this, id] {
+  const Target t = target();
+  onWorker([this, id, t] {
     QString status, failure, metrics, error;
     try {
-      if (!cluster_) throw std::runtime_error("the local cluster is not running");
-      const std::string token = weir::cluster::clusterSecret("");
-      const auto s = weir::cluster::httpRequest(cluster_->url(), "GET", "/v1/jobs/" + id, "", token);
+      const std::string url = urlOn(t);
+      const std::string& token = t.token;
+      const auto s = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id, "", token);
       const json j = json::parse(s.body, nullptr, false);
       if (s.status != 200 || !j.is_object()) throw std::runtime_error("status of job: " + apiError(s).toStdString());
       status = QString::fromStdString(j.value("status", ""));
       failure = QString::fromStdString(j.value("failure", ""));
-      const auto m = weir::cluster::httpRequest(cluster_->url(), "GET", "/v1/jobs/" + id + "/metrics", "", token);
+      const auto m = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id + "/metrics", "", token);
       if (m.status == 200) metrics = QString::fromStdString(m.body);
     } catch (const std::exception& e) {
       error = QString::fromUtf8(e.what());
@@ -212,11 +215,10 @@ void RunController::poll() {
 void RunController::cancel() {
   if (jobId_.isEmpty() || ended(jobStatus_)) return;
   const std::string id = weir::cluster::urlEncode(jobId_.toStdString());
-  onWorker([this, id] {
+  const Target t = target();
+  onWorker([this, id, t] {
     try {
-      if (cluster_)
-        weir::cluster::httpRequest(cluster_->url(), "POST", "/v1/jobs/" + id + "/cancel", "",
-                                   weir::cluster::clusterSecret(""));
+      weir::cluster::httpRequest(urlOn(t), "POST", "/v1/jobs/" + id + "/cancel", "", t.token);
     } catch (const std::exception& e) {
       const QString err = QString::fromUtf8(e.what());
       QMetaObject::invokeMethod(this, [this, err] { onFailed(err); }, Qt::QueuedConnection);
@@ -247,4 +249,143 @@ void RunController::stopCluster() {
 QString RunController::logTail(const QString& name, int lines) const {
   if (logDir_.isEmpty() || name.contains('/')) return {};
   return QString::fromStdString(weir::cluster::logTail((logDir_ + "/" + name + ".log").toStdString(), lines));
+}
+
+RunController::Target RunController::target() const {
+  Target t;
+  t.local = !remote();
+  t.url = remoteUrl_.toStdString();
+  t.secretFile = remoteSecretFile_.toStdString();
+  try {
+    t.token = weir::cluster::clusterSecret(t.secretFile);
+  } catch (const std::exception&) {
+    // an unreadable secret file: the request goes without a token and the JobManager says 401
+  }
+  return t;
+}
+
+std::string RunController::urlOn(const Target& t) const {
+  if (!t.local) return t.url;
+  if (!cluster_) throw std::runtime_error("the local cluster is not running");
+  return cluster_->url();
+}
+
+void RunController::useLocal() {
+  remoteUrl_.clear();
+  remoteSecretFile_.clear();
+  taskManagerList_.clear();
+  jobList_.clear();
+  emit changed();
+  emit clusterInfoChanged();
+  refreshCluster();
+}
+
+void RunController::useRemote(const QString& url, const QString& secretFile) {
+  QString u = url.trimmed();
+  if (!u.contains("://")) u = "http://" + u;
+  while (u.endsWith('/')) u.chop(1);
+  remoteUrl_ = u;
+  remoteSecretFile_ = secretFile;
+  lastError_.clear();
+  if (!secretFile.isEmpty()) {
+    try {
+      weir::cluster::clusterSecret(secretFile.toStdString());
+    } catch (const std::exception& e) {
+      lastError_ = QString::fromUtf8(e.what());
+    }
+  }
+  taskManagerList_.clear();
+  jobList_.clear();
+  emit changed();
+  emit clusterInfoChanged();
+  refreshCluster();
+}
+
+void RunController::refreshCluster() {
+  const Target t = target();
+  onWorker([this, t] {
+    QVariantList tms, jobs;
+    QString error;
+    try {
+      if (t.local && !cluster_) return;  // nothing to list before the local cluster runs
+      const std::string url = urlOn(t);
+      const auto r = weir::cluster::httpRequest(url, "GET", "/v1/taskmanagers", "", t.token);
+      if (r.status != 200) throw std::runtime_error(url + ": " + std::to_string(r.status) + " " + apiError(r).toStdString());
+      const json j = json::parse(r.body, nullptr, false);
+      if (j.is_object() && j.contains("taskmanagers"))
+        for (const auto& tm : j["taskmanagers"])
+          tms.push_back(QVariantMap{{"name", QString::fromStdString(tm.value("name", ""))},
+                                    {"state", QString::fromStdString(tm.value("state", ""))},
+                                    {"slots", tm.value("slots", 0)},
+                                    {"slotsAvailable", tm.value("slots_available", 0)},
+                                    {"dataAddress", QString::fromStdString(tm.value("data_address", ""))}});
+      const auto jr = weir::cluster::httpRequest(url, "GET", "/v1/jobs", "", t.token);
+      const json jj = json::parse(jr.body, nullptr, false);
+      if (jr.status == 200 && jj.is_object() && jj.contains("jobs"))
+        for (const auto& job : jj["jobs"])
+          jobs.push_front(QVariantMap{{"id", QString::fromStdString(job.value("id", ""))},
+                                      {"name", QString::fromStdString(job.value("name", ""))},
+                                      {"status", QString::fromStdString(job.value("status", ""))},
+                                      {"submittedMs", QVariant::fromValue<qint64>(job.value("submitted_ms", 0LL))},
+                                      {"startedMs", QVariant::fromValue<qint64>(job.value("started_ms", 0LL))},
+                                      {"endedMs", QVariant::fromValue<qint64>(job.value("ended_ms", 0LL))}});
+    } catch (const std::exception& e) {
+      error = QString::fromUtf8(e.what());
+    }
+    QMetaObject::invokeMethod(
+        this,
+        [this, tms, jobs, error] {
+          taskManagerList_ = tms;
+          jobList_ = jobs;
+          if (!error.isEmpty()) lastError_ = error;
+          emit clusterInfoChanged();
+          if (!error.isEmpty()) emit changed();
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void RunController::attach(const QString& jobId) {
+  if (jobActive()) {
+    lastError_ = QStringLiteral("A job is already running; cancel it first.");
+    emit changed();
+    return;
+  }
+  const Target t = target();
+  const std::string id = weir::cluster::urlEncode(jobId.toStdString());
+  onWorker([this, t, id] {
+    QString error, name, status, failure, text, base;
+    try {
+      const auto r = weir::cluster::httpRequest(urlOn(t), "GET", "/v1/jobs/" + id, "", t.token);
+      if (r.status != 200) throw std::runtime_error(apiError(r).toStdString());
+      const json j = json::parse(r.body);
+      name = QString::fromStdString(j.value("name", ""));
+      status = QString::fromStdString(j.value("status", ""));
+      failure = QString::fromStdString(j.value("failure", ""));
+      if (j.contains("job")) text = QString::fromStdString(j["job"].dump(2));
+      base = QString::fromStdString(j.value("base_dir", ""));
+    } catch (const std::exception& e) {
+      error = QString::fromUtf8(e.what());
+    }
+    const QString qid = QString::fromStdString(id);
+    QMetaObject::invokeMethod(
+        this,
+        [this, qid, error, name, status, failure, text, base] {
+          if (!error.isEmpty()) {
+            onFailed("Cannot attach to job " + qid + ": " + error);
+            return;
+          }
+          live_.clear();
+          jobId_ = qid;
+          jobName_ = name;
+          lastError_.clear();
+          startedMs_ = QDateTime::currentMSecsSinceEpoch();
+          jobStatus_.clear();
+          if (!text.isEmpty()) emit attached(text, base);
+          setJob(status, failure);
+          if (!ended(status)) pollTimer_.start();
+          poll();  // the figures now, also of an ended job
+        },
+        Qt::QueuedConnection);
+  });
 }

@@ -1,6 +1,7 @@
 #pragma once
-// RunController: the workbench's Run button (the workbench issue, item 5). It starts the
-// embedded local cluster — a real weir-jobmanager and TaskManagers as child processes
+// RunController: the workbench's Run button and clusters panel (the workbench issue, items
+// 5 and 6). Its target is the embedded local cluster or a remote JobManager (URL and the
+// cluster secret's file). For the local one it starts — a real weir-jobmanager and TaskManagers as child processes
 // (cluster/local_cluster.h, the launcher of `weir cluster start`) — submits the open job
 // through the JobManager's HTTP API, follows its status and metrics once a second into
 // `live` (LiveMetrics), cancels it, and shows the daemons' logs.
@@ -48,6 +49,12 @@ class RunController : public QObject {
   Q_PROPERTY(int slotsPerTaskManager MEMBER slots_ NOTIFY settingsChanged FINAL)
   Q_PROPERTY(QString dataDir MEMBER dataDir_ NOTIFY settingsChanged FINAL)  // "": the app's data folder
   Q_PROPERTY(int pollIntervalMs MEMBER pollMs_ NOTIFY settingsChanged FINAL)
+  Q_PROPERTY(bool remote READ remote NOTIFY changed FINAL)  // the target is a remote JobManager
+  Q_PROPERTY(QString targetUrl READ targetUrl NOTIFY changed FINAL)  // remote: its URL; local: clusterUrl
+  // The target's TaskManagers ({name, state, slots, slotsAvailable, dataAddress}) and jobs
+  // ({id, name, status, submittedMs, startedMs, endedMs}), newest first, as refreshCluster() found them.
+  Q_PROPERTY(QVariantList taskManagerList READ taskManagerList NOTIFY clusterInfoChanged FINAL)
+  Q_PROPERTY(QVariantList jobList READ jobList NOTIFY clusterInfoChanged FINAL)
 
  public:
   explicit RunController(QObject* parent = nullptr);
@@ -64,6 +71,21 @@ class RunController : public QObject {
   double elapsedS() const { return elapsedS_; }
   QStringList logNames() const { return logNames_; }
   LiveMetrics* live() { return &live_; }
+  bool remote() const { return !remoteUrl_.isEmpty(); }
+  QString targetUrl() const { return remote() ? remoteUrl_ : clusterUrl_; }
+  QVariantList taskManagerList() const { return taskManagerList_; }
+  QVariantList jobList() const { return jobList_; }
+
+  /// Run on (and list) the embedded local cluster from now on.
+  Q_INVOKABLE void useLocal();
+  /// Run on (and list) the JobManager at `url` ("http://host:port"); `secretFile` holds the
+  /// cluster secret (empty: none, or WEIR_SECRET). Refreshes the cluster's lists.
+  Q_INVOKABLE void useRemote(const QString& url, const QString& secretFile = QString());
+  /// Fetches the target's TaskManagers and jobs (local: only when it runs).
+  Q_INVOKABLE void refreshCluster();
+  /// Follows a job already on the target: its status and metrics, like a job run from
+  /// here; `attached` gives its job file so the workbench can show its graph.
+  Q_INVOKABLE void attach(const QString& jobId);
 
   /// Runs the document's job as it is now (unsaved edits included) on the local cluster,
   /// starting the cluster first if needed. Relative paths resolve against the document's
@@ -83,6 +105,9 @@ class RunController : public QObject {
   void settingsChanged();
   /// The job reached FINISHED, FAILED or CANCELED.
   void jobEnded(const QString& status);
+  void clusterInfoChanged();
+  /// attach() found the job: its submitted file and the folder its paths resolve against.
+  void attached(const QString& jobText, const QString& baseDir);
 
  private:
   void onClusterStarted(const QString& url, const QStringList& logs, const QString& logDir, const QList<int>& pids);
@@ -91,6 +116,14 @@ class RunController : public QObject {
   void setJob(const QString& status, const QString& failure);
   template <typename F>
   void onWorker(F&& f);
+  /// Where calls go: the remote JobManager, or the local cluster (url filled in on the worker).
+  struct Target {
+    bool local = true;
+    std::string url, token, secretFile;
+  };
+  Target target() const;
+  /// On the worker: the target's URL (local: the running cluster's; throws if none).
+  std::string urlOn(const Target& t) const;
 
   QThread worker_;
   QObject* workerContext_ = nullptr;  // lives on worker_
@@ -101,6 +134,8 @@ class RunController : public QObject {
   QString clusterState_ = QStringLiteral("stopped");
   QString clusterUrl_, jobId_, jobName_, jobStatus_, failure_, lastError_, logDir_;
   QStringList logNames_;
+  QString remoteUrl_, remoteSecretFile_;
+  QVariantList taskManagerList_, jobList_;
   QList<int> pids_;
   double elapsedS_ = 0;
   qint64 startedMs_ = 0;

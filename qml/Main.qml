@@ -55,6 +55,11 @@ ApplicationWindow {
         category: "view"
         property alias darkTheme: window.darkTheme
     }
+    property string remoteClusters: "[]"  // [{url, secretFile}] of the clusters panel
+    Settings {
+        category: "clusters"
+        property alias remotes: window.remoteClusters
+    }
 
     JobDocument {
         id: doc
@@ -64,6 +69,11 @@ ApplicationWindow {
     // Runs the open job on the embedded local cluster (child processes, stopped with the app).
     RunController {
         id: runner
+        // A job attached to on a cluster: show its graph (its submitted file).
+        onAttached: (text, baseDir) => {
+            if (!doc.openText(text, baseDir)) window.showNotice(doc.lastError)
+            bottomTabs.currentIndex = 1
+        }
         onJobEnded: (status) => window.showNotice(runner.jobName + " " + status.toLowerCase()
                                                   + (runner.failure !== "" ? ": " + runner.failure : ""))
     }
@@ -322,13 +332,34 @@ ApplicationWindow {
         orientation: Qt.Horizontal
         handle: Rectangle { implicitWidth: 1; implicitHeight: 1; color: Theme.panelBorder }
 
-        Palette {
-            id: palettePanel
-            doc: doc
-            dragLayer: dragOverlay
+        ColumnLayout {
             SplitView.preferredWidth: 210
             SplitView.minimumWidth: 150
-            onAddRequested: (type) => window.addFromPalette(type)
+            spacing: 0
+            TabBar {
+                id: leftTabs
+                objectName: "leftTabs"
+                Layout.fillWidth: true
+                TabButton { text: "Operators" }
+                TabButton { text: "Clusters"; objectName: "clustersTab" }
+            }
+            StackLayout {
+                currentIndex: leftTabs.currentIndex
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                Palette {
+                    id: palettePanel
+                    doc: doc
+                    dragLayer: dragOverlay
+                    onAddRequested: (type) => window.addFromPalette(type)
+                }
+                ClustersPanel {
+                    objectName: "clustersPanel"
+                    run: runner
+                    remotes: JSON.parse(window.remoteClusters)
+                    onRemotesEdited: (r) => window.remoteClusters = JSON.stringify(r)
+                }
+            }
         }
 
         SplitView {

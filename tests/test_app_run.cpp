@@ -17,6 +17,11 @@
 //                                the cluster stays up and the next run works
 //   cancelStopsARunningJob       an unbounded job runs until cancel: CANCELED
 //   noProcessLeftBehind          destroying the controller ends every daemon
+//   remoteClusterRunAndAttach    a "remote" JobManager (a LocalCluster the test owns, with
+//                                a secret): its TaskManagers and jobs are listed, a job is
+//                                deployed there; a second controller attaches to it (gets
+//                                its job file and live figures) and cancels it; a wrong
+//                                secret file is reported
 
 #include <QtTest>
 
@@ -26,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/local_cluster.h"
 #include "live_metrics.h"
 #include "run_controller.h"
 
@@ -247,6 +253,58 @@ class TestAppRun : public QObject {
       for (int pid : pids) QVERIFY(pidAlive(pid));
     }
     for (int pid : pids) QVERIFY(!pidAlive(pid));
+  }
+
+  void remoteClusterRunAndAttach() {
+    const QString secret = tmp_.filePath("secret");
+    {
+      std::ofstream(secret.toStdString()) << "s3cret-for-the-test\n";
+    }
+    weir::cluster::LocalClusterOptions o;
+    o.taskManagers = 2;
+    o.slotsPerTaskManager = 2;
+    o.dataDir = tmp_.filePath("remote").toStdString();
+    o.binDir = WEIR_BIN_DIR;
+    o.secretFile = secret.toStdString();
+    auto remote = weir::cluster::LocalCluster::start(o);
+    const QString url = QString::fromStdString(remote.url());
+
+    RunController run;
+    run.setProperty("pollIntervalMs", 200);
+    QSignalSpy info(&run, &RunController::clusterInfoChanged);
+    run.useRemote(url, secret);
+    QVERIFY(run.remote());
+    QTRY_VERIFY_WITH_TIMEOUT(run.taskManagerList().size() == 2, 20000);
+    QCOMPARE(run.taskManagerList()[0].toMap()["slots"].toInt(), 2);
+    run.runText(jobText("remote-forever", {{"table", "bid"}, {"events", 0}, {"rate", 2000}}, tmp_.filePath("r.csv")),
+                tmp_.path());
+    QTRY_VERIFY_WITH_TIMEOUT(run.jobStatus() == "RUNNING", 30000);
+    QCOMPARE(run.clusterState(), QString("stopped"));  // nothing local was started
+    const QString id = run.jobId();
+
+    RunController other;
+    other.setProperty("pollIntervalMs", 200);
+    other.useRemote(url, secret);
+    QTRY_VERIFY_WITH_TIMEOUT(!other.jobList().isEmpty(), 20000);
+    QCOMPARE(other.jobList()[0].toMap()["id"].toString(), id);
+    QSignalSpy attached(&other, &RunController::attached);
+    other.attach(id);
+    QTRY_VERIFY_WITH_TIMEOUT(attached.count() == 1, 20000);
+    QVERIFY(attached[0][0].toString().contains("remote-forever"));
+    QTRY_VERIFY_WITH_TIMEOUT(other.live()->node("bids")["recordsOut"].toLongLong() > 0, 20000);
+    QCOMPARE(other.jobStatus(), QString("RUNNING"));
+    other.cancel();
+    QTRY_VERIFY_WITH_TIMEOUT(other.jobStatus() == "CANCELED", 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(run.jobStatus() == "CANCELED", 20000);
+
+    RunController wrong;
+    const QString bad = tmp_.filePath("wrong");
+    {
+      std::ofstream(bad.toStdString()) << "not-the-secret\n";
+    }
+    wrong.useRemote(url, bad);
+    QTRY_VERIFY_WITH_TIMEOUT(wrong.lastError().contains("401"), 20000);
+    QVERIFY(wrong.taskManagerList().isEmpty());
   }
 };
 

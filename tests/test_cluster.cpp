@@ -10,7 +10,11 @@
 //                            cancel makes it CANCELED
 //   liveMetrics              an unbounded job: /v1/jobs/{id}/metrics shows the source's
 //                            records_out growing, node totals equal the sum of their
-//                            subtasks' rows; GET /metrics has a line for the source
+//                            subtasks' rows, one entry per plan edge; GET /metrics has a
+//                            line for the source
+//   exceptionsNameTheCause   a CSV source meets a bad record (on_bad_record fail): the job
+//                            FAILS and /v1/jobs/{id}/exceptions names node, subtask and
+//                            TaskManager of the root cause
 //   lostTaskManagerFailsJob  an unbounded job; one TaskManager killed with SIGKILL: the
 //                            JobManager marks it LOST and the job FAILED naming it
 //   garbageOnTheRpcPort      an HTTP request and random bytes on the control port close
@@ -260,6 +264,15 @@ class TestCluster : public QObject {
       }
     }
     QVERIFY(sourceOut(m) > 0);
+    // Per plan edge: bids -> euros -> sampled -> out, all chained at equal parallelism.
+    QVERIFY2(m["edges"].is_array() && m["edges"].size() == 3, m.dump().c_str());
+    QCOMPARE(m["edges"][0].value("from", ""), std::string("bids"));
+    QCOMPARE(m["edges"][0].value("from_port", ""), std::string("out"));
+    QCOMPARE(m["edges"][0].value("to", ""), std::string("euros"));
+    QCOMPARE(m["edges"][0].value("to_port", ""), std::string("in"));
+    QVERIFY(m["edges"][0].value("chained", false));
+    QVERIFY(m["edges"][0].value("records", std::int64_t{0}) > 0);
+    for (const auto& st : m["subtasks"]) QVERIFY2(st["edges_out"].size() == 3, st.dump().c_str());
 
     const auto prom = weir::cluster::httpRequest(url_.toStdString(), "GET", "/metrics");
     QCOMPARE(prom.status, 200);
@@ -272,6 +285,41 @@ class TestCluster : public QObject {
     weir::cluster::httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
     QVERIFY2(waitUntil([&] { return status(id) == "CANCELED"; }), "the job was not canceled");
     QVERIFY(waitUntil([&] { return get("/v1/overview").value("slots_available", -1) == 4; }));
+  }
+
+  void exceptionsNameTheCause() {
+    // A CSV source that meets a bad record with on_bad_record "fail".
+    const json job = {{"weir", 1},
+                      {"name", "broken"},
+                      {"parallelism", 1},
+                      {"on_bad_record", "fail"},
+                      {"nodes", {{{"id", "src"}, {"type", "source.file"},
+                                  {"params", {{"path", "in.csv"}, {"format", "csv"}, {"header", true},
+                                              {"schema", {{{"name", "a"}, {"type", "int64"}}}}}}},
+                                 {{"id", "out"}, {"type", "sink.discard"}, {"params", json::object()}}}},
+                      {"edges", {{{"from", "src"}, {"to", "out"}}}}};
+    const QString file = writeJob("broken", job);
+    std::ofstream(QFileInfo(file).path().toStdString() + "/in.csv") << "a\n1\nnot-a-number\n3\n";
+    const QString id = submit(file, 1);
+    QVERIFY(!id.isEmpty());
+    QVERIFY2(waitUntil([&] { return status(id) == "FAILED"; }), "the job did not fail");
+    const std::string target = "/v1/jobs/" + id.toStdString() + "/exceptions";
+    const json ex = get(target);
+    QCOMPARE(ex.value("job", ""), id.toStdString());
+    QVERIFY2(ex["exceptions"].is_array() && !ex["exceptions"].empty(), ex.dump().c_str());
+    const json& root = ex["exceptions"][0];
+    QVERIFY2(root.value("root_cause", false), ex.dump().c_str());
+    QCOMPARE(root.value("node", json()).get<std::string>(), std::string("src"));
+    QCOMPARE(root.value("subtask", -1), 0);
+    QVERIFY2(root.value("message", "").find("not-a-number") != std::string::npos ||
+                 root.value("message", "").find("line 3") != std::string::npos,
+             ex.dump().c_str());
+    QVERIFY(root["time_ms"].get<std::int64_t>() > 0);
+    // The TaskManager that ran it, as /v1/jobs/{id} places the subtask.
+    const json j = get("/v1/jobs/" + id.toStdString());
+    QCOMPARE(root.value("taskmanager", json()).get<std::string>(), j["subtasks"][0].value("taskmanager", ""));
+    for (std::size_t i = 1; i < ex["exceptions"].size(); ++i) QVERIFY(!ex["exceptions"][i].value("root_cause", true));
+    QCOMPARE(weir::cluster::httpRequest(url_.toStdString(), "GET", "/v1/jobs/nosuchjob/exceptions").status, 404);
   }
 
   void lostTaskManagerFailsJob() {

@@ -117,6 +117,7 @@ struct JobInfo {
   // The latest and the one before of each subtask's metric rows (a TaskManager's
   // `metrics` message), by (chain, subtask); at_ms is the TaskManager's steady clock.
   std::map<std::pair<int, int>, json> metricsLatest, metricsPrevious;
+  int exceptions = 0;  // recorded in the metadata; the first is the root cause
   bool terminal() const { return status == "FINISHED" || status == "FAILED" || status == "CANCELED"; }
 };
 
@@ -236,7 +237,7 @@ class JobManager {
         onMetrics(*msg);
       } else if (type == "subtask_state") {
         tms_[name].lastHeartbeat = Clock::now();
-        onSubtaskState(*msg);
+        onSubtaskState(*msg, name);
       }
     }
     conn->close();
@@ -277,7 +278,10 @@ class JobManager {
       if (job.terminal() || job.status == "CREATED") continue;
       for (const auto& st : job.subtasks)
         if (st.tm == name) {
-          failJob(job, "TaskManager " + name + " lost (" + reason + ")");
+          ExceptionRecord e;
+          e.message = "TaskManager " + name + " lost (" + reason + ")";
+          e.taskmanager = name;
+          failJob(job, std::move(e));
           break;
         }
     }
@@ -314,15 +318,24 @@ class JobManager {
     }
   }
 
-  void failJob(JobInfo& job, const std::string& cause) {
+  /// Records an exception of the job: the first fails it (the root cause), later ones
+  /// (failures seen while it stops) are only recorded.
+  void recordException(JobInfo& job, ExceptionRecord e) {
+    e.atMs = wallMs();
+    e.rootCause = job.exceptions++ == 0;
+    meta_.exception(job.id, e);
+  }
+
+  void failJob(JobInfo& job, ExceptionRecord e) {
     if (job.terminal()) return;
-    job.reason = cause;
-    meta_.exception(job.id, cause);
+    job.reason = e.message;
+    recordException(job, std::move(e));
     cancelOnTaskManagers(job);
     setStatus(job, "FAILED");
   }
 
-  void onSubtaskState(const json& m) {
+  /// A subtask_state message from TaskManager `tm`.
+  void onSubtaskState(const json& m, const std::string& tm) {
     auto it = jobs_.find(m.value("job", ""));
     if (it == jobs_.end()) return;
     JobInfo& job = it->second;
@@ -335,7 +348,15 @@ class JobManager {
       if (m.contains("cause")) st.cause = m["cause"];
     }
     if (state == "FAILED") {
-      failJob(job, m.value("cause", "subtask failed"));
+      ExceptionRecord e;
+      e.message = m.value("cause", "subtask failed");
+      e.node = m.value("node", "");
+      if (e.node.empty() && chain >= 0 && chain < static_cast<int>(job.chains.size()))
+        e.node = chainName(job.plan, job.chains[static_cast<std::size_t>(chain)]);
+      e.subtask = index;
+      e.taskmanager = tm;
+      if (!job.terminal()) failJob(job, std::move(e));
+      else if (job.status == "FAILED") recordException(job, std::move(e));
       return;
     }
     if (job.status != "RUNNING") return;
@@ -366,8 +387,9 @@ class JobManager {
     return v;
   }
 
-  /// GET /v1/jobs/{id}/metrics: per node totals and per subtask rows of the latest reports,
-  /// with per-second rates from the last two reports of each subtask.
+  /// GET /v1/jobs/{id}/metrics: per node totals, per plan edge totals and per subtask rows
+  /// of the latest reports, with per-second rates from the last two reports of each
+  /// subtask (on the reporting TaskManager's clock).
   json metricsJson(const JobInfo& job) const {
     std::map<std::string, std::size_t> nodeIndex;
     json nodes = json::array();
@@ -375,7 +397,27 @@ class JobManager {
       nodeIndex[n.id] = nodes.size();
       nodes.push_back({{"id", n.id}, {"type", n.type}, {"parallelism", n.parallelism}, {"records_in", 0},
                        {"records_out", 0}, {"bytes_in", 0}, {"bytes_out", 0}, {"dead_letters", 0},
-                       {"late_records", 0}, {"records_in_per_s", 0.0}, {"records_out_per_s", 0.0}});
+                       {"late_records", 0}, {"records_in_per_s", 0.0}, {"records_out_per_s", 0.0},
+                       {"bytes_in_per_s", 0.0}, {"bytes_out_per_s", 0.0}});
+    }
+    // Plan edges; chained ones are direct calls inside one subtask.
+    std::set<std::pair<int, int>> chainedPairs;
+    for (const auto& c : job.chains)
+      for (std::size_t i = 0; i + 1 < c.size(); ++i) chainedPairs.insert({c[i], c[i + 1]});
+    json edges = json::array();
+    for (std::size_t e = 0; e < job.plan.edges.size(); ++e) {
+      const PlanEdge& pe = job.plan.edges[e];
+      const PlanNode& a = job.plan.nodes[static_cast<std::size_t>(pe.from)];
+      const PlanNode& b = job.plan.nodes[static_cast<std::size_t>(pe.to)];
+      auto portName = [](const std::vector<std::string>& ports, int p, const char* dflt) {
+        return p >= 0 && static_cast<std::size_t>(p) < ports.size() ? ports[static_cast<std::size_t>(p)] : std::string(dflt);
+      };
+      edges.push_back({{"edge", e}, {"from", a.id}, {"from_port", portName(a.outputPorts, pe.fromPort, "out")},
+                       {"to", b.id}, {"to_port", portName(b.inputPorts, pe.toPort, "in")},
+                       {"partition", std::string(partitionName(pe.partition))},
+                       {"chained", chainedPairs.count({pe.from, pe.to}) > 0}, {"records", 0}, {"bytes", 0},
+                       {"records_received", 0}, {"bytes_received", 0}, {"records_per_s", 0.0},
+                       {"bytes_per_s", 0.0}});
     }
     std::map<std::pair<int, int>, std::string> placement;
     for (const auto& st : job.subtasks) placement[{st.chain, st.index}] = st.tm;
@@ -388,38 +430,77 @@ class JobManager {
         if (!before || dt <= 0) return 0.0;
         return (now.value(field, 0.0) - before->value(field, 0.0)) / dt;
       };
+      // The element of `prev`'s array `field` at position i, when the report had it.
+      auto prevAt = [&](const char* field, std::size_t i) -> const json* {
+        if (!prev || !prev->contains(field) || !(*prev)[field].is_array() || i >= (*prev)[field].size()) return nullptr;
+        return &(*prev)[field][i];
+      };
+      auto arrayOf = [&](const char* field) -> const json& {
+        static const json empty = json::array();
+        return r.contains(field) && r[field].is_array() ? r[field] : empty;
+      };
       json ops = json::array();
-      const json& rops = r.contains("operators") && r["operators"].is_array() ? r["operators"] : json::array();
+      const json& rops = arrayOf("operators");
       for (std::size_t i = 0; i < rops.size(); ++i) {
         const json& o = rops[i];
-        const json* po = nullptr;
-        if (prev && prev->contains("operators") && (*prev)["operators"].is_array() && i < (*prev)["operators"].size())
-          po = &(*prev)["operators"][i];
+        const json* po = prevAt("operators", i);
         json oj = o;
         oj["records_in_per_s"] = rate(o, po, "records_in");
         oj["records_out_per_s"] = rate(o, po, "records_out");
+        oj["bytes_in_per_s"] = rate(o, po, "bytes_in");
+        oj["bytes_out_per_s"] = rate(o, po, "bytes_out");
         auto ni = nodeIndex.find(o.value("node", ""));
         if (ni != nodeIndex.end()) {
           json& n = nodes[ni->second];
           for (const char* f : {"records_in", "records_out", "bytes_in", "bytes_out", "dead_letters", "late_records"})
             n[f] = n[f].get<std::int64_t>() + o.value(f, std::int64_t{0});
-          n["records_in_per_s"] = n["records_in_per_s"].get<double>() + oj["records_in_per_s"].get<double>();
-          n["records_out_per_s"] = n["records_out_per_s"].get<double>() + oj["records_out_per_s"].get<double>();
+          for (const char* f : {"records_in_per_s", "records_out_per_s", "bytes_in_per_s", "bytes_out_per_s"})
+            n[f] = n[f].get<double>() + oj[f].get<double>();
         }
         ops.push_back(std::move(oj));
       }
+      // Edge traffic of this subtask: sent on edges_out, taken on edges_in.
+      json edgesOut = json::array(), edgesIn = json::array();
+      for (const auto& [field, out] : {std::pair{"edges_out", &edgesOut}, std::pair{"edges_in", &edgesIn}}) {
+        const json& list = arrayOf(field);
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          const json& t = list[i];
+          const int e = t.value("edge", -1);
+          if (e < 0 || e >= static_cast<int>(edges.size())) continue;
+          const json* pt = prevAt(field, i);
+          if (pt && pt->value("edge", -1) != e) pt = nullptr;
+          json tj{{"edge", e}, {"records", t.value("records", std::int64_t{0})}, {"bytes", t.value("bytes", std::int64_t{0})},
+                  {"records_per_s", rate(t, pt, "records")}, {"bytes_per_s", rate(t, pt, "bytes")}};
+          json& ej = edges[static_cast<std::size_t>(e)];
+          if (out == &edgesOut) {
+            ej["records"] = ej["records"].get<std::int64_t>() + tj["records"].get<std::int64_t>();
+            ej["bytes"] = ej["bytes"].get<std::int64_t>() + tj["bytes"].get<std::int64_t>();
+            ej["records_per_s"] = ej["records_per_s"].get<double>() + tj["records_per_s"].get<double>();
+            ej["bytes_per_s"] = ej["bytes_per_s"].get<double>() + tj["bytes_per_s"].get<double>();
+          } else {
+            ej["records_received"] = ej["records_received"].get<std::int64_t>() + tj["records"].get<std::int64_t>();
+            ej["bytes_received"] = ej["bytes_received"].get<std::int64_t>() + tj["bytes"].get<std::int64_t>();
+          }
+          out->push_back(std::move(tj));
+        }
+      }
       std::int64_t deadLetters = 0;
       for (const auto& o : rops) deadLetters += o.value("dead_letters", std::int64_t{0});
-      const json& head = rops.empty() ? json::object() : rops.front();
-      const json& tail = rops.empty() ? json::object() : rops.back();
+      static const json noOp = json::object();
+      const json& head = ops.empty() ? noOp : ops.front();
+      const json& tail = ops.empty() ? noOp : ops.back();
       subtasks.push_back({{"chain", key.first},
                           {"name", r.value("name", "")},
                           {"subtask", key.second},
                           {"taskmanager", placement.count(key) ? placement.at(key) : ""},
                           {"records_in", head.value("records_in", std::int64_t{0})},
                           {"records_out", tail.value("records_out", std::int64_t{0})},
-                          {"records_in_per_s", ops.empty() ? 0.0 : ops.front()["records_in_per_s"].get<double>()},
-                          {"records_out_per_s", ops.empty() ? 0.0 : ops.back()["records_out_per_s"].get<double>()},
+                          {"bytes_in", head.value("bytes_in", std::int64_t{0})},
+                          {"bytes_out", tail.value("bytes_out", std::int64_t{0})},
+                          {"records_in_per_s", head.value("records_in_per_s", 0.0)},
+                          {"records_out_per_s", tail.value("records_out_per_s", 0.0)},
+                          {"bytes_in_per_s", head.value("bytes_in_per_s", 0.0)},
+                          {"bytes_out_per_s", tail.value("bytes_out_per_s", 0.0)},
                           {"dead_letters", deadLetters},
                           {"busy_ms", r.value("busy_ms", 0.0)},
                           {"backpressured_ms", r.value("backpressured_ms", 0.0)},
@@ -432,9 +513,11 @@ class JobManager {
                           {"max_queued", r.value("max_queued", 0)},
                           {"input_watermark", watermarkJson(r.value("input_watermark", json()))},
                           {"output_watermark", watermarkJson(r.value("output_watermark", json()))},
-                          {"operators", ops}});
+                          {"operators", ops},
+                          {"edges_out", edgesOut},
+                          {"edges_in", edgesIn}});
     }
-    return {{"job", job.id}, {"status", job.status}, {"nodes", nodes}, {"subtasks", subtasks}};
+    return {{"job", job.id}, {"status", job.status}, {"nodes", nodes}, {"edges", edges}, {"subtasks", subtasks}};
   }
 
   static std::string promLabel(const std::string& v) {
@@ -726,6 +809,19 @@ class JobManager {
     return j;
   }
 
+  /// GET /v1/jobs/{id}/exceptions: root cause first, then later failures in order.
+  json exceptionsJson(const std::string& id) {
+    json a = json::array();
+    for (const auto& e : meta_.exceptions(id))
+      a.push_back({{"root_cause", e.rootCause},
+                   {"time_ms", e.atMs},
+                   {"message", e.message},
+                   {"node", e.node.empty() ? json() : json(e.node)},
+                   {"subtask", e.subtask < 0 ? json() : json(e.subtask)},
+                   {"taskmanager", e.taskmanager.empty() ? json() : json(e.taskmanager)}});
+    return {{"job", id}, {"exceptions", a}};
+  }
+
   // ---- HTTP API -----------------------------------------------------------------------
 
   awaitable<void> acceptApi() {
@@ -859,28 +955,28 @@ class JobManager {
     if (target == "/v1/jobs" && method == http::verb::post) return submit(req.body(), query, status);
     const std::string prefix = "/v1/jobs/";
     if (target.rfind(prefix, 0) == 0) {
-      std::string rest = target.substr(prefix.size());
-      bool cancel = false, metrics = false;
-      if (rest.size() > 8 && rest.compare(rest.size() - 8, 8, "/metrics") == 0) {
-        metrics = true;
-        rest.resize(rest.size() - 8);
+      // /v1/jobs/{id}[/{sub}]
+      const std::string rest = target.substr(prefix.size());
+      const auto slash = rest.find('/');
+      const std::string id = rest.substr(0, slash);
+      const std::string sub = slash == std::string::npos ? "" : rest.substr(slash + 1);
+      auto it = jobs_.find(id);
+      if (sub == "exceptions" && method == http::verb::get) {
+        // From the metadata: also the jobs of an earlier JobManager on this data dir.
+        if (it == jobs_.end() && !meta_.jobExists(id)) {
+          status = 404;
+          return {{"error", "no job " + id}};
+        }
+        return exceptionsJson(id);
       }
-      if (rest.size() > 7 && rest.compare(rest.size() - 7, 7, "/cancel") == 0) {
-        cancel = true;
-        rest.resize(rest.size() - 7);
-      }
-      auto it = jobs_.find(rest);
       if (it == jobs_.end()) {
         status = 404;
-        return {{"error", "no job " + rest}};
+        return {{"error", "no job " + id}};
       }
       JobInfo& job = it->second;
-      if (metrics) {
-        if (method == http::verb::get) return metricsJson(job);
-      } else if (!cancel && method == http::verb::get) {
-        return jobJson(job, true);
-      }
-      if (cancel && method == http::verb::post) {
+      if (sub == "metrics" && method == http::verb::get) return metricsJson(job);
+      if (sub.empty() && method == http::verb::get) return jobJson(job, true);
+      if (sub == "cancel" && method == http::verb::post) {
         if (!job.terminal()) {
           cancelOnTaskManagers(job);
           setStatus(job, "CANCELED");

@@ -10,7 +10,7 @@
 namespace weir::cluster {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -33,7 +33,14 @@ const char* const kMigrations[] = {
                                   lost_ms INTEGER, lost_reason TEXT);
        CREATE TABLE exceptions (job_id TEXT NOT NULL, run INTEGER NOT NULL, at_ms INTEGER NOT NULL,
                                 message TEXT NOT NULL);)",
+    // 2: where an exception happened, and which one failed the job (every exception
+    // recorded by version 1 was its job's only one, so its root cause).
+    R"(ALTER TABLE exceptions ADD COLUMN node TEXT;
+       ALTER TABLE exceptions ADD COLUMN subtask INTEGER;
+       ALTER TABLE exceptions ADD COLUMN taskmanager TEXT;
+       ALTER TABLE exceptions ADD COLUMN root_cause INTEGER NOT NULL DEFAULT 1;)",
 };
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == kSchemaVersion);
 
 }  // namespace
 
@@ -83,17 +90,47 @@ void Metadata::exec(const char* sql) {
   }
 }
 
-void Metadata::run(const char* sql, std::initializer_list<std::string> args) {
+sqlite3_stmt* Metadata::prepare(const char* sql, Args args) {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
     logLine("error", "metadata", sqlite3_errmsg(db_));
-    return;
+    sqlite3_finalize(st);
+    return nullptr;
   }
   int i = 1;
-  for (const auto& a : args) sqlite3_bind_text(st, i++, a.c_str(), static_cast<int>(a.size()), SQLITE_TRANSIENT);
+  for (const auto& a : args) {
+    if (a) sqlite3_bind_text(st, i, a->c_str(), static_cast<int>(a->size()), SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, i);
+    ++i;
+  }
+  return st;
+}
+
+void Metadata::run(const char* sql, Args args) {
+  sqlite3_stmt* st = prepare(sql, args);
+  if (!st) return;
   if (sqlite3_step(st) != SQLITE_DONE) logLine("error", "metadata", sqlite3_errmsg(db_));
   sqlite3_finalize(st);
 }
+
+template <typename F>
+bool Metadata::query(const char* sql, Args args, F&& row) {
+  sqlite3_stmt* st = prepare(sql, args);
+  if (!st) return false;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+  const bool ok = rc == SQLITE_DONE;
+  if (!ok) logLine("error", "metadata", sqlite3_errmsg(db_));
+  sqlite3_finalize(st);
+  return ok;
+}
+
+namespace {
+std::string columnText(sqlite3_stmt* st, int i) {
+  const auto* t = sqlite3_column_text(st, i);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+}  // namespace
 
 void Metadata::jobSubmitted(const std::string& jobId, const std::string& name, const std::string& jobFile,
                             const std::string& baseDir) {
@@ -115,9 +152,36 @@ void Metadata::runStatus(const std::string& jobId, const std::string& status) {
     run("UPDATE runs SET status = ? WHERE job_id = ? AND run = 1", {status, jobId});
 }
 
-void Metadata::exception(const std::string& jobId, const std::string& message) {
-  run("INSERT INTO exceptions (job_id, run, at_ms, message) VALUES (?, 1, ?, ?)",
-      {jobId, std::to_string(nowMs()), message});
+void Metadata::exception(const std::string& jobId, const ExceptionRecord& e) {
+  auto orNull = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
+  run("INSERT INTO exceptions (job_id, run, at_ms, message, node, subtask, taskmanager, root_cause) "
+      "VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
+      {jobId, std::to_string(e.atMs ? e.atMs : nowMs()), e.message, orNull(e.node),
+       e.subtask >= 0 ? std::optional<std::string>(std::to_string(e.subtask)) : std::nullopt, orNull(e.taskmanager),
+       e.rootCause ? "1" : "0"});
+}
+
+std::vector<ExceptionRecord> Metadata::exceptions(const std::string& jobId) {
+  std::vector<ExceptionRecord> out;
+  query("SELECT at_ms, message, node, subtask, taskmanager, root_cause FROM exceptions WHERE job_id = ? "
+        "ORDER BY root_cause DESC, rowid",
+        {jobId}, [&](sqlite3_stmt* st) {
+          ExceptionRecord e;
+          e.atMs = sqlite3_column_int64(st, 0);
+          e.message = columnText(st, 1);
+          e.node = columnText(st, 2);
+          e.subtask = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3);
+          e.taskmanager = columnText(st, 4);
+          e.rootCause = sqlite3_column_int(st, 5) != 0;
+          out.push_back(std::move(e));
+        });
+  return out;
+}
+
+bool Metadata::jobExists(const std::string& jobId) {
+  bool found = false;
+  query("SELECT 1 FROM jobs WHERE id = ?", {jobId}, [&](sqlite3_stmt*) { found = true; });
+  return found;
 }
 
 void Metadata::taskManagerSeen(const std::string& name, int slots, const std::string& dataAddress) {

@@ -12,6 +12,10 @@
 //                            records_out growing, node totals equal the sum of their
 //                            subtasks' rows, one entry per plan edge; GET /metrics has a
 //                            line for the source
+//   liveWebSocket            GET /v1/jobs/{id}/live with the reusable WebSocketClient: at
+//                            least 2 metrics messages with an entry per node subtask and
+//                            per edge, then a FINISHED status and a normal close; the
+//                            edge counts are exact after the end; 404 / 426 before upgrade
 //   exceptionsNameTheCause   a CSV source meets a bad record (on_bad_record fail): the job
 //                            FAILS and /v1/jobs/{id}/exceptions names node, subtask and
 //                            TaskManager of the root cause
@@ -36,6 +40,7 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -285,6 +290,100 @@ class TestCluster : public QObject {
     weir::cluster::httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
     QVERIFY2(waitUntil([&] { return status(id) == "CANCELED"; }), "the job was not canceled");
     QVERIFY(waitUntil([&] { return get("/v1/overview").value("slots_available", -1) == 4; }));
+  }
+
+  void liveWebSocket() {
+    // bids -> euros -> sampled at p=2 (one chain), rebalanced into out at p=1: 7 node
+    // subtasks, 3 edges. 6000 events at 2000/s: about 3 s.
+    json job = baseJob();
+    for (auto& n : job["nodes"]) {
+      if (n["id"] == "bids") {
+        n["params"]["events"] = 6000;
+        n["params"]["rate"] = 2000;
+      }
+      if (n["id"] == "sampled") n["params"]["where"] = "auction % 2 = 0";
+      if (n["id"] == "out") n["parallelism"] = 1;
+    }
+    const QString id = submit(writeJob("live", job), 2);
+    QVERIFY(!id.isEmpty());
+    const std::string target = "/v1/jobs/" + id.toStdString() + "/live";
+    weir::cluster::WebSocketClient ws(url_.toStdString(), target);
+    int full = 0, metrics = 0;
+    json status;
+    std::int64_t lastTime = 0;
+    for (int i = 0; i < 200 && !ws.closed(); ++i) {
+      const auto msg = ws.next(std::chrono::seconds(5));
+      if (!msg) continue;
+      const json m = json::parse(*msg);
+      QCOMPARE(m.value("job", ""), id.toStdString());
+      if (m.value("type", "") == "status") {
+        status = m;
+        continue;
+      }
+      QCOMPARE(m.value("type", ""), std::string("metrics"));
+      QVERIFY(status.is_null());  // nothing after the status message
+      ++metrics;
+      QVERIFY(m["time_ms"].get<std::int64_t>() >= lastTime);
+      lastTime = m["time_ms"].get<std::int64_t>();
+      QCOMPARE(m["edges"].size(), std::size_t(3));
+      QCOMPARE(m["vertices"].size(), std::size_t(4));
+      if (m["subtasks"].size() != 7) continue;  // before every subtask has reported
+      ++full;
+      std::map<std::string, int> perNode;
+      for (const auto& st : m["subtasks"]) {
+        ++perNode[st.value("node", "")];
+        for (const char* k : {"node", "subtask", "taskmanager", "records_in", "records_out", "records_in_per_s",
+                              "records_out_per_s", "bytes_in", "bytes_out", "bytes_in_per_s", "bytes_out_per_s",
+                              "busy_ms_per_s", "backpressured_ms_per_s", "idle_ms_per_s", "input_queue",
+                              "output_queue", "watermark"})
+          QVERIFY2(st.contains(k), (std::string("no ") + k + " in " + st.dump()).c_str());
+        QVERIFY(st["input_queue"].get<double>() >= 0 && st["input_queue"].get<double>() <= 1);
+      }
+      QCOMPARE(perNode, (std::map<std::string, int>{{"bids", 2}, {"euros", 2}, {"sampled", 2}, {"out", 1}}));
+      const json& shuffle = m["edges"][2];
+      QCOMPARE(shuffle.value("from", ""), std::string("sampled"));
+      QCOMPARE(shuffle.value("to", ""), std::string("out"));
+      QCOMPARE(shuffle.value("partition", ""), std::string("rebalance"));
+      QVERIFY(!shuffle.value("chained", true));
+      for (const char* k : {"records", "records_per_s", "bytes_per_s", "from_port", "to_port"})
+        QVERIFY2(shuffle.contains(k), shuffle.dump().c_str());
+      for (const auto& v : m["vertices"])
+        for (const char* k : {"node", "records_in_per_s", "records_out_per_s", "backpressured_ms_per_s_max",
+                              "busy_ms_per_s_max", "watermark", "watermark_subtask"})
+          QVERIFY2(v.contains(k), v.dump().c_str());
+    }
+    QVERIFY2(full >= 2, ("metrics messages with every subtask: " + std::to_string(full) + " of " +
+                         std::to_string(metrics)).c_str());
+    QVERIFY2(status.is_object(), "no status message");
+    QCOMPARE(status.value("status", ""), std::string("FINISHED"));
+    QVERIFY(ws.closed());
+    QCOMPARE(ws.closeCode(), 1000);
+
+    // After the end, the last reports make the edge counts exact: every record sampled
+    // sent through the rebalance edge arrived at out.
+    json last;
+    QVERIFY2(waitUntil([&] {
+               last = get("/v1/jobs/" + id.toStdString() + "/metrics");
+               std::int64_t sampledOut = -1, outIn = -2;
+               for (const auto& n : last["nodes"]) {
+                 if (n["id"] == "sampled") sampledOut = n.value("records_out", std::int64_t{-1});
+                 if (n["id"] == "out") outIn = n.value("records_in", std::int64_t{-2});
+               }
+               const json& e = last["edges"][2];
+               return sampledOut > 0 && e.value("records", std::int64_t{0}) == sampledOut &&
+                      e.value("records_received", std::int64_t{0}) == sampledOut && outIn == sampledOut &&
+                      last["edges"][0].value("records", std::int64_t{0}) == 6000;
+             }, 10000),
+             last.dump().c_str());
+
+    // Refused before the upgrade: an unknown job (404), and no upgrade at all (426).
+    try {
+      weir::cluster::WebSocketClient bad(url_.toStdString(), "/v1/jobs/nosuchjob/live");
+      QFAIL("an unknown job was upgraded");
+    } catch (const weir::cluster::WebSocketRefused& e) {
+      QCOMPARE(e.status, 404);
+    }
+    QCOMPARE(weir::cluster::httpRequest(url_.toStdString(), "GET", target).status, 426);
   }
 
   void exceptionsNameTheCause() {

@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <openssl/crypto.h>
 
@@ -40,6 +41,7 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using asio::use_awaitable;
 using boost::system::error_code;
 using nlohmann::json;
@@ -91,6 +93,21 @@ struct TmInfo {
   std::string state = "REGISTERED";  // REGISTERED | LOST
   std::string lostReason;
   std::int64_t registeredMs = 0;
+};
+
+/// One WebSocket client of GET /v1/jobs/{id}/live. The publisher (io thread) replaces
+/// `metrics` with the newest message, so a slow client holds at most one pending metrics
+/// message and one final status; its writer coroutine sends them, one write in flight.
+struct LiveClient {
+  LiveClient(tcp::socket socket, std::string jobId) : ws(std::move(socket)), job(std::move(jobId)), wake(ws.get_executor()) {}
+  websocket::stream<beast::tcp_stream> ws;
+  std::string job;
+  std::optional<std::string> metrics;  // the newest metrics message not yet written
+  std::optional<std::string> final;    // the status message; the connection closes after it
+  asio::steady_timer wake;             // canceled to wake the writer
+  bool closed = false;                 // the reader or the writer ended
+  std::uint64_t replaced = 0;          // metrics messages dropped for a newer one
+  void notify() { wake.cancel(); }
 };
 
 struct SubtaskInfo {
@@ -161,6 +178,7 @@ class JobManager {
     asio::co_spawn(io_, acceptRpc(), asio::detached);
     asio::co_spawn(io_, acceptApi(), asio::detached);
     asio::co_spawn(io_, watchdog(), asio::detached);
+    asio::co_spawn(io_, livePublisher(), asio::detached);
     io_.run();
     logLine("info", "jobmanager", "stopped");
     return 0;
@@ -304,7 +322,10 @@ class JobManager {
       job.slotsByTm.clear();
     }
     logLine("info", "jobmanager", "job status", {{"job", job.id}, {"name", job.name}, {"status", status}});
-    if (job.terminal()) schedule();
+    if (job.terminal()) {
+      finishLive(job);
+      schedule();
+    }
   }
 
   void cancelOnTaskManagers(JobInfo& job) {
@@ -822,6 +843,224 @@ class JobManager {
     return {{"job", id}, {"exceptions", a}};
   }
 
+  // ---- WebSocket: live metrics ----------------------------------------------------------
+
+  /// The status message of GET /v1/jobs/{id}/live.
+  json liveStatusJson(const JobInfo& job) const {
+    json j{{"type", "status"},           {"job", job.id},
+           {"name", job.name},           {"status", job.status},
+           {"time_ms", wallMs()},        {"started_ms", job.startedMs},
+           {"ended_ms", job.endedMs}};
+    if (!job.reason.empty()) j[job.status == "CREATED" ? "waiting_reason" : "failure"] = job.reason;
+    return j;
+  }
+
+  /// The metrics message of GET /v1/jobs/{id}/live (docs/api.md): one entry per node and
+  /// subtask (the nodes of a chain share its times, queues and watermark), one per plan
+  /// edge, and per node aggregates.
+  json liveMetricsJson(const JobInfo& job) const {
+    const json m = metricsJson(job);
+    json subtasks = json::array();
+    struct Vertex {
+      json j;
+      bool any = false;
+      bool nullWatermark = false;
+      std::int64_t minWatermark = INT64_MAX;
+      int holder = -1;
+    };
+    std::map<std::string, Vertex> vertices;
+    for (const auto& n : job.plan.nodes) {
+      Vertex v;
+      v.j = {{"node", n.id},
+             {"type", n.type},
+             {"parallelism", n.parallelism},
+             {"subtasks_reporting", 0},
+             {"records_in", 0},
+             {"records_out", 0},
+             {"records_in_per_s", 0.0},
+             {"records_out_per_s", 0.0},
+             {"bytes_in_per_s", 0.0},
+             {"bytes_out_per_s", 0.0},
+             {"busy_ms_per_s_max", 0.0},
+             {"backpressured_ms_per_s_max", 0.0},
+             {"input_queue_max", 0.0},
+             {"output_queue_max", 0.0}};
+      vertices.emplace(n.id, std::move(v));
+    }
+    for (const auto& st : m["subtasks"]) {
+      const json& wm = st["input_watermark"];
+      for (const auto& o : st["operators"]) {
+        const std::string node = o.value("node", "");
+        json e{{"node", node},
+               {"chain", st["name"]},
+               {"subtask", st["subtask"]},
+               {"taskmanager", st["taskmanager"]},
+               {"records_in", o["records_in"]},
+               {"records_out", o["records_out"]},
+               {"records_in_per_s", o["records_in_per_s"]},
+               {"records_out_per_s", o["records_out_per_s"]},
+               {"bytes_in", o["bytes_in"]},
+               {"bytes_out", o["bytes_out"]},
+               {"bytes_in_per_s", o["bytes_in_per_s"]},
+               {"bytes_out_per_s", o["bytes_out_per_s"]},
+               {"dead_letters", o["dead_letters"]},
+               {"busy_ms_per_s", st["busy_ms_per_s"]},
+               {"backpressured_ms_per_s", st["backpressured_ms_per_s"]},
+               {"idle_ms_per_s", st["idle_ms_per_s"]},
+               {"input_queue", st["input_usage"]},
+               {"output_queue", st["output_usage"]},
+               {"watermark", wm},
+               {"output_watermark", st["output_watermark"]}};
+        auto vi = vertices.find(node);
+        if (vi != vertices.end()) {
+          Vertex& v = vi->second;
+          json& a = v.j;
+          a["subtasks_reporting"] = a["subtasks_reporting"].get<int>() + 1;
+          for (const char* f : {"records_in", "records_out"})
+            a[f] = a[f].get<std::int64_t>() + e[f].get<std::int64_t>();
+          for (const char* f : {"records_in_per_s", "records_out_per_s", "bytes_in_per_s", "bytes_out_per_s"})
+            a[f] = a[f].get<double>() + e[f].get<double>();
+          for (auto [max, f] : {std::pair{"busy_ms_per_s_max", "busy_ms_per_s"},
+                                std::pair{"backpressured_ms_per_s_max", "backpressured_ms_per_s"},
+                                std::pair{"input_queue_max", "input_queue"}, std::pair{"output_queue_max", "output_queue"}})
+            a[max] = std::max(a[max].get<double>(), e[f].get<double>());
+          // The lowest watermark holds the node back; no watermark yet is the lowest of all.
+          const int sub = e["subtask"].get<int>();
+          if (!v.nullWatermark) {
+            if (!wm.is_number()) {
+              v.nullWatermark = true;
+              v.holder = sub;
+            } else if (wm.get<std::int64_t>() < v.minWatermark) {
+              v.minWatermark = wm.get<std::int64_t>();
+              v.holder = sub;
+            }
+          }
+          v.any = true;
+        }
+        subtasks.push_back(std::move(e));
+      }
+    }
+    json vs = json::array();
+    for (const auto& n : job.plan.nodes) {
+      Vertex& v = vertices.at(n.id);
+      v.j["watermark"] = v.any && !v.nullWatermark ? json(v.minWatermark) : json();
+      v.j["watermark_subtask"] = v.any ? json(v.holder) : json();
+      vs.push_back(std::move(v.j));
+    }
+    json edges = json::array();
+    for (const auto& e : m["edges"])
+      edges.push_back({{"edge", e["edge"]},
+                       {"from", e["from"]},
+                       {"from_port", e["from_port"]},
+                       {"to", e["to"]},
+                       {"to_port", e["to_port"]},
+                       {"partition", e["partition"]},
+                       {"chained", e["chained"]},
+                       {"records", e["records"]},
+                       {"bytes", e["bytes"]},
+                       {"records_per_s", e["records_per_s"]},
+                       {"bytes_per_s", e["bytes_per_s"]}});
+    return {{"type", "metrics"}, {"job", job.id},       {"status", job.status}, {"time_ms", wallMs()},
+            {"subtasks", subtasks}, {"edges", edges},   {"vertices", vs}};
+  }
+
+  /// Pushes a metrics message to every live client twice a second (at least once a second
+  /// arrives even with a busy io thread); prunes clients that went away.
+  awaitable<void> livePublisher() {
+    asio::steady_timer t(io_);
+    while (!stopping_) {
+      t.expires_after(std::chrono::milliseconds(500));
+      error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      for (auto it = live_.begin(); it != live_.end();) {
+        auto& clients = it->second;
+        clients.erase(std::remove_if(clients.begin(), clients.end(), [](const auto& c) { return c->closed; }),
+                      clients.end());
+        auto job = jobs_.find(it->first);
+        if (clients.empty() || job == jobs_.end()) {
+          it = live_.erase(it);
+          continue;
+        }
+        const std::string msg = liveMetricsJson(job->second).dump();
+        for (auto& c : clients) {
+          if (c->metrics) ++c->replaced;
+          c->metrics = msg;
+          c->notify();
+        }
+        ++it;
+      }
+    }
+  }
+
+  /// A job ended: its live clients get a last metrics message, the status, and a close.
+  void finishLive(const JobInfo& job) {
+    auto it = live_.find(job.id);
+    if (it == live_.end()) return;
+    const std::string metrics = liveMetricsJson(job).dump();
+    const std::string status = liveStatusJson(job).dump();
+    for (auto& c : it->second) {
+      c->metrics = metrics;
+      c->final = status;
+      c->notify();
+    }
+    live_.erase(it);
+  }
+
+  awaitable<void> liveSession(tcp::socket socket, http::request<http::string_body> req, std::string jobId) {
+    auto c = std::make_shared<LiveClient>(std::move(socket), std::move(jobId));
+    // Close a peer that stops answering pings; a malformed frame fails the read and closes
+    // this connection only.
+    c->ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(30), std::chrono::seconds(60), true});
+    c->ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "weir-jobmanager"); }));
+    c->ws.read_message_max(64 * 1024);
+    error_code ec;
+    co_await c->ws.async_accept(req, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    auto it = jobs_.find(c->job);
+    if (it == jobs_.end()) co_return;
+    // The current state at once; a job that has ended gets its status and a close.
+    c->metrics = liveMetricsJson(it->second).dump();
+    if (it->second.terminal()) c->final = liveStatusJson(it->second).dump();
+    else live_[c->job].push_back(c);
+    asio::co_spawn(io_, liveWriter(c), asio::detached);
+    // The reader: answers pings and the close handshake; client messages are ignored.
+    beast::flat_buffer buf;
+    for (;;) {
+      co_await c->ws.async_read(buf, asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      buf.consume(buf.size());
+    }
+    c->closed = true;
+    c->notify();
+  }
+
+  awaitable<void> liveWriter(std::shared_ptr<LiveClient> c) {
+    error_code ec;
+    while (!c->closed) {
+      if (c->metrics || c->final) {
+        const bool last = !c->metrics;
+        std::string msg = last ? std::move(*c->final) : std::move(*c->metrics);
+        if (last) c->final.reset();
+        else c->metrics.reset();
+        c->ws.text(true);
+        auto buffer = asio::buffer(msg);
+        co_await c->ws.async_write(buffer, asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        if (last) {
+          websocket::close_reason reason(websocket::close_code::normal, "job " + c->job + " ended");
+          co_await c->ws.async_close(reason, asio::redirect_error(use_awaitable, ec));
+          break;
+        }
+        continue;
+      }
+      c->wake.expires_at(asio::steady_timer::time_point::max());
+      co_await c->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    c->closed = true;
+    if (ec) beast::get_lowest_layer(c->ws).close();  // the reader ends too
+  }
+
   // ---- HTTP API -----------------------------------------------------------------------
 
   awaitable<void> acceptApi() {
@@ -847,7 +1086,15 @@ class JobManager {
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       auto req = parser.release();
-      http::response<http::string_body> res = handle(req);
+      std::string liveJob;
+      http::response<http::string_body> res = handle(req, liveJob);
+      if (!liveJob.empty()) {
+        // Authorized, and the job exists: upgrade (the client waits for the 101 before
+        // sending frames, so nothing is left in `buffer`).
+        stream.expires_never();
+        co_await liveSession(stream.release_socket(), std::move(req), std::move(liveJob));
+        co_return;
+      }
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
       co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
@@ -872,12 +1119,14 @@ class JobManager {
     return out;
   }
 
-  http::response<http::string_body> handle(const http::request<http::string_body>& req) {
+  /// Answers a request; for an accepted GET /v1/jobs/{id}/live sets `liveJob` instead
+  /// (the caller upgrades the connection).
+  http::response<http::string_body> handle(const http::request<http::string_body>& req, std::string& liveJob) {
     int status = 200;
     json body;
     std::string text;  // a text/plain body instead of JSON (GET /metrics)
     try {
-      body = route(req, status, text);
+      body = route(req, status, text, liveJob);
     } catch (const std::exception& e) {
       status = 500;
       body = {{"error", e.what()}};
@@ -895,7 +1144,7 @@ class JobManager {
     return res;
   }
 
-  json route(const http::request<http::string_body>& req, int& status, std::string& text) {
+  json route(const http::request<http::string_body>& req, int& status, std::string& text, std::string& liveJob) {
     if (!secret_.empty()) {
       const std::string auth(req[http::field::authorization]);
       const std::string want = "Bearer " + secret_;
@@ -975,6 +1224,14 @@ class JobManager {
       }
       JobInfo& job = it->second;
       if (sub == "metrics" && method == http::verb::get) return metricsJson(job);
+      if (sub == "live" && method == http::verb::get) {
+        if (!websocket::is_upgrade(req)) {
+          status = 426;
+          return {{"error", "GET /v1/jobs/{id}/live is a WebSocket: send Connection: Upgrade and Upgrade: websocket"}};
+        }
+        liveJob = id;
+        return json::object();
+      }
       if (sub.empty() && method == http::verb::get) return jobJson(job, true);
       if (sub == "cancel" && method == http::verb::post) {
         if (!job.terminal()) {
@@ -1000,6 +1257,7 @@ class JobManager {
   std::map<std::string, JobInfo> jobs_;
   std::vector<std::string> jobOrder_;
   std::uint32_t nextChannel_ = 1;
+  std::map<std::string, std::vector<std::shared_ptr<LiveClient>>> live_;  // by job id
 };
 
 }  // namespace

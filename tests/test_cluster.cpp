@@ -16,6 +16,8 @@
 //                            least 2 metrics messages with an entry per node subtask and
 //                            per edge, then a FINISHED status and a normal close; the
 //                            edge counts are exact after the end; 404 / 426 before upgrade
+//   metricHistoryAndRuns     two runs of one job name: /metrics/history?node=bids has rows
+//                            (interval 500 ms), /v1/jobs?name= lists both newest first
 //   exceptionsNameTheCause   a CSV source meets a bad record (on_bad_record fail): the job
 //                            FAILS and /v1/jobs/{id}/exceptions names node, subtask and
 //                            TaskManager of the root cause
@@ -23,6 +25,8 @@
 //                            JobManager marks it LOST and the job FAILED naming it
 //   garbageOnTheRpcPort      an HTTP request and random bytes on the control port close
 //                            that connection only; the JobManager keeps serving
+//   migratesVersion1Metadata a JobManager opens a schema-version-1 metadata file: the old
+//                            exception and run are served, the file is at version 3
 //   hungTaskManagerTimesOut  the other TaskManager stopped with SIGSTOP: the JobManager
 //                            marks it LOST for a missed heartbeat (timeout 5 s)
 //   sigtermStopsCleanly      SIGTERM ends a TaskManager and the JobManager with status 0
@@ -44,6 +48,7 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "cluster/http_client.h"
 
@@ -177,7 +182,8 @@ class TestCluster : public QObject {
     jm_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     jm_.start(kBin + "/weir-jobmanager",
               {"--bind", "127.0.0.1", "--rpc-port", QString::number(rpcPort_), "--api-port", QString::number(apiPort_),
-               "--data-dir", tmp_.path() + "/data", "--heartbeat-timeout-ms", "5000"});
+               "--data-dir", tmp_.path() + "/data", "--heartbeat-timeout-ms", "5000", "--metric-history-interval-ms",
+               "500"});
     QVERIFY(jm_.waitForStarted());
     startTaskManager();
     startTaskManager();
@@ -386,6 +392,60 @@ class TestCluster : public QObject {
     QCOMPARE(weir::cluster::httpRequest(url_.toStdString(), "GET", target).status, 426);
   }
 
+  void metricHistoryAndRuns() {
+    // Two runs of one job name, 3000 events at 1500/s each (about 2 s; history every 500 ms).
+    json job = baseJob();
+    job["name"] = "history-runs";
+    for (auto& n : job["nodes"])
+      if (n["id"] == "bids") {
+        n["params"]["events"] = 3000;
+        n["params"]["rate"] = 1500;
+      }
+    const QString first = submit(writeJob("history-1", job), 2);
+    QVERIFY(!first.isEmpty());
+    QVERIFY2(waitUntil([&] { return status(first) == "FINISHED"; }), "the first run did not finish");
+    const QString second = submit(writeJob("history-2", job), 2);
+    QVERIFY(!second.isEmpty());
+    QVERIFY2(waitUntil([&] { return status(second) == "FINISHED"; }), "the second run did not finish");
+
+    const json h = get("/v1/jobs/" + first.toStdString() + "/metrics/history?node=bids");
+    QCOMPARE(h.value("interval_ms", 0), 500);
+    QVERIFY2(h["nodes"].size() == 1, h.dump().c_str());
+    const json& bids = h["nodes"][0];
+    QCOMPARE(bids.value("node", ""), std::string("bids"));
+    const std::size_t rows = bids["time_ms"].size();
+    QVERIFY2(rows >= 2, h.dump().c_str());  // at least one while running, and one at the end
+    double bestRate = 0;
+    for (const char* f : {"records_in", "records_out", "records_in_per_s", "records_out_per_s", "busy_ms_per_s_max",
+                          "backpressured_ms_per_s_max", "watermark"})
+      QCOMPARE(bids[f].size(), rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+      if (i > 0) {
+        QVERIFY(bids["time_ms"][i].get<std::int64_t>() >= bids["time_ms"][i - 1].get<std::int64_t>());
+        QVERIFY(bids["records_out"][i].get<std::int64_t>() >= bids["records_out"][i - 1].get<std::int64_t>());
+      }
+      bestRate = std::max(bestRate, bids["records_out_per_s"][i].get<double>());
+    }
+    QVERIFY2(bestRate > 0, h.dump().c_str());
+    QVERIFY(bids["records_out"][rows - 1].get<std::int64_t>() > 0);
+    QCOMPARE(get("/v1/jobs/" + first.toStdString() + "/metrics/history")["nodes"].size(), std::size_t(4));
+    QCOMPARE(weir::cluster::httpRequest(url_.toStdString(), "GET",
+                                        "/v1/jobs/" + first.toStdString() + "/metrics/history?node=nosuch").status,
+             404);
+
+    const json runs = get("/v1/jobs?name=history-runs");
+    QVERIFY2(runs["jobs"].size() == 2, runs.dump().c_str());
+    QCOMPARE(runs["jobs"][0].value("id", ""), second.toStdString());  // newest first
+    QCOMPARE(runs["jobs"][1].value("id", ""), first.toStdString());
+    for (const auto& r : runs["jobs"]) {
+      QCOMPARE(r.value("status", ""), std::string("FINISHED"));
+      QVERIFY(r["started_ms"].is_number() && r["ended_ms"].is_number());
+      QCOMPARE(r["duration_ms"].get<std::int64_t>(),
+               r["ended_ms"].get<std::int64_t>() - r["started_ms"].get<std::int64_t>());
+    }
+    QCOMPARE(get("/v1/jobs?name=no-such-name")["jobs"].size(), std::size_t(0));
+  }
+
   void exceptionsNameTheCause() {
     // A CSV source that meets a bad record with on_bad_record "fail".
     const json job = {{"weir", 1},
@@ -492,6 +552,70 @@ class TestCluster : public QObject {
     QVERIFY(p.waitForFinished(30000));
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("secret"));
+  }
+
+  void migratesVersion1Metadata() {
+    // A metadata file as the first JobManager version wrote it, with one failed job.
+    const QString dir = tmp_.path() + "/data-v1";
+    QVERIFY(QDir().mkpath(dir));
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open((dir + "/metadata.sqlite").toUtf8().constData(), &db), SQLITE_OK);
+    const char* v1 = R"(
+      CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+      CREATE TABLE jobs (id TEXT PRIMARY KEY, name TEXT NOT NULL, submitted_ms INTEGER NOT NULL, base_dir TEXT NOT NULL);
+      CREATE TABLE job_versions (job_id TEXT NOT NULL REFERENCES jobs(id), version INTEGER NOT NULL,
+                                 job_file TEXT NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY (job_id, version));
+      CREATE TABLE runs (job_id TEXT NOT NULL REFERENCES jobs(id), run INTEGER NOT NULL, status TEXT NOT NULL,
+                         started_ms INTEGER, ended_ms INTEGER, PRIMARY KEY (job_id, run));
+      CREATE TABLE run_transitions (job_id TEXT NOT NULL, run INTEGER NOT NULL, status TEXT NOT NULL, at_ms INTEGER NOT NULL);
+      CREATE TABLE taskmanagers (name TEXT PRIMARY KEY, slots INTEGER NOT NULL, data_address TEXT NOT NULL,
+                                 first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, lost_ms INTEGER, lost_reason TEXT);
+      CREATE TABLE exceptions (job_id TEXT NOT NULL, run INTEGER NOT NULL, at_ms INTEGER NOT NULL, message TEXT NOT NULL);
+      INSERT INTO jobs VALUES ('00000000000000aa', 'old-job', 1000, '/tmp');
+      INSERT INTO runs VALUES ('00000000000000aa', 1, 'FAILED', 2000, 5000);
+      INSERT INTO exceptions VALUES ('00000000000000aa', 1, 4999, 'src[0/1]: boom (on tm-1)');)";
+    QCOMPARE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    const int api = freePort();
+    QProcess jm;
+    jm.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    jm.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(freePort()), "--api-port",
+                                         QString::number(api), "--data-dir", dir});
+    QVERIFY(jm.waitForStarted());
+    const std::string url = "http://127.0.0.1:" + std::to_string(api);
+    json ex;
+    QVERIFY2(waitUntil([&] {
+               try {
+                 ex = json::parse(weir::cluster::httpRequest(url, "GET", "/v1/jobs/00000000000000aa/exceptions").body);
+                 return true;
+               } catch (const std::exception&) {
+                 return false;
+               }
+             }, 30000),
+             "the JobManager on the old metadata did not answer");
+    QVERIFY2(ex["exceptions"].size() == 1, ex.dump().c_str());
+    QCOMPARE(ex["exceptions"][0].value("message", ""), std::string("src[0/1]: boom (on tm-1)"));
+    QVERIFY(ex["exceptions"][0].value("root_cause", false));
+    QVERIFY(ex["exceptions"][0]["node"].is_null());
+    const json runs = json::parse(weir::cluster::httpRequest(url, "GET", "/v1/jobs?name=old-job").body);
+    QVERIFY2(runs["jobs"].size() == 1, runs.dump().c_str());
+    QCOMPARE(runs["jobs"][0]["duration_ms"].get<std::int64_t>(), std::int64_t(3000));
+    QCOMPARE(json::parse(weir::cluster::httpRequest(url, "GET", "/v1/jobs/00000000000000aa/metrics/history").body)["nodes"].size(),
+             std::size_t(0));
+    jm.terminate();
+    QVERIFY(jm.waitForFinished(30000));
+
+    QCOMPARE(sqlite3_open((dir + "/metadata.sqlite").toUtf8().constData(), &db), SQLITE_OK);
+    int version = 0;
+    sqlite3_exec(db, "SELECT version FROM schema_version",
+                 [](void* v, int, char** cols, char**) {
+                   *static_cast<int*>(v) = std::atoi(cols[0]);
+                   return 0;
+                 },
+                 &version, nullptr);
+    sqlite3_close(db);
+    QCOMPARE(version, 3);
   }
 
   void hungTaskManagerTimesOut() {

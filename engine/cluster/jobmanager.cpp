@@ -54,6 +54,7 @@ struct Flags {
   std::string dataDir = "weir-data";
   std::string secretFile;
   int heartbeatTimeoutMs = 5000;
+  int metricHistoryIntervalMs = 5000;  // one metric_history row per node of a running job this often
   bool refuseWithoutSlots = false;  // --on-insufficient-slots refuse
 };
 
@@ -61,6 +62,7 @@ struct Flags {
   if (!why.empty()) std::cerr << "weir-jobmanager: " << why << "\n";
   std::cerr << "usage: weir-jobmanager [--bind ADDR] [--rpc-port P] [--api-port P] [--data-dir DIR]\n"
                "                       [--secret-file F] [--heartbeat-timeout-ms MS]\n"
+               "                       [--metric-history-interval-ms MS]\n"
                "                       [--on-insufficient-slots wait|refuse]\n";
   std::exit(2);
 }
@@ -179,6 +181,7 @@ class JobManager {
     asio::co_spawn(io_, acceptApi(), asio::detached);
     asio::co_spawn(io_, watchdog(), asio::detached);
     asio::co_spawn(io_, livePublisher(), asio::detached);
+    asio::co_spawn(io_, historyRecorder(), asio::detached);
     io_.run();
     logLine("info", "jobmanager", "stopped");
     return 0;
@@ -323,6 +326,7 @@ class JobManager {
     }
     logLine("info", "jobmanager", "job status", {{"job", job.id}, {"name", job.name}, {"status", status}});
     if (job.terminal()) {
+      recordHistory(job);  // a last sample: a job shorter than the interval has one too
       finishLive(job);
       schedule();
     }
@@ -843,6 +847,89 @@ class JobManager {
     return {{"job", id}, {"exceptions", a}};
   }
 
+  // ---- metric history ------------------------------------------------------------------
+
+  awaitable<void> historyRecorder() {
+    asio::steady_timer t(io_);
+    while (!stopping_) {
+      t.expires_after(std::chrono::milliseconds(flags_.metricHistoryIntervalMs));
+      error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      for (auto& [id, job] : jobs_)
+        if (job.status == "RUNNING") recordHistory(job);
+    }
+  }
+
+  /// One metric_history row per node of the job, from the latest reports (none before the
+  /// first report).
+  void recordHistory(const JobInfo& job) {
+    if (job.metricsLatest.empty()) return;
+    const json live = liveMetricsJson(job);
+    std::vector<HistoryRow> rows;
+    const std::int64_t now = wallMs();
+    for (const auto& v : live["vertices"]) {
+      if (v.value("subtasks_reporting", 0) == 0) continue;
+      HistoryRow r;
+      r.node = v.value("node", "");
+      r.atMs = now;
+      r.recordsIn = v.value("records_in", std::int64_t{0});
+      r.recordsOut = v.value("records_out", std::int64_t{0});
+      r.recordsInPerS = v.value("records_in_per_s", 0.0);
+      r.recordsOutPerS = v.value("records_out_per_s", 0.0);
+      r.busyMsPerSMax = v.value("busy_ms_per_s_max", 0.0);
+      r.backpressuredMsPerSMax = v.value("backpressured_ms_per_s_max", 0.0);
+      if (v["watermark"].is_number_integer()) r.watermark = v["watermark"].get<std::int64_t>();
+      rows.push_back(std::move(r));
+    }
+    meta_.metricHistory(job.id, rows);
+  }
+
+  /// GET /v1/jobs/{id}/metrics/history[?node=X]: per node, parallel arrays in time order.
+  json historyJson(const std::string& id, const std::string& node) {
+    std::map<std::string, json> series;
+    std::vector<std::string> order;
+    for (const auto& r : meta_.metricHistory(id, node)) {
+      auto [it, added] = series.try_emplace(r.node);
+      json& s = it->second;
+      if (added) {
+        order.push_back(r.node);
+        s = {{"node", r.node}};
+        for (const char* f : {"time_ms", "records_in", "records_out", "records_in_per_s", "records_out_per_s",
+                              "busy_ms_per_s_max", "backpressured_ms_per_s_max", "watermark"})
+          s[f] = json::array();
+      }
+      s["time_ms"].push_back(r.atMs);
+      s["records_in"].push_back(r.recordsIn);
+      s["records_out"].push_back(r.recordsOut);
+      s["records_in_per_s"].push_back(r.recordsInPerS);
+      s["records_out_per_s"].push_back(r.recordsOutPerS);
+      s["busy_ms_per_s_max"].push_back(r.busyMsPerSMax);
+      s["backpressured_ms_per_s_max"].push_back(r.backpressuredMsPerSMax);
+      s["watermark"].push_back(r.watermark ? json(*r.watermark) : json());
+    }
+    json nodes = json::array();
+    for (const auto& n : order) nodes.push_back(std::move(series[n]));
+    return {{"job", id}, {"interval_ms", flags_.metricHistoryIntervalMs}, {"nodes", nodes}};
+  }
+
+  /// GET /v1/jobs?name=NAME: every run of that job name in the metadata, newest first.
+  json runsJson(const std::string& name) {
+    json a = json::array();
+    const std::int64_t now = wallMs();
+    for (const auto& r : meta_.runsByName(name)) {
+      json duration;
+      if (r.startedMs) duration = (r.endedMs ? *r.endedMs : now) - *r.startedMs;
+      a.push_back({{"id", r.id},
+                   {"name", r.name},
+                   {"status", r.status},
+                   {"submitted_ms", r.submittedMs},
+                   {"started_ms", r.startedMs ? json(*r.startedMs) : json()},
+                   {"ended_ms", r.endedMs ? json(*r.endedMs) : json()},
+                   {"duration_ms", duration}});
+    }
+    return {{"name", name}, {"jobs", a}};
+  }
+
   // ---- WebSocket: live metrics ----------------------------------------------------------
 
   /// The status message of GET /v1/jobs/{id}/live.
@@ -1196,6 +1283,7 @@ class JobManager {
       }
       return {{"taskmanagers", a}};
     }
+    if (target == "/v1/jobs" && method == http::verb::get && query.count("name")) return runsJson(query.at("name"));
     if (target == "/v1/jobs" && method == http::verb::get) {
       json a = json::array();
       for (const auto& id : jobOrder_) a.push_back(jobJson(jobs_.at(id), false));
@@ -1210,6 +1298,20 @@ class JobManager {
       const std::string id = rest.substr(0, slash);
       const std::string sub = slash == std::string::npos ? "" : rest.substr(slash + 1);
       auto it = jobs_.find(id);
+      if (sub == "metrics/history" && method == http::verb::get) {
+        if (it == jobs_.end() && !meta_.jobExists(id)) {
+          status = 404;
+          return {{"error", "no job " + id}};
+        }
+        const std::string node = query.count("node") ? query.at("node") : "";
+        if (it != jobs_.end() && !node.empty() &&
+            std::none_of(it->second.plan.nodes.begin(), it->second.plan.nodes.end(),
+                         [&](const PlanNode& n) { return n.id == node; })) {
+          status = 404;
+          return {{"error", "job " + id + " has no node " + node}};
+        }
+        return historyJson(id, node);
+      }
       if (sub == "exceptions" && method == http::verb::get) {
         // From the metadata: also the jobs of an earlier JobManager on this data dir.
         if (it == jobs_.end() && !meta_.jobExists(id)) {
@@ -1275,6 +1377,7 @@ int main(int argc, char** argv) {
     else if (a == "--data-dir") f.dataDir = args.value();
     else if (a == "--secret-file") f.secretFile = args.value();
     else if (a == "--heartbeat-timeout-ms") f.heartbeatTimeoutMs = args.number(100, 3600000);
+    else if (a == "--metric-history-interval-ms") f.metricHistoryIntervalMs = args.number(100, 86400000);
     else if (a == "--on-insufficient-slots") {
       const std::string v = args.value();
       if (v != "wait" && v != "refuse") usageExit("--on-insufficient-slots is wait or refuse");

@@ -31,6 +31,23 @@ struct ExceptionRecord {
   bool rootCause = false;
 };
 
+/// One downsampled sample of one node of a running job (the metric history).
+struct HistoryRow {
+  std::string node;
+  std::int64_t atMs = 0;  // wall clock, ms since the epoch
+  std::int64_t recordsIn = 0, recordsOut = 0;
+  double recordsInPerS = 0, recordsOutPerS = 0;
+  double busyMsPerSMax = 0, backpressuredMsPerSMax = 0;  // the most of any subtask of the node
+  std::optional<std::int64_t> watermark;                 // the lowest of its subtasks; none before the first
+};
+
+/// A run of a job, as GET /v1/jobs?name= lists them.
+struct RunRecord {
+  std::string id, name, status;
+  std::int64_t submittedMs = 0;
+  std::optional<std::int64_t> startedMs, endedMs;
+};
+
 class Metadata {
  public:
   /// Opens or creates the database; throws std::runtime_error when it cannot.
@@ -46,6 +63,12 @@ class Metadata {
   void exception(const std::string& jobId, const ExceptionRecord& e);
   /// The job's exceptions, root cause first, then in the order they happened.
   std::vector<ExceptionRecord> exceptions(const std::string& jobId);
+  /// Appends samples of the job's metric history (one transaction).
+  void metricHistory(const std::string& jobId, const std::vector<HistoryRow>& rows);
+  /// The job's samples in time order, of one node or ("") of all.
+  std::vector<HistoryRow> metricHistory(const std::string& jobId, const std::string& node);
+  /// Every job submitted with this name, newest first.
+  std::vector<RunRecord> runsByName(const std::string& name);
   /// Whether a job with this id was ever submitted (also in an earlier JobManager's life).
   bool jobExists(const std::string& jobId);
   void taskManagerSeen(const std::string& name, int slots, const std::string& dataAddress);

@@ -16,6 +16,11 @@
 //                            least 2 metrics messages with an entry per node subtask and
 //                            per edge, then a FINISHED status and a normal close; the
 //                            edge counts are exact after the end; 404 / 426 before upgrade
+//   slowSinkBackpressuresTheSource  sink.discard throttled to 2000 records/s behind an
+//                            unbounded generator (rebalance, p=2, across processes): the
+//                            engine reports the sources backpressured > 500 ms/s and the
+//                            sinks busy > 500 ms/s (measured fractions, not test timings);
+//                            garbage frames on one live connection close only that one
 //   metricHistoryAndRuns     two runs of one job name: /metrics/history?node=bids has rows
 //                            (interval 500 ms), /v1/jobs?name= lists both newest first
 //   exceptionsNameTheCause   a CSV source meets a bad record (on_bad_record fail): the job
@@ -390,6 +395,88 @@ class TestCluster : public QObject {
       QCOMPARE(e.status, 404);
     }
     QCOMPARE(weir::cluster::httpRequest(url_.toStdString(), "GET", target).status, 426);
+  }
+
+  void slowSinkBackpressuresTheSource() {
+    // bids[p=2] --rebalance--> out[p=2] (sink.discard taking 2000 records/s per subtask):
+    // every source subtask sends to a sink in its own process and one in the other, as
+    // fast as it can, so both channel kinds fill up. The engine measures the source blocked
+    // on its output most of each second and the sink busy (sleeping) most of each second.
+    const json job = {{"weir", 1},
+                      {"name", "slow-sink"},
+                      {"parallelism", 2},
+                      {"nodes", {{{"id", "bids"}, {"type", "source.generator"},
+                                  {"params", {{"table", "bid"}, {"events", 0}, {"seed", 7}}}},
+                                 {{"id", "out"}, {"type", "sink.discard"},
+                                  {"params", {{"throttle_records_per_s", 2000}}}}}},
+                      {"edges", {{{"from", "bids"}, {"to", "out"}, {"partition", "rebalance"}}}}};
+    const QString id = submit(writeJob("slow-sink", job), 2);
+    QVERIFY(!id.isEmpty());
+    const std::string target = "/v1/jobs/" + id.toStdString() + "/metrics";
+    json m;
+    auto holds = [&] {
+      m = get(target);
+      int sources = 0, sinks = 0;
+      for (const auto& st : m["subtasks"]) {
+        const std::string name = st.value("name", "");
+        if (name == "bids" && st.value("backpressured_ms_per_s", 0.0) > 500) ++sources;
+        if (name == "out" && st.value("busy_ms_per_s", 0.0) > 500) ++sinks;
+      }
+      return sources == 2 && sinks == 2;
+    };
+    QVERIFY2(waitUntil(holds, 60000), m.dump().c_str());
+    // The sinks' input queues are full, and the sources see their outputs full too.
+    for (const auto& st : m["subtasks"]) {
+      if (st.value("name", "") == "out") QVERIFY2(st.value("input_usage", 0.0) >= 0.5, st.dump().c_str());
+      if (st.value("name", "") == "bids") QVERIFY2(st.value("output_usage", 0.0) >= 0.5, st.dump().c_str());
+    }
+    // The WebSocket's per-node aggregates say the same.
+    weir::cluster::WebSocketClient ws(url_.toStdString(), "/v1/jobs/" + id.toStdString() + "/live");
+    bool seen = false;
+    for (int i = 0; i < 40 && !seen && !ws.closed(); ++i) {
+      const auto msg = ws.next(std::chrono::seconds(5));
+      if (!msg) continue;
+      const json live = json::parse(*msg);
+      for (const auto& v : live["vertices"])
+        if (v.value("node", "") == "bids" && v.value("backpressured_ms_per_s_max", 0.0) > 500) seen = true;
+    }
+    QVERIFY2(seen, "no live message showed the source backpressured");
+
+    // Malformed frames on another live connection close that connection only.
+    {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<std::uint16_t>(apiPort_));
+      QCOMPARE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+      timeval tv{10, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      const std::string upgrade = "GET /v1/jobs/" + id.toStdString() +
+                                  "/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+      QVERIFY(::write(fd, upgrade.data(), upgrade.size()) == static_cast<ssize_t>(upgrade.size()));
+      char buf[4096];
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      QVERIFY(n > 12);
+      QVERIFY2(std::string(buf, static_cast<std::size_t>(n)).rfind("HTTP/1.1 101", 0) == 0, std::string(buf, static_cast<std::size_t>(n)).c_str());
+      const std::string junk(256, '\xff');
+      QVERIFY(::write(fd, junk.data(), junk.size()) > 0);
+      bool eof = false;
+      for (int i = 0; i < 1000 && !eof; ++i) {
+        const ssize_t r = ::read(fd, buf, sizeof buf);
+        eof = r == 0 || (r < 0 && errno == ECONNRESET);
+        if (r < 0 && errno != ECONNRESET) break;  // timed out
+      }
+      ::close(fd);
+      QVERIFY2(eof, "the JobManager did not close the connection that sent garbage");
+    }
+    QCOMPARE(jm_.state(), QProcess::Running);
+    QVERIFY(ws.next(std::chrono::seconds(5)).has_value());  // the well-behaved client still gets messages
+    QCOMPARE(status(id), std::string("RUNNING"));
+    weir::cluster::httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
+    QVERIFY2(waitUntil([&] { return status(id) == "CANCELED"; }), "the job was not canceled");
+    QVERIFY(waitUntil([&] { return get("/v1/overview").value("slots_available", -1) == 4; }));
   }
 
   void metricHistoryAndRuns() {

@@ -30,6 +30,8 @@
 //                            JobManager marks it LOST and the job FAILED naming it
 //   garbageOnTheRpcPort      an HTTP request and random bytes on the control port close
 //                            that connection only; the JobManager keeps serving
+//   liveNeedsTheToken        with a secret, /live without or with a wrong token: 401
+//                            before the upgrade; with it, an unknown job: 404
 //   migratesVersion1Metadata a JobManager opens a schema-version-1 metadata file: the old
 //                            exception and run are served, the file is at version 3
 //   hungTaskManagerTimesOut  the other TaskManager stopped with SIGSTOP: the JobManager
@@ -296,6 +298,9 @@ class TestCluster : public QObject {
     QVERIFY2(prom.body.find(sourceLine) != std::string::npos, prom.body.c_str());
     QVERIFY2(prom.body.find("\nweir_taskmanagers 2\n") != std::string::npos, prom.body.c_str());
     QVERIFY2(prom.body.find("weir_subtask_busy_ratio{job=\"" + id.toStdString()) != std::string::npos, prom.body.c_str());
+    QVERIFY2(prom.body.find("weir_edge_records_total{job=\"" + id.toStdString() +
+                            "\",from=\"bids\",from_port=\"out\",to=\"euros\",to_port=\"in\"} ") != std::string::npos,
+             prom.body.c_str());
 
     QCOMPARE(get("/v1/jobs/nosuchjob/metrics").value("error", "").empty(), false);
     weir::cluster::httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
@@ -639,6 +644,40 @@ class TestCluster : public QObject {
     QVERIFY(p.waitForFinished(30000));
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("secret"));
+  }
+
+  void liveNeedsTheToken() {
+    // A JobManager with a secret: the live endpoint refuses a missing or wrong token with
+    // 401 before the upgrade, and only then looks the job up (404).
+    const QString secret = tmp_.path() + "/live-secret";
+    std::ofstream(secret.toStdString()) << "s3cret-live\n";
+    const int api = freePort();
+    QProcess jm;
+    jm.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    jm.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(freePort()), "--api-port", QString::number(api),
+                                         "--data-dir", tmp_.path() + "/data-secret", "--secret-file", secret});
+    QVERIFY(jm.waitForStarted());
+    const std::string url = "http://127.0.0.1:" + std::to_string(api);
+    QVERIFY(waitUntil([&] {
+      try {
+        return weir::cluster::httpRequest(url, "GET", "/v1/overview").status == 401;
+      } catch (const std::exception&) {
+        return false;
+      }
+    }, 30000));
+    auto refusal = [&](const std::string& token) {
+      try {
+        weir::cluster::WebSocketClient ws(url, "/v1/jobs/nosuchjob/live", token);
+        return 0;
+      } catch (const weir::cluster::WebSocketRefused& e) {
+        return e.status;
+      }
+    };
+    QCOMPARE(refusal(""), 401);
+    QCOMPARE(refusal("wrong"), 401);
+    QCOMPARE(refusal("s3cret-live"), 404);
+    jm.terminate();
+    QVERIFY(jm.waitForFinished(30000));
   }
 
   void migratesVersion1Metadata() {

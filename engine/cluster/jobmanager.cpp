@@ -653,6 +653,16 @@ class JobManager {
                    "\",subtask=\"" + std::to_string(st.value("subtask", 0)) + "\"} " +
                    std::to_string(st[w].get<std::int64_t>()) + "\n";
     }
+    for (auto [metric, field, help] : {std::tuple{"weir_edge_records_total", "records", "Records sent through a plan edge."},
+                                       std::tuple{"weir_edge_bytes_total", "bytes", "Bytes sent through a plan edge."}}) {
+      family(metric, "counter", help);
+      for (const auto& v : views)
+        for (const auto& e : v["edges"])
+          out += std::string(metric) + "{job=\"" + promLabel(v.value("job", "")) + "\",from=\"" +
+                 promLabel(e.value("from", "")) + "\",from_port=\"" + promLabel(e.value("from_port", "")) +
+                 "\",to=\"" + promLabel(e.value("to", "")) + "\",to_port=\"" + promLabel(e.value("to_port", "")) +
+                 "\"} " + std::to_string(e.value(field, std::int64_t{0})) + "\n";
+    }
     return out;
   }
 

@@ -10,11 +10,30 @@
 //                            cancel makes it CANCELED
 //   liveMetrics              an unbounded job: /v1/jobs/{id}/metrics shows the source's
 //                            records_out growing, node totals equal the sum of their
-//                            subtasks' rows; GET /metrics has a line for the source
+//                            subtasks' rows, one entry per plan edge; GET /metrics has a
+//                            line for the source
+//   liveWebSocket            GET /v1/jobs/{id}/live with the reusable WebSocketClient: at
+//                            least 2 metrics messages with an entry per node subtask and
+//                            per edge, then a FINISHED status and a normal close; the
+//                            edge counts are exact after the end; 404 / 426 before upgrade
+//   slowSinkBackpressuresTheSource  sink.discard throttled to 2000 records/s behind an
+//                            unbounded generator (rebalance, p=2, across processes): the
+//                            engine reports the sources backpressured > 500 ms/s and the
+//                            sinks busy > 500 ms/s (measured fractions, not test timings);
+//                            garbage frames on one live connection close only that one
+//   metricHistoryAndRuns     two runs of one job name: /metrics/history?node=bids has rows
+//                            (interval 500 ms), /v1/jobs?name= lists both newest first
+//   exceptionsNameTheCause   a CSV source meets a bad record (on_bad_record fail): the job
+//                            FAILS and /v1/jobs/{id}/exceptions names node, subtask and
+//                            TaskManager of the root cause
 //   lostTaskManagerFailsJob  an unbounded job; one TaskManager killed with SIGKILL: the
 //                            JobManager marks it LOST and the job FAILED naming it
 //   garbageOnTheRpcPort      an HTTP request and random bytes on the control port close
 //                            that connection only; the JobManager keeps serving
+//   liveNeedsTheToken        with a secret, /live without or with a wrong token: 401
+//                            before the upgrade; with it, an unknown job: 404
+//   migratesVersion1Metadata a JobManager opens a schema-version-1 metadata file: the old
+//                            exception and run are served, the file is at version 3
 //   hungTaskManagerTimesOut  the other TaskManager stopped with SIGSTOP: the JobManager
 //                            marks it LOST for a missed heartbeat (timeout 5 s)
 //   sigtermStopsCleanly      SIGTERM ends a TaskManager and the JobManager with status 0
@@ -32,9 +51,11 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "cluster/http_client.h"
 
@@ -168,7 +189,8 @@ class TestCluster : public QObject {
     jm_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     jm_.start(kBin + "/weir-jobmanager",
               {"--bind", "127.0.0.1", "--rpc-port", QString::number(rpcPort_), "--api-port", QString::number(apiPort_),
-               "--data-dir", tmp_.path() + "/data", "--heartbeat-timeout-ms", "5000"});
+               "--data-dir", tmp_.path() + "/data", "--heartbeat-timeout-ms", "5000", "--metric-history-interval-ms",
+               "500"});
     QVERIFY(jm_.waitForStarted());
     startTaskManager();
     startTaskManager();
@@ -260,6 +282,15 @@ class TestCluster : public QObject {
       }
     }
     QVERIFY(sourceOut(m) > 0);
+    // Per plan edge: bids -> euros -> sampled -> out, all chained at equal parallelism.
+    QVERIFY2(m["edges"].is_array() && m["edges"].size() == 3, m.dump().c_str());
+    QCOMPARE(m["edges"][0].value("from", ""), std::string("bids"));
+    QCOMPARE(m["edges"][0].value("from_port", ""), std::string("out"));
+    QCOMPARE(m["edges"][0].value("to", ""), std::string("euros"));
+    QCOMPARE(m["edges"][0].value("to_port", ""), std::string("in"));
+    QVERIFY(m["edges"][0].value("chained", false));
+    QVERIFY(m["edges"][0].value("records", std::int64_t{0}) > 0);
+    for (const auto& st : m["subtasks"]) QVERIFY2(st["edges_out"].size() == 3, st.dump().c_str());
 
     const auto prom = weir::cluster::httpRequest(url_.toStdString(), "GET", "/metrics");
     QCOMPARE(prom.status, 200);
@@ -267,11 +298,279 @@ class TestCluster : public QObject {
     QVERIFY2(prom.body.find(sourceLine) != std::string::npos, prom.body.c_str());
     QVERIFY2(prom.body.find("\nweir_taskmanagers 2\n") != std::string::npos, prom.body.c_str());
     QVERIFY2(prom.body.find("weir_subtask_busy_ratio{job=\"" + id.toStdString()) != std::string::npos, prom.body.c_str());
+    QVERIFY2(prom.body.find("weir_edge_records_total{job=\"" + id.toStdString() +
+                            "\",from=\"bids\",from_port=\"out\",to=\"euros\",to_port=\"in\"} ") != std::string::npos,
+             prom.body.c_str());
 
     QCOMPARE(get("/v1/jobs/nosuchjob/metrics").value("error", "").empty(), false);
     weir::cluster::httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
     QVERIFY2(waitUntil([&] { return status(id) == "CANCELED"; }), "the job was not canceled");
     QVERIFY(waitUntil([&] { return get("/v1/overview").value("slots_available", -1) == 4; }));
+  }
+
+  void liveWebSocket() {
+    // bids -> euros -> sampled at p=2 (one chain), rebalanced into out at p=1: 7 node
+    // subtasks, 3 edges. 6000 events at 2000/s: about 3 s.
+    json job = baseJob();
+    for (auto& n : job["nodes"]) {
+      if (n["id"] == "bids") {
+        n["params"]["events"] = 6000;
+        n["params"]["rate"] = 2000;
+      }
+      if (n["id"] == "sampled") n["params"]["where"] = "auction % 2 = 0";
+      if (n["id"] == "out") n["parallelism"] = 1;
+    }
+    const QString id = submit(writeJob("live", job), 2);
+    QVERIFY(!id.isEmpty());
+    const std::string target = "/v1/jobs/" + id.toStdString() + "/live";
+    weir::cluster::WebSocketClient ws(url_.toStdString(), target);
+    int full = 0, metrics = 0;
+    json status;
+    std::int64_t lastTime = 0;
+    for (int i = 0; i < 200 && !ws.closed(); ++i) {
+      const auto msg = ws.next(std::chrono::seconds(5));
+      if (!msg) continue;
+      const json m = json::parse(*msg);
+      QCOMPARE(m.value("job", ""), id.toStdString());
+      if (m.value("type", "") == "status") {
+        status = m;
+        continue;
+      }
+      QCOMPARE(m.value("type", ""), std::string("metrics"));
+      QVERIFY(status.is_null());  // nothing after the status message
+      ++metrics;
+      QVERIFY(m["time_ms"].get<std::int64_t>() >= lastTime);
+      lastTime = m["time_ms"].get<std::int64_t>();
+      QCOMPARE(m["edges"].size(), std::size_t(3));
+      QCOMPARE(m["vertices"].size(), std::size_t(4));
+      if (m["subtasks"].size() != 7) continue;  // before every subtask has reported
+      ++full;
+      std::map<std::string, int> perNode;
+      for (const auto& st : m["subtasks"]) {
+        ++perNode[st.value("node", "")];
+        for (const char* k : {"node", "subtask", "taskmanager", "records_in", "records_out", "records_in_per_s",
+                              "records_out_per_s", "bytes_in", "bytes_out", "bytes_in_per_s", "bytes_out_per_s",
+                              "busy_ms_per_s", "backpressured_ms_per_s", "idle_ms_per_s", "input_queue",
+                              "output_queue", "watermark"})
+          QVERIFY2(st.contains(k), (std::string("no ") + k + " in " + st.dump()).c_str());
+        QVERIFY(st["input_queue"].get<double>() >= 0 && st["input_queue"].get<double>() <= 1);
+      }
+      QCOMPARE(perNode, (std::map<std::string, int>{{"bids", 2}, {"euros", 2}, {"sampled", 2}, {"out", 1}}));
+      const json& shuffle = m["edges"][2];
+      QCOMPARE(shuffle.value("from", ""), std::string("sampled"));
+      QCOMPARE(shuffle.value("to", ""), std::string("out"));
+      QCOMPARE(shuffle.value("partition", ""), std::string("rebalance"));
+      QVERIFY(!shuffle.value("chained", true));
+      for (const char* k : {"records", "records_per_s", "bytes_per_s", "from_port", "to_port"})
+        QVERIFY2(shuffle.contains(k), shuffle.dump().c_str());
+      for (const auto& v : m["vertices"])
+        for (const char* k : {"node", "records_in_per_s", "records_out_per_s", "backpressured_ms_per_s_max",
+                              "busy_ms_per_s_max", "watermark", "watermark_subtask"})
+          QVERIFY2(v.contains(k), v.dump().c_str());
+    }
+    QVERIFY2(full >= 2, ("metrics messages with every subtask: " + std::to_string(full) + " of " +
+                         std::to_string(metrics)).c_str());
+    QVERIFY2(status.is_object(), "no status message");
+    QCOMPARE(status.value("status", ""), std::string("FINISHED"));
+    QVERIFY(ws.closed());
+    QCOMPARE(ws.closeCode(), 1000);
+
+    // After the end, the last reports make the edge counts exact: every record sampled
+    // sent through the rebalance edge arrived at out.
+    json last;
+    QVERIFY2(waitUntil([&] {
+               last = get("/v1/jobs/" + id.toStdString() + "/metrics");
+               std::int64_t sampledOut = -1, outIn = -2;
+               for (const auto& n : last["nodes"]) {
+                 if (n["id"] == "sampled") sampledOut = n.value("records_out", std::int64_t{-1});
+                 if (n["id"] == "out") outIn = n.value("records_in", std::int64_t{-2});
+               }
+               const json& e = last["edges"][2];
+               return sampledOut > 0 && e.value("records", std::int64_t{0}) == sampledOut &&
+                      e.value("records_received", std::int64_t{0}) == sampledOut && outIn == sampledOut &&
+                      last["edges"][0].value("records", std::int64_t{0}) == 6000;
+             }, 10000),
+             last.dump().c_str());
+
+    // Refused before the upgrade: an unknown job (404), and no upgrade at all (426).
+    try {
+      weir::cluster::WebSocketClient bad(url_.toStdString(), "/v1/jobs/nosuchjob/live");
+      QFAIL("an unknown job was upgraded");
+    } catch (const weir::cluster::WebSocketRefused& e) {
+      QCOMPARE(e.status, 404);
+    }
+    QCOMPARE(weir::cluster::httpRequest(url_.toStdString(), "GET", target).status, 426);
+  }
+
+  void slowSinkBackpressuresTheSource() {
+    // bids[p=2] --rebalance--> out[p=2] (sink.discard taking 2000 records/s per subtask):
+    // every source subtask sends to a sink in its own process and one in the other, as
+    // fast as it can, so both channel kinds fill up. The engine measures the source blocked
+    // on its output most of each second and the sink busy (sleeping) most of each second.
+    const json job = {{"weir", 1},
+                      {"name", "slow-sink"},
+                      {"parallelism", 2},
+                      {"nodes", {{{"id", "bids"}, {"type", "source.generator"},
+                                  {"params", {{"table", "bid"}, {"events", 0}, {"seed", 7}}}},
+                                 {{"id", "out"}, {"type", "sink.discard"},
+                                  {"params", {{"throttle_records_per_s", 2000}}}}}},
+                      {"edges", {{{"from", "bids"}, {"to", "out"}, {"partition", "rebalance"}}}}};
+    const QString id = submit(writeJob("slow-sink", job), 2);
+    QVERIFY(!id.isEmpty());
+    const std::string target = "/v1/jobs/" + id.toStdString() + "/metrics";
+    json m;
+    auto holds = [&] {
+      m = get(target);
+      int sources = 0, sinks = 0;
+      for (const auto& st : m["subtasks"]) {
+        const std::string name = st.value("name", "");
+        if (name == "bids" && st.value("backpressured_ms_per_s", 0.0) > 500) ++sources;
+        if (name == "out" && st.value("busy_ms_per_s", 0.0) > 500) ++sinks;
+      }
+      return sources == 2 && sinks == 2;
+    };
+    QVERIFY2(waitUntil(holds, 60000), m.dump().c_str());
+    // The sinks' input queues are full, and the sources see their outputs full too.
+    for (const auto& st : m["subtasks"]) {
+      if (st.value("name", "") == "out") QVERIFY2(st.value("input_usage", 0.0) >= 0.5, st.dump().c_str());
+      if (st.value("name", "") == "bids") QVERIFY2(st.value("output_usage", 0.0) >= 0.5, st.dump().c_str());
+    }
+    // The WebSocket's per-node aggregates say the same.
+    weir::cluster::WebSocketClient ws(url_.toStdString(), "/v1/jobs/" + id.toStdString() + "/live");
+    bool seen = false;
+    for (int i = 0; i < 40 && !seen && !ws.closed(); ++i) {
+      const auto msg = ws.next(std::chrono::seconds(5));
+      if (!msg) continue;
+      const json live = json::parse(*msg);
+      for (const auto& v : live["vertices"])
+        if (v.value("node", "") == "bids" && v.value("backpressured_ms_per_s_max", 0.0) > 500) seen = true;
+    }
+    QVERIFY2(seen, "no live message showed the source backpressured");
+
+    // Malformed frames on another live connection close that connection only.
+    {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<std::uint16_t>(apiPort_));
+      QCOMPARE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+      timeval tv{10, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      const std::string upgrade = "GET /v1/jobs/" + id.toStdString() +
+                                  "/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+      QVERIFY(::write(fd, upgrade.data(), upgrade.size()) == static_cast<ssize_t>(upgrade.size()));
+      char buf[4096];
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      QVERIFY(n > 12);
+      QVERIFY2(std::string(buf, static_cast<std::size_t>(n)).rfind("HTTP/1.1 101", 0) == 0, std::string(buf, static_cast<std::size_t>(n)).c_str());
+      const std::string junk(256, '\xff');
+      QVERIFY(::write(fd, junk.data(), junk.size()) > 0);
+      bool eof = false;
+      for (int i = 0; i < 1000 && !eof; ++i) {
+        const ssize_t r = ::read(fd, buf, sizeof buf);
+        eof = r == 0 || (r < 0 && errno == ECONNRESET);
+        if (r < 0 && errno != ECONNRESET) break;  // timed out
+      }
+      ::close(fd);
+      QVERIFY2(eof, "the JobManager did not close the connection that sent garbage");
+    }
+    QCOMPARE(jm_.state(), QProcess::Running);
+    QVERIFY(ws.next(std::chrono::seconds(5)).has_value());  // the well-behaved client still gets messages
+    QCOMPARE(status(id), std::string("RUNNING"));
+    weir::cluster::httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
+    QVERIFY2(waitUntil([&] { return status(id) == "CANCELED"; }), "the job was not canceled");
+    QVERIFY(waitUntil([&] { return get("/v1/overview").value("slots_available", -1) == 4; }));
+  }
+
+  void metricHistoryAndRuns() {
+    // Two runs of one job name, 3000 events at 1500/s each (about 2 s; history every 500 ms).
+    json job = baseJob();
+    job["name"] = "history-runs";
+    for (auto& n : job["nodes"])
+      if (n["id"] == "bids") {
+        n["params"]["events"] = 3000;
+        n["params"]["rate"] = 1500;
+      }
+    const QString first = submit(writeJob("history-1", job), 2);
+    QVERIFY(!first.isEmpty());
+    QVERIFY2(waitUntil([&] { return status(first) == "FINISHED"; }), "the first run did not finish");
+    const QString second = submit(writeJob("history-2", job), 2);
+    QVERIFY(!second.isEmpty());
+    QVERIFY2(waitUntil([&] { return status(second) == "FINISHED"; }), "the second run did not finish");
+
+    const json h = get("/v1/jobs/" + first.toStdString() + "/metrics/history?node=bids");
+    QCOMPARE(h.value("interval_ms", 0), 500);
+    QVERIFY2(h["nodes"].size() == 1, h.dump().c_str());
+    const json& bids = h["nodes"][0];
+    QCOMPARE(bids.value("node", ""), std::string("bids"));
+    const std::size_t rows = bids["time_ms"].size();
+    QVERIFY2(rows >= 2, h.dump().c_str());  // at least one while running, and one at the end
+    double bestRate = 0;
+    for (const char* f : {"records_in", "records_out", "records_in_per_s", "records_out_per_s", "busy_ms_per_s_max",
+                          "backpressured_ms_per_s_max", "watermark"})
+      QCOMPARE(bids[f].size(), rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+      if (i > 0) {
+        QVERIFY(bids["time_ms"][i].get<std::int64_t>() >= bids["time_ms"][i - 1].get<std::int64_t>());
+        QVERIFY(bids["records_out"][i].get<std::int64_t>() >= bids["records_out"][i - 1].get<std::int64_t>());
+      }
+      bestRate = std::max(bestRate, bids["records_out_per_s"][i].get<double>());
+    }
+    QVERIFY2(bestRate > 0, h.dump().c_str());
+    QVERIFY(bids["records_out"][rows - 1].get<std::int64_t>() > 0);
+    QCOMPARE(get("/v1/jobs/" + first.toStdString() + "/metrics/history")["nodes"].size(), std::size_t(4));
+    QCOMPARE(weir::cluster::httpRequest(url_.toStdString(), "GET",
+                                        "/v1/jobs/" + first.toStdString() + "/metrics/history?node=nosuch").status,
+             404);
+
+    const json runs = get("/v1/jobs?name=history-runs");
+    QVERIFY2(runs["jobs"].size() == 2, runs.dump().c_str());
+    QCOMPARE(runs["jobs"][0].value("id", ""), second.toStdString());  // newest first
+    QCOMPARE(runs["jobs"][1].value("id", ""), first.toStdString());
+    for (const auto& r : runs["jobs"]) {
+      QCOMPARE(r.value("status", ""), std::string("FINISHED"));
+      QVERIFY(r["started_ms"].is_number() && r["ended_ms"].is_number());
+      QCOMPARE(r["duration_ms"].get<std::int64_t>(),
+               r["ended_ms"].get<std::int64_t>() - r["started_ms"].get<std::int64_t>());
+    }
+    QCOMPARE(get("/v1/jobs?name=no-such-name")["jobs"].size(), std::size_t(0));
+  }
+
+  void exceptionsNameTheCause() {
+    // A CSV source that meets a bad record with on_bad_record "fail".
+    const json job = {{"weir", 1},
+                      {"name", "broken"},
+                      {"parallelism", 1},
+                      {"on_bad_record", "fail"},
+                      {"nodes", {{{"id", "src"}, {"type", "source.file"},
+                                  {"params", {{"path", "in.csv"}, {"format", "csv"}, {"header", true},
+                                              {"schema", {{{"name", "a"}, {"type", "int64"}}}}}}},
+                                 {{"id", "out"}, {"type", "sink.discard"}, {"params", json::object()}}}},
+                      {"edges", {{{"from", "src"}, {"to", "out"}}}}};
+    const QString file = writeJob("broken", job);
+    std::ofstream(QFileInfo(file).path().toStdString() + "/in.csv") << "a\n1\nnot-a-number\n3\n";
+    const QString id = submit(file, 1);
+    QVERIFY(!id.isEmpty());
+    QVERIFY2(waitUntil([&] { return status(id) == "FAILED"; }), "the job did not fail");
+    const std::string target = "/v1/jobs/" + id.toStdString() + "/exceptions";
+    const json ex = get(target);
+    QCOMPARE(ex.value("job", ""), id.toStdString());
+    QVERIFY2(ex["exceptions"].is_array() && !ex["exceptions"].empty(), ex.dump().c_str());
+    const json& root = ex["exceptions"][0];
+    QVERIFY2(root.value("root_cause", false), ex.dump().c_str());
+    QCOMPARE(root.value("node", json()).get<std::string>(), std::string("src"));
+    QCOMPARE(root.value("subtask", -1), 0);
+    QVERIFY2(root.value("message", "").find("not-a-number") != std::string::npos ||
+                 root.value("message", "").find("line 3") != std::string::npos,
+             ex.dump().c_str());
+    QVERIFY(root["time_ms"].get<std::int64_t>() > 0);
+    // The TaskManager that ran it, as /v1/jobs/{id} places the subtask.
+    const json j = get("/v1/jobs/" + id.toStdString());
+    QCOMPARE(root.value("taskmanager", json()).get<std::string>(), j["subtasks"][0].value("taskmanager", ""));
+    for (std::size_t i = 1; i < ex["exceptions"].size(); ++i) QVERIFY(!ex["exceptions"][i].value("root_cause", true));
+    QCOMPARE(weir::cluster::httpRequest(url_.toStdString(), "GET", "/v1/jobs/nosuchjob/exceptions").status, 404);
   }
 
   void lostTaskManagerFailsJob() {
@@ -345,6 +644,104 @@ class TestCluster : public QObject {
     QVERIFY(p.waitForFinished(30000));
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("secret"));
+  }
+
+  void liveNeedsTheToken() {
+    // A JobManager with a secret: the live endpoint refuses a missing or wrong token with
+    // 401 before the upgrade, and only then looks the job up (404).
+    const QString secret = tmp_.path() + "/live-secret";
+    std::ofstream(secret.toStdString()) << "s3cret-live\n";
+    const int api = freePort();
+    QProcess jm;
+    jm.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    jm.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(freePort()), "--api-port", QString::number(api),
+                                         "--data-dir", tmp_.path() + "/data-secret", "--secret-file", secret});
+    QVERIFY(jm.waitForStarted());
+    const std::string url = "http://127.0.0.1:" + std::to_string(api);
+    QVERIFY(waitUntil([&] {
+      try {
+        return weir::cluster::httpRequest(url, "GET", "/v1/overview").status == 401;
+      } catch (const std::exception&) {
+        return false;
+      }
+    }, 30000));
+    auto refusal = [&](const std::string& token) {
+      try {
+        weir::cluster::WebSocketClient ws(url, "/v1/jobs/nosuchjob/live", token);
+        return 0;
+      } catch (const weir::cluster::WebSocketRefused& e) {
+        return e.status;
+      }
+    };
+    QCOMPARE(refusal(""), 401);
+    QCOMPARE(refusal("wrong"), 401);
+    QCOMPARE(refusal("s3cret-live"), 404);
+    jm.terminate();
+    QVERIFY(jm.waitForFinished(30000));
+  }
+
+  void migratesVersion1Metadata() {
+    // A metadata file as the first JobManager version wrote it, with one failed job.
+    const QString dir = tmp_.path() + "/data-v1";
+    QVERIFY(QDir().mkpath(dir));
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open((dir + "/metadata.sqlite").toUtf8().constData(), &db), SQLITE_OK);
+    const char* v1 = R"(
+      CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+      CREATE TABLE jobs (id TEXT PRIMARY KEY, name TEXT NOT NULL, submitted_ms INTEGER NOT NULL, base_dir TEXT NOT NULL);
+      CREATE TABLE job_versions (job_id TEXT NOT NULL REFERENCES jobs(id), version INTEGER NOT NULL,
+                                 job_file TEXT NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY (job_id, version));
+      CREATE TABLE runs (job_id TEXT NOT NULL REFERENCES jobs(id), run INTEGER NOT NULL, status TEXT NOT NULL,
+                         started_ms INTEGER, ended_ms INTEGER, PRIMARY KEY (job_id, run));
+      CREATE TABLE run_transitions (job_id TEXT NOT NULL, run INTEGER NOT NULL, status TEXT NOT NULL, at_ms INTEGER NOT NULL);
+      CREATE TABLE taskmanagers (name TEXT PRIMARY KEY, slots INTEGER NOT NULL, data_address TEXT NOT NULL,
+                                 first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, lost_ms INTEGER, lost_reason TEXT);
+      CREATE TABLE exceptions (job_id TEXT NOT NULL, run INTEGER NOT NULL, at_ms INTEGER NOT NULL, message TEXT NOT NULL);
+      INSERT INTO jobs VALUES ('00000000000000aa', 'old-job', 1000, '/tmp');
+      INSERT INTO runs VALUES ('00000000000000aa', 1, 'FAILED', 2000, 5000);
+      INSERT INTO exceptions VALUES ('00000000000000aa', 1, 4999, 'src[0/1]: boom (on tm-1)');)";
+    QCOMPARE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    const int api = freePort();
+    QProcess jm;
+    jm.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    jm.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(freePort()), "--api-port",
+                                         QString::number(api), "--data-dir", dir});
+    QVERIFY(jm.waitForStarted());
+    const std::string url = "http://127.0.0.1:" + std::to_string(api);
+    json ex;
+    QVERIFY2(waitUntil([&] {
+               try {
+                 ex = json::parse(weir::cluster::httpRequest(url, "GET", "/v1/jobs/00000000000000aa/exceptions").body);
+                 return true;
+               } catch (const std::exception&) {
+                 return false;
+               }
+             }, 30000),
+             "the JobManager on the old metadata did not answer");
+    QVERIFY2(ex["exceptions"].size() == 1, ex.dump().c_str());
+    QCOMPARE(ex["exceptions"][0].value("message", ""), std::string("src[0/1]: boom (on tm-1)"));
+    QVERIFY(ex["exceptions"][0].value("root_cause", false));
+    QVERIFY(ex["exceptions"][0]["node"].is_null());
+    const json runs = json::parse(weir::cluster::httpRequest(url, "GET", "/v1/jobs?name=old-job").body);
+    QVERIFY2(runs["jobs"].size() == 1, runs.dump().c_str());
+    QCOMPARE(runs["jobs"][0]["duration_ms"].get<std::int64_t>(), std::int64_t(3000));
+    QCOMPARE(json::parse(weir::cluster::httpRequest(url, "GET", "/v1/jobs/00000000000000aa/metrics/history").body)["nodes"].size(),
+             std::size_t(0));
+    jm.terminate();
+    QVERIFY(jm.waitForFinished(30000));
+
+    QCOMPARE(sqlite3_open((dir + "/metadata.sqlite").toUtf8().constData(), &db), SQLITE_OK);
+    int version = 0;
+    sqlite3_exec(db, "SELECT version FROM schema_version",
+                 [](void* v, int, char** cols, char**) {
+                   *static_cast<int*>(v) = std::atoi(cols[0]);
+                   return 0;
+                 },
+                 &version, nullptr);
+    sqlite3_close(db);
+    QCOMPARE(version, 3);
   }
 
   void hungTaskManagerTimesOut() {

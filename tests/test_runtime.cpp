@@ -294,6 +294,71 @@ class TestRuntime : public QObject {
     QCOMPARE(m.nodes[2].recordsIn, std::int64_t(count));
   }
 
+  // counter[p=2] --hash(key)--> relay[p=2] --forward, chained--> collect[p=2]
+  // Per-edge metrics are exact: each producer sent what it produced, each consumer took
+  // what its sink collected, and the sums match the records through the edge.
+  void edgeMetricsCountEveryRecordPerSubtask() {
+    Collected c;
+    auto registry = testRegistry(c);
+    const int count = 5001;
+    LocalExecutor job(threeStage(2, 2, 2, Partition::Hash, Partition::Forward, {{"count", count}, {"batch", 50}, {"keys", 11}}),
+                      {}, registry);
+    job.start();
+    job.wait();
+    QCOMPARE(jobStatusName(job.status()), std::string_view("FINISHED"));
+    const auto m = job.metrics();
+    QCOMPARE(m.edges.size(), std::size_t(2));
+    const EdgeMetrics& hash = m.edges[0];
+    QCOMPARE(hash.from, std::string("counter"));
+    QCOMPARE(hash.fromPort, std::string("out"));
+    QCOMPARE(hash.to, std::string("relay"));
+    QCOMPARE(hash.toPort, std::string("in"));
+    QCOMPARE(hash.partition, std::string("hash"));
+    QVERIFY(!hash.chained);
+    QCOMPARE(hash.recordsSent, std::int64_t(count));
+    QCOMPARE(hash.recordsReceived, std::int64_t(count));
+    QVERIFY(hash.bytesSent > 0);
+    QCOMPARE(hash.bytesReceived, hash.bytesSent);
+    const EdgeMetrics& chained = m.edges[1];
+    QVERIFY(chained.chained);
+    QCOMPARE(chained.recordsSent, std::int64_t(count));
+    QCOMPARE(chained.recordsReceived, std::int64_t(count));
+
+    // Per subtask: counter subtask s produced the values s, s+2, ...; relay subtask s took
+    // exactly what collect subtask s (chained to it) collected.
+    std::map<int, std::int64_t> collectedBy;
+    for (auto& r : c.records) ++collectedBy[r.first];
+    QCOMPARE(collectedBy.size(), std::size_t(2));  // 11 keys spread over both subtasks
+    std::int64_t sentSum = 0, receivedSum = 0;
+    int producers = 0, consumers = 0;
+    for (const auto& st : m.subtasks) {
+      if (st.chain == "counter") {
+        ++producers;
+        QCOMPARE(st.edgesOut.size(), std::size_t(1));
+        QCOMPARE(st.edgesOut[0].edge, 0);
+        QCOMPARE(st.edgesOut[0].records, std::int64_t((count - st.subtask + 1) / 2));
+        QVERIFY(st.edgesIn.empty());
+        sentSum += st.edgesOut[0].records;
+      } else {
+        ++consumers;
+        QCOMPARE(st.chain, std::string("relay -> collect"));
+        QCOMPARE(st.edgesIn.size(), std::size_t(2));  // the hash edge and the chained one
+        QCOMPARE(st.edgesIn[0].edge, 0);
+        QCOMPARE(st.edgesIn[0].records, collectedBy[st.subtask]);
+        QCOMPARE(st.edgesIn[1].edge, 1);
+        QCOMPARE(st.edgesIn[1].records, collectedBy[st.subtask]);
+        QCOMPARE(st.edgesOut.size(), std::size_t(1));
+        QCOMPARE(st.edgesOut[0].records, collectedBy[st.subtask]);
+        receivedSum += st.edgesIn[0].records;
+        QVERIFY(st.inputUsage >= 0 && st.inputUsage <= 1);
+      }
+    }
+    QCOMPARE(producers, 2);
+    QCOMPARE(consumers, 2);
+    QCOMPARE(sentSum, std::int64_t(count));
+    QCOMPARE(receivedSum, std::int64_t(count));
+  }
+
   void watermarksAreMinimumOverChannelsAndEndAtMax() {
     Collected c;
     auto registry = testRegistry(c);

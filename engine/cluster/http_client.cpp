@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <stdexcept>
 
@@ -17,15 +18,28 @@ namespace http = beast::http;
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-HttpResponse httpRequest(const std::string& url, const std::string& method, const std::string& target,
-                         const std::string& body, const std::string& token) {
+namespace {
+
+struct HostPort {
+  std::string host, port;
+};
+
+HostPort splitUrl(const std::string& url) {
   std::string rest = url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  else if (rest.rfind("ws://", 0) == 0) rest = rest.substr(5);
   else if (rest.find("://") != std::string::npos) throw std::runtime_error("only http:// URLs are supported: " + url);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   const auto colon = rest.rfind(':');
-  const std::string host = colon == std::string::npos ? rest : rest.substr(0, colon);
-  const std::string port = colon == std::string::npos ? "8081" : rest.substr(colon + 1);
+  return {colon == std::string::npos ? rest : rest.substr(0, colon),
+          colon == std::string::npos ? "8081" : rest.substr(colon + 1)};
+}
+
+}  // namespace
+
+HttpResponse httpRequest(const std::string& url, const std::string& method, const std::string& target,
+                         const std::string& body, const std::string& token) {
+  const auto [host, port] = splitUrl(url);
   try {
     asio::io_context io;
     tcp::resolver resolver(io);
@@ -67,6 +81,131 @@ std::string urlEncode(const std::string& s) {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// WebSocketClient: asynchronous operations on a private io_context, run by the calling
+// thread until they complete or a deadline passes (so every wait has a timeout).
+
+namespace websocket = beast::websocket;
+
+WebSocketRefused::WebSocketRefused(int s, std::string b)
+    : std::runtime_error("the server refused the WebSocket upgrade with status " + std::to_string(s) +
+                         (b.empty() ? "" : ": " + b)),
+      status(s), body(std::move(b)) {}
+
+struct WebSocketClient::Impl {
+  asio::io_context io;
+  websocket::stream<beast::tcp_stream> ws{io};
+  beast::flat_buffer buffer;
+  bool reading = false;
+  bool ended = false;
+  std::optional<std::string> message;
+  std::string error;
+
+  /// Runs handlers until `done()` or `deadline`; false on timeout.
+  template <typename Done>
+  bool runUntil(Done done, std::chrono::steady_clock::time_point deadline) {
+    while (!done()) {
+      if (io.stopped()) io.restart();
+      if (io.run_one_until(deadline) == 0) return done();
+    }
+    return true;
+  }
+
+  void endWith(const beast::error_code& ec) {
+    ended = true;
+    if (ec == websocket::error::closed) error = ws.reason().reason.c_str();
+    else error = ec.message();
+  }
+};
+
+WebSocketClient::WebSocketClient(const std::string& url, const std::string& target, const std::string& token,
+                                 std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>()) {
+  const auto [host, port] = splitUrl(url);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Impl& d = *impl_;
+  tcp::resolver resolver(d.io);
+  bool done = false;
+  beast::error_code ec;
+  resolver.async_resolve(host, port, [&](const beast::error_code& e, tcp::resolver::results_type results) {
+    if (e) {
+      ec = e;
+      done = true;
+      return;
+    }
+    beast::get_lowest_layer(d.ws).async_connect(results, [&](const beast::error_code& e2, const tcp::endpoint&) {
+      ec = e2;
+      done = true;
+    });
+  });
+  if (!d.runUntil([&] { return done; }, deadline)) throw std::runtime_error("cannot reach " + url + ": timed out");
+  if (ec) throw std::runtime_error("cannot reach " + url + ": " + ec.message());
+
+  if (!token.empty())
+    d.ws.set_option(websocket::stream_base::decorator(
+        [token](websocket::request_type& req) { req.set(http::field::authorization, "Bearer " + token); }));
+  d.ws.read_message_max(64u << 20);
+  websocket::response_type res;
+  done = false;
+  d.ws.async_handshake(res, host + ":" + port, target, [&](const beast::error_code& e) {
+    ec = e;
+    done = true;
+  });
+  if (!d.runUntil([&] { return done; }, deadline)) throw std::runtime_error("WebSocket handshake with " + url + " timed out");
+  if (ec == websocket::error::upgrade_declined) throw WebSocketRefused(static_cast<int>(res.result_int()), res.body());
+  if (ec) throw std::runtime_error("WebSocket handshake with " + url + " failed: " + ec.message());
+}
+
+WebSocketClient::~WebSocketClient() {
+  try {
+    close();
+  } catch (...) {
+    // Closing is a courtesy; the socket goes with the io_context either way.
+  }
+}
+
+std::optional<std::string> WebSocketClient::next(std::chrono::milliseconds timeout) {
+  Impl& d = *impl_;
+  if (d.ended) return std::nullopt;
+  if (!d.reading) {
+    d.reading = true;
+    d.ws.async_read(d.buffer, [&d](const beast::error_code& ec, std::size_t) {
+      d.reading = false;
+      if (ec) {
+        d.endWith(ec);
+        return;
+      }
+      d.message = beast::buffers_to_string(d.buffer.data());
+      d.buffer.consume(d.buffer.size());
+    });
+  }
+  // A read left pending by a timeout goes on in the next call.
+  d.runUntil([&] { return d.message.has_value() || d.ended; }, std::chrono::steady_clock::now() + timeout);
+  std::optional<std::string> m = std::move(d.message);
+  d.message.reset();
+  return m;
+}
+
+bool WebSocketClient::closed() const { return impl_->ended; }
+
+int WebSocketClient::closeCode() const { return impl_->ended ? static_cast<int>(impl_->ws.reason().code) : 0; }
+
+std::string WebSocketClient::closeReason() const { return impl_->error; }
+
+void WebSocketClient::close() {
+  Impl& d = *impl_;
+  if (d.ended) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  bool done = false;
+  d.ws.async_close(websocket::close_code::normal, [&](const beast::error_code&) { done = true; });
+  d.runUntil([&] { return done; }, deadline);
+  // The server's close frame arrives on the pending read, if there is one.
+  d.runUntil([&] { return !d.reading; }, deadline);
+  d.ended = true;
+  beast::error_code ec;
+  beast::get_lowest_layer(d.ws).socket().close(ec);
 }
 
 }  // namespace weir::cluster

@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <openssl/crypto.h>
 
@@ -42,6 +43,7 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using asio::use_awaitable;
 using boost::system::error_code;
 using nlohmann::json;
@@ -54,6 +56,7 @@ struct Flags {
   std::string dataDir = "weir-data";
   std::string secretFile;
   int heartbeatTimeoutMs = 5000;
+  int metricHistoryIntervalMs = 5000;  // one metric_history row per node of a running job this often
   bool refuseWithoutSlots = false;  // --on-insufficient-slots refuse
   std::string portsFile;            // written once listening: {"rpc_port": P, "api_port": P}
 };
@@ -62,6 +65,7 @@ struct Flags {
   if (!why.empty()) std::cerr << "weir-jobmanager: " << why << "\n";
   std::cerr << "usage: weir-jobmanager [--bind ADDR] [--rpc-port P] [--api-port P] [--data-dir DIR]\n"
                "                       [--secret-file F] [--heartbeat-timeout-ms MS]\n"
+               "                       [--metric-history-interval-ms MS]\n"
                "                       [--on-insufficient-slots wait|refuse] [--ports-file F]\n"
                "                       [--config F.json]\n";
   std::exit(2);
@@ -92,6 +96,21 @@ struct TmInfo {
   std::int64_t registeredMs = 0;
 };
 
+/// One WebSocket client of GET /v1/jobs/{id}/live. The publisher (io thread) replaces
+/// `metrics` with the newest message, so a slow client holds at most one pending metrics
+/// message and one final status; its writer coroutine sends them, one write in flight.
+struct LiveClient {
+  LiveClient(tcp::socket socket, std::string jobId) : ws(std::move(socket)), job(std::move(jobId)), wake(ws.get_executor()) {}
+  websocket::stream<beast::tcp_stream> ws;
+  std::string job;
+  std::optional<std::string> metrics;  // the newest metrics message not yet written
+  std::optional<std::string> final;    // the status message; the connection closes after it
+  asio::steady_timer wake;             // canceled to wake the writer
+  bool closed = false;                 // the reader or the writer ended
+  std::uint64_t replaced = 0;          // metrics messages dropped for a newer one
+  void notify() { wake.cancel(); }
+};
+
 struct SubtaskInfo {
   int chain = 0;
   int index = 0;
@@ -116,6 +135,7 @@ struct JobInfo {
   // The latest and the one before of each subtask's metric rows (a TaskManager's
   // `metrics` message), by (chain, subtask); at_ms is the TaskManager's steady clock.
   std::map<std::pair<int, int>, json> metricsLatest, metricsPrevious;
+  int exceptions = 0;  // recorded in the metadata; the first is the root cause
   bool terminal() const { return status == "FINISHED" || status == "FAILED" || status == "CANCELED"; }
 };
 
@@ -160,6 +180,8 @@ class JobManager {
     asio::co_spawn(io_, acceptRpc(), asio::detached);
     asio::co_spawn(io_, acceptApi(), asio::detached);
     asio::co_spawn(io_, watchdog(), asio::detached);
+    asio::co_spawn(io_, livePublisher(), asio::detached);
+    asio::co_spawn(io_, historyRecorder(), asio::detached);
     io_.run();
     logLine("info", "jobmanager", "stopped");
     return 0;
@@ -252,7 +274,7 @@ class JobManager {
         onMetrics(*msg);
       } else if (type == "subtask_state") {
         tms_[name].lastHeartbeat = Clock::now();
-        onSubtaskState(*msg);
+        onSubtaskState(*msg, name);
       }
     }
     conn->close();
@@ -293,7 +315,10 @@ class JobManager {
       if (job.terminal() || job.status == "CREATED") continue;
       for (const auto& st : job.subtasks)
         if (st.tm == name) {
-          failJob(job, "TaskManager " + name + " lost (" + reason + ")");
+          ExceptionRecord e;
+          e.message = "TaskManager " + name + " lost (" + reason + ")";
+          e.taskmanager = name;
+          failJob(job, std::move(e));
           break;
         }
     }
@@ -316,7 +341,11 @@ class JobManager {
       job.slotsByTm.clear();
     }
     logLine("info", "jobmanager", "job status", {{"job", job.id}, {"name", job.name}, {"status", status}});
-    if (job.terminal()) schedule();
+    if (job.terminal()) {
+      recordHistory(job);  // a last sample: a job shorter than the interval has one too
+      finishLive(job);
+      schedule();
+    }
   }
 
   void cancelOnTaskManagers(JobInfo& job) {
@@ -330,15 +359,24 @@ class JobManager {
     }
   }
 
-  void failJob(JobInfo& job, const std::string& cause) {
+  /// Records an exception of the job: the first fails it (the root cause), later ones
+  /// (failures seen while it stops) are only recorded.
+  void recordException(JobInfo& job, ExceptionRecord e) {
+    e.atMs = wallMs();
+    e.rootCause = job.exceptions++ == 0;
+    meta_.exception(job.id, e);
+  }
+
+  void failJob(JobInfo& job, ExceptionRecord e) {
     if (job.terminal()) return;
-    job.reason = cause;
-    meta_.exception(job.id, cause);
+    job.reason = e.message;
+    recordException(job, std::move(e));
     cancelOnTaskManagers(job);
     setStatus(job, "FAILED");
   }
 
-  void onSubtaskState(const json& m) {
+  /// A subtask_state message from TaskManager `tm`.
+  void onSubtaskState(const json& m, const std::string& tm) {
     auto it = jobs_.find(m.value("job", ""));
     if (it == jobs_.end()) return;
     JobInfo& job = it->second;
@@ -351,7 +389,15 @@ class JobManager {
       if (m.contains("cause")) st.cause = m["cause"];
     }
     if (state == "FAILED") {
-      failJob(job, m.value("cause", "subtask failed"));
+      ExceptionRecord e;
+      e.message = m.value("cause", "subtask failed");
+      e.node = m.value("node", "");
+      if (e.node.empty() && chain >= 0 && chain < static_cast<int>(job.chains.size()))
+        e.node = chainName(job.plan, job.chains[static_cast<std::size_t>(chain)]);
+      e.subtask = index;
+      e.taskmanager = tm;
+      if (!job.terminal()) failJob(job, std::move(e));
+      else if (job.status == "FAILED") recordException(job, std::move(e));
       return;
     }
     if (job.status != "RUNNING") return;
@@ -382,8 +428,9 @@ class JobManager {
     return v;
   }
 
-  /// GET /v1/jobs/{id}/metrics: per node totals and per subtask rows of the latest reports,
-  /// with per-second rates from the last two reports of each subtask.
+  /// GET /v1/jobs/{id}/metrics: per node totals, per plan edge totals and per subtask rows
+  /// of the latest reports, with per-second rates from the last two reports of each
+  /// subtask (on the reporting TaskManager's clock).
   json metricsJson(const JobInfo& job) const {
     std::map<std::string, std::size_t> nodeIndex;
     json nodes = json::array();
@@ -391,7 +438,27 @@ class JobManager {
       nodeIndex[n.id] = nodes.size();
       nodes.push_back({{"id", n.id}, {"type", n.type}, {"parallelism", n.parallelism}, {"records_in", 0},
                        {"records_out", 0}, {"bytes_in", 0}, {"bytes_out", 0}, {"dead_letters", 0},
-                       {"late_records", 0}, {"records_in_per_s", 0.0}, {"records_out_per_s", 0.0}});
+                       {"late_records", 0}, {"records_in_per_s", 0.0}, {"records_out_per_s", 0.0},
+                       {"bytes_in_per_s", 0.0}, {"bytes_out_per_s", 0.0}});
+    }
+    // Plan edges; chained ones are direct calls inside one subtask.
+    std::set<std::pair<int, int>> chainedPairs;
+    for (const auto& c : job.chains)
+      for (std::size_t i = 0; i + 1 < c.size(); ++i) chainedPairs.insert({c[i], c[i + 1]});
+    json edges = json::array();
+    for (std::size_t e = 0; e < job.plan.edges.size(); ++e) {
+      const PlanEdge& pe = job.plan.edges[e];
+      const PlanNode& a = job.plan.nodes[static_cast<std::size_t>(pe.from)];
+      const PlanNode& b = job.plan.nodes[static_cast<std::size_t>(pe.to)];
+      auto portName = [](const std::vector<std::string>& ports, int p, const char* dflt) {
+        return p >= 0 && static_cast<std::size_t>(p) < ports.size() ? ports[static_cast<std::size_t>(p)] : std::string(dflt);
+      };
+      edges.push_back({{"edge", e}, {"from", a.id}, {"from_port", portName(a.outputPorts, pe.fromPort, "out")},
+                       {"to", b.id}, {"to_port", portName(b.inputPorts, pe.toPort, "in")},
+                       {"partition", std::string(partitionName(pe.partition))},
+                       {"chained", chainedPairs.count({pe.from, pe.to}) > 0}, {"records", 0}, {"bytes", 0},
+                       {"records_received", 0}, {"bytes_received", 0}, {"records_per_s", 0.0},
+                       {"bytes_per_s", 0.0}});
     }
     std::map<std::pair<int, int>, std::string> placement;
     for (const auto& st : job.subtasks) placement[{st.chain, st.index}] = st.tm;
@@ -404,38 +471,77 @@ class JobManager {
         if (!before || dt <= 0) return 0.0;
         return (now.value(field, 0.0) - before->value(field, 0.0)) / dt;
       };
+      // The element of `prev`'s array `field` at position i, when the report had it.
+      auto prevAt = [&](const char* field, std::size_t i) -> const json* {
+        if (!prev || !prev->contains(field) || !(*prev)[field].is_array() || i >= (*prev)[field].size()) return nullptr;
+        return &(*prev)[field][i];
+      };
+      auto arrayOf = [&](const char* field) -> const json& {
+        static const json empty = json::array();
+        return r.contains(field) && r[field].is_array() ? r[field] : empty;
+      };
       json ops = json::array();
-      const json& rops = r.contains("operators") && r["operators"].is_array() ? r["operators"] : json::array();
+      const json& rops = arrayOf("operators");
       for (std::size_t i = 0; i < rops.size(); ++i) {
         const json& o = rops[i];
-        const json* po = nullptr;
-        if (prev && prev->contains("operators") && (*prev)["operators"].is_array() && i < (*prev)["operators"].size())
-          po = &(*prev)["operators"][i];
+        const json* po = prevAt("operators", i);
         json oj = o;
         oj["records_in_per_s"] = rate(o, po, "records_in");
         oj["records_out_per_s"] = rate(o, po, "records_out");
+        oj["bytes_in_per_s"] = rate(o, po, "bytes_in");
+        oj["bytes_out_per_s"] = rate(o, po, "bytes_out");
         auto ni = nodeIndex.find(o.value("node", ""));
         if (ni != nodeIndex.end()) {
           json& n = nodes[ni->second];
           for (const char* f : {"records_in", "records_out", "bytes_in", "bytes_out", "dead_letters", "late_records"})
             n[f] = n[f].get<std::int64_t>() + o.value(f, std::int64_t{0});
-          n["records_in_per_s"] = n["records_in_per_s"].get<double>() + oj["records_in_per_s"].get<double>();
-          n["records_out_per_s"] = n["records_out_per_s"].get<double>() + oj["records_out_per_s"].get<double>();
+          for (const char* f : {"records_in_per_s", "records_out_per_s", "bytes_in_per_s", "bytes_out_per_s"})
+            n[f] = n[f].get<double>() + oj[f].get<double>();
         }
         ops.push_back(std::move(oj));
       }
+      // Edge traffic of this subtask: sent on edges_out, taken on edges_in.
+      json edgesOut = json::array(), edgesIn = json::array();
+      for (const auto& [field, out] : {std::pair{"edges_out", &edgesOut}, std::pair{"edges_in", &edgesIn}}) {
+        const json& list = arrayOf(field);
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          const json& t = list[i];
+          const int e = t.value("edge", -1);
+          if (e < 0 || e >= static_cast<int>(edges.size())) continue;
+          const json* pt = prevAt(field, i);
+          if (pt && pt->value("edge", -1) != e) pt = nullptr;
+          json tj{{"edge", e}, {"records", t.value("records", std::int64_t{0})}, {"bytes", t.value("bytes", std::int64_t{0})},
+                  {"records_per_s", rate(t, pt, "records")}, {"bytes_per_s", rate(t, pt, "bytes")}};
+          json& ej = edges[static_cast<std::size_t>(e)];
+          if (out == &edgesOut) {
+            ej["records"] = ej["records"].get<std::int64_t>() + tj["records"].get<std::int64_t>();
+            ej["bytes"] = ej["bytes"].get<std::int64_t>() + tj["bytes"].get<std::int64_t>();
+            ej["records_per_s"] = ej["records_per_s"].get<double>() + tj["records_per_s"].get<double>();
+            ej["bytes_per_s"] = ej["bytes_per_s"].get<double>() + tj["bytes_per_s"].get<double>();
+          } else {
+            ej["records_received"] = ej["records_received"].get<std::int64_t>() + tj["records"].get<std::int64_t>();
+            ej["bytes_received"] = ej["bytes_received"].get<std::int64_t>() + tj["bytes"].get<std::int64_t>();
+          }
+          out->push_back(std::move(tj));
+        }
+      }
       std::int64_t deadLetters = 0;
       for (const auto& o : rops) deadLetters += o.value("dead_letters", std::int64_t{0});
-      const json& head = rops.empty() ? json::object() : rops.front();
-      const json& tail = rops.empty() ? json::object() : rops.back();
+      static const json noOp = json::object();
+      const json& head = ops.empty() ? noOp : ops.front();
+      const json& tail = ops.empty() ? noOp : ops.back();
       subtasks.push_back({{"chain", key.first},
                           {"name", r.value("name", "")},
                           {"subtask", key.second},
                           {"taskmanager", placement.count(key) ? placement.at(key) : ""},
                           {"records_in", head.value("records_in", std::int64_t{0})},
                           {"records_out", tail.value("records_out", std::int64_t{0})},
-                          {"records_in_per_s", ops.empty() ? 0.0 : ops.front()["records_in_per_s"].get<double>()},
-                          {"records_out_per_s", ops.empty() ? 0.0 : ops.back()["records_out_per_s"].get<double>()},
+                          {"bytes_in", head.value("bytes_in", std::int64_t{0})},
+                          {"bytes_out", tail.value("bytes_out", std::int64_t{0})},
+                          {"records_in_per_s", head.value("records_in_per_s", 0.0)},
+                          {"records_out_per_s", tail.value("records_out_per_s", 0.0)},
+                          {"bytes_in_per_s", head.value("bytes_in_per_s", 0.0)},
+                          {"bytes_out_per_s", tail.value("bytes_out_per_s", 0.0)},
                           {"dead_letters", deadLetters},
                           {"busy_ms", r.value("busy_ms", 0.0)},
                           {"backpressured_ms", r.value("backpressured_ms", 0.0)},
@@ -448,9 +554,11 @@ class JobManager {
                           {"max_queued", r.value("max_queued", 0)},
                           {"input_watermark", watermarkJson(r.value("input_watermark", json()))},
                           {"output_watermark", watermarkJson(r.value("output_watermark", json()))},
-                          {"operators", ops}});
+                          {"operators", ops},
+                          {"edges_out", edgesOut},
+                          {"edges_in", edgesIn}});
     }
-    return {{"job", job.id}, {"status", job.status}, {"nodes", nodes}, {"subtasks", subtasks}};
+    return {{"job", job.id}, {"status", job.status}, {"nodes", nodes}, {"edges", edges}, {"subtasks", subtasks}};
   }
 
   static std::string promLabel(const std::string& v) {
@@ -560,6 +668,16 @@ class JobManager {
             out += metric + "{job=\"" + promLabel(v.value("job", "")) + "\",chain=\"" + promLabel(st.value("name", "")) +
                    "\",subtask=\"" + std::to_string(st.value("subtask", 0)) + "\"} " +
                    std::to_string(st[w].get<std::int64_t>()) + "\n";
+    }
+    for (auto [metric, field, help] : {std::tuple{"weir_edge_records_total", "records", "Records sent through a plan edge."},
+                                       std::tuple{"weir_edge_bytes_total", "bytes", "Bytes sent through a plan edge."}}) {
+      family(metric, "counter", help);
+      for (const auto& v : views)
+        for (const auto& e : v["edges"])
+          out += std::string(metric) + "{job=\"" + promLabel(v.value("job", "")) + "\",from=\"" +
+                 promLabel(e.value("from", "")) + "\",from_port=\"" + promLabel(e.value("from_port", "")) +
+                 "\",to=\"" + promLabel(e.value("to", "")) + "\",to_port=\"" + promLabel(e.value("to_port", "")) +
+                 "\"} " + std::to_string(e.value(field, std::int64_t{0})) + "\n";
     }
     return out;
   }
@@ -742,6 +860,320 @@ class JobManager {
     return j;
   }
 
+  /// GET /v1/jobs/{id}/exceptions: root cause first, then later failures in order.
+  json exceptionsJson(const std::string& id) {
+    json a = json::array();
+    for (const auto& e : meta_.exceptions(id))
+      a.push_back({{"root_cause", e.rootCause},
+                   {"time_ms", e.atMs},
+                   {"message", e.message},
+                   {"node", e.node.empty() ? json() : json(e.node)},
+                   {"subtask", e.subtask < 0 ? json() : json(e.subtask)},
+                   {"taskmanager", e.taskmanager.empty() ? json() : json(e.taskmanager)}});
+    return {{"job", id}, {"exceptions", a}};
+  }
+
+  // ---- metric history ------------------------------------------------------------------
+
+  awaitable<void> historyRecorder() {
+    asio::steady_timer t(io_);
+    while (!stopping_) {
+      t.expires_after(std::chrono::milliseconds(flags_.metricHistoryIntervalMs));
+      error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      for (auto& [id, job] : jobs_)
+        if (job.status == "RUNNING") recordHistory(job);
+    }
+  }
+
+  /// One metric_history row per node of the job, from the latest reports (none before the
+  /// first report).
+  void recordHistory(const JobInfo& job) {
+    if (job.metricsLatest.empty()) return;
+    const json live = liveMetricsJson(job);
+    std::vector<HistoryRow> rows;
+    const std::int64_t now = wallMs();
+    for (const auto& v : live["vertices"]) {
+      if (v.value("subtasks_reporting", 0) == 0) continue;
+      HistoryRow r;
+      r.node = v.value("node", "");
+      r.atMs = now;
+      r.recordsIn = v.value("records_in", std::int64_t{0});
+      r.recordsOut = v.value("records_out", std::int64_t{0});
+      r.recordsInPerS = v.value("records_in_per_s", 0.0);
+      r.recordsOutPerS = v.value("records_out_per_s", 0.0);
+      r.busyMsPerSMax = v.value("busy_ms_per_s_max", 0.0);
+      r.backpressuredMsPerSMax = v.value("backpressured_ms_per_s_max", 0.0);
+      if (v["watermark"].is_number_integer()) r.watermark = v["watermark"].get<std::int64_t>();
+      rows.push_back(std::move(r));
+    }
+    meta_.metricHistory(job.id, rows);
+  }
+
+  /// GET /v1/jobs/{id}/metrics/history[?node=X]: per node, parallel arrays in time order.
+  json historyJson(const std::string& id, const std::string& node) {
+    std::map<std::string, json> series;
+    std::vector<std::string> order;
+    for (const auto& r : meta_.metricHistory(id, node)) {
+      auto [it, added] = series.try_emplace(r.node);
+      json& s = it->second;
+      if (added) {
+        order.push_back(r.node);
+        s = {{"node", r.node}};
+        for (const char* f : {"time_ms", "records_in", "records_out", "records_in_per_s", "records_out_per_s",
+                              "busy_ms_per_s_max", "backpressured_ms_per_s_max", "watermark"})
+          s[f] = json::array();
+      }
+      s["time_ms"].push_back(r.atMs);
+      s["records_in"].push_back(r.recordsIn);
+      s["records_out"].push_back(r.recordsOut);
+      s["records_in_per_s"].push_back(r.recordsInPerS);
+      s["records_out_per_s"].push_back(r.recordsOutPerS);
+      s["busy_ms_per_s_max"].push_back(r.busyMsPerSMax);
+      s["backpressured_ms_per_s_max"].push_back(r.backpressuredMsPerSMax);
+      s["watermark"].push_back(r.watermark ? json(*r.watermark) : json());
+    }
+    json nodes = json::array();
+    for (const auto& n : order) nodes.push_back(std::move(series[n]));
+    return {{"job", id}, {"interval_ms", flags_.metricHistoryIntervalMs}, {"nodes", nodes}};
+  }
+
+  /// GET /v1/jobs?name=NAME: every run of that job name in the metadata, newest first.
+  json runsJson(const std::string& name) {
+    json a = json::array();
+    const std::int64_t now = wallMs();
+    for (const auto& r : meta_.runsByName(name)) {
+      json duration;
+      if (r.startedMs) duration = (r.endedMs ? *r.endedMs : now) - *r.startedMs;
+      a.push_back({{"id", r.id},
+                   {"name", r.name},
+                   {"status", r.status},
+                   {"submitted_ms", r.submittedMs},
+                   {"started_ms", r.startedMs ? json(*r.startedMs) : json()},
+                   {"ended_ms", r.endedMs ? json(*r.endedMs) : json()},
+                   {"duration_ms", duration}});
+    }
+    return {{"name", name}, {"jobs", a}};
+  }
+
+  // ---- WebSocket: live metrics ----------------------------------------------------------
+
+  /// The status message of GET /v1/jobs/{id}/live.
+  json liveStatusJson(const JobInfo& job) const {
+    json j{{"type", "status"},           {"job", job.id},
+           {"name", job.name},           {"status", job.status},
+           {"time_ms", wallMs()},        {"started_ms", job.startedMs},
+           {"ended_ms", job.endedMs}};
+    if (!job.reason.empty()) j[job.status == "CREATED" ? "waiting_reason" : "failure"] = job.reason;
+    return j;
+  }
+
+  /// The metrics message of GET /v1/jobs/{id}/live (docs/api.md): one entry per node and
+  /// subtask (the nodes of a chain share its times, queues and watermark), one per plan
+  /// edge, and per node aggregates.
+  json liveMetricsJson(const JobInfo& job) const {
+    const json m = metricsJson(job);
+    json subtasks = json::array();
+    struct Vertex {
+      json j;
+      bool any = false;
+      bool nullWatermark = false;
+      std::int64_t minWatermark = INT64_MAX;
+      int holder = -1;
+    };
+    std::map<std::string, Vertex> vertices;
+    for (const auto& n : job.plan.nodes) {
+      Vertex v;
+      v.j = {{"node", n.id},
+             {"type", n.type},
+             {"parallelism", n.parallelism},
+             {"subtasks_reporting", 0},
+             {"records_in", 0},
+             {"records_out", 0},
+             {"records_in_per_s", 0.0},
+             {"records_out_per_s", 0.0},
+             {"bytes_in_per_s", 0.0},
+             {"bytes_out_per_s", 0.0},
+             {"busy_ms_per_s_max", 0.0},
+             {"backpressured_ms_per_s_max", 0.0},
+             {"input_queue_max", 0.0},
+             {"output_queue_max", 0.0}};
+      vertices.emplace(n.id, std::move(v));
+    }
+    for (const auto& st : m["subtasks"]) {
+      const json& wm = st["input_watermark"];
+      for (const auto& o : st["operators"]) {
+        const std::string node = o.value("node", "");
+        json e{{"node", node},
+               {"chain", st["name"]},
+               {"subtask", st["subtask"]},
+               {"taskmanager", st["taskmanager"]},
+               {"records_in", o["records_in"]},
+               {"records_out", o["records_out"]},
+               {"records_in_per_s", o["records_in_per_s"]},
+               {"records_out_per_s", o["records_out_per_s"]},
+               {"bytes_in", o["bytes_in"]},
+               {"bytes_out", o["bytes_out"]},
+               {"bytes_in_per_s", o["bytes_in_per_s"]},
+               {"bytes_out_per_s", o["bytes_out_per_s"]},
+               {"dead_letters", o["dead_letters"]},
+               {"busy_ms_per_s", st["busy_ms_per_s"]},
+               {"backpressured_ms_per_s", st["backpressured_ms_per_s"]},
+               {"idle_ms_per_s", st["idle_ms_per_s"]},
+               {"input_queue", st["input_usage"]},
+               {"output_queue", st["output_usage"]},
+               {"watermark", wm},
+               {"output_watermark", st["output_watermark"]}};
+        auto vi = vertices.find(node);
+        if (vi != vertices.end()) {
+          Vertex& v = vi->second;
+          json& a = v.j;
+          a["subtasks_reporting"] = a["subtasks_reporting"].get<int>() + 1;
+          for (const char* f : {"records_in", "records_out"})
+            a[f] = a[f].get<std::int64_t>() + e[f].get<std::int64_t>();
+          for (const char* f : {"records_in_per_s", "records_out_per_s", "bytes_in_per_s", "bytes_out_per_s"})
+            a[f] = a[f].get<double>() + e[f].get<double>();
+          for (auto [max, f] : {std::pair{"busy_ms_per_s_max", "busy_ms_per_s"},
+                                std::pair{"backpressured_ms_per_s_max", "backpressured_ms_per_s"},
+                                std::pair{"input_queue_max", "input_queue"}, std::pair{"output_queue_max", "output_queue"}})
+            a[max] = std::max(a[max].get<double>(), e[f].get<double>());
+          // The lowest watermark holds the node back; no watermark yet is the lowest of all.
+          const int sub = e["subtask"].get<int>();
+          if (!v.nullWatermark) {
+            if (!wm.is_number()) {
+              v.nullWatermark = true;
+              v.holder = sub;
+            } else if (wm.get<std::int64_t>() < v.minWatermark) {
+              v.minWatermark = wm.get<std::int64_t>();
+              v.holder = sub;
+            }
+          }
+          v.any = true;
+        }
+        subtasks.push_back(std::move(e));
+      }
+    }
+    json vs = json::array();
+    for (const auto& n : job.plan.nodes) {
+      Vertex& v = vertices.at(n.id);
+      v.j["watermark"] = v.any && !v.nullWatermark ? json(v.minWatermark) : json();
+      v.j["watermark_subtask"] = v.any ? json(v.holder) : json();
+      vs.push_back(std::move(v.j));
+    }
+    json edges = json::array();
+    for (const auto& e : m["edges"])
+      edges.push_back({{"edge", e["edge"]},
+                       {"from", e["from"]},
+                       {"from_port", e["from_port"]},
+                       {"to", e["to"]},
+                       {"to_port", e["to_port"]},
+                       {"partition", e["partition"]},
+                       {"chained", e["chained"]},
+                       {"records", e["records"]},
+                       {"bytes", e["bytes"]},
+                       {"records_per_s", e["records_per_s"]},
+                       {"bytes_per_s", e["bytes_per_s"]}});
+    return {{"type", "metrics"}, {"job", job.id},       {"status", job.status}, {"time_ms", wallMs()},
+            {"subtasks", subtasks}, {"edges", edges},   {"vertices", vs}};
+  }
+
+  /// Pushes a metrics message to every live client twice a second (at least once a second
+  /// arrives even with a busy io thread); prunes clients that went away.
+  awaitable<void> livePublisher() {
+    asio::steady_timer t(io_);
+    while (!stopping_) {
+      t.expires_after(std::chrono::milliseconds(500));
+      error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      for (auto it = live_.begin(); it != live_.end();) {
+        auto& clients = it->second;
+        clients.erase(std::remove_if(clients.begin(), clients.end(), [](const auto& c) { return c->closed; }),
+                      clients.end());
+        auto job = jobs_.find(it->first);
+        if (clients.empty() || job == jobs_.end()) {
+          it = live_.erase(it);
+          continue;
+        }
+        const std::string msg = liveMetricsJson(job->second).dump();
+        for (auto& c : clients) {
+          if (c->metrics) ++c->replaced;
+          c->metrics = msg;
+          c->notify();
+        }
+        ++it;
+      }
+    }
+  }
+
+  /// A job ended: its live clients get a last metrics message, the status, and a close.
+  void finishLive(const JobInfo& job) {
+    auto it = live_.find(job.id);
+    if (it == live_.end()) return;
+    const std::string metrics = liveMetricsJson(job).dump();
+    const std::string status = liveStatusJson(job).dump();
+    for (auto& c : it->second) {
+      c->metrics = metrics;
+      c->final = status;
+      c->notify();
+    }
+    live_.erase(it);
+  }
+
+  awaitable<void> liveSession(tcp::socket socket, http::request<http::string_body> req, std::string jobId) {
+    auto c = std::make_shared<LiveClient>(std::move(socket), std::move(jobId));
+    // Close a peer that stops answering pings; a malformed frame fails the read and closes
+    // this connection only.
+    c->ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(30), std::chrono::seconds(60), true});
+    c->ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "weir-jobmanager"); }));
+    c->ws.read_message_max(64 * 1024);
+    error_code ec;
+    co_await c->ws.async_accept(req, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    auto it = jobs_.find(c->job);
+    if (it == jobs_.end()) co_return;
+    // The current state at once; a job that has ended gets its status and a close.
+    c->metrics = liveMetricsJson(it->second).dump();
+    if (it->second.terminal()) c->final = liveStatusJson(it->second).dump();
+    else live_[c->job].push_back(c);
+    asio::co_spawn(io_, liveWriter(c), asio::detached);
+    // The reader: answers pings and the close handshake; client messages are ignored.
+    beast::flat_buffer buf;
+    for (;;) {
+      co_await c->ws.async_read(buf, asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      buf.consume(buf.size());
+    }
+    c->closed = true;
+    c->notify();
+  }
+
+  awaitable<void> liveWriter(std::shared_ptr<LiveClient> c) {
+    error_code ec;
+    while (!c->closed) {
+      if (c->metrics || c->final) {
+        const bool last = !c->metrics;
+        std::string msg = last ? std::move(*c->final) : std::move(*c->metrics);
+        if (last) c->final.reset();
+        else c->metrics.reset();
+        c->ws.text(true);
+        auto buffer = asio::buffer(msg);
+        co_await c->ws.async_write(buffer, asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        if (last) {
+          websocket::close_reason reason(websocket::close_code::normal, "job " + c->job + " ended");
+          co_await c->ws.async_close(reason, asio::redirect_error(use_awaitable, ec));
+          break;
+        }
+        continue;
+      }
+      c->wake.expires_at(asio::steady_timer::time_point::max());
+      co_await c->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    c->closed = true;
+    if (ec) beast::get_lowest_layer(c->ws).close();  // the reader ends too
+  }
+
   // ---- HTTP API -----------------------------------------------------------------------
 
   awaitable<void> acceptApi() {
@@ -767,7 +1199,15 @@ class JobManager {
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       auto req = parser.release();
-      http::response<http::string_body> res = handle(req);
+      std::string liveJob;
+      http::response<http::string_body> res = handle(req, liveJob);
+      if (!liveJob.empty()) {
+        // Authorized, and the job exists: upgrade (the client waits for the 101 before
+        // sending frames, so nothing is left in `buffer`).
+        stream.expires_never();
+        co_await liveSession(stream.release_socket(), std::move(req), std::move(liveJob));
+        co_return;
+      }
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
       co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
@@ -792,12 +1232,14 @@ class JobManager {
     return out;
   }
 
-  http::response<http::string_body> handle(const http::request<http::string_body>& req) {
+  /// Answers a request; for an accepted GET /v1/jobs/{id}/live sets `liveJob` instead
+  /// (the caller upgrades the connection).
+  http::response<http::string_body> handle(const http::request<http::string_body>& req, std::string& liveJob) {
     int status = 200;
     json body;
     std::string text;  // a text/plain body instead of JSON (GET /metrics)
     try {
-      body = route(req, status, text);
+      body = route(req, status, text, liveJob);
     } catch (const std::exception& e) {
       status = 500;
       body = {{"error", e.what()}};
@@ -815,7 +1257,7 @@ class JobManager {
     return res;
   }
 
-  json route(const http::request<http::string_body>& req, int& status, std::string& text) {
+  json route(const http::request<http::string_body>& req, int& status, std::string& text, std::string& liveJob) {
     if (!secret_.empty()) {
       const std::string auth(req[http::field::authorization]);
       const std::string want = "Bearer " + secret_;
@@ -867,6 +1309,7 @@ class JobManager {
       }
       return {{"taskmanagers", a}};
     }
+    if (target == "/v1/jobs" && method == http::verb::get && query.count("name")) return runsJson(query.at("name"));
     if (target == "/v1/jobs" && method == http::verb::get) {
       json a = json::array();
       for (const auto& id : jobOrder_) a.push_back(jobJson(jobs_.at(id), false));
@@ -875,28 +1318,50 @@ class JobManager {
     if (target == "/v1/jobs" && method == http::verb::post) return submit(req.body(), query, status);
     const std::string prefix = "/v1/jobs/";
     if (target.rfind(prefix, 0) == 0) {
-      std::string rest = target.substr(prefix.size());
-      bool cancel = false, metrics = false;
-      if (rest.size() > 8 && rest.compare(rest.size() - 8, 8, "/metrics") == 0) {
-        metrics = true;
-        rest.resize(rest.size() - 8);
+      // /v1/jobs/{id}[/{sub}]
+      const std::string rest = target.substr(prefix.size());
+      const auto slash = rest.find('/');
+      const std::string id = rest.substr(0, slash);
+      const std::string sub = slash == std::string::npos ? "" : rest.substr(slash + 1);
+      auto it = jobs_.find(id);
+      if (sub == "metrics/history" && method == http::verb::get) {
+        if (it == jobs_.end() && !meta_.jobExists(id)) {
+          status = 404;
+          return {{"error", "no job " + id}};
+        }
+        const std::string node = query.count("node") ? query.at("node") : "";
+        if (it != jobs_.end() && !node.empty() &&
+            std::none_of(it->second.plan.nodes.begin(), it->second.plan.nodes.end(),
+                         [&](const PlanNode& n) { return n.id == node; })) {
+          status = 404;
+          return {{"error", "job " + id + " has no node " + node}};
+        }
+        return historyJson(id, node);
       }
-      if (rest.size() > 7 && rest.compare(rest.size() - 7, 7, "/cancel") == 0) {
-        cancel = true;
-        rest.resize(rest.size() - 7);
+      if (sub == "exceptions" && method == http::verb::get) {
+        // From the metadata: also the jobs of an earlier JobManager on this data dir.
+        if (it == jobs_.end() && !meta_.jobExists(id)) {
+          status = 404;
+          return {{"error", "no job " + id}};
+        }
+        return exceptionsJson(id);
       }
-      auto it = jobs_.find(rest);
       if (it == jobs_.end()) {
         status = 404;
-        return {{"error", "no job " + rest}};
+        return {{"error", "no job " + id}};
       }
       JobInfo& job = it->second;
-      if (metrics) {
-        if (method == http::verb::get) return metricsJson(job);
-      } else if (!cancel && method == http::verb::get) {
-        return jobJson(job, true);
+      if (sub == "metrics" && method == http::verb::get) return metricsJson(job);
+      if (sub == "live" && method == http::verb::get) {
+        if (!websocket::is_upgrade(req)) {
+          status = 426;
+          return {{"error", "GET /v1/jobs/{id}/live is a WebSocket: send Connection: Upgrade and Upgrade: websocket"}};
+        }
+        liveJob = id;
+        return json::object();
       }
-      if (cancel && method == http::verb::post) {
+      if (sub.empty() && method == http::verb::get) return jobJson(job, true);
+      if (sub == "cancel" && method == http::verb::post) {
         if (!job.terminal()) {
           cancelOnTaskManagers(job);
           setStatus(job, "CANCELED");
@@ -920,6 +1385,7 @@ class JobManager {
   std::map<std::string, JobInfo> jobs_;
   std::vector<std::string> jobOrder_;
   std::uint32_t nextChannel_ = 1;
+  std::map<std::string, std::vector<std::shared_ptr<LiveClient>>> live_;  // by job id
 };
 
 }  // namespace
@@ -937,6 +1403,7 @@ int main(int argc, char** argv) {
     else if (a == "--data-dir") f.dataDir = args.value();
     else if (a == "--secret-file") f.secretFile = args.value();
     else if (a == "--heartbeat-timeout-ms") f.heartbeatTimeoutMs = args.number(100, 3600000);
+    else if (a == "--metric-history-interval-ms") f.metricHistoryIntervalMs = args.number(100, 86400000);
     else if (a == "--on-insufficient-slots") {
       const std::string v = args.value();
       if (v != "wait" && v != "refuse") usageExit(args.where() + " is wait or refuse");

@@ -10,7 +10,7 @@
 namespace weir::cluster {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 3;
 
 std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -33,7 +33,23 @@ const char* const kMigrations[] = {
                                   lost_ms INTEGER, lost_reason TEXT);
        CREATE TABLE exceptions (job_id TEXT NOT NULL, run INTEGER NOT NULL, at_ms INTEGER NOT NULL,
                                 message TEXT NOT NULL);)",
+    // 2: where an exception happened, and which one failed the job (every exception
+    // recorded by version 1 was its job's only one, so its root cause).
+    R"(ALTER TABLE exceptions ADD COLUMN node TEXT;
+       ALTER TABLE exceptions ADD COLUMN subtask INTEGER;
+       ALTER TABLE exceptions ADD COLUMN taskmanager TEXT;
+       ALTER TABLE exceptions ADD COLUMN root_cause INTEGER NOT NULL DEFAULT 1;)",
+    // 3: the downsampled metric history, one row per node every --metric-history-interval-ms,
+    // and an index for listing the runs of a job name.
+    R"(CREATE TABLE metric_history (job_id TEXT NOT NULL, run INTEGER NOT NULL, node TEXT NOT NULL,
+                                    at_ms INTEGER NOT NULL, records_in INTEGER NOT NULL,
+                                    records_out INTEGER NOT NULL, records_in_per_s REAL NOT NULL,
+                                    records_out_per_s REAL NOT NULL, busy_ms_per_s_max REAL NOT NULL,
+                                    backpressured_ms_per_s_max REAL NOT NULL, watermark INTEGER);
+       CREATE INDEX metric_history_by_job ON metric_history (job_id, node, at_ms);
+       CREATE INDEX jobs_by_name ON jobs (name, submitted_ms);)",
 };
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == kSchemaVersion);
 
 }  // namespace
 
@@ -83,17 +99,47 @@ void Metadata::exec(const char* sql) {
   }
 }
 
-void Metadata::run(const char* sql, std::initializer_list<std::string> args) {
+sqlite3_stmt* Metadata::prepare(const char* sql, Args args) {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
     logLine("error", "metadata", sqlite3_errmsg(db_));
-    return;
+    sqlite3_finalize(st);
+    return nullptr;
   }
   int i = 1;
-  for (const auto& a : args) sqlite3_bind_text(st, i++, a.c_str(), static_cast<int>(a.size()), SQLITE_TRANSIENT);
+  for (const auto& a : args) {
+    if (a) sqlite3_bind_text(st, i, a->c_str(), static_cast<int>(a->size()), SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, i);
+    ++i;
+  }
+  return st;
+}
+
+void Metadata::run(const char* sql, Args args) {
+  sqlite3_stmt* st = prepare(sql, args);
+  if (!st) return;
   if (sqlite3_step(st) != SQLITE_DONE) logLine("error", "metadata", sqlite3_errmsg(db_));
   sqlite3_finalize(st);
 }
+
+template <typename F>
+bool Metadata::query(const char* sql, Args args, F&& row) {
+  sqlite3_stmt* st = prepare(sql, args);
+  if (!st) return false;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+  const bool ok = rc == SQLITE_DONE;
+  if (!ok) logLine("error", "metadata", sqlite3_errmsg(db_));
+  sqlite3_finalize(st);
+  return ok;
+}
+
+namespace {
+std::string columnText(sqlite3_stmt* st, int i) {
+  const auto* t = sqlite3_column_text(st, i);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+}  // namespace
 
 void Metadata::jobSubmitted(const std::string& jobId, const std::string& name, const std::string& jobFile,
                             const std::string& baseDir) {
@@ -115,9 +161,110 @@ void Metadata::runStatus(const std::string& jobId, const std::string& status) {
     run("UPDATE runs SET status = ? WHERE job_id = ? AND run = 1", {status, jobId});
 }
 
-void Metadata::exception(const std::string& jobId, const std::string& message) {
-  run("INSERT INTO exceptions (job_id, run, at_ms, message) VALUES (?, 1, ?, ?)",
-      {jobId, std::to_string(nowMs()), message});
+void Metadata::exception(const std::string& jobId, const ExceptionRecord& e) {
+  auto orNull = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
+  run("INSERT INTO exceptions (job_id, run, at_ms, message, node, subtask, taskmanager, root_cause) "
+      "VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
+      {jobId, std::to_string(e.atMs ? e.atMs : nowMs()), e.message, orNull(e.node),
+       e.subtask >= 0 ? std::optional<std::string>(std::to_string(e.subtask)) : std::nullopt, orNull(e.taskmanager),
+       e.rootCause ? "1" : "0"});
+}
+
+std::vector<ExceptionRecord> Metadata::exceptions(const std::string& jobId) {
+  std::vector<ExceptionRecord> out;
+  query("SELECT at_ms, message, node, subtask, taskmanager, root_cause FROM exceptions WHERE job_id = ? "
+        "ORDER BY root_cause DESC, rowid",
+        {jobId}, [&](sqlite3_stmt* st) {
+          ExceptionRecord e;
+          e.atMs = sqlite3_column_int64(st, 0);
+          e.message = columnText(st, 1);
+          e.node = columnText(st, 2);
+          e.subtask = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3);
+          e.taskmanager = columnText(st, 4);
+          e.rootCause = sqlite3_column_int(st, 5) != 0;
+          out.push_back(std::move(e));
+        });
+  return out;
+}
+
+namespace {
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+std::optional<std::int64_t> optionalInt(sqlite3_stmt* st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(st, i);
+}
+}  // namespace
+
+void Metadata::metricHistory(const std::string& jobId, const std::vector<HistoryRow>& rows) {
+  if (rows.empty()) return;
+  try {
+    exec("BEGIN");
+  } catch (const std::exception& e) {
+    logLine("error", "metadata", e.what());
+    return;
+  }
+  for (const auto& r : rows)
+    run("INSERT INTO metric_history (job_id, run, node, at_ms, records_in, records_out, records_in_per_s, "
+        "records_out_per_s, busy_ms_per_s_max, backpressured_ms_per_s_max, watermark) "
+        "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {jobId, r.node, std::to_string(r.atMs), std::to_string(r.recordsIn), std::to_string(r.recordsOut),
+         number(r.recordsInPerS), number(r.recordsOutPerS), number(r.busyMsPerSMax),
+         number(r.backpressuredMsPerSMax),
+         r.watermark ? std::optional<std::string>(std::to_string(*r.watermark)) : std::nullopt});
+  try {
+    exec("COMMIT");
+  } catch (const std::exception& e) {
+    logLine("error", "metadata", e.what());
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+std::vector<HistoryRow> Metadata::metricHistory(const std::string& jobId, const std::string& node) {
+  std::vector<HistoryRow> out;
+  query("SELECT node, at_ms, records_in, records_out, records_in_per_s, records_out_per_s, busy_ms_per_s_max, "
+        "backpressured_ms_per_s_max, watermark FROM metric_history WHERE job_id = ? AND (? = '' OR node = ?) "
+        "ORDER BY at_ms, rowid",
+        {jobId, node, node}, [&](sqlite3_stmt* st) {
+          HistoryRow r;
+          r.node = columnText(st, 0);
+          r.atMs = sqlite3_column_int64(st, 1);
+          r.recordsIn = sqlite3_column_int64(st, 2);
+          r.recordsOut = sqlite3_column_int64(st, 3);
+          r.recordsInPerS = sqlite3_column_double(st, 4);
+          r.recordsOutPerS = sqlite3_column_double(st, 5);
+          r.busyMsPerSMax = sqlite3_column_double(st, 6);
+          r.backpressuredMsPerSMax = sqlite3_column_double(st, 7);
+          r.watermark = optionalInt(st, 8);
+          out.push_back(std::move(r));
+        });
+  return out;
+}
+
+std::vector<RunRecord> Metadata::runsByName(const std::string& name) {
+  std::vector<RunRecord> out;
+  query("SELECT j.id, j.name, r.status, j.submitted_ms, r.started_ms, r.ended_ms FROM jobs j "
+        "JOIN runs r ON r.job_id = j.id WHERE j.name = ? ORDER BY j.submitted_ms DESC, j.rowid DESC, r.run DESC",
+        {name}, [&](sqlite3_stmt* st) {
+          RunRecord r;
+          r.id = columnText(st, 0);
+          r.name = columnText(st, 1);
+          r.status = columnText(st, 2);
+          r.submittedMs = sqlite3_column_int64(st, 3);
+          r.startedMs = optionalInt(st, 4);
+          r.endedMs = optionalInt(st, 5);
+          out.push_back(std::move(r));
+        });
+  return out;
+}
+
+bool Metadata::jobExists(const std::string& jobId) {
+  bool found = false;
+  query("SELECT 1 FROM jobs WHERE id = ?", {jobId}, [&](sqlite3_stmt*) { found = true; });
+  return found;
 }
 
 void Metadata::taskManagerSeen(const std::string& name, int slots, const std::string& dataAddress) {

@@ -1,19 +1,52 @@
 #pragma once
 // The JobManager's metadata in SQLite (DIR/metadata.sqlite, WAL mode): submitted job
 // versions (the job file), runs with their status transitions and times, TaskManagers
-// seen, exceptions. Schema version 1 (table schema_version); migrations apply in order
-// when a newer JobManager opens an older file. docs/operations.md lists the tables.
+// seen, exceptions. Schema version kSchemaVersion (table schema_version); migrations
+// apply in order when a newer JobManager opens an older file. docs/operations.md lists
+// the tables.
 //
 // Threading: one thread at a time (the JobManager's io thread). Write errors are logged
 // and never stop the JobManager: the metadata records what happened, it does not decide it.
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
+#include <optional>
 #include <string>
+#include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace weir::cluster {
+
+/// One exception of a job: the root cause (the first, which failed the job) or a later
+/// failure seen while the job was stopping.
+struct ExceptionRecord {
+  std::int64_t atMs = 0;  // wall clock, ms since the epoch
+  std::string message;
+  std::string node;          // the failing operator; "" when not a subtask's failure
+  int subtask = -1;          // its subtask index; -1 when not a subtask's failure
+  std::string taskmanager;   // the TaskManager it happened on (or that was lost); "" if none
+  bool rootCause = false;
+};
+
+/// One downsampled sample of one node of a running job (the metric history).
+struct HistoryRow {
+  std::string node;
+  std::int64_t atMs = 0;  // wall clock, ms since the epoch
+  std::int64_t recordsIn = 0, recordsOut = 0;
+  double recordsInPerS = 0, recordsOutPerS = 0;
+  double busyMsPerSMax = 0, backpressuredMsPerSMax = 0;  // the most of any subtask of the node
+  std::optional<std::int64_t> watermark;                 // the lowest of its subtasks; none before the first
+};
+
+/// A run of a job, as GET /v1/jobs?name= lists them.
+struct RunRecord {
+  std::string id, name, status;
+  std::int64_t submittedMs = 0;
+  std::optional<std::int64_t> startedMs, endedMs;
+};
 
 class Metadata {
  public:
@@ -26,14 +59,30 @@ class Metadata {
   void jobSubmitted(const std::string& jobId, const std::string& name, const std::string& jobFile,
                     const std::string& baseDir);
   void runStatus(const std::string& jobId, const std::string& status);
-  void exception(const std::string& jobId, const std::string& message);
+  /// Records an exception of the job's run (e.rootCause says whether it is the first).
+  void exception(const std::string& jobId, const ExceptionRecord& e);
+  /// The job's exceptions, root cause first, then in the order they happened.
+  std::vector<ExceptionRecord> exceptions(const std::string& jobId);
+  /// Appends samples of the job's metric history (one transaction).
+  void metricHistory(const std::string& jobId, const std::vector<HistoryRow>& rows);
+  /// The job's samples in time order, of one node or ("") of all.
+  std::vector<HistoryRow> metricHistory(const std::string& jobId, const std::string& node);
+  /// Every job submitted with this name, newest first.
+  std::vector<RunRecord> runsByName(const std::string& name);
+  /// Whether a job with this id was ever submitted (also in an earlier JobManager's life).
+  bool jobExists(const std::string& jobId);
   void taskManagerSeen(const std::string& name, int slots, const std::string& dataAddress);
   void taskManagerLost(const std::string& name, const std::string& reason);
   int schemaVersion() const;
 
  private:
+  using Args = std::initializer_list<std::optional<std::string>>;  // nullopt binds NULL
   void exec(const char* sql);
-  void run(const char* sql, std::initializer_list<std::string> args);
+  void run(const char* sql, Args args);
+  /// Runs a query, calling `row` for each result row; false (logged) on error.
+  template <typename F>
+  bool query(const char* sql, Args args, F&& row);
+  sqlite3_stmt* prepare(const char* sql, Args args);
   sqlite3* db_ = nullptr;
 };
 

@@ -229,11 +229,16 @@ class TaskManager {
           ops.push_back({{"node", o.id}, {"records_in", o.recordsIn}, {"records_out", o.recordsOut},
                          {"bytes_in", o.bytesIn}, {"bytes_out", o.bytesOut}, {"dead_letters", o.deadLetters},
                          {"late_records", o.lateRecords}});
+        auto traffic = [](const std::vector<EdgeTraffic>& list) {
+          json a = json::array();
+          for (const auto& t : list) a.push_back({{"edge", t.edge}, {"records", t.records}, {"bytes", t.bytes}});
+          return a;
+        };
         rows.push_back({{"chain", chains[i]}, {"subtask", v.subtask}, {"name", v.chain}, {"busy_ms", v.busyMs},
                         {"backpressured_ms", v.backpressuredMs}, {"idle_ms", v.idleMs},
                         {"input_usage", v.inputUsage}, {"output_usage", v.outputUsage}, {"max_queued", v.maxQueued},
                         {"input_watermark", v.inputWatermark}, {"output_watermark", v.outputWatermark},
-                        {"operators", ops}});
+                        {"operators", ops}, {"edges_out", traffic(v.edgesOut)}, {"edges_in", traffic(v.edgesIn)}});
       }
       jm_->send({{"type", "metrics"}, {"job", job->id}, {"at_ms", atMs}, {"subtasks", rows}});
       if (ended) job->finalReported = true;
@@ -264,9 +269,12 @@ class TaskManager {
   }
 
   /// Sends a subtask state to the JobManager (any thread).
-  void report(const std::string& job, int chain, int subtask, const std::string& state, const std::string& cause) {
+  /// `node` (FAILED only): the operator that failed, when known.
+  void report(const std::string& job, int chain, int subtask, const std::string& state, const std::string& cause,
+              const std::string& node = "") {
     json m{{"type", "subtask_state"}, {"job", job}, {"chain", chain}, {"subtask", subtask}, {"state", state}};
     if (!cause.empty()) m["cause"] = cause;
+    if (!node.empty()) m["node"] = node;
     asio::post(io_, [this, m] {
       if (jm_) jm_->send(m);
     });
@@ -331,16 +339,19 @@ class TaskManager {
       }
       // Gate layout per chain from the channel list: channel count and the port of each gate channel.
       std::vector<int> gateChannels(chains.size(), 0);
-      std::vector<std::vector<int>> channelPorts(chains.size());
+      std::vector<std::vector<int>> channelPorts(chains.size()), channelEdges(chains.size());
       for (const auto& ch : msg.at("channels")) {
-        const auto& e = plan.edges.at(ch.at("edge").get<std::size_t>());
+        const auto edge = ch.at("edge").get<std::size_t>();
+        const auto& e = plan.edges.at(edge);
         const std::size_t c = chainOfHead.at(e.to);
         const int g = ch.at("gate_channel").get<int>();
         if (g + 1 > gateChannels[c]) {
           gateChannels[c] = g + 1;
           channelPorts[c].resize(static_cast<std::size_t>(g + 1), 0);
+          channelEdges[c].resize(static_cast<std::size_t>(g + 1), 0);
         }
         channelPorts[c][static_cast<std::size_t>(g)] = e.toPort;
+        channelEdges[c][static_cast<std::size_t>(g)] = static_cast<int>(edge);
       }
       // Subtasks of this TaskManager, with their gates.
       std::map<std::pair<int, int>, Subtask*> local;
@@ -349,7 +360,8 @@ class TaskManager {
         if (gateChannels[static_cast<std::size_t>(c)] > 0)
           gate = std::make_unique<InputGate>(gateChannels[static_cast<std::size_t>(c)], 4);
         auto t = std::make_unique<Subtask>(plan, chains[static_cast<std::size_t>(c)], s, std::move(gate),
-                                           channelPorts[static_cast<std::size_t>(c)], OperatorRegistry::builtin(),
+                                           channelPorts[static_cast<std::size_t>(c)],
+                                           channelEdges[static_cast<std::size_t>(c)], OperatorRegistry::builtin(),
                                            job->deadLetters.get());
         local[{c, s}] = t.get();
         std::lock_guard lock(job->mu);
@@ -388,8 +400,8 @@ class TaskManager {
         std::vector<std::unique_ptr<ChannelWriter>> writers;
         for (auto& [to, w] : list) writers.push_back(std::move(w));
         Subtask* producer = local.at({static_cast<int>(chainOfTail.at(e.from)), key.second});
-        producer->addOutput(e.fromPort, std::make_unique<EdgeWriter>(e, plan.maxParallelism, std::move(writers),
-                                                                       producer->metrics()));
+        producer->addOutput(e.fromPort, std::make_unique<EdgeWriter>(plan, static_cast<int>(key.first),
+                                                                     std::move(writers), producer->metrics()));
       }
     } catch (const std::exception& ex) {
       logLine("error", "taskmanager", "deployment failed", {{"job", job->id}, {"error", ex.what()}});
@@ -407,13 +419,16 @@ class TaskManager {
       const int chain = ls.chain;
       report(job->id, chain, t->index(), "RUNNING", "");
       job->threads.emplace_back([this, job, t, chain] {
-        std::string cause;
-        t->run(job->canceled, [&](const SubtaskFailure& f) { cause = f.toString(); });
+        std::string cause, node;
+        t->run(job->canceled, [&](const SubtaskFailure& f) {
+          cause = f.toString();
+          node = f.node;
+        });
         // The last subtask here: its job's final metrics go out before its state, so that
         // when the JobManager sees the job end it already holds the final figures.
         if (job->running.fetch_sub(1) == 1) asio::post(io_, [this] { sendMetrics(); });
         if (!cause.empty()) {
-          report(job->id, chain, t->index(), "FAILED", cause + " (on " + name_ + ")");
+          report(job->id, chain, t->index(), "FAILED", cause + " (on " + name_ + ")", node);
           job->cancel();  // the JobManager cancels the others; stop the local ones now
         } else {
           report(job->id, chain, t->index(), job->canceled.load() ? "CANCELED" : "FINISHED", "");

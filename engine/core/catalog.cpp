@@ -945,9 +945,18 @@ Catalog makeBuiltin() {
   c.add({.type = "sink.discard",
          .category = OperatorCategory::Sink,
          .title = "Discard",
-         .doc = "Consumes and drops every record (benchmarks, or a branch kept for later).",
+         .doc = "Consumes and drops every record (benchmarks, or a branch kept for later). "
+                "`throttle_records_per_s` makes it slow on purpose, a test and load-shaping "
+                "aid: it sleeps so that each subtask takes at most that many records per "
+                "second, which backpressures its producers.",
          .outputDoc = "None.",
          .inputs = {inPort("The records to drop.")},
+         .params = {
+             {.name = "throttle_records_per_s", .kind = ParamKind::Int, .defaultValue = 0,
+              .doc = "Records per second each subtask takes at most (sleeping in the sink); "
+                     "0: no limit.",
+              .min = 0},
+         },
          .derive = deriveSink});
 
   c.add({.type = "sink.sqlite",

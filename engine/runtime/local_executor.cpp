@@ -75,6 +75,7 @@ void LocalExecutor::build() {
   std::vector<std::vector<EdgeChannels>> layout(chains.size());
   std::vector<int> channelCount(chains.size(), 0);
   std::vector<std::vector<int>> channelPorts(chains.size());
+  std::vector<std::vector<int>> channelEdges(chains.size());
   for (std::size_t e = 0; e < plan_.edges.size(); ++e) {
     const auto& edge = plan_.edges[e];
     auto it = chainOfHead.find(edge.to);
@@ -83,7 +84,10 @@ void LocalExecutor::build() {
     const int producers = edge.partition == Partition::Forward
                               ? 1 : plan_.nodes[static_cast<std::size_t>(edge.from)].parallelism;
     layout[c].push_back({e, channelCount[c]});
-    for (int i = 0; i < producers; ++i) channelPorts[c].push_back(edge.toPort);
+    for (int i = 0; i < producers; ++i) {
+      channelPorts[c].push_back(edge.toPort);
+      channelEdges[c].push_back(static_cast<int>(e));
+    }
     channelCount[c] += producers;
   }
 
@@ -94,8 +98,8 @@ void LocalExecutor::build() {
     for (int s = 0; s < p; ++s) {
       std::unique_ptr<InputGate> gate;
       if (channelCount[c] > 0) gate = std::make_unique<InputGate>(channelCount[c], options_.queueCapacity);
-      subtasks_.push_back(std::make_unique<Subtask>(plan_, chains[c], s, std::move(gate),
-                                                    channelPorts[c], registry_, deadLetters_.get()));
+      subtasks_.push_back(std::make_unique<Subtask>(plan_, chains[c], s, std::move(gate), channelPorts[c],
+                                                    channelEdges[c], registry_, deadLetters_.get()));
       byChain[c].push_back(subtasks_.back().get());
     }
   }
@@ -115,9 +119,9 @@ void LocalExecutor::build() {
             channels.push_back(std::make_unique<LocalChannelWriter>(
                 *consumer->gate(), ec.firstChannel + static_cast<int>(s)));
         }
-        producers[s]->addOutput(edge.fromPort, std::make_unique<EdgeWriter>(
-                                                   edge, plan_.maxParallelism, std::move(channels),
-                                                   producers[s]->metrics()));
+        producers[s]->addOutput(edge.fromPort,
+                                std::make_unique<EdgeWriter>(plan_, static_cast<int>(ec.edge), std::move(channels),
+                                                             producers[s]->metrics()));
       }
     }
   }
@@ -224,6 +228,26 @@ JobMetrics collectMetrics(const JobPlan& plan, const std::vector<const Subtask*>
     index[n.id] = m.nodes.size();
     m.nodes.push_back(NodeMetrics{n.id, n.type, n.parallelism});
   }
+  const auto chains = computeChains(plan);
+  std::vector<bool> chainedEdge(plan.edges.size(), false);
+  for (const auto& c : chains)
+    for (std::size_t i = 0; i + 1 < c.size(); ++i)
+      for (std::size_t e = 0; e < plan.edges.size(); ++e)
+        if (plan.edges[e].from == c[i] && plan.edges[e].to == c[i + 1]) chainedEdge[e] = true;
+  for (std::size_t e = 0; e < plan.edges.size(); ++e) {
+    const PlanEdge& pe = plan.edges[e];
+    const PlanNode& a = plan.nodes[static_cast<std::size_t>(pe.from)];
+    const PlanNode& b = plan.nodes[static_cast<std::size_t>(pe.to)];
+    EdgeMetrics em;
+    em.edge = static_cast<int>(e);
+    em.from = a.id;
+    em.fromPort = static_cast<std::size_t>(pe.fromPort) < a.outputPorts.size() ? a.outputPorts[static_cast<std::size_t>(pe.fromPort)] : "out";
+    em.to = b.id;
+    em.toPort = static_cast<std::size_t>(pe.toPort) < b.inputPorts.size() ? b.inputPorts[static_cast<std::size_t>(pe.toPort)] : "in";
+    em.partition = std::string(partitionName(pe.partition));
+    em.chained = chainedEdge[e];
+    m.edges.push_back(std::move(em));
+  }
   const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::steady_clock::now().time_since_epoch()).count();
   for (const Subtask* st : subtasks) {
@@ -263,6 +287,18 @@ JobMetrics collectMetrics(const JobPlan& plan, const std::vector<const Subtask*>
     if (const InputGate* g = st->gate()) {
       v.inputUsage = g->usage();
       v.maxQueued = g->maxQueuedSeen();
+    }
+    v.edgesOut = st->edgesOut();
+    v.edgesIn = st->edgesIn();
+    for (const auto& t : v.edgesOut) {
+      auto& em = m.edges[static_cast<std::size_t>(t.edge)];
+      em.recordsSent += t.records;
+      em.bytesSent += t.bytes;
+    }
+    for (const auto& t : v.edgesIn) {
+      auto& em = m.edges[static_cast<std::size_t>(t.edge)];
+      em.recordsReceived += t.records;
+      em.bytesReceived += t.bytes;
     }
     m.subtasks.push_back(std::move(v));
   }

@@ -50,10 +50,21 @@ struct SubtaskMetricsView {
   int maxQueued = 0;                                   // most elements ever queued on one input channel
   std::int64_t inputWatermark = INT64_MIN, outputWatermark = INT64_MIN;
   std::vector<NodeMetrics> operators;  // counters of each chain member (this subtask only), head to tail
+  std::vector<EdgeTraffic> edgesOut;   // per plan edge this subtask sends into (chained ones too)
+  std::vector<EdgeTraffic> edgesIn;    // per plan edge it takes from
+};
+/// One plan edge, totals over the subtasks a JobMetrics covers (task.h, "Edge accounting").
+struct EdgeMetrics {
+  int edge = 0;  // index into JobPlan::edges
+  std::string from, fromPort, to, toPort;
+  std::string partition;  // "forward", "rebalance", "broadcast", "hash"
+  bool chained = false;   // a direct call inside one subtask, no channel
+  std::int64_t recordsSent = 0, bytesSent = 0, recordsReceived = 0, bytesReceived = 0;
 };
 struct JobMetrics {
   std::vector<NodeMetrics> nodes;  // plan order
   std::vector<SubtaskMetricsView> subtasks;
+  std::vector<EdgeMetrics> edges;  // plan edge order
   std::int64_t deadLetters = 0;
 };
 

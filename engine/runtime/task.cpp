@@ -21,10 +21,10 @@ std::int64_t nowNs() {
 // ---------------------------------------------------------------------------------------
 // EdgeWriter
 
-EdgeWriter::EdgeWriter(const PlanEdge& edge, int maxParallelism,
-                           std::vector<std::unique_ptr<ChannelWriter>> channels,
-                           SubtaskMetrics& metrics)
-    : partition_(edge.partition), keys_(edge.keyFields), maxParallelism_(maxParallelism),
+EdgeWriter::EdgeWriter(const JobPlan& plan, int edge, std::vector<std::unique_ptr<ChannelWriter>> channels,
+                       SubtaskMetrics& metrics)
+    : edge_(edge), partition_(plan.edges[static_cast<std::size_t>(edge)].partition),
+      keys_(plan.edges[static_cast<std::size_t>(edge)].keyFields), maxParallelism_(plan.maxParallelism),
       channels_(std::move(channels)), metrics_(metrics), rows_(channels_.size()) {}
 
 void EdgeWriter::send(std::size_t channel, StreamElement element) {
@@ -39,25 +39,35 @@ void EdgeWriter::write(const RecordBatch& batch) {
     case Partition::Forward:
     case Partition::Auto:
       send(0, batch);
+      sent_.add(batch);
       break;
     case Partition::Rebalance:
       // Whole batches round robin: cheap, and batches are small enough to balance well.
       send(nextChannel_, batch);
+      sent_.add(batch);
       nextChannel_ = (nextChannel_ + 1) % n;
       break;
     case Partition::Broadcast:
       for (std::size_t c = 0; c < n; ++c) send(c, batch);
+      sent_.add(batch, static_cast<std::int64_t>(n));
       break;
     case Partition::Hash:
       if (n == 1) {
         send(0, batch);
+        sent_.add(batch);
         break;
       }
       partitionByKey(batch, keys_, maxParallelism_, rows_);
       for (std::size_t c = 0; c < n; ++c) {
         if (rows_[c].empty()) continue;
-        if (rows_[c].size() == batch.numRows()) send(c, batch);
-        else send(c, batch.select(rows_[c]));
+        if (rows_[c].size() == batch.numRows()) {
+          send(c, batch);
+          sent_.add(batch);
+        } else {
+          RecordBatch part = batch.select(rows_[c]);
+          sent_.add(part);
+          send(c, std::move(part));
+        }
       }
       break;
   }
@@ -88,6 +98,8 @@ struct Subtask::MemberState {
   std::vector<std::vector<EdgeWriter*>> writersByPort;  // tail only
   std::vector<std::unique_ptr<EdgeWriter>> writers;     // tail only
   int chainedPort = 0;                                  // output port chained to the next
+  int chainedEdge = -1;                                 // the plan edge of that direct call
+  EdgeCounters chained;                                 // its traffic (sent == received)
   bool opened = false;
   // Declared last, so destroyed first: the operator may use its context until it dies.
   std::unique_ptr<Operator> op;
@@ -105,7 +117,10 @@ class Subtask::MemberOutput final : public Output {
     if (member_ + 1 < task_.members_.size()) {
       // Only the port of the chained edge leads on; another port (a side output such as
       // a window's `late` left unconnected) has no consumer.
-      if (port == m.chainedPort) task_.deliverBatch(member_ + 1, 0, batch);
+      if (port == m.chainedPort) {
+        m.chained.add(batch);
+        task_.deliverBatch(member_ + 1, 0, batch);
+      }
       return;
     }
     if (port < 0 || static_cast<std::size_t>(port) >= m.writersByPort.size()) return;
@@ -132,7 +147,7 @@ class Subtask::MemberOutput final : public Output {
 };
 
 Subtask::Subtask(const JobPlan& plan, std::vector<int> chain, int index,
-                 std::unique_ptr<InputGate> gate, std::vector<int> channelPorts,
+                 std::unique_ptr<InputGate> gate, std::vector<int> channelPorts, std::vector<int> channelEdges,
                  const OperatorRegistry& registry, DeadLetterSink* deadLetters)
     : plan_(plan), registry_(registry), deadLetters_(deadLetters), index_(index),
       gate_(std::move(gate)), channelPorts_(std::move(channelPorts)) {
@@ -143,11 +158,23 @@ Subtask::Subtask(const JobPlan& plan, std::vector<int> chain, int index,
     if (i > 0) name_ += " -> ";
     name_ += m->node->id;
     if (i + 1 < chain.size())
-      for (const PlanEdge& e : plan.edges)
-        if (e.from == chain[i] && e.to == chain[i + 1]) m->chainedPort = e.fromPort;
+      for (std::size_t e = 0; e < plan.edges.size(); ++e)
+        if (plan.edges[e].from == chain[i] && plan.edges[e].to == chain[i + 1]) {
+          m->chainedPort = plan.edges[e].fromPort;
+          m->chainedEdge = static_cast<int>(e);
+        }
     members_.push_back(std::move(m));
   }
   members_.back()->writersByPort.resize(members_.back()->node->outputPorts.size());
+  // One counter per distinct incoming edge, in plan edge order.
+  channelSlot_.resize(channelPorts_.size(), 0);
+  std::vector<int> ids = channelEdges;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  inEdgeIds_ = ids;
+  inEdges_ = std::make_unique<EdgeCounters[]>(std::max<std::size_t>(1, ids.size()));
+  for (std::size_t c = 0; c < channelEdges.size() && c < channelSlot_.size(); ++c)
+    channelSlot_[c] = static_cast<std::size_t>(std::lower_bound(ids.begin(), ids.end(), channelEdges[c]) - ids.begin());
 }
 
 Subtask::~Subtask() = default;
@@ -165,6 +192,34 @@ double Subtask::outputUsage() const {
   double u = 0;
   for (const auto& w : members_.back()->writers) u = std::max(u, w->usage());
   return u;
+}
+
+std::vector<EdgeTraffic> Subtask::edgesOut() const {
+  std::vector<EdgeTraffic> out;
+  for (const auto& m : members_)
+    if (m->chainedEdge >= 0)
+      out.push_back({m->chainedEdge, m->chained.records.load(std::memory_order_relaxed),
+                     m->chained.bytes.load(std::memory_order_relaxed)});
+  for (const auto& w : members_.back()->writers)
+    out.push_back({w->edge(), w->sent().records.load(std::memory_order_relaxed),
+                   w->sent().bytes.load(std::memory_order_relaxed)});
+  std::sort(out.begin(), out.end(), [](const EdgeTraffic& a, const EdgeTraffic& b) { return a.edge < b.edge; });
+  return out;
+}
+
+std::vector<EdgeTraffic> Subtask::edgesIn() const {
+  std::vector<EdgeTraffic> in;
+  for (std::size_t i = 0; i < inEdgeIds_.size(); ++i)
+    in.push_back({inEdgeIds_[i], inEdges_[i].records.load(std::memory_order_relaxed),
+                  inEdges_[i].bytes.load(std::memory_order_relaxed)});
+  for (std::size_t i = 0; i + 1 < members_.size(); ++i) {
+    const auto& m = *members_[i];
+    if (m.chainedEdge >= 0)
+      in.push_back({m.chainedEdge, m.chained.records.load(std::memory_order_relaxed),
+                    m.chained.bytes.load(std::memory_order_relaxed)});
+  }
+  std::sort(in.begin(), in.end(), [](const EdgeTraffic& a, const EdgeTraffic& b) { return a.edge < b.edge; });
+  return in;
 }
 
 void Subtask::createOperators() {
@@ -366,6 +421,7 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
     const auto ch = static_cast<std::size_t>(next->channel);
     const int port = channelPorts_[ch];
     if (auto* batch = std::get_if<RecordBatch>(&next->element)) {
+      if (!inEdgeIds_.empty()) inEdges_[channelSlot_[ch]].add(*batch);
       deliverBatch(0, port, *batch);
     } else if (auto* wm = std::get_if<Watermark>(&next->element)) {
       // Watermarks are monotonic per channel; an older one is ignored.

@@ -32,6 +32,13 @@
 // Time accounting (metrics, as Flink defines them): idle = waiting for input (or a source
 // with nothing available); backpressured = blocked writing to a full downstream queue;
 // busy = the rest.
+//
+// Edge accounting (metrics): per plan edge, a producing subtask counts the records and
+// bytes it handed to that edge's channels (EdgeWriter; a broadcast record counts once per
+// channel), a consuming subtask the records and bytes it took from that edge's gate
+// channels. A chained edge (a direct call) counts the same batch on both sides. Summed
+// over subtasks, sent == received once the job has ended. Counters are relaxed atomics
+// written by the subtask's own thread only: no lock on the record path.
 
 #include <atomic>
 #include <cstdint>
@@ -59,20 +66,44 @@ struct SubtaskMetrics {
   }
 };
 
+/// Records and bytes one subtask sent into, or took from, one plan edge. One writer
+/// thread (the subtask's), any number of readers.
+struct EdgeCounters {
+  std::atomic<std::int64_t> records{0};
+  std::atomic<std::int64_t> bytes{0};
+  void add(const RecordBatch& batch, std::int64_t times = 1) {
+    SubtaskMetrics::add(records, static_cast<std::int64_t>(batch.numRows()) * times);
+    SubtaskMetrics::add(bytes, static_cast<std::int64_t>(batch.byteSize()) * times);
+  }
+};
+
+/// A snapshot of one subtask's traffic on one plan edge (index into JobPlan::edges).
+struct EdgeTraffic {
+  int edge = 0;
+  std::int64_t records = 0;
+  std::int64_t bytes = 0;
+};
+
 /// Writes a chain tail's output for one plan edge to the channels of its consumers
 /// (index = consumer subtask; a forward edge has exactly one).
 class EdgeWriter {
  public:
-  EdgeWriter(const PlanEdge& edge, int maxParallelism,
-               std::vector<std::unique_ptr<ChannelWriter>> channels, SubtaskMetrics& metrics);
+  /// `edge` indexes plan.edges.
+  EdgeWriter(const JobPlan& plan, int edge, std::vector<std::unique_ptr<ChannelWriter>> channels,
+             SubtaskMetrics& metrics);
   void write(const RecordBatch& batch);
   /// Sends an event to every channel (watermarks, end of partition).
   void broadcastEvent(const StreamElement& event);
   double usage() const;
+  int edge() const { return edge_; }
+  /// Records and bytes handed to the channels so far.
+  const EdgeCounters& sent() const { return sent_; }
 
  private:
   void send(std::size_t channel, StreamElement element);
 
+  int edge_;
+  EdgeCounters sent_;
   Partition partition_;
   std::vector<int> keys_;
   int maxParallelism_;
@@ -99,10 +130,11 @@ class Subtask {
 
   /// Subtask `index` of the chain `chain` (indices into plan.nodes, head to tail). `gate`
   /// is null for a source head; channelPorts[c] is the head's input port of gate channel
-  /// c. Operators are created from `registry` when run() starts, on the subtask's thread.
-  /// `plan`, `registry` and `deadLetters` must outlive the subtask.
+  /// c and channelEdges[c] the plan edge it belongs to (for edge metrics). Operators are
+  /// created from `registry` when run() starts, on the subtask's thread. `plan`,
+  /// `registry` and `deadLetters` must outlive the subtask.
   Subtask(const JobPlan& plan, std::vector<int> chain, int index, std::unique_ptr<InputGate> gate,
-          std::vector<int> channelPorts, const OperatorRegistry& registry,
+          std::vector<int> channelPorts, std::vector<int> channelEdges, const OperatorRegistry& registry,
           DeadLetterSink* deadLetters);
   ~Subtask();
   Subtask(const Subtask&) = delete;
@@ -125,7 +157,12 @@ class Subtask {
   const OperatorCounters& counters(std::size_t member) const;
   std::size_t chainLength() const { return members_.size(); }
   const PlanNode& node(std::size_t member) const;
+  /// Usage 0..1 of the fullest outgoing channel (network: the share of the credit in use).
   double outputUsage() const;
+  /// Traffic per plan edge this subtask produces into (chained edges included), and per
+  /// plan edge it consumes from, in plan edge order. Safe from any thread.
+  std::vector<EdgeTraffic> edgesOut() const;
+  std::vector<EdgeTraffic> edgesIn() const;
 
  private:
   class MemberOutput;
@@ -148,6 +185,10 @@ class Subtask {
   int index_;
   std::unique_ptr<InputGate> gate_;
   std::vector<int> channelPorts_;
+  // Incoming edge counters: inEdges_[channelSlot_[c]] counts gate channel c's plan edge.
+  std::vector<int> inEdgeIds_;
+  std::unique_ptr<EdgeCounters[]> inEdges_;
+  std::vector<std::size_t> channelSlot_;
   std::vector<std::unique_ptr<MemberState>> members_;
   SubtaskMetrics metrics_;
   std::size_t current_ = 0;  // the member being called (for failure messages)

@@ -1,7 +1,9 @@
 // The stateless operators: filter, map, union, and the sinks that need no format
 // (sink.discard). Each is a few dozen lines over SimpleTransform / Operator.
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/expr.h"
@@ -88,9 +90,26 @@ class UnionOperator final : public Operator {
 };
 
 /// sink.discard: consumes and drops (benchmarks, dry runs); the runtime still counts records in.
+/// With throttle_records_per_s > 0 it is slow on purpose (load shaping, backpressure tests):
+/// after each batch it sleeps until this subtask's records so far fit the rate since its
+/// first batch. The sleep counts as busy time, and a full input queue backpressures the
+/// producers, as a really slow sink would.
 class DiscardSink final : public Operator {
  public:
-  void processBatch(int, const RecordBatch&, Output&) override {}
+  explicit DiscardSink(const OperatorContext& ctx) : rate_(ctx.params.value("throttle_records_per_s", std::int64_t{0})) {}
+  void processBatch(int, const RecordBatch& batch, Output&) override {
+    if (rate_ <= 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (records_ == 0) start_ = now;
+    records_ += static_cast<std::int64_t>(batch.numRows());
+    const auto due = start_ + std::chrono::microseconds(records_ * 1000000 / rate_);
+    if (due > now) std::this_thread::sleep_until(due);
+  }
+
+ private:
+  std::int64_t rate_;
+  std::int64_t records_ = 0;
+  std::chrono::steady_clock::time_point start_;
 };
 
 }  // namespace
@@ -99,7 +118,7 @@ void registerBasicOperators(OperatorRegistry& r) {
   r.add("filter", [](const OperatorContext& ctx) { return std::make_unique<FilterOperator>(ctx); });
   r.add("map", [](const OperatorContext& ctx) { return std::make_unique<MapOperator>(ctx); });
   r.add("union", [](const OperatorContext&) { return std::make_unique<UnionOperator>(); });
-  r.add("sink.discard", [](const OperatorContext&) { return std::make_unique<DiscardSink>(); });
+  r.add("sink.discard", [](const OperatorContext& ctx) { return std::make_unique<DiscardSink>(ctx); });
 }
 
 }  // namespace weir

@@ -48,6 +48,7 @@
 #include "runtime/operators/aggregates.h"
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/state/flat_index.h"
 #include "runtime/state/timers.h"
 #include "runtime/watermarks.h"
 
@@ -77,6 +78,21 @@ struct WindowNs {
   }
 };
 
+/// (key id, window start) -> slot.
+struct SlotKey {
+  KeyId key = kNoKey;
+  std::int64_t start = 0;
+  bool operator==(const SlotKey&) const = default;
+};
+struct SlotKeyHash {
+  std::size_t operator()(const SlotKey& k) const {
+    std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.start);
+    x ^= x >> 31;
+    x *= 0x9e3779b97f4a7c15ULL;
+    return static_cast<std::size_t>(x ^ (x >> 29));
+  }
+};
+
 /// The operator's keyed state: window slots and their accumulators.
 class WindowTable final : public KeyedTable {
  public:
@@ -88,10 +104,9 @@ class WindowTable final : public KeyedTable {
 
   WindowTable(KeyDictionary& keys, std::size_t aggs) : keys_(keys), aggs_(aggs) {}
 
-  std::uint32_t find(KeyId key, std::int64_t start) const {
-    auto it = index_.find(SlotKey{key, start});
-    return it == index_.end() ? kNoSlot : it->second;
-  }
+  std::uint32_t find(KeyId key, std::int64_t start) const { return index_.find(SlotKey{key, start}); }
+  /// Starts loading what find(key, start) reads first.
+  void prefetch(KeyId key, std::int64_t start) const { index_.prefetch(SlotKey{key, start}); }
   std::uint32_t create(KeyId key, std::int64_t start, std::int64_t end) {
     std::uint32_t s;
     if (!free_.empty()) {
@@ -103,7 +118,7 @@ class WindowTable final : public KeyedTable {
       accs_.resize(accs_.size() + aggs_);
     }
     slots_[s] = Slot{key, start, end, false};
-    index_.emplace(SlotKey{key, start}, s);
+    index_.tryEmplace(SlotKey{key, start}, s);
     keys_.retain(key);
     ++live_;
     return s;
@@ -122,7 +137,7 @@ class WindowTable final : public KeyedTable {
     Slot& slot = slots_[s];
     if (start != slot.start) {
       index_.erase(SlotKey{slot.key, slot.start});
-      index_.emplace(SlotKey{slot.key, start}, s);
+      index_.tryEmplace(SlotKey{slot.key, start}, s);
     }
     slot.start = start;
     slot.end = end;
@@ -147,28 +162,24 @@ class WindowTable final : public KeyedTable {
     for (std::uint32_t s = 0; s < slots_.size(); ++s)
       if (slots_[s].key != kNoKey && keys_.keyGroup(slots_[s].key) == group) erase(s);
   }
+  /// Drops every slot at once (batch mode's end), releasing their keys.
+  void clearAll() {
+    for (const Slot& s : slots_)
+      if (s.key != kNoKey) keys_.release(s.key);
+    std::vector<Slot>().swap(slots_);
+    std::vector<Acc>().swap(accs_);
+    std::vector<std::uint32_t>().swap(free_);
+    index_.clear();
+    live_ = 0;
+  }
 
  private:
-  struct SlotKey {
-    KeyId key;
-    std::int64_t start;
-    bool operator==(const SlotKey&) const = default;
-  };
-  struct SlotHash {
-    std::size_t operator()(const SlotKey& k) const {
-      std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.start);
-      x ^= x >> 31;
-      x *= 0x9e3779b97f4a7c15ULL;
-      return static_cast<std::size_t>(x ^ (x >> 29));
-    }
-  };
-
   KeyDictionary& keys_;
   std::size_t aggs_;
   std::vector<Slot> slots_;
   std::vector<Acc> accs_;
   std::vector<std::uint32_t> free_;
-  std::unordered_map<SlotKey, std::uint32_t, SlotHash> index_;
+  FlatIndex<SlotKey, SlotKeyHash> index_;
   std::size_t live_ = 0;
 };
 
@@ -238,14 +249,24 @@ class WindowOperator final : public Operator {
       KeyId lastKey = kNoKey;
       std::int64_t lastStart = 0;
       std::uint32_t lastSlot = kNoSlot;
+      // The start of each record's last window first (one division per record), so the
+      // slot lookups below can prefetch a few records ahead.
+      constexpr std::size_t kAhead = 8;  // rows between a prefetch and its lookup
+      lastStarts_.resize(n);
       for (std::size_t r = 0; r < n; ++r) {
+        const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
+        lastStarts_[r] = t == kNoTimestamp ? kNoTimestamp : t - floorMod(t, slide_);
+      }
+      for (std::size_t r = 0; r < n; ++r) {
+        if (r + kAhead < n && lastStarts_[r + kAhead] != kNoTimestamp)
+          table_->prefetch(ids_[r + kAhead], lastStarts_[r + kAhead]);
         const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
         if (t == kNoTimestamp) {
           lateRows_.push_back(static_cast<std::uint32_t>(r));
           continue;
         }
         bool skipped = true;
-        const std::int64_t lastWindowStart = t - floorMod(t, slide_);
+        const std::int64_t lastWindowStart = lastStarts_[r];
         for (std::int64_t start = lastWindowStart; start > t - size_; start -= slide_) {
           const std::int64_t end = start + size_;
           const bool eventTime = !processingTime_ && !batchMode_;
@@ -362,9 +383,10 @@ class WindowOperator final : public Operator {
     });
     for (std::uint32_t s : live) emitResult(s, RowKind::Insert, out);
     flush(out);
-    for (std::uint32_t s : live) table_->erase(s);
+    // Dropped wholesale; the released keys are forgotten by the dictionary's next sweep
+    // (none comes: this is the end), so no per-key unlinking is paid here.
+    table_->clearAll();
     sessions_.clear();
-    backend_->keys().sweep();
   }
 
   void onTimer(const Timer& t, Output& out) {
@@ -519,6 +541,7 @@ class WindowOperator final : public Operator {
   std::vector<std::uint64_t> hashes_;
   std::vector<KeyId> ids_;
   std::vector<std::uint32_t> pairRows_, pairSlots_, lateRows_, touching_;
+  std::vector<std::int64_t> lastStarts_;
   std::vector<Column*> keyColumns_;
 };
 

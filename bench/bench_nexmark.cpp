@@ -7,6 +7,11 @@
 // Prints records/s per core for both and the ratio engine / hand-written. At parallelism
 // P the engine's figure is divided by P (the hand loop is single-threaded), so the ratio
 // compares work per core.
+//
+// Two queries compare the engine with itself instead: `window-batch` and `aggregate` run
+// the same job in "mode": "streaming" and in "mode": "batch" over the same bounded
+// generated bids and print both rates and the ratio batch / streaming (window: the rows
+// out must be equal; aggregate: streaming emits the changelog, batch the final rows).
 
 #include <algorithm>
 #include <array>
@@ -14,6 +19,8 @@
 #include <unordered_map>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <memory>
 #include <functional>
 #include <string>
 #include <thread>
@@ -37,6 +44,118 @@ struct Query {
   std::function<std::int64_t(const RecordBatch&)> loop;
   /// After the last batch: rows the loop still holds (windows not yet emitted).
   std::function<std::int64_t()> finish = [] { return std::int64_t{0}; };
+  /// Instead of `nodes` and `loop`, for queries with more than one source: the job's
+  /// "nodes" and "edges" members (the sink, named "sink", last) for `events` bids, and the
+  /// whole hand-written run (generating its own input), returning the rows it produced.
+  std::function<std::string(std::int64_t events)> graph;
+  std::function<std::int64_t(std::int64_t events)> handRun;
+  /// Records the query reads for `events` bids (more than `events` with a second source).
+  std::function<std::int64_t(std::int64_t events)> recordsIn = [](std::int64_t e) { return e; };
+  /// Compare the engine's batch mode with its streaming mode instead of a hand loop.
+  bool batchVsStreaming = false;
+  /// batchVsStreaming: both modes must give the same number of rows.
+  bool sameRows = true;
+};
+
+// ---- join: bids with the auction they are for -------------------------------------------
+// Auctions are generated with event_gap_us = 46/3 ms, so auction i's time is about where
+// the bids referring to it are (the virtual stream has 3 auctions per 46 bids): a bid's
+// auction is then created at most ~1.6 s before it (the hot auction of a block of 100) or a
+// little after it (up to 10 ids ahead). The join keeps pairs with
+// auction.time in [bid.time - 2000, bid.time + 500].
+constexpr std::int64_t kAuctionGapUs = 1000 * 46 / 3;
+constexpr std::int64_t kJoinLower = -2000, kJoinUpper = 500;
+std::int64_t auctionsFor(std::int64_t bids) { return std::max<std::int64_t>(1, bids * 3 / 46); }
+
+/// The join by hand: both tables generated in batches of 1024 and consumed in event-time
+/// order of their batches; per side a hash map auction id -> the records buffered for it
+/// (time, batch, row), in time order; each record is matched against the other side's
+/// buffer (binary search on time), every pair materialized as an output row (all 17
+/// columns appended, as the engine does), then buffered itself. A record is dropped once no
+/// record still to come from the other side can match it.
+struct JoinLoop {
+  struct Entry {
+    std::int64_t t;
+    std::shared_ptr<const RecordBatch> batch;
+    std::uint32_t row;
+  };
+  using Buffers = std::unordered_map<std::int64_t, std::deque<Entry>>;
+
+  static SchemaPtr outputSchema() {
+    std::vector<Field> fields = nexmarkSchema(NexmarkTable::Bid)->fields();
+    for (Field f : nexmarkSchema(NexmarkTable::Auction)->fields()) {
+      while (std::any_of(fields.begin(), fields.end(), [&](const Field& g) { return g.name == f.name; }))
+        f.name = "right_" + f.name;
+      fields.push_back(f);
+    }
+    return makeSchema(std::move(fields));
+  }
+
+  std::int64_t run(std::int64_t events) {
+    const NexmarkGenerator bids(NexmarkTable::Bid, {});
+    NexmarkConfig ac;
+    ac.eventGapUs = kAuctionGapUs;
+    const NexmarkGenerator auctions(NexmarkTable::Auction, ac);
+    const std::int64_t total[2] = {events, auctionsFor(events)};
+    const NexmarkGenerator* gen[2] = {&bids, &auctions};
+    const int keyColumn[2] = {0, 0};  // bid.auction, auction.id
+    BatchBuilder in[2] = {BatchBuilder(bids.schema(), 1024), BatchBuilder(auctions.schema(), 1024)};
+    BatchBuilder out(outputSchema(), 1024);
+    const std::size_t leftWidth = bids.schema()->size();
+    Buffers buffers[2];
+    std::int64_t next[2] = {0, 0};
+    std::int64_t rows = 0, batches = 0;
+    while (next[0] < total[0] || next[1] < total[1]) {
+      // The side whose next batch starts earlier in event time.
+      int side = next[0] >= total[0] ? 1 : next[1] >= total[1] ? 0
+                 : (gen[0]->dateTime(next[0]) <= gen[1]->dateTime(next[1]) ? 0 : 1);
+      const std::int64_t count = std::min<std::int64_t>(1024, total[side] - next[side]);
+      gen[side]->generate(next[side], count, 1, in[side]);
+      next[side] += count;
+      auto batch = std::make_shared<const RecordBatch>(in[side].finish());
+      const auto keys = batch->column(static_cast<std::size_t>(keyColumn[side])).ints();
+      // The earliest time the other side can still bring.
+      const int other = 1 - side;
+      for (std::size_t r = 0; r < batch->numRows(); ++r) {
+        const std::int64_t t = batch->eventTime(r);
+        // Partner times: auction in [t + lower, t + upper] for a bid, bid in
+        // [t - upper, t - lower] for an auction.
+        const std::int64_t from = side == 0 ? t + kJoinLower : t - kJoinUpper;
+        const std::int64_t to = side == 0 ? t + kJoinUpper : t - kJoinLower;
+        auto it = buffers[other].find(keys[r]);
+        if (it != buffers[other].end()) {
+          auto& q = it->second;
+          auto p = std::lower_bound(q.begin(), q.end(), from, [](const Entry& e, std::int64_t v) { return e.t < v; });
+          for (; p != q.end() && p->t <= to; ++p) {
+            const RecordBatch& l = side == 0 ? *batch : *p->batch;
+            const RecordBatch& rt = side == 0 ? *p->batch : *batch;
+            const std::size_t lr = side == 0 ? r : p->row, rr = side == 0 ? p->row : r;
+            for (std::size_t c = 0; c < leftWidth; ++c) out.column(c).appendFrom(l.column(c), lr);
+            for (std::size_t c = 0; c < rt.numColumns(); ++c) out.column(leftWidth + c).appendFrom(rt.column(c), rr);
+            out.endRow(std::max(t, p->t));
+            if (out.numRows() >= 1024) rows += static_cast<std::int64_t>(out.finish().numRows());
+          }
+        }
+        buffers[side][keys[r]].push_back(Entry{t, batch, static_cast<std::uint32_t>(r)});
+      }
+      // Every 16 batches: drop what nothing to come can match (bids up to the next
+      // auction's time - upper, auctions up to the next bid's time + lower).
+      if (++batches % 16 == 0) {
+        for (int s : {0, 1}) {
+          const int o = 1 - s;
+          const std::int64_t horizon = next[o] >= total[o] ? INT64_MAX : gen[o]->dateTime(next[o]);
+          const std::int64_t keepFrom = s == 0 ? horizon - kJoinUpper : horizon + kJoinLower;
+          for (auto b = buffers[s].begin(); b != buffers[s].end();) {
+            auto& q = b->second;
+            while (!q.empty() && q.front().t < keepFrom) q.pop_front();
+            b = q.empty() ? buffers[s].erase(b) : std::next(b);
+          }
+        }
+      }
+    }
+    rows += static_cast<std::int64_t>(out.finish().numRows());
+    return rows;
+  }
 };
 
 /// Tumbling 10 s windows per auction by hand: a hash map (auction, window start) ->
@@ -101,6 +220,34 @@ struct MapOut {
 std::vector<Query> queries() {
   static MapOut out;
   static WindowLoop window;
+  Query windowBatch{"window-batch", "window (as `window`) in batch mode vs the same job streaming",
+                    R"({"id": "w", "type": "window", "params": {"key": ["auction"],
+                         "window": {"type": "tumbling", "size_ms": 10000},
+                         "aggregates": [{"name": "bids", "fn": "count"}, {"name": "top", "fn": "max", "field": "price"}]}},)",
+                    nullptr};
+  windowBatch.batchVsStreaming = true;
+  Query aggregate{"aggregate", "aggregate per auction (count, max price, sum price), batch vs streaming",
+                  R"({"id": "a", "type": "aggregate", "params": {"key": ["auction"],
+                       "aggregates": [{"name": "bids", "fn": "count"}, {"name": "top", "fn": "max", "field": "price"},
+                                      {"name": "total", "fn": "sum", "field": "price"}]}},)",
+                  nullptr};
+  aggregate.batchVsStreaming = true;
+  aggregate.sameRows = false;
+  Query join{"join", "bids join auctions on auction = id, auction time in [bid time - 2 s, bid time + 0.5 s]", "",
+             nullptr};
+  join.graph = [](std::int64_t events) {
+    return R"("nodes": [
+      {"id": "bids", "type": "source.generator", "params": {"table": "bid", "events": )" + std::to_string(events) + R"(}},
+      {"id": "auctions", "type": "source.generator", "params": {"table": "auction", "events": )" +
+           std::to_string(auctionsFor(events)) + R"(, "event_gap_us": )" + std::to_string(kAuctionGapUs) + R"(}},
+      {"id": "j", "type": "join", "params": {"left_key": ["auction"], "right_key": ["id"],
+        "lower_ms": )" + std::to_string(kJoinLower) + R"(, "upper_ms": )" + std::to_string(kJoinUpper) + R"(}},
+      {"id": "sink", "type": "sink.discard"}],
+      "edges": [{"from": "bids", "to": "j", "to_port": "left"}, {"from": "auctions", "to": "j", "to_port": "right"},
+                {"from": "j", "to": "sink"}])";
+  };
+  join.handRun = [](std::int64_t events) { return JoinLoop().run(events); };
+  join.recordsIn = [](std::int64_t events) { return events + auctionsFor(events); };
   return {
       {"passthrough", "generator -> discard",
        "",
@@ -133,6 +280,9 @@ std::vector<Query> queries() {
             "aggregates": [{"name": "bids", "fn": "count"}, {"name": "top", "fn": "max", "field": "price"}]}},)",
        [](const RecordBatch& b) { return window.batch(b); },
        [] { return window.finish(); }},
+      windowBatch,
+      aggregate,
+      join,
   };
 }
 
@@ -191,20 +341,26 @@ double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
 }
 
 /// Runs the query on the engine; returns seconds and the records that reached the sink.
-std::pair<double, std::int64_t> runEngine(const Query& q, std::int64_t events, int parallelism, bool replay) {
-  const std::string text = R"({"weir": 1, "name": "bench-)" + q.name + R"(", "parallelism": )" +
-                           std::to_string(parallelism) + R"(, "nodes": [
+std::pair<double, std::int64_t> runEngine(const Query& q, std::int64_t events, int parallelism, bool replay,
+                                          bool batchMode = false) {
+  const std::string head = R"({"weir": 1, "name": "bench-)" + q.name + R"(", "mode": ")" +
+                           (batchMode ? std::string("batch") : std::string("streaming")) + R"(", "parallelism": )" +
+                           std::to_string(parallelism) + ", ";
+  const std::string text =
+      q.graph ? head + q.graph(events) + "}"
+              : head + R"("nodes": [
       {"id": "bids", "type": ")" + (replay ? std::string("bench.replay") : std::string("source.generator")) +
-                           R"(", "params": )" + (replay ? std::string("{}") : R"({"table": "bid", "events": )" +
-                           std::to_string(events) + R"(, "seed": 42})") + R"(},
+                    R"(", "params": )" + (replay ? std::string("{}") : R"({"table": "bid", "events": )" +
+                    std::to_string(events) + R"(, "seed": 42})") + R"(},
       )" + q.nodes + R"(
       {"id": "sink", "type": "sink.discard"}], "edges": []})";
   Diagnostics diags;
   auto job = parseJob(text, "bench", diags);
   if (!job) throw std::runtime_error("bench job does not parse");
   // Chain the nodes in order.
-  for (std::size_t i = 0; i + 1 < job->nodes.size(); ++i)
-    job->edges.push_back(JobEdge{job->nodes[i].id, "out", job->nodes[i + 1].id, "in", Partition::Auto});
+  if (!q.graph)
+    for (std::size_t i = 0; i + 1 < job->nodes.size(); ++i)
+      job->edges.push_back(JobEdge{job->nodes[i].id, "out", job->nodes[i + 1].id, "in", Partition::Auto});
   const ValidatedJob v = validateJob(*job, benchCatalog(), diags);
   if (!v.ok) {
     for (auto& d : diags) std::fprintf(stderr, "%s\n", d.toString().c_str());
@@ -221,6 +377,11 @@ std::pair<double, std::int64_t> runEngine(const Query& q, std::int64_t events, i
 
 /// The same work by hand: generate batches of 1024 bids, run the loop on each.
 std::pair<double, std::int64_t> runLoop(const Query& q, std::int64_t events, bool replay) {
+  if (q.handRun) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::int64_t rows = q.handRun(events);
+    return {seconds(t0, std::chrono::steady_clock::now()), rows};
+  }
   if (replay) {
     std::int64_t passed = 0;
     const auto t0 = std::chrono::steady_clock::now();
@@ -285,9 +446,29 @@ int main(int argc, char** argv) {
     for (const Query& q : queries()) {
       if (!only.empty() && std::find(only.begin(), only.end(), q.name) == only.end()) continue;
       // Replayed batches carry no event time (and repeat their times when looped): the
-      // event-time query runs on generated input only.
-      if (replay && q.name == "window") continue;
-      const std::int64_t total = replay ? replayEvents : events;
+      // event-time queries, and those with their own sources, run on generated input only.
+      if (replay && (q.name == "window" || q.batchVsStreaming || q.graph)) continue;
+      const std::int64_t total = replay ? replayEvents : q.recordsIn(events);
+      if (q.batchVsStreaming) {
+        double best[2] = {1e300, 1e300};
+        std::int64_t rows[2] = {0, 0};
+        for (int r = 0; r < repeat; ++r)
+          for (int m = 0; m < 2; ++m) {  // interleaved: streaming, batch, streaming, ...
+            auto [t, n] = runEngine(q, events, parallelism, false, m == 1);
+            best[m] = std::min(best[m], t);
+            rows[m] = n;
+          }
+        const double rate[2] = {static_cast<double>(total) / best[0] / parallelism,
+                                static_cast<double>(total) / best[1] / parallelism};
+        const bool mismatch = q.sameRows && rows[0] != rows[1];
+        std::printf("%-12s %-9s %18.0f %18.0f %7.1f%% %12lld%s\n", q.name.c_str(), "generated", rate[1], rate[0],
+                    100.0 * rate[1] / rate[0], static_cast<long long>(rows[1]),
+                    mismatch ? "  MISMATCH with streaming" : "");
+        std::printf("%-12s %-9s   (batch rec/s/core, streaming rec/s/core, batch/streaming; streaming rows out: %lld)\n",
+                    "", "", static_cast<long long>(rows[0]));
+        if (mismatch) status = 1;
+        continue;
+      }
       double bestEngine = 1e300, bestLoop = 1e300;
       std::int64_t engineRows = 0, loopRows = 0;
       // Interleave the two so that machine noise hits both alike.

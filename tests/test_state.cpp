@@ -7,6 +7,11 @@
 
 #include <QtTest>
 
+#include <random>
+#include <unordered_map>
+
+#include "runtime/state/flat_index.h"
+
 #include "runtime/partition.h"
 #include "runtime/state/keyed_state.h"
 #include "runtime/state/timers.h"
@@ -80,6 +85,38 @@ class TestState : public QObject {
     d.intern(b, fields, h, again);
     QCOMPARE(d.size(), std::size_t(3));
     QVERIFY(again[0] < 3 && again[1] < 3 && again[3] < 3);  // ids reused, not grown
+  }
+
+  /// FlatIndex against std::unordered_map under random inserts and erases, with a hash
+  /// that puts many keys on the same few homes so probe runs wrap around and overlap
+  /// (where backward-shift deletion can go wrong).
+  void flatIndexMatchesAMapUnderChurn() {
+    struct Crowded {
+      std::size_t operator()(std::uint64_t k) const { return static_cast<std::size_t>(k % 7) * 5 + 13; }
+    };
+    using Index = FlatIndex<std::uint64_t, Crowded>;
+    Index index;
+    std::unordered_map<std::uint64_t, std::uint32_t> model;
+    std::mt19937_64 rng(3);
+    for (int step = 0; step < 200000; ++step) {
+      const std::uint64_t k = rng() % 300;
+      if (rng() % 3 == 0) {
+        QCOMPARE(index.erase(k), model.erase(k) == 1);
+      } else {
+        const auto v = static_cast<std::uint32_t>(rng() % 1000);
+        const auto [at, added] = index.tryEmplace(k, v);
+        const auto [it, modelAdded] = model.try_emplace(k, v);
+        QCOMPARE(added, modelAdded);
+        QCOMPARE(*at, it->second);
+      }
+      if (step % 997 == 0) {
+        QCOMPARE(index.size(), model.size());
+        for (std::uint64_t q = 0; q < 300; ++q) {
+          const auto it = model.find(q);
+          QCOMPARE(index.find(q), it == model.end() ? Index::kNone : it->second);
+        }
+      }
+    }
   }
 
   void stateIsScopedToKeyAndNamespace() {

@@ -127,11 +127,12 @@ const char* kAggregates = R"([{"name": "n", "fn": "count"}, {"name": "sum", "fn"
   {"name": "mean", "fn": "avg", "field": "v"}, {"name": "first", "fn": "first", "field": "v"},
   {"name": "last", "fn": "last", "field": "v"}, {"name": "kinds", "fn": "count_distinct", "field": "v"}])";
 
-std::string windowJob(const std::string& window, std::int64_t bound, std::int64_t lateness = 0, int batch = 16) {
-  return std::string(R"({"weir": 1, "name": "windows", "nodes": [
+std::string windowJob(const std::string& window, std::int64_t bound, std::int64_t lateness = 0, int batch = 16,
+                      const std::string& mode = "streaming") {
+  return "{\"weir\": 1, \"name\": \"windows\", \"mode\": \"" + mode + "\"," + R"( "nodes": [
     {"id": "src", "type": "source.file", "params": {"path": "events.csv", "format": "csv",
       "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "string"}, {"name": "v", "type": "int64"}],
-      "timestamp": "t", "batch_size": )") + std::to_string(batch) + R"(,
+      "timestamp": "t", "batch_size": )" + std::to_string(batch) + R"(,
       "watermark": {"max_out_of_orderness_ms": )" + std::to_string(bound) + R"(}}},
     {"id": "w", "type": "window", "params": {"key": ["k"], "window": )" + window + R"(,
       "allowed_lateness_ms": )" + std::to_string(lateness) + R"(, "aggregates": )" + kAggregates + R"(}},
@@ -142,7 +143,8 @@ std::string windowJob(const std::string& window, std::int64_t bound, std::int64_
 }
 
 std::vector<std::string> runWindows(const std::vector<Event>& events, const std::string& window, std::int64_t bound,
-                                    int parallelism) {
+                                    int parallelism, const std::string& mode = "streaming",
+                                    std::vector<std::string>* arrival = nullptr) {
   QTemporaryDir dir;
   const fs::path base = dir.path().toStdString();
   writeEvents(base / "events.csv", events);
@@ -150,7 +152,9 @@ std::vector<std::string> runWindows(const std::vector<Event>& events, const std:
   JobOverrides o;
   o.parallelism = parallelism;
   std::string failure;
-  if (test::runText(windowJob(window, bound), base, c, o, &failure) != "FINISHED") return {"job failed: " + failure};
+  if (test::runText(windowJob(window, bound, 0, 16, mode), base, c, o, &failure) != "FINISHED")
+    return {"job failed: " + failure};
+  if (arrival) *arrival = c.byNode["out"];
   if (!c.sorted("late").empty()) return {"unexpected late records"};
   return c.sorted("out");
 }
@@ -192,6 +196,103 @@ class TestWindows : public QObject {
     if (actual.size() == 1) qWarning("%s", actual[0].c_str());
     QCOMPARE(actual.size(), expected.size());
     for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
+  }
+
+  void batchModeEqualsStreaming_data() { windowsMatchTheReference_data(); }
+  /// A batch job gives the streaming job's final rows (lateness 0: inserts only), both
+  /// equal to the reference; at p = 1 the batch rows arrive ordered by window end, start.
+  void batchModeEqualsStreaming() {
+    QFETCH(QString, window);
+    QFETCH(int, parallelism);
+    QFETCH(bool, shuffled);
+    const std::int64_t bound = 70;
+    const auto events = makeEvents(3000);
+    const auto shape = nlohmann::json::parse(window.toStdString());
+    const auto input = shuffled ? shuffledWithin(events, bound, 23) : events;
+    std::vector<std::string> arrival;
+    const auto streaming = runWindows(input, window.toStdString(), bound, parallelism);
+    const auto batch = runWindows(input, window.toStdString(), bound, parallelism, "batch", &arrival);
+    if (batch.size() == 1) qWarning("%s", batch[0].c_str());
+    QVERIFY(streaming.size() > 30);
+    QCOMPARE(batch, streaming);
+    const auto expected = shape["type"] == "session"
+                              ? refSessions(events, shape["gap_ms"].get<std::int64_t>())
+                              : refTumblingOrSliding(events, shape["size_ms"].get<std::int64_t>(),
+                                                     shape.value("slide_ms", shape["size_ms"].get<std::int64_t>()));
+    QCOMPARE(batch, expected);
+    if (parallelism == 1) {
+      // Deterministic order: by window end, then start (then key).
+      auto bounds = [](const std::string& row) {
+        const auto parts = QString::fromStdString(row).split('|');
+        return std::pair(parts[3].toLongLong(), parts[2].toLongLong());
+      };
+      for (std::size_t i = 1; i < arrival.size(); ++i)
+        QVERIFY2(bounds(arrival[i - 1]) <= bounds(arrival[i]), arrival[i].c_str());
+      std::vector<std::string> again;
+      runWindows(input, window.toStdString(), bound, parallelism, "batch", &again);
+      QCOMPARE(again, arrival);
+    }
+  }
+
+  /// Input far more out of order than the watermark allows: streaming sends records to
+  /// `late`; a batch job has no late records and counts every one (the reference over all
+  /// events).
+  void batchModeHasNoLateRecords() {
+    const auto events = makeEvents(2000);
+    const auto input = shuffledWithin(events, 400, 5);
+    const std::string window = R"({"type": "tumbling", "size_ms": 100})";
+    for (const std::string mode : {"streaming", "batch"}) {
+      QTemporaryDir dir;
+      const fs::path base = dir.path().toStdString();
+      writeEvents(base / "events.csv", input);
+      test::Collected c;
+      std::string failure;
+      QCOMPARE(test::runText(windowJob(window, 0, 0, 16, mode), base, c, {}, &failure), std::string("FINISHED"));
+      if (mode == "streaming") {
+        QVERIFY(!c.sorted("late").empty());
+        QVERIFY(c.sorted("out") != refTumblingOrSliding(events, 100, 100));
+      } else {
+        QVERIFY(c.sorted("late").empty());
+        QCOMPARE(c.sorted("out"), refTumblingOrSliding(events, 100, 100));
+      }
+    }
+  }
+
+  /// Two windows joined on their key and window: in a batch job the windows' results must
+  /// reach the join ahead of the final watermark, or the join would drop them as late.
+  ///
+  ///   events --hash(k)--> counts (tumbling 100: n) --hash(k)--> join(left) --> out
+  ///          `-hash(k)--> sums   (tumbling 100: s) --hash(k)--> join(right)
+  void batchWindowResultsReachAJoin() {
+    const auto events = makeEvents(2000);
+    std::vector<std::string> results[2];
+    for (int m = 0; m < 2; ++m) {
+      QTemporaryDir dir;
+      const fs::path base = dir.path().toStdString();
+      writeEvents(base / "events.csv", events);
+      const std::string job = std::string("{\"weir\": 1, \"name\": \"wj\", \"mode\": \"") +
+                              (m ? "batch" : "streaming") + "\"," + R"( "parallelism": 2, "nodes": [
+        {"id": "src", "type": "source.file", "params": {"path": "events.csv", "format": "csv",
+          "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "string"}, {"name": "v", "type": "int64"}],
+          "timestamp": "t", "batch_size": 16}},
+        {"id": "counts", "type": "window", "params": {"key": ["k"], "window": {"type": "tumbling", "size_ms": 100},
+          "aggregates": [{"name": "n", "fn": "count"}]}},
+        {"id": "sums", "type": "window", "params": {"key": ["k"], "window": {"type": "tumbling", "size_ms": 100},
+          "aggregates": [{"name": "s", "fn": "sum", "field": "v"}]}},
+        {"id": "j", "type": "join", "params": {"left_key": ["k", "window_start"], "right_key": ["k", "window_start"],
+          "lower_ms": 0, "upper_ms": 0}},
+        {"id": "out", "type": "test.collect"}],
+        "edges": [{"from": "src", "to": "counts"}, {"from": "src", "to": "sums"},
+                  {"from": "counts", "to": "j", "to_port": "left"}, {"from": "sums", "to": "j", "to_port": "right"},
+                  {"from": "j", "to": "out"}]})";
+      test::Collected c;
+      std::string failure;
+      QCOMPARE(test::runText(job, base, c, {}, &failure), std::string("FINISHED"));
+      results[m] = c.sorted();
+    }
+    // One joined row per (key, window), as many as the reference has windows.
+    QCOMPARE(results[1].size(), refTumblingOrSliding(events, 100, 100).size());
+    QCOMPARE(results[1], results[0]);
   }
 
   /// Batches of one record, so the watermark follows every record (bound 0):

@@ -562,6 +562,26 @@ void deriveSink(SchemaDerivation& d) {
   d.outputProps.clear();
 }
 
+/// sink.sqlite: the key fields exist; an update stream needs them (its changes are applied
+/// to the rows they identify).
+void deriveSqliteSink(SchemaDerivation& d) {
+  const PortInput& in = singleInput(d);
+  const auto keys = keyFields(d, "key", *in.schema);
+  if (in.props.updates && keys && keys->empty())
+    d.error("key", "the input is an update stream (each result replaces an earlier one): name "
+                   "the fields that identify a row, e.g. the aggregate's key, or a window's key "
+                   "with window_start");
+  const json& table = d.param("table");
+  if (table.is_string()) {
+    const std::string name = table.get<std::string>();
+    if (name.empty()) d.error("table", "must not be empty");
+    else if (name.size() >= 7 && std::equal(name.begin(), name.begin() + 7, "sqlite_",
+                                            [](char a, char b) { return std::tolower(a) == b; }))
+      d.error("table", "names starting with sqlite_ are reserved by SQLite");
+  }
+  deriveSink(d);
+}
+
 // ---- param specs -----------------------------------------------------------------------------
 
 ParamSpec formatParam(bool required, std::string doc) {
@@ -962,19 +982,26 @@ Catalog makeBuiltin() {
   c.add({.type = "sink.sqlite",
          .category = OperatorCategory::Sink,
          .title = "SQLite sink",
-         .doc = "Inserts records into a table of a SQLite database file, creating the table "
-                "(with columns of the input schema) when it does not exist. Runs as one "
-                "subtask.",
+         .doc = "Writes records into a table of a SQLite database file, creating the file and "
+                "the table (columns of the input schema; timestamps as ISO-8601 text) when "
+                "they do not exist, one transaction per batch. Without key every record is "
+                "inserted. With key (required for an update stream such as an aggregate's) "
+                "the table holds one row per key: +I and +U replace the key's row or insert "
+                "it, -U and -D delete it, so the table ends with the final results. Runs as "
+                "one subtask (SQLite has a single writer).",
          .outputDoc = "None.",
-         .inputs = {inPort("The records to insert.")},
+         .inputs = {inPort("The records to write.")},
          .params = {
              {.name = "path", .kind = ParamKind::Path, .required = true,
               .doc = "The database file; relative to the job file's folder."},
              {.name = "table", .kind = ParamKind::String, .required = true,
               .doc = "The table's name."},
+             keyParam("The fields that identify a row (the table's primary key when the sink "
+                      "creates it): rows are upserted and deleted by them. Empty: plain inserts "
+                      "(not allowed for an update stream)."),
          },
          .maxParallelism = 1,
-         .derive = deriveSink});
+         .derive = deriveSqliteSink});
   return c;
 }
 

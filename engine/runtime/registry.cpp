@@ -7,6 +7,7 @@ const OperatorRegistry& OperatorRegistry::builtin() {
     OperatorRegistry r;
     registerBasicOperators(r);
     registerStdoutSink(r);
+    registerSqliteSink(r);
     registerFileOperators(r);
     registerGeneratorOperators(r);
     registerWatermarkOperator(r);

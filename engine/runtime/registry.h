@@ -35,6 +35,7 @@ class OperatorRegistry {
 // Registration functions of the built-in operator files (called by builtin()).
 void registerBasicOperators(OperatorRegistry& r);      // filter, map, union, sink.discard
 void registerStdoutSink(OperatorRegistry& r);          // sink.stdout
+void registerSqliteSink(OperatorRegistry& r);          // sink.sqlite
 void registerFileOperators(OperatorRegistry& r);       // source.file, sink.file
 void registerGeneratorOperators(OperatorRegistry& r);  // source.generator
 void registerWatermarkOperator(OperatorRegistry& r);   // watermark

@@ -22,19 +22,33 @@
 // Processing time (window.time = processing): a record's time is the wall clock when it
 // arrives; windows fire on the clock (processing-time timers through the task loop's
 // deadline hook, operator.h); no lateness; at the end of the input the open windows fire.
+// Batch mode (ctx.batchMode, job "mode": "batch", event time only): every source is
+// bounded, so nothing is late and nothing needs to fire early. Records are accumulated per
+// (key, window) exactly as in streaming (sessions merged the same way) but no timers are
+// registered and watermarks are neither acted on nor passed on; at the end of the input
+// (the maximum watermark, or finish() if that never came) every window emits its final
+// result once, as +I with event time end - 1, ordered by window end, then start, then
+// key (its encoded bytes), then the maximum watermark follows. allowed_lateness_ms plays
+// no part. With allowed_lateness_ms = 0 and no late records the rows equal streaming
+// mode's (tests/test_windows.cpp compares them); a record that streaming would send to
+// `late` counts in batch mode. A record without event time still goes to `late`.
 //
 // State: one custom keyed table ("windows", a KeyedTable in the operator's backend):
 // window slots indexed by (key id, window start), each with one accumulator per
-// aggregate, and timers (runtime/state/timers.h) per (key, window). A batch is processed
+// aggregate, and timers (runtime/state/timers.h) per (key, window); for sessions, each
+// key's sessions ordered by start (they never overlap, so also by end), so a record finds
+// the sessions it touches with one ordered lookup however many a key holds. A batch is processed
 // column by column: key hashes (hashKeys) and key ids once per batch, then the slot of
 // every (record, window) pair, then one tight loop per aggregate over those pairs.
 
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
 #include "runtime/operators/aggregates.h"
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/state/flat_index.h"
 #include "runtime/state/timers.h"
 #include "runtime/watermarks.h"
 
@@ -64,6 +78,21 @@ struct WindowNs {
   }
 };
 
+/// (key id, window start) -> slot.
+struct SlotKey {
+  KeyId key = kNoKey;
+  std::int64_t start = 0;
+  bool operator==(const SlotKey&) const = default;
+};
+struct SlotKeyHash {
+  std::size_t operator()(const SlotKey& k) const {
+    std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.start);
+    x ^= x >> 31;
+    x *= 0x9e3779b97f4a7c15ULL;
+    return static_cast<std::size_t>(x ^ (x >> 29));
+  }
+};
+
 /// The operator's keyed state: window slots and their accumulators.
 class WindowTable final : public KeyedTable {
  public:
@@ -75,10 +104,9 @@ class WindowTable final : public KeyedTable {
 
   WindowTable(KeyDictionary& keys, std::size_t aggs) : keys_(keys), aggs_(aggs) {}
 
-  std::uint32_t find(KeyId key, std::int64_t start) const {
-    auto it = index_.find(SlotKey{key, start});
-    return it == index_.end() ? kNoSlot : it->second;
-  }
+  std::uint32_t find(KeyId key, std::int64_t start) const { return index_.find(SlotKey{key, start}); }
+  /// Starts loading what find(key, start) reads first.
+  void prefetch(KeyId key, std::int64_t start) const { index_.prefetch(SlotKey{key, start}); }
   std::uint32_t create(KeyId key, std::int64_t start, std::int64_t end) {
     std::uint32_t s;
     if (!free_.empty()) {
@@ -90,7 +118,7 @@ class WindowTable final : public KeyedTable {
       accs_.resize(accs_.size() + aggs_);
     }
     slots_[s] = Slot{key, start, end, false};
-    index_.emplace(SlotKey{key, start}, s);
+    index_.tryEmplace(SlotKey{key, start}, s);
     keys_.retain(key);
     ++live_;
     return s;
@@ -109,7 +137,7 @@ class WindowTable final : public KeyedTable {
     Slot& slot = slots_[s];
     if (start != slot.start) {
       index_.erase(SlotKey{slot.key, slot.start});
-      index_.emplace(SlotKey{slot.key, start}, s);
+      index_.tryEmplace(SlotKey{slot.key, start}, s);
     }
     slot.start = start;
     slot.end = end;
@@ -117,6 +145,11 @@ class WindowTable final : public KeyedTable {
   Slot& slot(std::uint32_t s) { return slots_[s]; }
   Acc* accs(std::uint32_t s) { return accs_.data() + s * aggs_; }
   std::vector<Acc>& allAccs() { return accs_; }
+  /// Appends the index of every live slot to `out`.
+  void liveSlots(std::vector<std::uint32_t>& out) const {
+    for (std::uint32_t s = 0; s < slots_.size(); ++s)
+      if (slots_[s].key != kNoKey) out.push_back(s);
+  }
 
   std::size_t size() const override { return live_; }
   std::size_t sizeOfGroup(int group) const override {
@@ -129,28 +162,24 @@ class WindowTable final : public KeyedTable {
     for (std::uint32_t s = 0; s < slots_.size(); ++s)
       if (slots_[s].key != kNoKey && keys_.keyGroup(slots_[s].key) == group) erase(s);
   }
+  /// Drops every slot at once (batch mode's end), releasing their keys.
+  void clearAll() {
+    for (const Slot& s : slots_)
+      if (s.key != kNoKey) keys_.release(s.key);
+    std::vector<Slot>().swap(slots_);
+    std::vector<Acc>().swap(accs_);
+    std::vector<std::uint32_t>().swap(free_);
+    index_.clear();
+    live_ = 0;
+  }
 
  private:
-  struct SlotKey {
-    KeyId key;
-    std::int64_t start;
-    bool operator==(const SlotKey&) const = default;
-  };
-  struct SlotHash {
-    std::size_t operator()(const SlotKey& k) const {
-      std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.start);
-      x ^= x >> 31;
-      x *= 0x9e3779b97f4a7c15ULL;
-      return static_cast<std::size_t>(x ^ (x >> 29));
-    }
-  };
-
   KeyDictionary& keys_;
   std::size_t aggs_;
   std::vector<Slot> slots_;
   std::vector<Acc> accs_;
   std::vector<std::uint32_t> free_;
-  std::unordered_map<SlotKey, std::uint32_t, SlotHash> index_;
+  FlatIndex<SlotKey, SlotKeyHash> index_;
   std::size_t live_ = 0;
 };
 
@@ -182,6 +211,8 @@ class WindowOperator final : public Operator {
       throw JobError("window: size_ms, slide_ms and gap_ms must be positive");
     aggs_ = parseAggregates(p.at("aggregates"), in);
     output_ = ctx.outputSchemas.at(0);
+    batchMode_ = ctx.batchMode && !processingTime_;
+    if (batchMode_) lateness_ = 0;
   }
 
   void open(OperatorContext& ctx) override {
@@ -208,7 +239,7 @@ class WindowOperator final : public Operator {
     if (type_ == WindowType::Session) {
       for (std::size_t r = 0; r < n; ++r) {
         const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
-        if (!processingTime_ && isLate(t, t + gap_)) {
+        if (t == kNoTimestamp || (!processingTime_ && !batchMode_ && isLate(t, t + gap_))) {
           lateRows_.push_back(static_cast<std::uint32_t>(r));
           continue;
         }
@@ -218,19 +249,30 @@ class WindowOperator final : public Operator {
       KeyId lastKey = kNoKey;
       std::int64_t lastStart = 0;
       std::uint32_t lastSlot = kNoSlot;
+      // The start of each record's last window first (one division per record), so the
+      // slot lookups below can prefetch a few records ahead.
+      constexpr std::size_t kAhead = 8;  // rows between a prefetch and its lookup
+      lastStarts_.resize(n);
       for (std::size_t r = 0; r < n; ++r) {
+        const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
+        lastStarts_[r] = t == kNoTimestamp ? kNoTimestamp : t - floorMod(t, slide_);
+      }
+      for (std::size_t r = 0; r < n; ++r) {
+        if (r + kAhead < n && lastStarts_[r + kAhead] != kNoTimestamp)
+          table_->prefetch(ids_[r + kAhead], lastStarts_[r + kAhead]);
         const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
         if (t == kNoTimestamp) {
           lateRows_.push_back(static_cast<std::uint32_t>(r));
           continue;
         }
         bool skipped = true;
-        const std::int64_t lastWindowStart = t - floorMod(t, slide_);
+        const std::int64_t lastWindowStart = lastStarts_[r];
         for (std::int64_t start = lastWindowStart; start > t - size_; start -= slide_) {
           const std::int64_t end = start + size_;
-          if (!processingTime_ && isLate(start, end)) continue;
+          const bool eventTime = !processingTime_ && !batchMode_;
+          if (eventTime && isLate(start, end)) continue;
           skipped = false;
-          if (!processingTime_ && end - 1 <= watermark_) {
+          if (eventTime && end - 1 <= watermark_) {
             // Its window already fired (or is due): the slow path, record by record.
             updateFired(batch, r, ids_[r], start, end, out);
             continue;
@@ -263,6 +305,15 @@ class WindowOperator final : public Operator {
   }
 
   void processWatermark(Watermark wm, Output& out) override {
+    if (batchMode_) {
+      // Nothing fires before the end; the results then go out ahead of the maximum
+      // watermark, so downstream event-time operators see none of them as late.
+      if (wm.timestamp == kMaxWatermark && !emittedAll_) {
+        emitAll(out);
+        out.emitWatermark(wm);
+      }
+      return;
+    }
     if (wm.timestamp > watermark_) watermark_ = wm.timestamp;
     if (!processingTime_) {
       timers_.advanceWatermark(watermark_, [&](const auto& t) { onTimer(t, out); });
@@ -288,6 +339,7 @@ class WindowOperator final : public Operator {
     // Processing-time windows still open at the end of the input fire now, so no result
     // is lost (event-time windows already fired on the maximum watermark).
     if (processingTime_) onProcessingTime(INT64_MAX, out);
+    if (batchMode_ && !emittedAll_) emitAll(out);
   }
 
  private:
@@ -311,8 +363,30 @@ class WindowOperator final : public Operator {
 
   std::uint32_t createSlot(KeyId key, std::int64_t start, std::int64_t end) {
     const std::uint32_t s = table_->create(key, start, end);
-    registerTimers(key, start, end);
+    if (!batchMode_) registerTimers(key, start, end);
     return s;
+  }
+
+  /// Batch mode, at the end of the input: every window's final result, in a deterministic
+  /// order (end, start, key bytes), then the state is dropped.
+  void emitAll(Output& out) {
+    emittedAll_ = true;
+    std::vector<std::uint32_t> live;
+    table_->liveSlots(live);
+    const KeyDictionary& keys = backend_->keys();
+    std::sort(live.begin(), live.end(), [&](std::uint32_t a, std::uint32_t b) {
+      const auto& x = table_->slot(a);
+      const auto& y = table_->slot(b);
+      if (x.end != y.end) return x.end < y.end;
+      if (x.start != y.start) return x.start < y.start;
+      return keys.bytes(x.key) < keys.bytes(y.key);
+    });
+    for (std::uint32_t s : live) emitResult(s, RowKind::Insert, out);
+    flush(out);
+    // Dropped wholesale; the released keys are forgotten by the dictionary's next sweep
+    // (none comes: this is the end), so no per-key unlinking is paid here.
+    table_->clearAll();
+    sessions_.clear();
   }
 
   void onTimer(const Timer& t, Output& out) {
@@ -349,22 +423,24 @@ class WindowOperator final : public Operator {
   }
 
   void addToSession(const RecordBatch& batch, std::size_t r, KeyId key, std::int64_t t, Output& out) {
-    std::vector<std::uint32_t>& sessions = sessions_[key];
+    auto& sessions = sessions_[key];
     std::int64_t start = t, end = t + gap_;
-    // Every session of the key that the new one touches merges with it.
+    // Every session of the key that the new one touches merges with it. A key's sessions
+    // neither overlap nor touch, so in start order their ends increase too: the touching
+    // ones are those just before the first session starting after `end`.
     touching_.clear();
-    for (std::uint32_t s : sessions) {
-      const auto& slot = table_->slot(s);
-      if (slot.start <= end && slot.end >= start) touching_.push_back(s);
+    for (auto it = sessions.upper_bound(end); it != sessions.begin();) {
+      --it;
+      if (table_->slot(it->second).end < start) break;
+      touching_.push_back(it->second);
     }
     std::uint32_t target;
     if (touching_.empty()) {
       target = table_->create(key, start, end);
-      sessions.push_back(target);
+      sessions.emplace(start, target);
     } else {
-      // Merge into the earliest-starting one.
-      std::sort(touching_.begin(), touching_.end(),
-                [&](auto a, auto b) { return table_->slot(a).start < table_->slot(b).start; });
+      // Merge into the earliest-starting one (touching_ is in descending start order).
+      std::reverse(touching_.begin(), touching_.end());
       target = touching_.front();
       for (std::uint32_t s : touching_) {
         start = std::min(start, table_->slot(s).start);
@@ -390,14 +466,19 @@ class WindowOperator final : public Operator {
       for (std::size_t i = 1; i < touching_.size(); ++i) {
         Acc* from = table_->accs(touching_[i]);
         for (std::size_t a = 0; a < aggs_.size(); ++a) mergeAcc(aggs_[a], into[a], from[a]);
-        std::erase(sessions, touching_[i]);
+        sessions.erase(table_->slot(touching_[i]).start);
         table_->erase(touching_[i]);
+      }
+      if (start != table_->slot(target).start) {
+        sessions.erase(table_->slot(target).start);
+        sessions.emplace(start, target);
       }
       table_->rebound(target, start, end);
       table_->slot(target).fired = false;
     }
     Acc* accs = table_->accs(target);
     for (std::size_t a = 0; a < aggs_.size(); ++a) addRow(aggs_[a], batch, r, accs[a]);
+    if (batchMode_) return;  // no timers: everything is emitted at the end
     registerTimers(key, start, end);
     if (!processingTime_ && end - 1 <= watermark_) {  // late but within the lateness: fire now
       emitResult(target, RowKind::Insert, out);
@@ -429,7 +510,10 @@ class WindowOperator final : public Operator {
     if (type_ != WindowType::Session || !sessionsErased_) return;
     sessionsErased_ = false;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-      std::erase_if(it->second, [&](std::uint32_t s) { return table_->slot(s).key != it->first; });
+      std::erase_if(it->second, [&](const auto& e) {
+        const auto& slot = table_->slot(e.second);
+        return slot.key != it->first || slot.start != e.first;
+      });
       it = it->second.empty() ? sessions_.erase(it) : std::next(it);
     }
   }
@@ -445,8 +529,11 @@ class WindowOperator final : public Operator {
   KeyedStateBackend* backend_ = nullptr;
   WindowTable* table_ = nullptr;
   TimerService<WindowNs> timers_;
-  std::unordered_map<KeyId, std::vector<std::uint32_t>> sessions_;  // session slots per key
+  // Session slots per key, by start.
+  std::unordered_map<KeyId, std::map<std::int64_t, std::uint32_t>> sessions_;
   bool sessionsErased_ = false;
+  bool batchMode_ = false;   // job "mode": "batch" (event time): emit everything at the end
+  bool emittedAll_ = false;  // batch mode: the final results went out
   std::int64_t watermark_ = kMinWatermark;
   std::unique_ptr<BatchBuilder> builder_;
 
@@ -454,6 +541,7 @@ class WindowOperator final : public Operator {
   std::vector<std::uint64_t> hashes_;
   std::vector<KeyId> ids_;
   std::vector<std::uint32_t> pairRows_, pairSlots_, lateRows_, touching_;
+  std::vector<std::int64_t> lastStarts_;
   std::vector<Column*> keyColumns_;
 };
 

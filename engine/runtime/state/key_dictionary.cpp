@@ -81,9 +81,9 @@ KeyId KeyDictionary::add(std::string_view bytes, std::uint64_t hash) {
 }
 
 KeyId KeyDictionary::intern(std::string_view bytes, std::uint64_t hash) {
-  auto [it, inserted] = byHash_.try_emplace(hash, kNoKey);
-  if (inserted) return it->second = add(bytes, hash);
-  KeyId id = it->second;
+  auto [value, inserted] = byHash_.tryEmplace(hash, 0);
+  if (inserted) return *value = add(bytes, hash);
+  KeyId id = *value;
   for (KeyId at = id; at != kNoKey; at = nextSameHash_[at])
     if (bytes_[at] == bytes) return at;
   // A different key with the same 64-bit hash: chain it behind the first.
@@ -106,7 +106,9 @@ void KeyDictionary::intern(const RecordBatch& batch, std::span<const int> fields
       scratch_.assign(1 + sizeof(std::int64_t), '\1');
       KeyId lastId = kNoKey;
       std::int64_t lastValue = 0;
+      constexpr std::size_t kAhead = 8;  // rows between a prefetch and its lookup
       for (std::size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) byHash_.prefetch(hashes[i + kAhead]);
         if (lastId != kNoKey && v[i] == lastValue && bytes_[lastId].size() == scratch_.size()) {
           ids.push_back(lastId);  // runs of one key (sorted or bursty input)
           continue;
@@ -120,6 +122,7 @@ void KeyDictionary::intern(const RecordBatch& batch, std::span<const int> fields
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
+    if (i + 8 < n) byHash_.prefetch(hashes[i + 8]);
     encode(batch, fields, i, scratch_);
     ids.push_back(intern(scratch_, hashes[i]));
   }
@@ -138,16 +141,16 @@ void KeyDictionary::sweep() {
 
 void KeyDictionary::unlink(KeyId id) {
   // Unlink from the hash chain.
-  auto it = byHash_.find(hashes_[id]);
-  assert(it != byHash_.end());
-  if (it->second == id) {
-    if (nextSameHash_[id] == kNoKey) byHash_.erase(it);
+  KeyId* first = byHash_.findValue(hashes_[id]);
+  assert(first);
+  if (*first == id) {
+    if (nextSameHash_[id] == kNoKey) byHash_.erase(hashes_[id]);
     else {
-      it->second = nextSameHash_[id];
+      *first = nextSameHash_[id];
       --collisions_;
     }
   } else {
-    for (KeyId at = it->second; at != kNoKey; at = nextSameHash_[at]) {
+    for (KeyId at = *first; at != kNoKey; at = nextSameHash_[at]) {
       if (nextSameHash_[at] == id) {
         nextSameHash_[at] = nextSameHash_[id];
         --collisions_;

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "runtime/state/flat_index.h"
 #include "runtime/state/key_groups.h"
 
 namespace weir {
@@ -82,7 +83,10 @@ class KeyDictionary {
   std::vector<KeyId> nextSameHash_;  // other keys with the same 64-bit hash (rare)
   std::vector<KeyId> free_;
   std::vector<KeyId> unreferenced_;  // candidates for the next sweep
-  std::unordered_map<std::uint64_t, KeyId> byHash_;  // first key of each hash
+  struct HashOfHash {
+    std::size_t operator()(std::uint64_t h) const { return static_cast<std::size_t>(h ^ (h >> 29)); }
+  };
+  FlatIndex<std::uint64_t, HashOfHash> byHash_;  // first key of each hash
   std::size_t collisions_ = 0;
   std::string scratch_;
 };

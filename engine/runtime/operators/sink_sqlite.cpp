@@ -1,0 +1,396 @@
+// sink.sqlite: writes its input into a table of a SQLite database file.
+//
+// Params (catalog): path (relative to the job file's folder), table, key (field list,
+// default empty).
+//
+// Table: created when absent (CREATE TABLE IF NOT EXISTS), one column per input field in
+// schema order, typed int64 -> INTEGER, double -> REAL, string -> TEXT, bool -> INTEGER
+// (0/1), timestamp -> TEXT (ISO-8601 UTC with milliseconds, as in CSV), with PRIMARY KEY
+// (key...) when key is given. An existing table must have a column of every input field's
+// name (extra columns are left alone, so they need a default or must allow null); when key
+// is given and the table existed, an index on the key columns is created if it has none of
+// ours, so that updates find their row without a scan.
+//
+// Rows, one transaction per input batch (BEGIN IMMEDIATE ... COMMIT):
+//   - without key: every row is inserted, whatever its kind (validation refuses an update
+//     stream without key);
+//   - with key, an upsert: +I and +U update the row whose key columns equal the record's
+//     (IS, so a null key value matches a null) and insert it when there is none; -D and -U
+//     delete it. A -U directly followed by the +U of the same key (how aggregate and window
+//     emit an update) skips the delete, the +U replaces the row. Deleting on -U keeps the
+//     table right when a filter between the aggregate and the sink dropped the +U. (An
+//     UPDATE, then INSERT when no row changed, rather than INSERT ... ON CONFLICT DO UPDATE:
+//     SQL's UNIQUE never matches null, so ON CONFLICT would duplicate the row of a null key,
+//     which aggregate keeps as a group of its own.)
+//   So the table ends with exactly the final result of each key.
+//
+// Errors: a record SQLite refuses (a constraint or type check of an existing table, a
+// value too big) is a dead letter (the row as JSON) and the batch goes on; anything else
+// (cannot open or create, disk full, locked beyond the busy timeout) ends the job.
+//
+// Concurrency: the catalog runs the sink as one subtask (SQLite has one writer at a time).
+// The connection uses WAL journaling and a busy timeout of 10 s, so readers (a workbench, the
+// sqlite3 shell) can read the table while the job writes, and a reader's lock delays a
+// commit rather than failing it.
+//
+// Lifecycle: open() opens the database and prepares the table and statements; each
+// processBatch() is one transaction; finish() closes the database, reporting errors;
+// close() rolls back an unfinished transaction and closes without throwing.
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "core/text.h"
+#include "runtime/io/params.h"
+#include "runtime/registry.h"
+
+namespace weir {
+namespace {
+
+std::string quoteIdentifier(std::string_view name) {
+  std::string q = "\"";
+  for (char c : name) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+const char* sqlType(Type t) {
+  switch (t) {
+    case Type::Int64: return "INTEGER";
+    case Type::Double: return "REAL";
+    case Type::String: return "TEXT";
+    case Type::Bool: return "INTEGER";
+    case Type::Timestamp: return "TEXT";
+  }
+  return "";
+}
+
+/// A prepared statement, finalized when destroyed.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { reset(); }
+  void prepare(sqlite3* db, const std::string& sql) {
+    reset();
+    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+      throw JobError(std::string("sink.sqlite: cannot prepare ") + sql + ": " + sqlite3_errmsg(db));
+  }
+  void reset() {
+    if (stmt_) sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+  explicit operator bool() const { return stmt_ != nullptr; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteSink final : public Operator {
+ public:
+  explicit SqliteSink(const OperatorContext& ctx) {
+    path_ = params::string(ctx.params, "path");
+    table_ = params::string(ctx.params, "table");
+    if (table_.empty()) params::fail("table", "must not be empty");
+    for (const auto& k : ctx.params.value("key", nlohmann::json::array())) keyNames_.push_back(k.get<std::string>());
+  }
+
+  void open(OperatorContext& ctx) override {
+    Operator::open(ctx);
+    schema_ = ctx.inputSchemas.at(0);
+    const Schema& s = *schema_;
+    for (const auto& name : keyNames_) {
+      const int i = s.indexOf(name);
+      if (i < 0) throw JobError("key: no field '" + name + "'");
+      keyFields_.push_back(i);
+    }
+    for (std::size_t c = 0; c < s.size(); ++c)
+      if (std::find(keyFields_.begin(), keyFields_.end(), static_cast<int>(c)) == keyFields_.end())
+        valueFields_.push_back(static_cast<int>(c));
+
+    file_ = ctx.resolve(path_);
+    if (file_.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(file_.parent_path(), ec);
+      if (ec) throw JobError(file_.parent_path().string() + ": cannot create folder: " + ec.message());
+    }
+    if (sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      throw JobError(file_.string() + ": cannot open the database: " + msg);
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    prepareTable();
+    prepareStatements();
+  }
+
+  void processBatch(int, const RecordBatch& batch, Output&) override {
+    const std::size_t n = batch.numRows();
+    if (n == 0) return;
+    exec("BEGIN IMMEDIATE");
+    inTransaction_ = true;
+    for (std::size_t r = 0; r < n; ++r) {
+      if (keyFields_.empty()) {
+        bindColumns(insert_, batch, r, allFields(), 1);
+        step(insert_, batch, r);
+        continue;
+      }
+      switch (batch.kind(r)) {
+        case RowKind::Insert:
+        case RowKind::UpdateAfter:
+          upsert(batch, r);
+          break;
+        case RowKind::UpdateBefore:
+          // The +U that follows replaces the row; delete only when none follows.
+          if (r + 1 < n && batch.kind(r + 1) == RowKind::UpdateAfter && sameKey(batch, r, r + 1)) break;
+          [[fallthrough]];
+        case RowKind::Delete:
+          bindColumns(delete_, batch, r, keyFields_, 1);
+          step(delete_, batch, r);
+          break;
+      }
+    }
+    exec("COMMIT");
+    inTransaction_ = false;
+    for (Statement* st : {&insert_, &update_, &delete_})
+      if (*st) sqlite3_clear_bindings(st->get());  // bound strings point into the batch
+  }
+
+  void processWatermark(Watermark, Output&) override {}
+
+  void finish(Output&) override {
+    insert_.reset();
+    update_.reset();
+    delete_.reset();
+    if (db_ && sqlite3_close(db_) != SQLITE_OK) {
+      const std::string msg = sqlite3_errmsg(db_);
+      sqlite3_close_v2(db_);
+      db_ = nullptr;
+      throw JobError(file_.string() + ": cannot close the database: " + msg);
+    }
+    db_ = nullptr;
+  }
+
+  void close() override {
+    if (db_ && inTransaction_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    insert_.reset();
+    update_.reset();
+    delete_.reset();
+    if (db_) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
+ private:
+  const std::vector<int>& allFields() {
+    if (all_.empty())
+      for (std::size_t c = 0; c < schema_->size(); ++c) all_.push_back(static_cast<int>(c));
+    return all_;
+  }
+
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      throw JobError(file_.string() + ": " + sql + ": " + msg);
+    }
+  }
+
+  /// Creates the table, or checks that an existing one has every column.
+  void prepareTable() {
+    const Schema& s = *schema_;
+    const std::string table = quoteIdentifier(table_);
+    std::vector<std::string> existing;
+    {
+      Statement info;
+      info.prepare(db_, "PRAGMA table_info(" + table + ")");
+      while (sqlite3_step(info.get()) == SQLITE_ROW)
+        existing.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info.get(), 1)));
+    }
+    if (existing.empty()) {
+      std::string sql = "CREATE TABLE IF NOT EXISTS " + table + " (";
+      for (std::size_t c = 0; c < s.size(); ++c) {
+        if (c) sql += ", ";
+        sql += quoteIdentifier(s.field(c).name) + " " + sqlType(s.field(c).type);
+      }
+      if (!keyFields_.empty()) sql += ", PRIMARY KEY (" + columnList(keyFields_) + ")";
+      exec(sql + ")");
+      return;
+    }
+    std::string missing;
+    for (std::size_t c = 0; c < s.size(); ++c)
+      if (std::find(existing.begin(), existing.end(), s.field(c).name) == existing.end())
+        missing += (missing.empty() ? "" : ", ") + s.field(c).name;
+    if (!missing.empty()) {
+      std::string has;
+      for (const auto& e : existing) has += (has.empty() ? "" : ", ") + e;
+      throw JobError(file_.string() + ": table " + table_ + " exists without the column(s) " + missing +
+                     " of the input (it has " + has + "); drop it or write to another table");
+    }
+    if (!keyFields_.empty())
+      exec("CREATE INDEX IF NOT EXISTS " + quoteIdentifier(table_ + "_weir_key") + " ON " + table + " (" +
+           columnList(keyFields_) + ")");
+  }
+
+  std::string columnList(const std::vector<int>& fields) const {
+    std::string out;
+    for (int f : fields) out += (out.empty() ? "" : ", ") + quoteIdentifier(schema_->field(static_cast<std::size_t>(f)).name);
+    return out;
+  }
+
+  std::string keyCondition() const {
+    std::string out;
+    for (int f : keyFields_)
+      out += (out.empty() ? "" : " AND ") + quoteIdentifier(schema_->field(static_cast<std::size_t>(f)).name) + " IS ?";
+    return out;
+  }
+
+  void prepareStatements() {
+    const std::string table = quoteIdentifier(table_);
+    std::string values;
+    for (std::size_t c = 0; c < schema_->size(); ++c) values += c ? ", ?" : "?";
+    insert_.prepare(db_, "INSERT INTO " + table + " (" + columnList(allFields()) + ") VALUES (" + values + ")");
+    if (keyFields_.empty()) return;
+    delete_.prepare(db_, "DELETE FROM " + table + " WHERE " + keyCondition());
+    if (!valueFields_.empty()) {
+      std::string set;
+      for (int f : valueFields_)
+        set += (set.empty() ? "" : ", ") + quoteIdentifier(schema_->field(static_cast<std::size_t>(f)).name) + " = ?";
+      update_.prepare(db_, "UPDATE " + table + " SET " + set + " WHERE " + keyCondition());
+    }
+  }
+
+  /// Replaces the key's row, or inserts it.
+  void upsert(const RecordBatch& batch, std::size_t r) {
+    if (update_) {
+      bindColumns(update_, batch, r, valueFields_, 1);
+      bindColumns(update_, batch, r, keyFields_, static_cast<int>(valueFields_.size()) + 1);
+      if (!step(update_, batch, r)) return;
+      if (sqlite3_changes(db_) > 0) return;
+    } else {
+      // Every column is a key column: the row is its key; insert it unless it is there.
+      bindColumns(delete_, batch, r, keyFields_, 1);
+      if (!step(delete_, batch, r)) return;
+    }
+    bindColumns(insert_, batch, r, allFields(), 1);
+    step(insert_, batch, r);
+  }
+
+  void bindColumns(Statement& st, const RecordBatch& batch, std::size_t r, const std::vector<int>& fields, int first) {
+    sqlite3_stmt* s = st.get();
+    int i = first;
+    for (int f : fields) {
+      const Column& col = batch.column(static_cast<std::size_t>(f));
+      if (col.isNull(r)) {
+        sqlite3_bind_null(s, i++);
+        continue;
+      }
+      switch (col.type()) {
+        case Type::Int64: sqlite3_bind_int64(s, i, col.int64(r)); break;
+        case Type::Double: sqlite3_bind_double(s, i, col.dbl(r)); break;
+        case Type::Bool: sqlite3_bind_int(s, i, col.boolean(r) ? 1 : 0); break;
+        case Type::String: {
+          const std::string_view v = col.str(r);
+          sqlite3_bind_text64(s, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+          break;
+        }
+        case Type::Timestamp: {
+          const std::string v = formatTimestamp(col.int64(r));
+          sqlite3_bind_text64(s, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+          break;
+        }
+      }
+      ++i;
+    }
+  }
+
+  /// Runs a bound statement. False when SQLite refused the record (a dead letter).
+  bool step(Statement& st, const RecordBatch& batch, std::size_t r) {
+    const int rc = sqlite3_step(st.get());
+    sqlite3_reset(st.get());
+    if (rc == SQLITE_DONE) return true;
+    const int primary = rc & 0xff;
+    const std::string msg = sqlite3_errmsg(db_);
+    if (primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG) {
+      DeadLetter d;
+      d.file = file_.string();
+      d.reason = "table " + table_ + ": " + msg;
+      d.record = rowJson(batch, r);
+      ctx_->deadLetter(d);
+      return false;
+    }
+    throw JobError(file_.string() + ": table " + table_ + ": " + msg);
+  }
+
+  bool sameKey(const RecordBatch& batch, std::size_t a, std::size_t b) const {
+    for (int f : keyFields_) {
+      const Column& col = batch.column(static_cast<std::size_t>(f));
+      if (col.isNull(a) != col.isNull(b)) return false;
+      if (col.isNull(a)) continue;
+      switch (col.type()) {
+        case Type::Int64:
+        case Type::Timestamp:
+          if (col.int64(a) != col.int64(b)) return false;
+          break;
+        case Type::Double:
+          if (col.dbl(a) != col.dbl(b)) return false;
+          break;
+        case Type::Bool:
+          if (col.boolean(a) != col.boolean(b)) return false;
+          break;
+        case Type::String:
+          if (col.str(a) != col.str(b)) return false;
+          break;
+      }
+    }
+    return true;
+  }
+
+  /// The record as one JSON object (with its op), for the dead-letter file.
+  std::string rowJson(const RecordBatch& batch, std::size_t r) const {
+    nlohmann::json j = nlohmann::json::object();
+    j["op"] = std::string(rowKindName(batch.kind(r)));
+    for (std::size_t c = 0; c < batch.numColumns(); ++c) {
+      const Column& col = batch.column(c);
+      const std::string& name = schema_->field(c).name;
+      if (col.isNull(r)) {
+        j[name] = nullptr;
+        continue;
+      }
+      switch (col.type()) {
+        case Type::Int64: j[name] = col.int64(r); break;
+        case Type::Double: j[name] = col.dbl(r); break;
+        case Type::Bool: j[name] = col.boolean(r); break;
+        case Type::String: j[name] = std::string(col.str(r)); break;
+        case Type::Timestamp: j[name] = formatTimestamp(col.int64(r)); break;
+      }
+    }
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
+  std::string path_, table_;
+  std::vector<std::string> keyNames_;
+  SchemaPtr schema_;
+  std::vector<int> keyFields_, valueFields_, all_;
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+  bool inTransaction_ = false;
+  Statement insert_, update_, delete_;
+};
+
+}  // namespace
+
+void registerSqliteSink(OperatorRegistry& r) {
+  r.add("sink.sqlite", [](const OperatorContext& ctx) { return std::make_unique<SqliteSink>(ctx); });
+}
+
+}  // namespace weir

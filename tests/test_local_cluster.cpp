@@ -221,9 +221,9 @@ class TestLocalCluster : public QObject {
     QVERIFY2(log.contains("heartbeat_timeout_ms=3000"), log.constData());
 
     // The command line wins over the file, wherever --config stands.
+    QFile::remove(ports);
     QProcess jm2;
     jm2.start(kBin + "/weir-jobmanager", {"--heartbeat-timeout-ms", "4000", "--config", dir + "/jm.json"});
-    QFile::remove(ports);
     QVERIFY(eventually([&] { return QFile::exists(ports); }));
     jm2.terminate();
     QVERIFY(jm2.waitForFinished(10000));

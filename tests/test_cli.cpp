@@ -23,6 +23,7 @@
 //   e2e/paced-bids.weir.json           bids(generator, 2000 at 20000/s, p=2) --> out(csv, p=1)
 //   e2e/endless-bids.weir.json         bids(generator, unbounded, 200/s) --> print(sink.stdout jsonl)
 //   e2e/glob-orders.weir.json          orders(csv glob "orders-*.csv": 3 files) --> out(csv, part files)
+//   (written by the test)              late: src --> w(window) and j(join): late records per node
 //
 // Expected outputs are written out here by hand or computed from the input files with
 // plain C++ (never with the engine's own readers or writers).
@@ -691,6 +692,40 @@ class TestCli : public QObject {
     std::multiset<std::string> expected;
     for (std::int64_t i = 0; i < 2000; ++i) expected.insert(isoMillis(1767225600000 + i));
     QVERIFY(times == expected);
+  }
+
+  /// Late records are counted per node in the summary: a window's go to its `late` port,
+  /// a join's are dropped. One source feeds both (batches of one record, in lockstep), and
+  /// the two records at 5 and 6 come after 2000 records at 100 and later:
+  ///
+  ///   src(csv: t=100..2099 then 5, 6; batch 1) --+--> w(window 10 ms) --> out_w
+  ///                                              +--> j(join, left and right) --> out_j
+  void lateRecordsAreCountedPerNode() {
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    {
+      std::ofstream csv(base / "events.csv");
+      csv << "t,k\n";
+      for (int i = 0; i < 2000; ++i) csv << 100 + i << ",1\n";
+      csv << "5,1\n6,1\n";
+    }
+    std::ofstream(base / "late.weir.json") << R"({"weir": 1, "name": "late", "nodes": [
+      {"id": "src", "type": "source.file", "params": {"path": "events.csv", "format": "csv", "batch_size": 1,
+        "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "int64"}], "timestamp": "t"}},
+      {"id": "w", "type": "window", "params": {"key": ["k"], "window": {"type": "tumbling", "size_ms": 10},
+        "aggregates": [{"name": "n", "fn": "count"}]}},
+      {"id": "j", "type": "join", "params": {"left_key": ["k"], "right_key": ["k"], "lower_ms": 0, "upper_ms": 0}},
+      {"id": "out_w", "type": "sink.discard"},
+      {"id": "out_j", "type": "sink.discard"}],
+      "edges": [{"from": "src", "to": "w"}, {"from": "src", "to": "j", "to_port": "left"},
+        {"from": "src", "to": "j", "to_port": "right"}, {"from": "w", "to": "out_w"},
+        {"from": "j", "to": "out_j"}]})";
+    const Weir w = runWeir({"run", q(base / "late.weir.json")});
+    QCOMPARE(w.exitCode, 0);
+    QVERIFY2(w.err.contains(": 2,002 records read ("), qPrintable(w.err));
+    QVERIFY2(w.err.contains(", 6 records too late: 2 at w (see the window's `late` port), "
+                            "4 at j (dropped by the join)\n"),
+             qPrintable(w.err));
   }
 
   void interruptCancelsAnUnboundedJob() {

@@ -499,7 +499,7 @@ class TestJob : public QObject {
     QVERIFY(v.ok);
     QCOMPARE(v.node("bids")->params["watermark"],
              json::parse(R"({"max_out_of_orderness_ms": 0, "idle_timeout_ms": 0,
-                             "interval_ms": 200})"));
+                             "interval_ms": 0})"));
     QCOMPARE(v.node("bids")->params["follow"], json(false));
     QCOMPARE(v.node("bids")->params["batch_size"], json(1024));
     QVERIFY(!v.node("bids")->failOnBadRecord);

@@ -202,6 +202,37 @@ class TestState : public QObject {
     QCOMPARE(be.keys().size(), std::size_t(0));
   }
 
+  /// Writing into an expired list or map (not read or swept since it expired) starts from
+  /// empty: the expired contents never come back.
+  void ttlWriteIntoExpiredEntryStartsEmpty() {
+    KeyedStateBackend be({0, 128}, 128, {Type::Int64});
+    std::int64_t now = 1000;
+    be.setClock([&] { return now; });
+    const KeyId k = be.keys().intern("k", 42);
+    be.setCurrentKey(k);
+    auto& list = be.listState<int>({"l", StateTtl{100}});
+    auto& map = be.mapState<std::string, int>({"m", StateTtl{100}});
+    list.add(1);
+    list.add(2);
+    map.put("old", 1);
+    now = 1100;  // both expired, neither read
+    list.add(3);
+    map.put("new", 2);
+    QCOMPARE(list.get(), (std::vector<int>{3}));
+    QVERIFY(!map.contains("old"));
+    QCOMPARE(*map.get("new"), 2);
+    std::size_t entries = 0;
+    map.forEach([&](const std::string&, const int&) { ++entries; });
+    QCOMPARE(entries, std::size_t(1));
+    // The entry's write time is fresh and its key is held once.
+    now = 1199;
+    QCOMPARE(list.get(), (std::vector<int>{3}));
+    list.clear();
+    map.clear();
+    be.keys().sweep();
+    QCOMPARE(be.keys().size(), std::size_t(0));
+  }
+
   void timersFireInTimeOrderOnce() {
     TimerService<std::int64_t> timers;
     std::vector<std::string> fired;

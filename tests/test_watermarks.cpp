@@ -3,6 +3,8 @@
 // source partition never produces).
 //
 //   unit:      WatermarkGenerator <- batches, fake clock          -> captured watermarks/status
+//   interval:  source.file[p=1, batch 50] --hash--> window[p] --> test.collect[p=1]
+//              (interval_ms 0 vs 60000: same rows, fewer watermarks)
 //   source:    source.file (shuffled within the bound)            -> captured per subtask
 //   idleness:  source.file[p=2, follow; one file has no records] --hash--> test.collect[p=1]
 //   re-time:   source.file (no timestamp) -> watermark(ts) -> test.collect
@@ -103,6 +105,64 @@ class TestWatermarks : public QObject {
     WatermarkGenerator never(WatermarkStrategy{});
     never.start(0);
     QCOMPARE(never.nextDeadline(), kNoDeadline);
+  }
+
+  /// interval_ms: a risen watermark goes out at once when the last one is at least
+  /// interval_ms old, else when that much time has passed (the generator's deadline).
+  void intervalLimitsHowOftenWatermarksGoOut() {
+    WatermarkGenerator g(WatermarkStrategy{.intervalMs = 100});
+    Capture out;
+    g.start(1000);
+    QCOMPARE(g.nextDeadline(), kNoDeadline);  // nothing to emit, no idleness
+    g.collect(timed({10}), 1000, out);  // the first watermark: at once
+    g.collect(timed({20}), 1050, out);  // risen, but the last one is 50 ms old: held
+    QCOMPARE(out.events, (std::vector<std::string>{"B:10", "W:9", "B:20"}));
+    QCOMPARE(g.nextDeadline(), std::int64_t(1100));
+    g.onProcessingTime(1099, out);
+    QCOMPARE(out.events.size(), std::size_t(3));
+    g.onProcessingTime(1100, out);
+    QCOMPARE(out.events.back(), std::string("W:19"));
+    QCOMPARE(g.nextDeadline(), kNoDeadline);
+    g.collect(timed({30}), 1150, out);  // held
+    g.collect(timed({40}), 1200, out);  // 100 ms since the last: out, at its newest value
+    QCOMPARE(out.events, (std::vector<std::string>{"B:10", "W:9", "B:20", "W:19", "B:30", "B:40",
+                                                   "W:39"}));
+    QCOMPARE(g.currentWatermark(), std::int64_t(39));
+  }
+
+  /// The same windows over the same data, with the watermark after every batch (interval
+  /// 0, the default) and at most once a minute: far fewer watermarks reach the sink than
+  /// the source read batches, yet the results are identical (the end of the input
+  /// emits the final watermark).
+  void largeIntervalEmitsFewerWatermarksWithTheSameWindows() {
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeCsv(base / "events.csv", shuffledWithin(2000, 20, 3));  // 40 batches of 50
+    for (int p : {1, 2}) {
+      auto run = [&](const std::string& watermark, test::Collected& c) {
+        const std::string job = R"({"weir": 1, "name": "interval", "parallelism": )" +
+            std::to_string(p) + R"(, "nodes": [
+          {"id": "src", "type": "source.file", "parallelism": 1, "params": {"path": "events.csv",
+            "format": "csv", "batch_size": 50,
+            "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "int64"}],
+            "timestamp": "t", "watermark": )" + watermark + R"(}},
+          {"id": "w", "type": "window", "params": {"key": ["k"],
+            "window": {"type": "tumbling", "size_ms": 100},
+            "aggregates": [{"name": "n", "fn": "count"}, {"name": "top", "fn": "max", "field": "t"}]}},
+          {"id": "out", "type": "test.collect", "parallelism": 1}],
+          "edges": [{"from": "src", "to": "w"}, {"from": "w", "to": "out"}]})";
+        QCOMPARE(test::runText(job, base, c), std::string("FINISHED"));
+      };
+      test::Collected every, rare;
+      run(R"({"max_out_of_orderness_ms": 20})", every);
+      run(R"({"max_out_of_orderness_ms": 20, "interval_ms": 60000})", rare);
+      QCOMPARE(every.size(), std::size_t(20 * 5));  // 20 windows x 5 keys
+      QCOMPARE(rare.sorted(), every.sorted());
+      QVERIFY2(every.watermarks[0].size() > 20, std::to_string(every.watermarks[0].size()).c_str());
+      // The first watermark, maybe one more if reading took a minute, and the end of input.
+      QVERIFY2(rare.watermarks[0].size() <= 3, std::to_string(rare.watermarks[0].size()).c_str());
+      QCOMPARE(rare.watermarks[0].back(), kMaxWatermark);
+    }
   }
 
   /// A file source over input shuffled within the bound: per subtask (= per output

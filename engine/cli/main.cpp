@@ -272,11 +272,20 @@ void printSummary(const LocalExecutor& job, double seconds) {
   if (m.deadLetters > 0)
     std::fprintf(stderr, ", %s malformed record%s in %s", grouped(m.deadLetters).c_str(), m.deadLetters == 1 ? "" : "s",
                 job.deadLetterPath().string().c_str());
+  // Late records per node that counted them: a window sends them to its `late` port, a
+  // join drops them.
   std::int64_t late = 0;
-  for (const auto& n : m.nodes) late += n.lateRecords;
+  std::string lateByNode;
+  for (const auto& n : m.nodes) {
+    if (n.lateRecords <= 0) continue;
+    late += n.lateRecords;
+    lateByNode += (lateByNode.empty() ? "" : ", ") + grouped(n.lateRecords) + " at " + n.id;
+    if (n.type == "window") lateByNode += " (see the window's `late` port)";
+    else if (n.type == "join") lateByNode += " (dropped by the join)";
+  }
   if (late > 0)
-    std::fprintf(stderr, ", %s record%s too late for their window (see the window's `late` port)",
-                 grouped(late).c_str(), late == 1 ? "" : "s");
+    std::fprintf(stderr, ", %s record%s too late: %s", grouped(late).c_str(), late == 1 ? "" : "s",
+                 lateByNode.c_str());
   std::fprintf(stderr, "\n");
   // Where the output went: the sinks' paths, resolved.
   for (const auto& n : plan.nodes) {

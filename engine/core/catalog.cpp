@@ -617,11 +617,14 @@ ParamSpec watermarkParam() {
                .doc = "A subtask that has read nothing for this long is marked idle, so it "
                       "does not hold back the watermark downstream; 0: never.",
                .min = 0},
-              {.name = "interval_ms", .kind = ParamKind::Int, .defaultValue = 200,
-               .doc = "Period of the processing-time check (idleness). The watermark itself "
-                      "is emitted after every batch that raises it, so it never trails the "
-                      "data by more than a batch and does not depend on timing.",
-               .min = 1},
+              {.name = "interval_ms", .kind = ParamKind::Int, .defaultValue = 0,
+               .doc = "Least processing time between two watermarks (Flink's "
+                      "autoWatermarkInterval): a risen watermark waits until this long "
+                      "after the last one. 0: after every batch that raises it, so it never "
+                      "trails the data by more than a batch and which records are late "
+                      "does not depend on timing. The end of the input always emits the "
+                      "final watermark.",
+               .min = 0},
           }};
 }
 

@@ -71,6 +71,11 @@ struct PortSpec {
 enum class OperatorCategory { Source, Transform, Sink };
 std::string_view categoryName(OperatorCategory c);  // "source", "transform", "sink"
 
+/// Key groups of every job (Flink's max parallelism; fixed, a job cannot set it). Keys are
+/// hashed into this many groups and each subtask of a keyed operator owns a range of them,
+/// so a keyed operator runs as at most this many subtasks (runtime/partition.h).
+inline constexpr int kKeyGroups = 128;
+
 /// A keyed input: records reaching `port` are hash-partitioned on the fields that the
 /// (field_list) param `param` names.
 struct KeyedInput {

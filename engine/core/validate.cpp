@@ -430,6 +430,17 @@ class Validator final {
       } else {
         vn.parallelism = maxPar > 0 ? std::min(jobParallelism, maxPar) : jobParallelism;
       }
+      // A keyed operator's subtasks each own a range of the key groups: beyond their
+      // number, subtasks would own none and get no records.
+      if (vn.spec && !vn.spec->keyed.empty() && vn.parallelism > kKeyGroups &&
+          (!node.parallelism || *node.parallelism >= 1))
+        nodeError(i, "parallelism",
+                  std::to_string(vn.parallelism) + (node.parallelism ? "" : " (the job's)") +
+                      " is more than the " + std::to_string(kKeyGroups) +
+                      " key groups of a keyed operator (" + node.type +
+                      "): subtasks beyond the " + std::to_string(kKeyGroups) +
+                      "th would get no keys; the number of key groups is fixed, so use at most " +
+                      std::to_string(kKeyGroups));
 
       if (!vn.spec) continue;
       // A node without a usable id cannot be reached by edges; checkPorts skips it.

@@ -7,6 +7,7 @@
 #include "runtime/io/split.h"
 #include "runtime/operator.h"
 #include "core/validate.h"
+#include "runtime/partition.h"
 
 namespace weir {
 
@@ -68,6 +69,10 @@ std::filesystem::path defaultDeadLetterPath(const JobGraph& job) {
 }  // namespace weir
 
 namespace weir {
+
+// Validation refuses keyed operators with more subtasks than key groups (kKeyGroups);
+// the runtime partitions into this many.
+static_assert(kDefaultMaxParallelism == kKeyGroups);
 
 JobPlan planJob(const JobGraph& job, const ValidatedJob& v) {
   JobPlan plan;

@@ -22,17 +22,37 @@ WatermarkStrategy WatermarkStrategy::fromParams(const nlohmann::json& w) {
   };
   s.maxOutOfOrdernessMs = std::max<std::int64_t>(0, get("max_out_of_orderness_ms", 0));
   s.idleTimeoutMs = std::max<std::int64_t>(0, get("idle_timeout_ms", 0));
-  s.intervalMs = std::max<std::int64_t>(1, get("interval_ms", 200));
+  s.intervalMs = std::max<std::int64_t>(0, get("interval_ms", 0));
   return s;
 }
 
 WatermarkGenerator::WatermarkGenerator(WatermarkStrategy strategy) : strategy_(strategy) {}
 
 void WatermarkGenerator::schedule(std::int64_t nowMs) {
-  // Only idleness needs the clock: without a timeout there is nothing to check.
-  deadline_ = strategy_.idleTimeoutMs > 0 && !idle_
-                  ? std::max(nowMs + 1, lastActivityMs_ + strategy_.idleTimeoutMs)
-                  : kNoDeadline;
+  deadline_ = kNoDeadline;
+  // A held watermark is due when the interval since the last emission has passed.
+  if (candidate() > emitted_)
+    deadline_ = std::max(nowMs + 1, lastEmitMs_ + strategy_.intervalMs);
+  // Idleness is checked at last activity + timeout; without a timeout, never.
+  if (strategy_.idleTimeoutMs > 0 && !idle_)
+    deadline_ = std::min(deadline_, std::max(nowMs + 1, lastActivityMs_ + strategy_.idleTimeoutMs));
+}
+
+std::int64_t WatermarkGenerator::candidate() const {
+  if (maxTimestamp_ == kMinWatermark) return kMinWatermark;
+  // Saturating: a bound larger than the timestamps cannot wrap around.
+  const std::int64_t bound = strategy_.maxOutOfOrdernessMs;
+  return maxTimestamp_ < kMinWatermark + bound + 1 ? kMinWatermark : maxTimestamp_ - bound - 1;
+}
+
+void WatermarkGenerator::emitIfDue(std::int64_t nowMs, Output& out, bool force) {
+  const std::int64_t wm = candidate();
+  if (wm <= emitted_) return;
+  const bool first = emitted_ == kMinWatermark;
+  if (!force && !first && nowMs - lastEmitMs_ < strategy_.intervalMs) return;  // held
+  emitted_ = wm;
+  lastEmitMs_ = nowMs;
+  out.emitWatermark(Watermark{wm});
 }
 
 void WatermarkGenerator::start(std::int64_t nowMs) {
@@ -56,28 +76,25 @@ void WatermarkGenerator::beforeBatch(const RecordBatch& batch, std::int64_t nowM
   schedule(nowMs);
 }
 
-void WatermarkGenerator::afterBatch(Output& out) {
-  if (maxTimestamp_ == kMinWatermark) return;
-  // Saturating: a bound larger than the timestamps cannot wrap around.
-  const std::int64_t bound = strategy_.maxOutOfOrdernessMs;
-  const std::int64_t wm = maxTimestamp_ < kMinWatermark + bound + 1 ? kMinWatermark
-                                                                     : maxTimestamp_ - bound - 1;
-  if (wm > emitted_) {
-    emitted_ = wm;
-    out.emitWatermark(Watermark{wm});
-  }
+void WatermarkGenerator::afterBatch(std::int64_t nowMs, Output& out) {
+  emitIfDue(nowMs, out, false);
+  schedule(nowMs);
 }
 
 void WatermarkGenerator::collect(RecordBatch batch, std::int64_t nowMs, Output& out, int port) {
   if (batch.empty()) return;
   beforeBatch(batch, nowMs, out);
   out.collect(port, std::move(batch));
-  afterBatch(out);
+  afterBatch(nowMs, out);
 }
 
 void WatermarkGenerator::onProcessingTime(std::int64_t nowMs, Output& out) {
-  if (strategy_.idleTimeoutMs > 0 && !idle_ &&
-      nowMs - lastActivityMs_ >= strategy_.idleTimeoutMs) {
+  const bool goesIdle = strategy_.idleTimeoutMs > 0 && !idle_ &&
+                        nowMs - lastActivityMs_ >= strategy_.idleTimeoutMs;
+  // A held watermark goes out when its interval has passed, and always before the idle
+  // status: the channel's last watermark then covers every record it sent.
+  emitIfDue(nowMs, out, goesIdle);
+  if (goesIdle) {
     idle_ = true;
     out.emitWatermarkStatus(WatermarkStatus{true});
   }

@@ -9,16 +9,23 @@
 // late. Nothing is emitted before the first record. The watermark is monotonic: it only
 // ever rises, and only a rise is emitted.
 //
-// When it is emitted: after every batch whose records raised it (afterBatch). Weir's
-// sources emit at most `batch_size` records per batch, so the watermark is never more
-// than one batch behind the data, and, unlike emission on a processing-time period, the
-// sequence of watermarks depends only on the data and the batch boundaries, never on
-// thread timing: a job's late records are the same on every run. `interval_ms` is the
-// period of the processing-time check (idleness, and a re-emission after an idle spell).
+// When it is emitted (`interval_ms`, Flink's autoWatermarkInterval): after a batch that
+// raised it, if no watermark was emitted yet or the last one went out at least
+// interval_ms of processing time ago; otherwise the risen watermark is held and goes out,
+// at its newest value, from onProcessingTime at last emission + interval_ms (or earlier,
+// with a later batch that finds the interval passed). interval_ms = 0 (the default)
+// emits after every batch that raises it: Weir's sources emit at most `batch_size`
+// records per batch, so the watermark is never more than one batch behind the data and,
+// unlike emission on a processing-time period, the sequence of watermarks depends only on
+// the data and the batch boundaries, never on thread timing: a job's late records are the
+// same on every run. With interval_ms > 0 fewer watermarks travel, but which records are
+// late may depend on timing. A bounded source that ends always emits the final (maximum)
+// watermark (Subtask::runSource), whatever the interval.
 //
 // Idleness: when idle_timeout_ms > 0 and no record has been seen for that long of
-// processing time, the generator emits WatermarkStatus{idle = true}; downstream minimums
-// then ignore this channel. The next batch first emits WatermarkStatus{idle = false}
+// processing time (checked at last activity + idle_timeout_ms), the generator emits a
+// held watermark, if any, then WatermarkStatus{idle = true}; downstream minimums then
+// ignore this channel. The next batch first emits WatermarkStatus{idle = false}
 // (before the batch, so the status never trails the records it concerns).
 //
 // Threading: one generator per subtask, used only on that subtask's thread. Processing
@@ -48,7 +55,7 @@ std::int64_t wallClockMs();
 struct WatermarkStrategy {
   std::int64_t maxOutOfOrdernessMs = 0;
   std::int64_t idleTimeoutMs = 0;  // 0: never idle
-  std::int64_t intervalMs = 200;
+  std::int64_t intervalMs = 0;  // 0: after every batch that raises the watermark
   /// From a normalized `watermark` param object (absent members keep the defaults).
   static WatermarkStrategy fromParams(const nlohmann::json& watermark);
 };
@@ -64,12 +71,14 @@ class WatermarkGenerator {
   /// generator was idle, emits WatermarkStatus{false} first. Records without event time
   /// (kNoTimestamp) are ignored.
   void beforeBatch(const RecordBatch& batch, std::int64_t nowMs, Output& out);
-  /// Call right after the batch was collected: emits the watermark if it rose.
-  void afterBatch(Output& out);
+  /// Call right after the batch was collected: emits the watermark if it rose and the
+  /// interval allows (else holds it until nextDeadline()).
+  void afterBatch(std::int64_t nowMs, Output& out);
   /// beforeBatch, out.collect(port, batch), afterBatch: what a source does with each batch.
   void collect(RecordBatch batch, std::int64_t nowMs, Output& out, int port = 0);
-  /// The processing-time check, due at nextDeadline(): marks the generator idle after
-  /// idle_timeout_ms without records.
+  /// The processing-time check, due at nextDeadline(): emits a held watermark once the
+  /// interval has passed, and marks the generator idle after idle_timeout_ms without
+  /// records.
   void onProcessingTime(std::int64_t nowMs, Output& out);
   /// When onProcessingTime is next due (kNoDeadline: never).
   std::int64_t nextDeadline() const { return deadline_; }
@@ -80,11 +89,16 @@ class WatermarkGenerator {
 
  private:
   void schedule(std::int64_t nowMs);
+  /// What the watermark would be now: largest time seen - bound - 1 (saturating).
+  std::int64_t candidate() const;
+  /// Emits candidate() if it rose and `force` or the interval has passed since the last.
+  void emitIfDue(std::int64_t nowMs, Output& out, bool force);
 
   WatermarkStrategy strategy_;
   std::int64_t maxTimestamp_ = kMinWatermark;
   std::int64_t emitted_ = kMinWatermark;
   std::int64_t lastActivityMs_ = 0;
+  std::int64_t lastEmitMs_ = 0;  // processing time of the last emission (none: emitted_ is min)
   std::int64_t deadline_ = kNoDeadline;
   bool idle_ = false;
 };

@@ -24,8 +24,9 @@
 //
 // Watermarks (with `timestamp`): the `watermark` param {max_out_of_orderness_ms,
 // idle_timeout_ms, interval_ms} drives a WatermarkGenerator (runtime/watermarks.h): a
-// watermark after each batch that raised it, idleness after idle_timeout_ms without
-// records (a following source at the end of its files). A subtask with no split at all
+// watermark after a batch that raised it, at most one per interval_ms of processing time
+// (0: after every such batch; a held one goes out from onProcessingTime), idleness after
+// idle_timeout_ms without records (a following source at the end of its files). A subtask with no split at all
 // ends at once, which sends the maximum watermark: it never holds event time back.
 
 #include <memory>

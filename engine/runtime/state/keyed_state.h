@@ -30,7 +30,8 @@
 // erased, so a key is forgotten once no state refers to it.
 //
 // TTL (StateTtl): an entry not written for ttl_ms of processing time reads as absent and
-// is dropped; expiry is checked on access and by expire(now) sweeps.
+// is dropped; expiry is checked on every access (a write into an expired entry starts it
+// afresh) and by expire(now) sweeps, which the runtime never calls on its own.
 //
 // Threading: a backend belongs to one subtask and is used on its thread only.
 
@@ -145,7 +146,8 @@ class HeapTable final : public KeyedTable {
 
   /// The current key's entry in namespace `ns`, or nullptr (also when expired).
   Slot* find(std::int64_t ns);
-  /// The current key's entry, created (default V) when absent; its write time is now.
+  /// The current key's entry, created (default V) when absent or expired; its write time
+  /// is now.
   Slot& upsert(std::int64_t ns);
   void erase(std::int64_t ns);
 

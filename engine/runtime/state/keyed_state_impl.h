@@ -41,7 +41,13 @@ template <class V>
 typename HeapTable<V>::Slot& HeapTable<V>::upsert(std::int64_t ns) {
   auto [it, inserted] = group().try_emplace(Key{backend_.currentKey(), ns});
   if (inserted) backend_.keys().retain(backend_.currentKey());  // an entry holds its key
-  if (desc_.ttl) it->second.writtenAt = backend_.now();
+  if (desc_.ttl) {
+    const std::int64_t now = backend_.now();
+    // An expired entry that was neither read nor swept is reused as a new one: writing
+    // (a list's add, a map's put) starts from empty, so expired contents never return.
+    if (!inserted && expired(it->second, now)) it->second.value = V{};
+    it->second.writtenAt = now;
+  }
   return it->second;
 }
 

@@ -62,7 +62,9 @@ bool LiveMetrics::applyMessage(const json& m) {
                                      .count();
 
   std::map<std::string, NodeStats> next;
-  if (const auto nodes = m.find("nodes"); nodes != m.end() && nodes->is_array())
+  if (const auto vertices = m.find("vertices"); vertices != m.end() && vertices->is_array()) {
+    applyLiveFormat(m, next);
+  } else if (const auto nodes = m.find("nodes"); nodes != m.end() && nodes->is_array())
     for (const auto& n : *nodes) {
       if (!n.is_object() || !n.contains("id")) continue;
       NodeStats& s = next[n["id"].get<std::string>()];
@@ -77,6 +79,7 @@ bool LiveMetrics::applyMessage(const json& m) {
   const bool haveNodeTotals = !next.empty();
 
   for (const auto& st : *subtasks) {
+    if (m.contains("vertices")) break;  // the WebSocket's form: done above
     if (!st.is_object()) continue;
     SubtaskStats sub;
     sub.subtask = st.value("subtask", 0);
@@ -121,15 +124,7 @@ bool LiveMetrics::applyMessage(const json& m) {
       s.subtasks.push_back(mine);
     }
   }
-  for (auto& [id, s] : next) {
-    std::sort(s.subtasks.begin(), s.subtasks.end(),
-              [](const SubtaskStats& a, const SubtaskStats& b) { return a.subtask < b.subtask; });
-    if (s.subtasks.size() <= 1) s.holdingSubtask = s.watermark ? -1 : s.holdingSubtask;
-    s.watermarkLagMs = s.watermark ? static_cast<double>(now - *s.watermark) : 0.0;
-    auto& h = history_[id];
-    h.push_back({s.recordsInPerS, s.recordsOutPerS, s.busy, s.backpressured, s.watermarkLagMs});
-    while (h.size() > historyLength) h.pop_front();
-  }
+  finish(next, now);
   nodes_ = std::move(next);
 
   edges_.clear();
@@ -142,6 +137,74 @@ bool LiveMetrics::applyMessage(const json& m) {
   ++revision_;
   emit updated();
   return true;
+}
+
+void LiveMetrics::applyLiveFormat(const json& m, std::map<std::string, NodeStats>& next) {
+  for (const auto& v : m["vertices"]) {
+    if (!v.is_object() || !v.contains("node")) continue;
+    NodeStats& s = next[v["node"].get<std::string>()];
+    s.recordsInPerS = num(v, "records_in_per_s");
+    s.recordsOutPerS = num(v, "records_out_per_s");
+    s.recordsIn = static_cast<std::int64_t>(num(v, "records_in"));
+    s.recordsOut = static_cast<std::int64_t>(num(v, "records_out"));
+    s.busy = num(v, "busy_ms_per_s_max");
+    s.backpressured = num(v, "backpressured_ms_per_s_max");
+    s.watermark = optionalMs(v, "watermark");
+    s.holdingSubtask = v.contains("watermark_subtask") && v["watermark_subtask"].is_number()
+                           ? v["watermark_subtask"].get<int>()
+                           : -1;
+    s.hasInputs = !v.value("type", "").starts_with("source.");
+    s.fromVertex = true;
+  }
+  for (const auto& st : m["subtasks"]) {
+    if (!st.is_object() || !st.contains("node")) continue;
+    NodeStats& s = next[st["node"].get<std::string>()];
+    SubtaskStats sub;
+    sub.subtask = st.value("subtask", 0);
+    sub.taskmanager = st.value("taskmanager", "");
+    sub.busy = num(st, "busy_ms_per_s");
+    sub.backpressured = num(st, "backpressured_ms_per_s");
+    sub.idle = num(st, "idle_ms_per_s");
+    sub.inputWatermark = optionalMs(st, "watermark");
+    sub.outputWatermark = optionalMs(st, "output_watermark");
+    sub.recordsInPerS = num(st, "records_in_per_s");
+    sub.recordsOutPerS = num(st, "records_out_per_s");
+    sub.inputUsage = num(st, "input_queue");
+    sub.outputUsage = num(st, "output_queue");
+    s.deadLetters += static_cast<std::int64_t>(num(st, "dead_letters"));
+    s.lateRecords += static_cast<std::int64_t>(num(st, "late_records"));
+    s.idle = s.subtasks.empty() ? sub.idle : std::min(s.idle, sub.idle);
+    s.subtasks.push_back(sub);
+  }
+  // A source has no input watermark: show the lowest it emits, and who emits it.
+  for (auto& [id, s] : next) {
+    if (s.hasInputs || s.watermark || s.subtasks.empty()) continue;
+    const SubtaskStats* low = nullptr;
+    for (const auto& sub : s.subtasks) {
+      if (!sub.outputWatermark) {
+        low = nullptr;
+        break;
+      }
+      if (!low || *sub.outputWatermark < *low->outputWatermark) low = &sub;
+    }
+    if (low) {
+      s.watermark = low->outputWatermark;
+      s.holdingSubtask = low->subtask;
+    }
+  }
+}
+
+void LiveMetrics::finish(std::map<std::string, NodeStats>& next, std::int64_t now) {
+  for (auto& [id, s] : next) {
+    std::sort(s.subtasks.begin(), s.subtasks.end(),
+              [](const SubtaskStats& a, const SubtaskStats& b) { return a.subtask < b.subtask; });
+    if (s.subtasks.size() <= 1 && !s.fromVertex) s.holdingSubtask = s.watermark ? -1 : s.holdingSubtask;
+    if (s.subtasks.size() <= 1 && s.fromVertex) s.holdingSubtask = -1;
+    s.watermarkLagMs = s.watermark ? static_cast<double>(now - *s.watermark) : 0.0;
+    auto& h = history_[id];
+    h.push_back({s.recordsInPerS, s.recordsOutPerS, s.busy, s.backpressured, s.watermarkLagMs});
+    while (h.size() > historyLength) h.pop_front();
+  }
 }
 
 double LiveMetrics::sourceRate() const {

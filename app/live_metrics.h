@@ -2,10 +2,10 @@
 // LiveMetrics: what a running (or finished) job is doing, per node and per edge, for the
 // canvas overlay and the run panel (the workbench issue, item 7).
 //
-// It is fed the JobManager's metric messages as they arrive: the body of
-// GET /v1/jobs/{id}/metrics or a "metrics" message of the WebSocket /v1/jobs/{id}/live
-// (docs/api.md); both carry `subtasks` with per-subtask rates and, per subtask, the
-// `operators` of its chain. From them it derives, per node:
+// It is fed the JobManager's metric messages as they arrive: a "metrics" message of the
+// WebSocket /v1/jobs/{id}/live (`vertices` with node totals, one `subtasks` entry per node
+// and subtask) or the body of GET /v1/jobs/{id}/metrics (`nodes`, and `subtasks` per chain
+// with the `operators` of the chain); docs/api.md. From them it derives, per node:
 //   - records in/out per second (sum over the node's subtasks),
 //   - busy and backpressured milliseconds per second: the maximum over the subtasks that
 //     run the node (a chain's subtask runs several nodes; they share its figures), with
@@ -93,6 +93,7 @@ class LiveMetrics : public QObject {
     int holdingSubtask = -1;
     double watermarkLagMs = 0;
     bool hasInputs = false;
+    bool fromVertex = false;  // totals from the WebSocket's `vertices`
     std::vector<SubtaskStats> subtasks;
   };
   struct Sample {
@@ -102,6 +103,11 @@ class LiveMetrics : public QObject {
     std::string from, fromPort, to, toPort;
     auto operator<=>(const EdgeKey&) const = default;
   };
+
+  /// The WebSocket's form: `vertices` (node totals) and one `subtasks` entry per node and subtask.
+  void applyLiveFormat(const nlohmann::json& m, std::map<std::string, NodeStats>& next);
+  /// Sorts subtasks, computes lag, appends history.
+  void finish(std::map<std::string, NodeStats>& next, std::int64_t now);
 
   std::map<std::string, NodeStats> nodes_;
   std::map<EdgeKey, double> edges_;

@@ -10,6 +10,7 @@
 #include "cluster/daemon_args.h"
 #include "cluster/http_client.h"
 #include "cluster/local_cluster.h"
+#include "cluster/local_cluster.h"
 #include "job_document.h"
 
 using nlohmann::json;
@@ -46,6 +47,7 @@ RunController::RunController(QObject* parent) : QObject(parent) {
 
 RunController::~RunController() {
   pollTimer_.stop();
+  stopLive();
   // Stop the daemons on the thread that started them, then end that thread.
   QMetaObject::invokeMethod(workerContext_, [this] { cluster_.reset(); }, Qt::BlockingQueuedConnection);
   worker_.quit();
@@ -129,14 +131,15 @@ void RunController::runText(const QString& jobText, const QString& baseDir, int 
       const QString id = QString::fromStdString(j.value("id", ""));
       const QString name = QString::fromStdString(j.value("name", ""));
       const QString status = QString::fromStdString(j.value("status", ""));
+      const std::string url = urlOn(t);
       QMetaObject::invokeMethod(
           this,
-          [this, id, name, status] {
+          [this, id, name, status, url, t] {
             submitting_ = false;
             jobId_ = id;
             jobName_ = name;
             setJob(status, {});
-            pollTimer_.start();
+            startLive(url, t.token, id);
           },
           Qt::QueuedConnection);
     } catch (const std::exception& e) {
@@ -229,6 +232,7 @@ void RunController::cancel() {
 
 void RunController::stopCluster() {
   pollTimer_.stop();
+  stopLive();
   onWorker([this] {
     if (cluster_) cluster_->stop();
     cluster_.reset();
@@ -355,8 +359,10 @@ void RunController::attach(const QString& jobId) {
   const std::string id = weir::cluster::urlEncode(jobId.toStdString());
   onWorker([this, t, id] {
     QString error, name, status, failure, text, base;
+    std::string url;
     try {
-      const auto r = weir::cluster::httpRequest(urlOn(t), "GET", "/v1/jobs/" + id, "", t.token);
+      url = urlOn(t);
+      const auto r = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id, "", t.token);
       if (r.status != 200) throw std::runtime_error(apiError(r).toStdString());
       const json j = json::parse(r.body);
       name = QString::fromStdString(j.value("name", ""));
@@ -370,7 +376,7 @@ void RunController::attach(const QString& jobId) {
     const QString qid = QString::fromStdString(id);
     QMetaObject::invokeMethod(
         this,
-        [this, qid, error, name, status, failure, text, base] {
+        [this, qid, error, name, status, failure, text, base, url, t] {
           if (!error.isEmpty()) {
             onFailed("Cannot attach to job " + qid + ": " + error);
             return;
@@ -383,9 +389,63 @@ void RunController::attach(const QString& jobId) {
           jobStatus_.clear();
           if (!text.isEmpty()) emit attached(text, base);
           setJob(status, failure);
-          if (!ended(status)) pollTimer_.start();
-          poll();  // the figures now, also of an ended job
+          startLive(url, t.token, qid);  // an ended job's last figures come at once
         },
         Qt::QueuedConnection);
   });
+}
+
+void RunController::startLive(const std::string& url, const std::string& token, const QString& jobId) {
+  stopLive();
+  liveStop_ = false;
+  const std::string target = "/v1/jobs/" + weir::cluster::urlEncode(jobId.toStdString()) + "/live";
+  liveThread_ = std::thread([this, url, token, target, jobId] {
+    std::unique_ptr<weir::cluster::WebSocketClient> ws;
+    try {
+      ws = std::make_unique<weir::cluster::WebSocketClient>(url, target, token, std::chrono::seconds(10));
+    } catch (const std::exception& e) {
+      // No live endpoint (an older JobManager, a proxy): poll instead.
+      QMetaObject::invokeMethod(this, [this] { pollTimer_.start(); poll(); }, Qt::QueuedConnection);
+      return;
+    }
+    while (!liveStop_.load()) {
+      auto msg = ws->next(std::chrono::milliseconds(250));
+      if (msg) {
+        const QString text = QString::fromStdString(*msg);
+        QMetaObject::invokeMethod(this, [this, jobId, text] { onLiveMessage(jobId, text); }, Qt::QueuedConnection);
+      } else if (ws->closed()) {
+        break;
+      }
+    }
+    const bool stopped = liveStop_.load();
+    ws->close();
+    // The connection ended before the job's end was heard of: poll from now on.
+    if (!stopped)
+      QMetaObject::invokeMethod(
+          this,
+          [this, jobId] {
+            if (jobId == jobId_ && !ended(jobStatus_)) {
+              pollTimer_.start();
+              poll();
+            }
+          },
+          Qt::QueuedConnection);
+  });
+}
+
+void RunController::stopLive() {
+  liveStop_ = true;
+  if (liveThread_.joinable()) liveThread_.join();
+}
+
+void RunController::onLiveMessage(const QString& jobId, const QString& text) {
+  if (jobId != jobId_) return;  // a message of an earlier job, still queued
+  const json m = json::parse(text.toStdString(), nullptr, false);
+  if (!m.is_object()) return;
+  const QString status = QString::fromStdString(m.value("status", ""));
+  const QString failure = QString::fromStdString(m.value("failure", ""));
+  if (m.value("type", "") == "metrics") live_.applyMessage(m);
+  const bool isStatus = m.value("type", "") == "status";
+  // The end comes with the status message (it names the failure), after the last metrics.
+  if (!status.isEmpty() && (isStatus || (status != jobStatus_ && !ended(status)))) setJob(status, failure);
 }

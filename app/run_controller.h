@@ -12,8 +12,11 @@
 // thread that started them: the controller's own worker thread, which lives as long as
 // the controller).
 //
-// Threading: every blocking call (starting processes, HTTP) runs on that worker thread,
-// one at a time, in order; results come back to the UI thread as queued calls.
+// Live figures and status come from the JobManager's WebSocket /v1/jobs/{id}/live, read on
+// a thread of its own; when it cannot be reached, GET /v1/jobs/{id} and /metrics are polled.
+//
+// Threading: every other blocking call (starting processes, HTTP) runs on that worker
+// thread, one at a time, in order; results come back to the UI thread as queued calls.
 
 #include <QObject>
 #include <QString>
@@ -22,7 +25,9 @@
 #include <QTimer>
 #include <QtQml/qqmlregistration.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "live_metrics.h"
 
@@ -113,6 +118,11 @@ class RunController : public QObject {
   void onClusterStarted(const QString& url, const QStringList& logs, const QString& logDir, const QList<int>& pids);
   void onFailed(const QString& what);
   void poll();
+  /// Follows the job through the WebSocket /v1/jobs/{id}/live on a thread of its own
+  /// (messages come back as queued calls); falls back to polling when it cannot connect.
+  void startLive(const std::string& url, const std::string& token, const QString& jobId);
+  void stopLive();
+  void onLiveMessage(const QString& jobId, const QString& text);
   void setJob(const QString& status, const QString& failure);
   template <typename F>
   void onWorker(F&& f);
@@ -130,6 +140,8 @@ class RunController : public QObject {
   std::unique_ptr<weir::cluster::LocalCluster> cluster_;  // touched on worker_ only
   LiveMetrics live_;
   QTimer pollTimer_;
+  std::thread liveThread_;
+  std::atomic<bool> liveStop_{false};
   bool pollInFlight_ = false;
   QString clusterState_ = QStringLiteral("stopped");
   QString clusterUrl_, jobId_, jobName_, jobStatus_, failure_, lastError_, logDir_;

@@ -132,6 +132,30 @@ class TestAppRun : public QObject {
     QVERIFY(!live.active());
   }
 
+  // The WebSocket's form of the same figures gives the same view.
+  void liveMetricsFromALiveMessage() {
+    LiveMetrics fromMetrics, fromLive;
+    QVERIFY(fromMetrics.applyMessage(readJson(WEIR_SOURCE_DIR "/tests/data/live/metrics-backpressure.json")));
+    QVERIFY(fromLive.applyMessage(readJson(WEIR_SOURCE_DIR "/tests/data/live/live-backpressure.json")));
+    for (const QString node : {"bids", "counts", "out"}) {
+      QVariantMap a = fromMetrics.node(node), b = fromLive.node(node);
+      QVERIFY2(!b.isEmpty(), qPrintable(node));
+      for (const QString key : {"recordsInPerS", "recordsOutPerS", "recordsIn", "recordsOut", "busy", "backpressured",
+                                "level", "watermark", "watermarkLagMs", "holdingSubtask", "parallelism", "lateRecords",
+                                "deadLetters"})
+        QVERIFY2(a[key] == b[key], qPrintable(node + "." + key + ": " + a[key].toString() + " vs " + b[key].toString()));
+      QCOMPARE(a["subtasks"].toList().size(), b["subtasks"].toList().size());
+      for (int i = 0; i < a["subtasks"].toList().size(); ++i) {
+        const QVariantMap sa = a["subtasks"].toList()[i].toMap(), sb = b["subtasks"].toList()[i].toMap();
+        for (const QString key : {"subtask", "taskmanager", "busy", "backpressured", "idle", "inputUsage", "outputUsage",
+                                  "recordsInPerS", "recordsOutPerS", "outputWatermark"})
+          QVERIFY2(sa[key] == sb[key], qPrintable(node + " subtask " + key));
+      }
+    }
+    QCOMPARE(fromLive.edgeRate("bids", "out", "counts", "in"), 5000.0);
+    QCOMPARE(fromLive.sourceRate(), 5000.0);
+  }
+
   void liveMetricsFromARecording() {
     LiveMetrics live;
     const json m = readJson(WEIR_SOURCE_DIR "/tests/data/live/metrics-window-p2.json");
@@ -223,6 +247,25 @@ class TestAppRun : public QObject {
     run.runText(jobText("good", {{"table", "bid"}, {"events", 100}}, tmp_.filePath("good.csv")), tmp_.path());
     QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 60000);
     QCOMPARE(run.jobStatus(), QString("FINISHED"));
+  }
+
+  void failureIsNamed() {
+    QDir(tmp_.path()).mkpath("fail/data");
+    QFile::copy(WEIR_SOURCE_DIR "/samples/data/bids.csv", tmp_.filePath("fail/data/bids.csv"));
+    {
+      std::ofstream(tmp_.filePath("fail/data/bids.csv").toStdString(), std::ios::app) << "1,2,not-a-price,x,2026-11-24T09:00:00Z\n";
+    }
+    std::ifstream in(WEIR_SOURCE_DIR "/samples/bid-stats.weir.json");
+    json job = json::parse(in);
+    job["on_bad_record"] = "fail";
+    RunController run;
+    run.setProperty("dataDir", tmp_.filePath("cluster-fail"));
+    QSignalSpy ended(&run, &RunController::jobEnded);
+    run.runText(QString::fromStdString(job.dump()), tmp_.filePath("fail"));
+    QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 60000);
+    QCOMPARE(ended[0][0].toString(), QString("FAILED"));
+    QCOMPARE(run.jobStatus(), QString("FAILED"));
+    QVERIFY2(run.failure().contains("bids[") && run.failure().contains("bids.csv"), qPrintable(run.failure()));
   }
 
   void cancelStopsARunningJob() {

@@ -1017,6 +1017,7 @@ class JobManager {
                {"bytes_in_per_s", o["bytes_in_per_s"]},
                {"bytes_out_per_s", o["bytes_out_per_s"]},
                {"dead_letters", o["dead_letters"]},
+               {"late_records", o.value("late_records", 0)},
                {"busy_ms_per_s", st["busy_ms_per_s"]},
                {"backpressured_ms_per_s", st["backpressured_ms_per_s"]},
                {"idle_ms_per_s", st["idle_ms_per_s"]},

@@ -449,3 +449,84 @@ void RunController::onLiveMessage(const QString& jobId, const QString& text) {
   // The end comes with the status message (it names the failure), after the last metrics.
   if (!status.isEmpty() && (isStatus || (status != jobStatus_ && !ended(status)))) setJob(status, failure);
 }
+
+void RunController::getJson(const std::string& target,
+                            std::function<void(const nlohmann::json&, const QString&)> onResult) {
+  const Target t = this->target();
+  onWorker([this, t, target, onResult] {
+    auto body = std::make_shared<json>();
+    QString error;
+    try {
+      const auto r = weir::cluster::httpRequest(urlOn(t), "GET", target, "", t.token);
+      if (r.status != 200) throw std::runtime_error(std::to_string(r.status) + " " + apiError(r).toStdString());
+      *body = json::parse(r.body);
+    } catch (const std::exception& e) {
+      error = QString::fromUtf8(e.what());
+    }
+    QMetaObject::invokeMethod(this, [body, error, onResult] { onResult(*body, error); }, Qt::QueuedConnection);
+  });
+}
+
+namespace {
+QVariant msOrNull(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? QVariant::fromValue<qint64>(it->get<qint64>()) : QVariant();
+}
+}  // namespace
+
+void RunController::loadRuns(const QString& jobName) {
+  getJson("/v1/jobs?name=" + weir::cluster::urlEncode(jobName.toStdString()), [this](const json& j, const QString& error) {
+    runList_.clear();
+    if (error.isEmpty() && j.contains("jobs"))
+      for (const auto& r : j["jobs"])
+        runList_.push_back(QVariantMap{{"id", QString::fromStdString(r.value("id", ""))},
+                                       {"status", QString::fromStdString(r.value("status", ""))},
+                                       {"startedMs", msOrNull(r, "started_ms")},
+                                       {"endedMs", msOrNull(r, "ended_ms")},
+                                       {"durationMs", msOrNull(r, "duration_ms")}});
+    if (!error.isEmpty()) lastError_ = "Runs: " + error;
+    emit historyChanged();
+    if (!error.isEmpty()) emit changed();
+  });
+}
+
+void RunController::loadRun(const QString& jobId) {
+  const std::string id = weir::cluster::urlEncode(jobId.toStdString());
+  getJson("/v1/jobs/" + id + "/exceptions", [this, id, jobId](const json& ex, const QString& error) {
+    QVariantList exceptions;
+    if (error.isEmpty() && ex.contains("exceptions"))
+      for (const auto& e : ex["exceptions"])
+        exceptions.push_back(QVariantMap{
+            {"rootCause", e.value("root_cause", false)},
+            {"timeMs", msOrNull(e, "time_ms")},
+            {"node", e.contains("node") && e["node"].is_string() ? QString::fromStdString(e["node"].get<std::string>()) : QString()},
+            {"subtask", e.contains("subtask") && e["subtask"].is_number() ? QVariant(e["subtask"].get<int>()) : QVariant()},
+            {"taskmanager", e.contains("taskmanager") && e["taskmanager"].is_string()
+                                ? QString::fromStdString(e["taskmanager"].get<std::string>()) : QString()},
+            {"message", QString::fromStdString(e.value("message", ""))}});
+    getJson("/v1/jobs/" + id + "/metrics/history", [this, jobId, exceptions](const json& h, const QString& error2) {
+      QVariantMap nodes;
+      if (error2.isEmpty() && h.contains("nodes"))
+        for (const auto& n : h["nodes"]) {
+          QVariantList time, in, out, busy, bp, lag;
+          const auto& t = n["time_ms"];
+          for (std::size_t i = 0; i < t.size(); ++i) {
+            auto at = [&](const char* f) { return n.contains(f) && i < n[f].size() ? n[f][i] : json(); };
+            time.push_back(QVariant::fromValue<qint64>(t[i].get<qint64>()));
+            in.push_back(at("records_in_per_s").is_number() ? at("records_in_per_s").get<double>() : 0.0);
+            out.push_back(at("records_out_per_s").is_number() ? at("records_out_per_s").get<double>() : 0.0);
+            busy.push_back(at("busy_ms_per_s_max").is_number() ? at("busy_ms_per_s_max").get<double>() : 0.0);
+            bp.push_back(at("backpressured_ms_per_s_max").is_number() ? at("backpressured_ms_per_s_max").get<double>() : 0.0);
+            const json wm = at("watermark");
+            lag.push_back(wm.is_number() ? QVariant(static_cast<double>(t[i].get<qint64>() - wm.get<qint64>())) : QVariant());
+          }
+          nodes[QString::fromStdString(n.value("node", ""))] =
+              QVariantMap{{"timeMs", time}, {"recordsInPerS", in}, {"recordsOutPerS", out},
+                          {"busy", busy}, {"backpressured", bp}, {"watermarkLagMs", lag}};
+        }
+      runDetail_ = QVariantMap{{"id", jobId}, {"exceptions", exceptions}, {"nodes", nodes}};
+      if (!error2.isEmpty()) lastError_ = "History: " + error2;
+      emit historyChanged();
+    });
+  });
+}

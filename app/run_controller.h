@@ -26,6 +26,9 @@
 #include <QtQml/qqmlregistration.h>
 
 #include <atomic>
+#include <functional>
+
+#include <nlohmann/json_fwd.hpp>
 #include <memory>
 #include <thread>
 
@@ -60,6 +63,13 @@ class RunController : public QObject {
   // ({id, name, status, submittedMs, startedMs, endedMs}), newest first, as refreshCluster() found them.
   Q_PROPERTY(QVariantList taskManagerList READ taskManagerList NOTIFY clusterInfoChanged FINAL)
   Q_PROPERTY(QVariantList jobList READ jobList NOTIFY clusterInfoChanged FINAL)
+  // History (item 9): the runs of a job name on the target ({id, status, startedMs,
+  // endedMs, durationMs}, newest first) and the details of one run (loadRun): {id,
+  // exceptions: [{rootCause, timeMs, node, subtask, taskmanager, message}], nodes: {node:
+  // {timeMs: [], recordsInPerS: [], recordsOutPerS: [], busy: [], backpressured: [],
+  // watermarkLagMs: []}}}.
+  Q_PROPERTY(QVariantList runList READ runList NOTIFY historyChanged FINAL)
+  Q_PROPERTY(QVariantMap runDetail READ runDetail NOTIFY historyChanged FINAL)
 
  public:
   explicit RunController(QObject* parent = nullptr);
@@ -80,6 +90,13 @@ class RunController : public QObject {
   QString targetUrl() const { return remote() ? remoteUrl_ : clusterUrl_; }
   QVariantList taskManagerList() const { return taskManagerList_; }
   QVariantList jobList() const { return jobList_; }
+  QVariantList runList() const { return runList_; }
+  QVariantMap runDetail() const { return runDetail_; }
+
+  /// Fetches the runs of `jobName` from the target's metadata (runList).
+  Q_INVOKABLE void loadRuns(const QString& jobName);
+  /// Fetches one run's exceptions and metric history (runDetail).
+  Q_INVOKABLE void loadRun(const QString& jobId);
 
   /// Run on (and list) the embedded local cluster from now on.
   Q_INVOKABLE void useLocal();
@@ -111,6 +128,7 @@ class RunController : public QObject {
   /// The job reached FINISHED, FAILED or CANCELED.
   void jobEnded(const QString& status);
   void clusterInfoChanged();
+  void historyChanged();
   /// attach() found the job: its submitted file and the folder its paths resolve against.
   void attached(const QString& jobText, const QString& baseDir);
 
@@ -134,6 +152,8 @@ class RunController : public QObject {
   Target target() const;
   /// On the worker: the target's URL (local: the running cluster's; throws if none).
   std::string urlOn(const Target& t) const;
+  /// GET `target` on the worker; `onResult(json body or null, error)` runs on the UI thread.
+  void getJson(const std::string& target, std::function<void(const nlohmann::json&, const QString&)> onResult);
 
   QThread worker_;
   QObject* workerContext_ = nullptr;  // lives on worker_
@@ -147,7 +167,8 @@ class RunController : public QObject {
   QString clusterUrl_, jobId_, jobName_, jobStatus_, failure_, lastError_, logDir_;
   QStringList logNames_;
   QString remoteUrl_, remoteSecretFile_;
-  QVariantList taskManagerList_, jobList_;
+  QVariantList taskManagerList_, jobList_, runList_;
+  QVariantMap runDetail_;
   QList<int> pids_;
   double elapsedS_ = 0;
   qint64 startedMs_ = 0;

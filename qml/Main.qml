@@ -399,7 +399,7 @@ ApplicationWindow {
             }
 
             ColumnLayout {
-                SplitView.preferredHeight: 190
+                SplitView.preferredHeight: 230
                 SplitView.minimumHeight: 80
                 spacing: 0
                 TabBar {
@@ -408,6 +408,7 @@ ApplicationWindow {
                     Layout.fillWidth: true
                     TabButton { text: doc.problemCount > 0 ? "Problems (" + doc.problemCount + ")" : "Problems"; width: implicitWidth + 16 }
                     TabButton { text: "Run"; width: implicitWidth + 24 }
+                    TabButton { text: "History"; width: implicitWidth + 24; objectName: "historyTab" }
                 }
                 StackLayout {
                     currentIndex: bottomTabs.currentIndex
@@ -419,6 +420,11 @@ ApplicationWindow {
                     }
                     RunPanel {
                         objectName: "runPanel"
+                        doc: doc
+                        run: runner
+                    }
+                    HistoryPanel {
+                        objectName: "historyPanel"
                         doc: doc
                         run: runner
                     }

@@ -68,8 +68,8 @@ Item {
             text: !node.hasStats ? "" :
                   (node.category === "source" ? Theme.formatRate(node.stats.recordsOutPerS)
                                               : Theme.formatRate(node.stats.recordsInPerS)) +
-                  "  busy " + Math.round(node.stats.busy / 10) + "%" +
-                  "  bp " + Math.round(node.stats.backpressured / 10) + "%"
+                  "  busy " + Theme.percent(node.stats.busy) +
+                  "  bp " + Theme.percent(node.stats.backpressured)
         }
     }
     Text {  // live: the node's watermark and who holds it back, under the card

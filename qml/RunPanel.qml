@@ -67,6 +67,16 @@ Rectangle {
                       + (panel.stats.deadLetters > 0 ? " · " + panel.stats.deadLetters + " dead letters" : "")
                       + (panel.stats.lateRecords > 0 ? " · " + panel.stats.lateRecords + " late" : "")
             }
+            RowLayout {  // the selected node's figures over the last minutes
+                visible: panel.stats.busy !== undefined
+                Layout.fillWidth: true
+                spacing: 10
+                Sparkline { title: "records in/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "recordsInPerS") : []; format: Theme.formatRate; Layout.fillWidth: true; implicitHeight: 48 }
+                Sparkline { title: "records out/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "recordsOutPerS") : []; format: Theme.formatRate; Layout.fillWidth: true; implicitHeight: 48 }
+                Sparkline { title: "busy ms/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "busy") : []; color: Theme.levelLow; Layout.fillWidth: true; implicitHeight: 48 }
+                Sparkline { title: "backpressured ms/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "backpressured") : []; color: Theme.levelHigh; Layout.fillWidth: true; implicitHeight: 48 }
+                Sparkline { title: "watermark lag"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "watermarkLagMs") : []; format: Theme.formatDuration; Layout.fillWidth: true; implicitHeight: 48 }
+            }
             Row {
                 visible: panel.stats.subtasks !== undefined
                 spacing: 0
@@ -88,9 +98,9 @@ Rectangle {
                     Cell { width: 130; text: modelData.taskmanager; elide: Text.ElideRight }
                     Cell { text: Theme.formatRate(modelData.recordsInPerS) }
                     Cell { text: Theme.formatRate(modelData.recordsOutPerS) }
-                    Cell { text: Math.round(modelData.busy / 10) + "%"; color: modelData.busy > 500 ? Theme.levelHigh : modelData.busy > 100 ? Theme.levelLow : Theme.text }
-                    Cell { width: 100; text: Math.round(modelData.backpressured / 10) + "%"; color: modelData.backpressured > 500 ? Theme.levelHigh : modelData.backpressured > 100 ? Theme.levelLow : Theme.text }
-                    Cell { text: Math.round(modelData.idle / 10) + "%" }
+                    Cell { text: Theme.percent(modelData.busy); color: modelData.busy > 500 ? Theme.levelHigh : modelData.busy > 100 ? Theme.levelLow : Theme.text }
+                    Cell { width: 100; text: Theme.percent(modelData.backpressured); color: modelData.backpressured > 500 ? Theme.levelHigh : modelData.backpressured > 100 ? Theme.levelLow : Theme.text }
+                    Cell { text: Theme.percent(modelData.idle) }
                     Cell { text: Math.round(modelData.inputUsage * 100) + "%" }
                     Cell {
                         width: 170

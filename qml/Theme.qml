@@ -49,6 +49,9 @@ QtObject {
     function levelColor(level) {
         return level === "high" ? levelHigh : level === "low" ? levelLow : levelOk
     }
+    // Busy/backpressured/idle milliseconds per second as a percentage (rates of two reports
+    // a TaskManager clock apart can stray a little beyond 0..1000).
+    function percent(msPerS) { return Math.round(Math.min(1000, Math.max(0, msPerS)) / 10) + "%" }
     function formatRate(perSecond) {
         const v = Math.max(0, perSecond)
         return v >= 1e6 ? (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + "M/s"

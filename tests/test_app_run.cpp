@@ -266,6 +266,38 @@ class TestAppRun : public QObject {
     QCOMPARE(ended[0][0].toString(), QString("FAILED"));
     QCOMPARE(run.jobStatus(), QString("FAILED"));
     QVERIFY2(run.failure().contains("bids[") && run.failure().contains("bids.csv"), qPrintable(run.failure()));
+
+    // History: the failed run and a good one of the same name, newest first, with the
+    // failure's exception and each node's metric history.
+    const QString failedId = run.jobId();
+    job.erase("on_bad_record");
+    run.runText(QString::fromStdString(job.dump()), tmp_.filePath("fail"));
+    QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 2, 60000);
+    QCOMPARE(run.jobStatus(), QString("FINISHED"));
+    QSignalSpy history(&run, &RunController::historyChanged);
+    run.loadRuns("bid-stats");
+    QTRY_VERIFY_WITH_TIMEOUT(history.count() == 1, 20000);
+    QCOMPARE(run.runList().size(), 2);
+    QCOMPARE(run.runList()[0].toMap()["id"].toString(), run.jobId());
+    QCOMPARE(run.runList()[0].toMap()["status"].toString(), QString("FINISHED"));
+    QCOMPARE(run.runList()[1].toMap()["id"].toString(), failedId);
+    QCOMPARE(run.runList()[1].toMap()["status"].toString(), QString("FAILED"));
+    QVERIFY(run.runList()[0].toMap()["durationMs"].toLongLong() >= 0);
+
+    run.loadRun(failedId);
+    QTRY_VERIFY_WITH_TIMEOUT(history.count() == 2, 20000);
+    const QVariantList ex = run.runDetail()["exceptions"].toList();
+    QVERIFY(!ex.isEmpty());
+    QVERIFY(ex[0].toMap()["rootCause"].toBool());
+    QCOMPARE(ex[0].toMap()["node"].toString(), QString("bids"));
+    QVERIFY(ex[0].toMap()["message"].toString().contains("bids.csv"));
+
+    run.loadRun(run.jobId());
+    QTRY_VERIFY_WITH_TIMEOUT(history.count() == 3, 20000);
+    QVERIFY(run.runDetail()["exceptions"].toList().isEmpty());
+    const QVariantMap nodes = run.runDetail()["nodes"].toMap();
+    QVERIFY2(nodes.contains("bids") && nodes.contains("out"), qPrintable(QStringList(nodes.keys()).join(",")));
+    QVERIFY(!nodes["bids"].toMap()["timeMs"].toList().isEmpty());  // at least the sample taken at the end
   }
 
   void cancelStopsARunningJob() {

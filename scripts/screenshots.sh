@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates the pictures in docs/images from the real workbench, rendered offscreen (no
+# display needed). The running-job pictures start the embedded local cluster (real
+# weir-jobmanager and weir-taskmanager processes) and are taken a few seconds into the run.
+#
+#   scripts/screenshots.sh            # after ./test.sh or a build into build/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/bin/weir-workbench
+export QT_QPA_PLATFORM=offscreen
+
+shot() {  # FILE ARGS...
+  local out=$1; shift
+  "$bin" "$@" --screenshot "$out"
+  echo "wrote $out"
+}
+
+shot docs/images/workbench.png samples/bid-stats.weir.json --select euros
+# A running job: the slow sink is busy, the map before it and the source are backpressured.
+shot docs/images/workbench-running.png samples/backpressure-demo.weir.json --select euros --run \
+  --screenshot-delay 9000

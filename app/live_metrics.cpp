@@ -1,6 +1,9 @@
 #include "live_metrics.h"
 
+#include "format.h"
+
 #include <algorithm>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
@@ -201,6 +204,7 @@ void LiveMetrics::finish(std::map<std::string, NodeStats>& next, std::int64_t no
     if (s.subtasks.size() <= 1 && !s.fromVertex) s.holdingSubtask = s.watermark ? -1 : s.holdingSubtask;
     if (s.subtasks.size() <= 1 && s.fromVertex) s.holdingSubtask = -1;
     s.watermarkLagMs = s.watermark ? static_cast<double>(now - *s.watermark) : 0.0;
+    s.nowMs = now;
     auto& h = history_[id];
     h.push_back({s.recordsInPerS, s.recordsOutPerS, s.busy, s.backpressured, s.watermarkLagMs});
     while (h.size() > historyLength) h.pop_front();
@@ -248,6 +252,27 @@ QVariantMap LiveMetrics::node(const QString& id) const {
           {"holdingSubtask", s.holdingSubtask},
           {"parallelism", static_cast<int>(s.subtasks.size())},
           {"subtasks", subs}};
+}
+
+QVariantMap LiveMetrics::overlay(const QString& id) const {
+  const auto it = nodes_.find(id.toStdString());
+  if (it == nodes_.end()) return {};
+  const NodeStats& s = it->second;
+  const QString pill = Format::rateText(s.hasInputs ? s.recordsInPerS : s.recordsOutPerS) + "  busy " + Format::percentText(s.busy) +
+                       "  bp " + Format::percentText(s.backpressured);
+  QString wm;
+  if (s.watermark) {
+    wm = "lag " + Format::durationText(s.watermarkLagMs);
+    if (s.holdingSubtask >= 0 && s.subtasks.size() > 1) wm += " (#" + QString::number(s.holdingSubtask) + ")";
+    wm += " · wm " + Format::timeText(*s.watermark, s.nowMs);
+  }
+  return {{"level", level(std::max(s.busy, s.backpressured))}, {"pill", pill}, {"watermarkText", wm}};
+}
+
+QString LiveMetrics::edgeLabel(const QString& from, const QString& fromPort, const QString& to,
+                               const QString& toPort) const {
+  const double r = edgeRate(from, fromPort, to, toPort);
+  return r < 0 ? QString() : Format::rateText(r);
 }
 
 double LiveMetrics::edgeRate(const QString& from, const QString& fromPort, const QString& to,

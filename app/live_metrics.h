@@ -64,6 +64,15 @@ class LiveMetrics : public QObject {
   /// outputWatermark, recordsInPerS, recordsOutPerS, inputUsage, outputUsage}]}; empty
   /// when the node has not reported.
   Q_INVOKABLE QVariantMap node(const QString& id) const;
+  /// What a node's card shows, cheaper than node() (no subtasks, no counters), with its
+  /// texts made here rather than in QML: {level, pill ("25k/s  busy 2%  bp 100%": records
+  /// in per second, out for a source), watermarkText ("lag 3.2 s (#1) · wm 12:00:03", ""
+  /// without a watermark)}; empty when the node has not reported.
+  Q_INVOKABLE QVariantMap overlay(const QString& id) const;
+  /// An edge's label: its records per second ("26k/s"), or "" when unknown.
+  Q_INVOKABLE QString edgeLabel(const QString& from, const QString& fromPort, const QString& to,
+                                const QString& toPort) const;
+
   /// Records per second on the edge, or -1 when unknown.
   Q_INVOKABLE double edgeRate(const QString& from, const QString& fromPort, const QString& to,
                               const QString& toPort) const;
@@ -92,6 +101,7 @@ class LiveMetrics : public QObject {
     std::optional<std::int64_t> watermark;
     int holdingSubtask = -1;
     double watermarkLagMs = 0;
+    std::int64_t nowMs = 0;  // the message's clock
     bool hasInputs = false;
     bool fromVertex = false;  // totals from the WebSocket's `vertices`
     std::vector<SubtaskStats> subtasks;

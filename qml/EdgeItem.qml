@@ -38,9 +38,9 @@ Item {
     readonly property real ex: x2 + (toSelected && !whole ? delta.x : 0)
     readonly property real ey: y2 + (toSelected && !whole ? delta.y : 0)
     readonly property real bend: Math.max(40, Math.abs(ex - sx) * 0.5)
-    // Records per second while a job runs (-1: not known).
-    readonly property real rate: canvas && canvas.live && canvas.live.revision >= 0 && canvas.live.active
-                                 ? canvas.live.edgeRate(fromNode, fromPort, toNode, toPort) : -1
+    // Records per second while a job runs ("": not known).
+    readonly property string rate: canvas && canvas.live && canvas.live.revision >= 0 && canvas.live.active
+                                   ? canvas.live.edgeLabel(fromNode, fromPort, toNode, toPort) : ""
     readonly property color stroke: selected ? Theme.accent
                                   : problem !== "" || !valid ? Theme.error
                                   : handleHover.hovered ? Theme.text : Theme.edge
@@ -70,7 +70,7 @@ Item {
         id: handle
         objectName: "edgeHandle_" + edge.fromNode + "_" + edge.toNode
         // A label when there is something to say and room to say it.
-        readonly property bool labelled: (edge.partition !== "forward" || edge.problem !== "" || edge.rate >= 0) &&
+        readonly property bool labelled: (edge.partition !== "forward" || edge.problem !== "" || edge.rate !== "") &&
                                          Math.hypot(edge.ex - edge.sx, edge.ey - edge.sy) > label.implicitWidth + 20
         width: labelled ? label.implicitWidth + 12 : 12
         height: labelled ? 16 : 12
@@ -87,7 +87,7 @@ Item {
             anchors.centerIn: parent
             visible: handle.labelled
             text: edge.problem !== "" ? "!"
-                  : edge.rate >= 0 ? Theme.formatRate(edge.rate)
+                  : edge.rate !== "" ? edge.rate
                   : edge.partition
             font.pixelSize: 10
             color: edge.selected ? "white" : edge.problem !== "" ? Theme.error : Theme.textMuted
@@ -100,7 +100,7 @@ Item {
             let t = edge.fromNode + "." + edge.fromPort + " → " + edge.toNode + "." + edge.toPort
             t += "\n" + (edge.schema !== "" ? edge.schema.split(", ").join("\n") : "schema not known yet")
             t += "\npartition: " + edge.partition + (edge.keyFields.length ? " (" + edge.keyFields.join(", ") + ")" : "")
-            if (edge.rate >= 0) t += "\n" + Theme.formatRate(edge.rate).replace("/s", " records/s")
+            if (edge.rate !== "") t += "\n" + edge.rate.replace("/s", " records/s")
             if (edge.problem !== "") t += "\n⚠ " + edge.problem
             return t
         }

@@ -58,7 +58,7 @@ Rectangle {
                             Layout.fillWidth: true
                             font.pixelSize: 11; color: Theme.text
                             text: (modelData.startedMs ? new Date(modelData.startedMs).toLocaleString(Qt.locale(), "yyyy-MM-dd HH:mm:ss") : "never started")
-                                  + (modelData.durationMs !== undefined && modelData.durationMs !== null ? "  " + Theme.formatDuration(modelData.durationMs) : "")
+                                  + (modelData.durationMs !== undefined && modelData.durationMs !== null ? "  " + Format.duration(modelData.durationMs) : "")
                         }
                     }
                 }
@@ -94,11 +94,11 @@ Rectangle {
             RowLayout {
                 visible: panel.nodeHistory !== undefined
                 spacing: 10
-                Sparkline { title: "records in/s"; values: panel.nodeHistory ? panel.nodeHistory.recordsInPerS : []; format: Theme.formatRate; Layout.fillWidth: true }
-                Sparkline { title: "records out/s"; values: panel.nodeHistory ? panel.nodeHistory.recordsOutPerS : []; format: Theme.formatRate; Layout.fillWidth: true }
+                Sparkline { title: "records in/s"; values: panel.nodeHistory ? panel.nodeHistory.recordsInPerS : []; format: (v) => Format.rate(v); Layout.fillWidth: true }
+                Sparkline { title: "records out/s"; values: panel.nodeHistory ? panel.nodeHistory.recordsOutPerS : []; format: (v) => Format.rate(v); Layout.fillWidth: true }
                 Sparkline { title: "busy ms/s"; values: panel.nodeHistory ? panel.nodeHistory.busy : []; color: Theme.levelLow; Layout.fillWidth: true }
                 Sparkline { title: "backpressured ms/s"; values: panel.nodeHistory ? panel.nodeHistory.backpressured : []; color: Theme.levelHigh; Layout.fillWidth: true }
-                Sparkline { title: "watermark lag"; values: panel.nodeHistory ? panel.nodeHistory.watermarkLagMs : []; format: Theme.formatDuration; Layout.fillWidth: true }
+                Sparkline { title: "watermark lag"; values: panel.nodeHistory ? panel.nodeHistory.watermarkLagMs : []; format: (v) => Format.duration(v); Layout.fillWidth: true }
             }
             Item { Layout.fillHeight: true }
         }

@@ -264,7 +264,7 @@ ApplicationWindow {
                     font.bold: true
                     color: runner.jobStatus === "FAILED" ? Theme.error : runner.jobStatus === "FINISHED" ? Theme.ok : Theme.accent
                     text: runner.jobStatus === "" ? "starting…"
-                        : runner.jobStatus === "RUNNING" ? "RUNNING · " + Theme.formatRate(runner.live.recordsOutPerS) + " from sources"
+                        : runner.jobStatus === "RUNNING" ? "RUNNING · " + Format.rate(runner.live.recordsOutPerS) + " from sources"
                         : runner.jobStatus + (runner.elapsedS > 0 ? " · " + runner.elapsedS.toFixed(1) + " s" : "")
                 }
             }

@@ -28,8 +28,8 @@ Item {
 
     // Live figures of a running job (RunController.live), empty in design mode.
     readonly property var stats: canvas && canvas.live && canvas.live.revision >= 0 && canvas.live.active
-                                 ? canvas.live.node(nodeId) : ({})
-    readonly property bool hasStats: stats.busy !== undefined
+                                 ? canvas.live.overlay(nodeId) : ({})
+    readonly property bool hasStats: stats.pill !== undefined
 
     objectName: "node_" + nodeId
     x: posX + (selected && canvas ? canvas.dragDelta.x : 0)
@@ -65,24 +65,18 @@ Item {
             anchors.centerIn: parent
             font.pixelSize: 10
             color: Theme.text
-            text: !node.hasStats ? "" :
-                  (node.category === "source" ? Theme.formatRate(node.stats.recordsOutPerS)
-                                              : Theme.formatRate(node.stats.recordsInPerS)) +
-                  "  busy " + Theme.percent(node.stats.busy) +
-                  "  bp " + Theme.percent(node.stats.backpressured)
+            text: node.hasStats ? node.stats.pill : ""
         }
     }
     Text {  // live: the node's watermark and who holds it back, under the card
         objectName: "watermark_" + node.nodeId
-        visible: node.hasStats && node.stats.watermark !== undefined && node.stats.watermark !== null
+        visible: node.hasStats && node.stats.watermarkText !== ""
         y: parent.height + 3
         width: parent.width
         font.pixelSize: 10
         color: Theme.textMuted
         elide: Text.ElideRight
-        text: !visible ? "" : "lag " + Theme.formatDuration(node.stats.watermarkLagMs) +
-              (node.stats.holdingSubtask >= 0 && node.stats.parallelism > 1 ? " (#" + node.stats.holdingSubtask + ")" : "") +
-              " · wm " + Theme.formatTime(node.stats.watermark)
+        text: visible ? node.stats.watermarkText : ""
     }
     Rectangle {  // category stripe
         x: 1; y: 1

@@ -62,8 +62,8 @@ Rectangle {
                 color: Theme.textMuted; font.pixelSize: 11
                 text: panel.nodeId === "" ? "Select a node to see its subtasks."
                     : panel.stats.busy === undefined ? panel.nodeId + ": no figures yet"
-                    : panel.nodeId + ": " + Theme.formatRate(panel.stats.recordsInPerS) + " in, "
-                      + Theme.formatRate(panel.stats.recordsOutPerS) + " out · " + panel.stats.recordsOut + " records out"
+                    : panel.nodeId + ": " + Format.rate(panel.stats.recordsInPerS) + " in, "
+                      + Format.rate(panel.stats.recordsOutPerS) + " out · " + panel.stats.recordsOut + " records out"
                       + (panel.stats.deadLetters > 0 ? " · " + panel.stats.deadLetters + " dead letters" : "")
                       + (panel.stats.lateRecords > 0 ? " · " + panel.stats.lateRecords + " late" : "")
             }
@@ -71,11 +71,11 @@ Rectangle {
                 visible: panel.stats.busy !== undefined
                 Layout.fillWidth: true
                 spacing: 10
-                Sparkline { title: "records in/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "recordsInPerS") : []; format: Theme.formatRate; Layout.fillWidth: true; implicitHeight: 48 }
-                Sparkline { title: "records out/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "recordsOutPerS") : []; format: Theme.formatRate; Layout.fillWidth: true; implicitHeight: 48 }
+                Sparkline { title: "records in/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "recordsInPerS") : []; format: (v) => Format.rate(v); Layout.fillWidth: true; implicitHeight: 48 }
+                Sparkline { title: "records out/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "recordsOutPerS") : []; format: (v) => Format.rate(v); Layout.fillWidth: true; implicitHeight: 48 }
                 Sparkline { title: "busy ms/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "busy") : []; color: Theme.levelLow; Layout.fillWidth: true; implicitHeight: 48 }
                 Sparkline { title: "backpressured ms/s"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "backpressured") : []; color: Theme.levelHigh; Layout.fillWidth: true; implicitHeight: 48 }
-                Sparkline { title: "watermark lag"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "watermarkLagMs") : []; format: Theme.formatDuration; Layout.fillWidth: true; implicitHeight: 48 }
+                Sparkline { title: "watermark lag"; values: panel.live.revision >= 0 ? panel.live.history(panel.nodeId, "watermarkLagMs") : []; format: (v) => Format.duration(v); Layout.fillWidth: true; implicitHeight: 48 }
             }
             Row {
                 visible: panel.stats.subtasks !== undefined
@@ -96,16 +96,16 @@ Rectangle {
                     component Cell: Label { width: 84; font.pixelSize: 11; color: Theme.text }
                     Cell { text: modelData.subtask; font.bold: panel.stats.holdingSubtask === modelData.subtask }
                     Cell { width: 130; text: modelData.taskmanager; elide: Text.ElideRight }
-                    Cell { text: Theme.formatRate(modelData.recordsInPerS) }
-                    Cell { text: Theme.formatRate(modelData.recordsOutPerS) }
-                    Cell { text: Theme.percent(modelData.busy); color: modelData.busy > 500 ? Theme.levelHigh : modelData.busy > 100 ? Theme.levelLow : Theme.text }
-                    Cell { width: 100; text: Theme.percent(modelData.backpressured); color: modelData.backpressured > 500 ? Theme.levelHigh : modelData.backpressured > 100 ? Theme.levelLow : Theme.text }
-                    Cell { text: Theme.percent(modelData.idle) }
+                    Cell { text: Format.rate(modelData.recordsInPerS) }
+                    Cell { text: Format.rate(modelData.recordsOutPerS) }
+                    Cell { text: Format.percent(modelData.busy); color: modelData.busy > 500 ? Theme.levelHigh : modelData.busy > 100 ? Theme.levelLow : Theme.text }
+                    Cell { width: 100; text: Format.percent(modelData.backpressured); color: modelData.backpressured > 500 ? Theme.levelHigh : modelData.backpressured > 100 ? Theme.levelLow : Theme.text }
+                    Cell { text: Format.percent(modelData.idle) }
                     Cell { text: Math.round(modelData.inputUsage * 100) + "%" }
                     Cell {
                         width: 170
-                        text: modelData.inputWatermark !== null && modelData.inputWatermark !== undefined ? Theme.formatTime(modelData.inputWatermark)
-                            : modelData.outputWatermark !== null && modelData.outputWatermark !== undefined ? Theme.formatTime(modelData.outputWatermark) : "—"
+                        text: modelData.inputWatermark !== null && modelData.inputWatermark !== undefined ? Format.time(modelData.inputWatermark)
+                            : modelData.outputWatermark !== null && modelData.outputWatermark !== undefined ? Format.time(modelData.outputWatermark) : "—"
                     }
                 }
             }

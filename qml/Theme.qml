@@ -49,26 +49,6 @@ QtObject {
     function levelColor(level) {
         return level === "high" ? levelHigh : level === "low" ? levelLow : levelOk
     }
-    // Busy/backpressured/idle milliseconds per second as a percentage (rates of two reports
-    // a TaskManager clock apart can stray a little beyond 0..1000).
-    function percent(msPerS) { return Math.round(Math.min(1000, Math.max(0, msPerS)) / 10) + "%" }
-    function formatRate(perSecond) {
-        const v = Math.max(0, perSecond)
-        return v >= 1e6 ? (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + "M/s"
-             : v >= 1e3 ? (v / 1e3).toFixed(v >= 1e4 ? 0 : 1) + "k/s"
-             : v.toFixed(v >= 10 || v === 0 ? 0 : 1) + "/s"
-    }
-    function formatDuration(ms) {
-        const s = Math.abs(ms) / 1000
-        return s < 1 ? Math.round(Math.abs(ms)) + " ms" : s < 120 ? s.toFixed(s < 10 ? 1 : 0) + " s"
-             : s < 7200 ? Math.round(s / 60) + " min" : s < 172800 ? Math.round(s / 3600) + " h" : Math.round(s / 86400) + " d"
-    }
-    function formatTime(ms) {  // an event time, UTC; the date only when it is not today's
-        const iso = new Date(ms).toISOString()
-        const sameDay = iso.substring(0, 10) === new Date().toISOString().substring(0, 10)
-        return sameDay ? iso.substring(11, 19) : iso.substring(0, 10) + " " + iso.substring(11, 19)
-    }
-
     function categoryColor(category) {
         return category === "source" ? source
              : category === "transform" ? transform

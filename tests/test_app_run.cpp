@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/local_cluster.h"
+#include "format.h"
 #include "live_metrics.h"
 #include "run_controller.h"
 
@@ -154,6 +155,39 @@ class TestAppRun : public QObject {
     }
     QCOMPARE(fromLive.edgeRate("bids", "out", "counts", "in"), 5000.0);
     QCOMPARE(fromLive.sourceRate(), 5000.0);
+  }
+
+  void formatsAndOverlayTexts() {
+    QCOMPARE(Format::rateText(0), QString("0/s"));
+    QCOMPARE(Format::rateText(7.25), QString("7.3/s"));
+    QCOMPARE(Format::rateText(950), QString("950/s"));
+    QCOMPARE(Format::rateText(1234), QString("1.2k/s"));
+    QCOMPARE(Format::rateText(25600), QString("26k/s"));
+    QCOMPARE(Format::rateText(3.4e6), QString("3.4M/s"));
+    QCOMPARE(Format::rateText(-5), QString("0/s"));
+    QCOMPARE(Format::durationText(850), QString("850 ms"));
+    QCOMPARE(Format::durationText(3200), QString("3.2 s"));
+    QCOMPARE(Format::durationText(-45000), QString("45 s"));
+    QCOMPARE(Format::durationText(720000), QString("12 min"));
+    QCOMPARE(Format::durationText(5 * 3600e3), QString("5 h"));
+    QCOMPARE(Format::durationText(328 * 86400e3), QString("328 d"));
+    QCOMPARE(Format::percentText(374), QString("37%"));
+    QCOMPARE(Format::percentText(1016), QString("100%"));
+    QCOMPARE(Format::percentText(-20), QString("0%"));
+    QCOMPARE(Format::timeText(1767225689000, 1767225700000), QString("00:01:29"));
+    QCOMPARE(Format::timeText(1767225689000, 1767225689000 + 86400000LL), QString("2026-01-01 00:01:29"));
+
+    LiveMetrics live;
+    QVERIFY(live.applyMessage(readJson(WEIR_SOURCE_DIR "/tests/data/live/live-backpressure.json")));
+    const QVariantMap counts = live.overlay("counts");
+    QCOMPARE(counts["pill"].toString(), QString("5.0k/s  busy 95%  bp 0%"));
+    QCOMPARE(counts["level"].toString(), QString("high"));
+    QCOMPARE(counts["watermarkText"].toString(), QString("lag 11 s (#1) · wm 00:01:29"));
+    QCOMPARE(live.overlay("bids")["pill"].toString(), QString("5.0k/s  busy 8%  bp 70%"));  // a source: its output
+    QCOMPARE(live.overlay("out")["watermarkText"].toString(), QString("lag 11 s · wm 00:01:29"));
+    QCOMPARE(live.edgeLabel("bids", "out", "counts", "in"), QString("5.0k/s"));
+    QCOMPARE(live.edgeLabel("bids", "late", "counts", "in"), QString());
+    QVERIFY(live.overlay("nope").isEmpty());
   }
 
   void liveMetricsFromARecording() {

@@ -138,7 +138,9 @@ LocalCluster LocalCluster::start(const LocalClusterOptions& o, std::chrono::mill
                       c.dataDir_ / "logs" / ("taskmanager-" + std::to_string(i) + ".log")};
     tm.pid = spawn(bin / "weir-taskmanager",
                    common({"--jobmanager", "127.0.0.1:" + std::to_string(c.rpcPort_), "--slots", std::to_string(o.slotsPerTaskManager),
-                           "--bind", "127.0.0.1", "--name", tm.name}),
+                           "--bind", o.taskManagerHosts.empty() ? std::string("127.0.0.1")
+                                                                  : o.taskManagerHosts[(i - 1) % o.taskManagerHosts.size()],
+                           "--name", tm.name}),
                    tm.log, o);
     c.processes_.push_back(tm);
   }

@@ -23,6 +23,10 @@ struct LocalClusterOptions {
   int rpcPort = 0;
   int heartbeatTimeoutMs = 0;             // 0: the JobManager's default
   std::string secretFile;                 // given to every daemon when not empty
+  /// The address TaskManager i binds (and announces to its peers): taskManagerHosts[i %
+  /// size], e.g. {"127.0.0.2", "127.0.0.3"} to give each its own loopback host; empty:
+  /// 127.0.0.1. The JobManager stays on 127.0.0.1.
+  std::vector<std::string> taskManagerHosts;
   /// The children get SIGTERM when the thread that started them ends (Linux
   /// PR_SET_PDEATHSIG), so a crashed workbench leaves no process behind. Off for `weir
   /// cluster start`, whose cluster outlives the command.

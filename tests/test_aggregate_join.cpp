@@ -481,6 +481,83 @@ class TestAggregateJoin : public QObject {
   /// samples/fraud-join: the alerts equal a nested loop over the two input files
   /// (payments with a login of the same card in the 10 minutes before, from another
   /// city), at parallelism 1 and 3.
+  /// samples/click-sessions: session windows (gap 30 s) per user equal a reference that
+  /// sorts each user's clicks and starts a session where the pause exceeds the gap
+  /// (sessions [t, t + gap) that touch merge); the same at parallelism 1 and 3, in batch
+  /// mode, and from a shuffled copy of the clicks (disorder under the 5 s bound).
+  void sampleClickSessions() {
+    constexpr std::int64_t kGap = 30000;
+    struct Click {
+      std::int64_t t;
+      std::string page;
+      std::int64_t dwell;
+    };
+    auto input = readLines(kSource / "samples/data/clicks.csv");
+    std::map<std::string, std::vector<Click>> byUser;
+    for (std::size_t i = 1; i < input.size(); ++i) {
+      const auto f = split(input[i], ',');
+      byUser[f[1]].push_back({*parseTimestamp(f[0]), f[2], std::stoll(f[3])});
+    }
+    std::vector<std::string> expected;
+    for (auto& [user, clicks] : byUser) {
+      std::stable_sort(clicks.begin(), clicks.end(), [](const Click& a, const Click& b) { return a.t < b.t; });
+      for (std::size_t i = 0; i < clicks.size();) {
+        std::size_t j = i + 1;
+        while (j < clicks.size() && clicks[j].t - clicks[j - 1].t <= kGap) ++j;
+        std::set<std::string> pages;
+        std::int64_t dwell = 0;
+        for (std::size_t k = i; k < j; ++k) {
+          pages.insert(clicks[k].page);
+          dwell += clicks[k].dwell;
+        }
+        // first/last: the value with the smallest/largest event time (ties: smaller/larger value).
+        std::string entry = clicks[i].page, exit = clicks[j - 1].page;
+        for (std::size_t k = i; k < j; ++k) {
+          if (clicks[k].t == clicks[i].t) entry = std::min(entry, clicks[k].page);
+          if (clicks[k].t == clicks[j - 1].t) exit = std::max(exit, clicks[k].page);
+        }
+        expected.push_back(user + "," + formatTimestamp(clicks[i].t) + "," + formatTimestamp(clicks[j - 1].t + kGap) +
+                           "," + std::to_string(j - i) + "," + std::to_string(pages.size()) + "," +
+                           std::to_string(dwell) + "," + entry + "," + exit);
+        i = j;
+      }
+    }
+    std::sort(expected.begin(), expected.end());
+    QCOMPARE(expected.size(), std::size_t(63));
+
+    auto run = [&](int p, bool batch, bool shuffle) {
+      QTemporaryDir dir;
+      const fs::path job = copySample(dir, "click-sessions.weir.json");
+      if (shuffle) {  // each click moved by less than 2.5 s of event time
+        std::vector<std::pair<double, std::string>> lines;
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<double> jitter(0, 2500);
+        for (std::size_t i = 1; i < input.size(); ++i)
+          lines.push_back({static_cast<double>(*parseTimestamp(split(input[i], ',')[0])) + jitter(rng), input[i]});
+        std::sort(lines.begin(), lines.end());
+        std::ofstream out(job.parent_path() / "data/clicks.csv", std::ios::trunc);
+        out << input[0] << "\n";
+        for (const auto& [key, line] : lines) out << line << "\n";
+      }
+      std::string text = readFile(job);
+      if (batch) text.replace(text.find("\"streaming\""), 11, "\"batch\"");
+      test::Collected c;
+      JobOverrides o;
+      o.parallelism = p;
+      if (test::runText(text, job.parent_path(), c, o) != "FINISHED") return std::vector<std::string>{"failed"};
+      auto out = readLines(job.parent_path() / "out/click-sessions.csv");
+      if (out.empty() || out.front() != "user,window_start,window_end,clicks,pages,dwell_ms,entry_page,exit_page")
+        return std::vector<std::string>{"header: " + (out.empty() ? std::string() : out.front())};
+      out.erase(out.begin());
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    QCOMPARE(run(1, false, false), expected);
+    QCOMPARE(run(3, false, false), expected);
+    QCOMPARE(run(2, true, false), expected);
+    QCOMPARE(run(2, false, true), expected);
+  }
+
   void sampleFraudJoin() {
     auto payments = readLines(kSource / "samples/data/card-payments.csv");
     auto logins = readLines(kSource / "samples/data/card-logins.csv");

@@ -613,6 +613,16 @@ class TestRuntime : public QObject {
     QVERIFY(j["rows"][2]["d"].is_null());
     QCOMPARE(j["rows"][1]["d"].get<double>(), 0.5);
     QCOMPARE(j["schema"][1]["type"].get<std::string>(), std::string("timestamp"));
+
+    // Malformed UTF-8 becomes U+FFFD, so a row always serializes.
+    EdgeTap bytes(0, makeSchema({{"s", Type::String}}), 1, TapOptions{});
+    bytes.enable(true);
+    BatchBuilder raw(bytes.schema());
+    raw.column(0).appendString("ab\xff\xc3");
+    raw.endRow();
+    bytes.offer(0, raw.finish());
+    QCOMPARE(bytes.snapshot().rows.at(0).values[0].asString(), std::string("ab\uFFFD\uFFFD"));
+    QCOMPARE(tapSampleToJson(bytes.snapshot()).dump(), tapSampleToJson(bytes.snapshot()).dump());
   }
 };
 

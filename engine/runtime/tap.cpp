@@ -9,14 +9,35 @@
 namespace weir {
 namespace {
 
-/// `s` cut to at most `max` bytes at a UTF-8 character boundary, plus the marker.
+/// Length of the well-formed UTF-8 sequence at s[i], or 0 when it is not one.
+std::size_t utf8Length(std::string_view s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+/// `s` as valid UTF-8 (each malformed byte becomes U+FFFD, so the row always serializes
+/// as JSON), cut after at most `max` bytes of input at a character boundary and then
+/// ending with the marker.
 std::string truncated(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t cut = max;
-  // Back up over continuation bytes (10xxxxxx) so a character is never split.
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  std::string out(s.substr(0, cut));
-  out += kTruncationMarker;
+  std::string out;
+  out.reserve(std::min(s.size(), max) + 4);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t n = utf8Length(s, i);
+    if (i + std::max<std::size_t>(n, 1) > max) break;
+    if (n == 0) {
+      out += "\uFFFD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  if (i < s.size()) out += kTruncationMarker;
   return out;
 }
 
@@ -46,7 +67,7 @@ void EdgeTap::enable(bool on) {
       std::lock_guard lock(r->mu);
       r->rows.clear();
       r->head = 0;
-      r->lastCopyMs = INT64_MIN;
+      r->lastCopyMs = 0;
     }
   }
   enabled_.store(on);
@@ -54,6 +75,8 @@ void EdgeTap::enable(bool on) {
 
 void EdgeTap::offer(int subtask, const RecordBatch& batch) {
   if (subtask < 0 || static_cast<std::size_t>(subtask) >= rings_.size() || batch.empty()) return;
+  // A batch of another schema than the edge's (it never should be) is not copied.
+  if (schema_ && batch.numColumns() != schema_->size()) return;
   Ring& r = *rings_[static_cast<std::size_t>(subtask)];
   const auto cap = static_cast<std::size_t>(options_.rowsPerSubtask);
   std::lock_guard lock(r.mu);

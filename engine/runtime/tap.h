@@ -18,7 +18,8 @@
 //   TapMode::First (preview): every row until the ring is full, then nothing more.
 // Each copied row keeps its values, event time, row kind, producing subtask and capture
 // time. Strings longer than `maxStringBytes` are cut at copy time (at a UTF-8 character
-// boundary) and end with kTruncationMarker, so a tap's memory is bounded by
+// boundary) and end with kTruncationMarker; malformed UTF-8 bytes become U+FFFD, so a
+// row always serializes as JSON. A tap's memory is bounded by
 // producers x rowsPerSubtask x fields x maxStringBytes.
 //
 // Threading: offer() runs on the producing subtask's thread; enable(), snapshot() and
@@ -105,7 +106,7 @@ class EdgeTap {
     std::mutex mu;
     std::vector<TapRow> rows;  // circular once full: `head` is the oldest
     std::size_t head = 0;
-    std::int64_t lastCopyMs = INT64_MIN;
+    std::int64_t lastCopyMs = 0;
   };
 
   int edge_;

@@ -834,6 +834,33 @@ class TestCli : public QObject {
     QCOMPARE(outputRows(job.parent_path() / "out", "all-orders", ".csv", kOrdersHeader), expectedOrders());
     QVERIFY(!fs::exists(cwd / "out"));
   }
+
+  // ---- weir preview (runtime/preview.h): tables per edge, JSON, nothing written --------
+  void previewPrintsTheFirstRowsOfEachEdge() {
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kSamples, "bid-stats.weir.json");
+    const Weir w = runWeir({"preview", q(job), "--rows", "3"});
+    QCOMPARE(w.exitCode, 0);
+    const QStringList lines = w.out.split('\n', Qt::SkipEmptyParts);
+    // 3 edges, each a title, a header and 3 rows.
+    QCOMPARE(lines.size(), 3 * 5);
+    QCOMPARE(lines[0], QString("bids.out -> pricey.in: 100 records, first 3"));
+    QCOMPARE(lines[1].simplified(), QString("op auction bidder price channel date_time"));
+    QCOMPARE(lines[2].simplified(), QString("+I 1011 2202 904 null 2026-11-24T09:00:00.336Z"));
+    QVERIFY2(lines[10].startsWith("euros.out -> out.in: "), qPrintable(lines[10]));
+    QVERIFY(!fs::exists(job.parent_path() / "out"));  // the sink wrote nothing
+    const Weir j = runWeir({"preview", q(job), "--rows", "2", "--json"});
+    QCOMPARE(j.exitCode, 0);
+    const auto r = nlohmann::json::parse(j.out.toStdString());
+    QCOMPARE(r["ok"].get<bool>(), true);
+    QCOMPARE(r["edges"].size(), std::size_t(3));
+    QCOMPARE(r["edges"][2]["rows"].size(), std::size_t(2));
+    QCOMPARE(r["edges"][2]["rows"][0]["channel"].get<std::string>(), std::string("google"));
+    const Weir bad = runWeir({"preview", q(job), "--set", "pricey.where=price >"});
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY2(bad.err.startsWith("pricey: "), qPrintable(bad.err));
+    QVERIFY(!fs::exists(job.parent_path() / "out"));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestCli)

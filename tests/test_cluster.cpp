@@ -21,6 +21,11 @@
 //                            engine reports the sources backpressured > 500 ms/s and the
 //                            sinks busy > 500 ms/s (measured fractions, not test timings);
 //                            garbage frames on one live connection close only that one
+//   tapShowsRecordsOfAnEdge  an unbounded job at parallelism 2 over both TaskManagers:
+//                            POST .../edges/1/tap, then GET .../edges/1/sample returns rows
+//                            with exactly the edge's fields (the map's) from both producing
+//                            subtasks; a tap not read for 3 s (--tap-idle-timeout-ms) is
+//                            disabled; bad edge 404, bad body 400, disable with enable:false
 //   metricHistoryAndRuns     two runs of one job name: /metrics/history?node=bids has rows
 //                            (interval 500 ms), /v1/jobs?name= lists both newest first
 //   exceptionsNameTheCause   a CSV source meets a bad record (on_bad_record fail): the job
@@ -190,7 +195,7 @@ class TestCluster : public QObject {
     jm_.start(kBin + "/weir-jobmanager",
               {"--bind", "127.0.0.1", "--rpc-port", QString::number(rpcPort_), "--api-port", QString::number(apiPort_),
                "--data-dir", tmp_.path() + "/data", "--heartbeat-timeout-ms", "5000", "--metric-history-interval-ms",
-               "500"});
+               "500", "--tap-idle-timeout-ms", "3000"});
     QVERIFY(jm_.waitForStarted());
     startTaskManager();
     startTaskManager();
@@ -481,6 +486,90 @@ class TestCluster : public QObject {
     QCOMPARE(status(id), std::string("RUNNING"));
     weir::cluster::httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
     QVERIFY2(waitUntil([&] { return status(id) == "CANCELED"; }), "the job was not canceled");
+    QVERIFY(waitUntil([&] { return get("/v1/overview").value("slots_available", -1) == 4; }));
+  }
+
+  void tapShowsRecordsOfAnEdge() {
+    json endless = baseJob();
+    for (auto& n : endless["nodes"])
+      if (n["id"] == "bids") {
+        n["params"]["events"] = 0;
+        n["params"]["rate"] = 1000;
+      }
+    std::vector<std::string> mapFields;  // the schema of edge 1 (euros -> sampled): the map's fields
+    for (const auto& n : endless["nodes"])
+      if (n["id"] == "euros")
+        for (const auto& f : n["params"]["fields"]) mapFields.push_back(f["name"]);
+    QCOMPARE(endless["edges"][1]["from"].get<std::string>(), std::string("euros"));
+    const QString id = submit(writeJob("tap", endless), 2);
+    QVERIFY(!id.isEmpty());
+    QVERIFY(waitUntil([&] { return status(id) == "RUNNING"; }));
+    const std::string base = "/v1/jobs/" + id.toStdString() + "/edges/";
+    using weir::cluster::httpRequest;
+
+    QCOMPARE(httpRequest(url_.toStdString(), "POST", base + "3/tap").status, 404);
+    QCOMPARE(httpRequest(url_.toStdString(), "POST", base + "x/tap").status, 404);
+    QCOMPARE(httpRequest(url_.toStdString(), "POST", base + "1/tap", "{\"enable\": 3}").status, 400);
+    QCOMPARE(httpRequest(url_.toStdString(), "GET", base + "1/sample?rows=abc").status, 400);
+    // Not enabled yet: the schema, no rows.
+    json s = get(base + "1/sample");
+    QCOMPARE(s.value("enabled", true), false);
+    QVERIFY(s["rows"].empty());
+
+    const auto on = httpRequest(url_.toStdString(), "POST", base + "1/tap");
+    QCOMPARE(on.status, 200);
+    const json onBody = json::parse(on.body);
+    QCOMPARE(onBody.value("enabled", false), true);
+    QCOMPARE(onBody.value("from", ""), std::string("euros"));
+    QCOMPARE(onBody.value("to", ""), std::string("sampled"));
+    QCOMPARE(onBody.value("idle_timeout_ms", 0), 3000);
+
+    QVERIFY2(waitUntil([&] {
+               s = get(base + "1/sample?rows=50");
+               return s["rows"].size() >= 2 && s.value("subtasks", 0) == 2;
+             }, 30000),
+             s.dump().c_str());
+    QCOMPARE(s.value("enabled", false), true);
+    QVERIFY(s["rows"].size() <= 50);
+    std::vector<std::string> schemaNames;
+    for (const auto& f : s["schema"]) schemaNames.push_back(f["name"]);
+    QCOMPARE(schemaNames, mapFields);
+    std::set<int> producers;
+    for (const auto& row : s["rows"]) {
+      std::vector<std::string> keys;
+      for (const auto& [k, v] : row.items())
+        if (k[0] != '_') keys.push_back(k);
+      std::sort(keys.begin(), keys.end());
+      std::vector<std::string> want = mapFields;
+      std::sort(want.begin(), want.end());
+      QVERIFY2(keys == want, row.dump().c_str());
+      QVERIFY2(row["_event_time"].is_number_integer(), row.dump().c_str());
+      QCOMPARE(row["_op"].get<std::string>(), std::string("+I"));
+      producers.insert(row["_subtask"].get<int>());
+    }
+    QVERIFY2(waitUntil([&] {
+               for (const auto& row : get(base + "1/sample")["rows"]) producers.insert(row["_subtask"].get<int>());
+               return producers.size() == 2;
+             }, 30000),
+             "rows from one producing subtask only");
+
+    // Not read for 3 s: disabled by the JobManager.
+    QTest::qWait(4500);
+    s = get(base + "1/sample");
+    QCOMPARE(s.value("enabled", true), false);
+    QVERIFY(s["rows"].empty());
+
+    // Enable, then disable explicitly.
+    QCOMPARE(httpRequest(url_.toStdString(), "POST", base + "2/tap", "{\"enable\": true}").status, 200);
+    QVERIFY(waitUntil([&] { return !get(base + "2/sample")["rows"].empty(); }, 30000));
+    const auto off = httpRequest(url_.toStdString(), "POST", base + "2/tap", "{\"enable\": false}");
+    QCOMPARE(off.status, 200);
+    QCOMPARE(json::parse(off.body).value("enabled", true), false);
+    QCOMPARE(get(base + "2/sample").value("enabled", true), false);
+
+    httpRequest(url_.toStdString(), "POST", "/v1/jobs/" + id.toStdString() + "/cancel");
+    QVERIFY2(waitUntil([&] { return status(id) == "CANCELED"; }), "the job was not canceled");
+    QCOMPARE(httpRequest(url_.toStdString(), "POST", base + "1/tap").status, 409);
     QVERIFY(waitUntil([&] { return get("/v1/overview").value("slots_available", -1) == 4; }));
   }
 

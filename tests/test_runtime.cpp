@@ -5,9 +5,15 @@
 //   counter[p=3] --rebalance--> relay[p=2] --hash(key)--> collect[p=4]
 //
 // Every test asserts exact counts (no loss, no duplicates) or exact bounds, never times.
+//
+// Taps (runtime/tap.h): an enabled tap on a chained edge and on a rebalance edge sees rows
+// of the edge's schema with their event time and row kind, at most rowsPerSubtask per
+// producing subtask; a tap never enabled copies nothing (copies() stays 0); an EdgeTap
+// alone cuts long strings at a character boundary and keeps the first rows in First mode.
 
 #include <QtTest>
 
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,6 +22,7 @@
 #include "runtime/channel.h"
 #include "runtime/local_executor.h"
 #include "runtime/partition.h"
+#include "runtime/tap.h"
 
 using namespace weir;
 
@@ -482,6 +489,140 @@ class TestRuntime : public QObject {
     QCOMPARE(QString::fromStdString(relay.chain), QString("relay"));
     QVERIFY(relay.backpressuredMs > 0);
     QVERIFY(m.subtasks[0].backpressuredMs > 0);
+  }
+
+  void tapSeesRecordsOfTheEdgeSchema() {
+    // counter[2] -forward(chained)-> relay[2] -rebalance-> collect[3]; unbounded, slowed.
+    Collected c;
+    const OperatorRegistry r = testRegistry(c);
+    ExecutorOptions options;
+    options.taps.rowsPerSubtask = 5;
+    LocalExecutor ex(threeStage(2, 2, 3, Partition::Forward, Partition::Rebalance, {{"unbounded", true}, {"batch", 10}},
+                                {{"slow_us", 500}}),
+                     options, r);
+    QVERIFY(!ex.enableTap(2, true));
+    QVERIFY(!ex.tapSnapshot(-1));
+    QVERIFY(ex.enableTap(1, true));
+    ex.start();
+    QElapsedTimer t;
+    t.start();
+    std::optional<TapSample> s;
+    while (t.elapsed() < 30000) {
+      s = ex.tapSnapshot(1);
+      if (s && s->rows.size() >= 10) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ex.cancel();
+    ex.wait();
+    QVERIFY(s.has_value());
+    QVERIFY2(s->rows.size() == 10, std::to_string(s->rows.size()).c_str());  // 5 per producing subtask
+    QVERIFY(s->enabled);
+    QCOMPARE(s->subtasks, 2);
+    QCOMPARE(*s->schema, *kvSchema());
+    std::set<int> producers;
+    for (const auto& row : s->rows) {
+      QCOMPARE(row.values.size(), std::size_t(2));
+      QCOMPARE(row.values[1].type(), Type::Int64);
+      QCOMPARE(row.eventTime, row.values[1].asInt64());  // the counter's event time is its value
+      QCOMPARE(row.values[0].asInt64(), row.values[1].asInt64() % 7);
+      QCOMPARE(row.values[1].asInt64() % 2, std::int64_t(row.subtask));  // subtask i counts i, i+2, ...
+      QVERIFY(row.kind == RowKind::Insert);
+      producers.insert(row.subtask);
+    }
+    QCOMPARE(producers.size(), std::size_t(2));
+    const nlohmann::json j = tapSampleToJson(*s, 4);
+    QCOMPARE(j["rows"].size(), std::size_t(4));
+    QCOMPARE(j["subtasks"].get<int>(), 2);
+    QCOMPARE(j["schema"].dump(), std::string(R"([{"name":"key","type":"int64"},{"name":"value","type":"int64"}])"));
+    for (const auto& row : j["rows"]) {
+      QVERIFY(row["key"].is_number_integer() && row["value"].is_number_integer());
+      QCOMPARE(row["_event_time"], row["value"]);
+      QCOMPARE(row["_op"].get<std::string>(), std::string("+I"));
+    }
+    // The chained edge's tap was never enabled: it copied nothing.
+    QCOMPARE(ex.tapSnapshot(0)->copies, std::int64_t(0));
+    QVERIFY(ex.tapSnapshot(0)->rows.empty());
+    QVERIFY(ex.tapSnapshot(1)->copies >= 10);
+  }
+
+  void tapOnAChainedEdge() {
+    Collected c;
+    const OperatorRegistry r = testRegistry(c);
+    LocalExecutor ex(threeStage(1, 1, 2, Partition::Forward, Partition::Hash, {{"count", 1000}, {"batch", 100}}), {}, r);
+    QCOMPARE(computeChains(ex.plan()).front(), (std::vector<int>{0, 1}));
+    ex.enableTap(0, true);
+    ex.start();
+    ex.wait();
+    QCOMPARE(ex.status(), JobStatus::Finished);
+    const TapSample s = *ex.tapSnapshot(0);
+    QCOMPARE(s.subtasks, 1);
+    QCOMPARE(s.rows.size(), std::size_t(20));  // the default ring
+    // Sampled: the ring filled from the first batch's last rows, then newer batches at most every 100 ms.
+    for (const auto& row : s.rows) QCOMPARE(row.eventTime, row.values[1].asInt64());
+    QCOMPARE(ex.tapSnapshot(1)->copies, std::int64_t(0));
+  }
+
+  void disabledTapsCopyNothing() {
+    Collected c;
+    const OperatorRegistry r = testRegistry(c);
+    LocalExecutor ex(threeStage(3, 2, 4, Partition::Rebalance, Partition::Hash, {{"count", 20000}}), {}, r);
+    ex.enableTap(1, true);
+    ex.enableTap(1, false);  // on and off before any record: still nothing copied
+    ex.start();
+    ex.wait();
+    QCOMPARE(ex.status(), JobStatus::Finished);
+    QCOMPARE(c.records.size(), std::size_t(20000));
+    for (int e = 0; e < 2; ++e) {
+      QCOMPARE(ex.tapSnapshot(e)->copies, std::int64_t(0));
+      QVERIFY(ex.tapSnapshot(e)->rows.empty());
+      QVERIFY(!ex.tapSnapshot(e)->enabled);
+    }
+  }
+
+  void tapCutsLongStringsAndKeepsFirstRows() {
+    auto schema = makeSchema({{"s", Type::String}, {"t", Type::Timestamp}, {"d", Type::Double}});
+    TapOptions o;
+    o.mode = TapMode::First;
+    o.rowsPerSubtask = 3;
+    o.maxStringBytes = 5;
+    EdgeTap tap(0, schema, 1, o);
+    BatchBuilder b(schema);
+    const std::string words[] = {"short", "h\u00e9llo world", "abcdefgh", "x"};
+    for (int i = 0; i < 4; ++i) {
+      b.column(0).appendString(words[i]);
+      b.column(1).appendInt64(1764000000000 + i);
+      if (i == 2) b.column(2).appendNull();
+      else b.column(2).appendDouble(i == 3 ? std::numeric_limits<double>::infinity() : 0.5 * i);
+      b.endRow(kNoTimestamp, i == 1 ? RowKind::UpdateAfter : RowKind::Insert);
+    }
+    const RecordBatch batch = b.finish();
+    tap.offer(0, batch);  // disabled: the runtime never calls offer then; enable clears anyway
+    tap.enable(true);
+    QVERIFY(tap.snapshot().rows.empty());
+    tap.offer(0, batch);
+    tap.offer(0, batch);  // First mode: full after 3 rows, the rest is ignored
+    const TapSample s = tap.snapshot();
+    QCOMPARE(s.rows.size(), std::size_t(3));
+    QCOMPARE(s.rows[0].values[0].asString(), std::string("short"));
+    QCOMPARE(s.rows[1].values[0].asString(), std::string("h\u00e9ll") + std::string(kTruncationMarker));  // é is 2 bytes
+    QCOMPARE(s.rows[2].values[0].asString(), std::string("abcde") + std::string(kTruncationMarker));
+    const nlohmann::json j = tapSampleToJson(s);
+    QCOMPARE(j["rows"][1]["_op"].get<std::string>(), std::string("+U"));
+    QVERIFY(j["rows"][0]["_event_time"].is_null());
+    QCOMPARE(j["rows"][0]["t"].get<std::string>(), std::string("2025-11-24T16:00:00.000Z"));
+    QVERIFY(j["rows"][2]["d"].is_null());
+    QCOMPARE(j["rows"][1]["d"].get<double>(), 0.5);
+    QCOMPARE(j["schema"][1]["type"].get<std::string>(), std::string("timestamp"));
+
+    // Malformed UTF-8 becomes U+FFFD, so a row always serializes.
+    EdgeTap bytes(0, makeSchema({{"s", Type::String}}), 1, TapOptions{});
+    bytes.enable(true);
+    BatchBuilder raw(bytes.schema());
+    raw.column(0).appendString("ab\xff\xc3");
+    raw.endRow();
+    bytes.offer(0, raw.finish());
+    QCOMPARE(bytes.snapshot().rows.at(0).values[0].asString(), std::string("ab\uFFFD\uFFFD"));
+    QCOMPARE(tapSampleToJson(bytes.snapshot()).dump(), tapSampleToJson(bytes.snapshot()).dump());
   }
 };
 

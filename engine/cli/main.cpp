@@ -36,6 +36,7 @@
 #include "core/text.h"
 #include "runtime/local_executor.h"
 #include "runtime/planner.h"
+#include "runtime/preview.h"
 
 namespace weir {
 namespace {
@@ -57,6 +58,7 @@ void usage(std::FILE* to) {
   std::fputs(
       "usage: weir run JOB [--parallelism N] [--set node.param=value]... [--quiet]\n"
       "       weir validate JOB [--parallelism N] [--set node.param=value]...\n"
+      "       weir preview JOB [--rows N] [--parallelism N] [--set node.param=value]... [--json]\n"
       "       weir catalog [--json]\n"
       "       weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N]\n"
       "       weir status ID --jobmanager URL [--follow] [--json]\n"
@@ -67,6 +69,8 @@ void usage(std::FILE* to) {
       "  run       validate JOB, run it on an embedded local runtime, print progress and a\n"
       "            summary; exit 0 when it finished\n"
       "  validate  check JOB completely; print every problem as 'node: param: message'\n"
+      "  preview   run JOB in this process on the first 100 records of each source (or N),\n"
+      "            writing nothing; print the first N (10) records of every edge as a table\n"
       "  catalog   list the operators (--json: ports and params, as the workbench reads them)\n"
       "  submit    send JOB to a JobManager (relative paths resolve against JOB's folder);\n"
       "            prints the job id\n"
@@ -92,6 +96,7 @@ struct Args {
   int slots = 2;
   int apiPort = 0;
   std::string dataDir;
+  int rows = 0;  // weir preview --rows; 0: the default
 };
 
 /// Where `weir cluster start` keeps its JobManager's data, logs and the state file.
@@ -170,6 +175,15 @@ bool parseArgs(int argc, char** argv, Args& a) {
         return false;
       }
       (arg == "--taskmanagers" ? a.taskManagers : arg == "--slots" ? a.slots : a.apiPort) = static_cast<int>(*n);
+    } else if (arg == "--rows") {
+      const char* v = value("--rows");
+      if (!v) return false;
+      auto n = parseInt64(v);
+      if (!n || *n < 1 || *n > 100000) {
+        std::fprintf(stderr, "weir: --rows must be a whole number from 1 to 100000, not '%s'\n", v);
+        return false;
+      }
+      a.rows = static_cast<int>(*n);
     } else if (arg == "--data-dir") {
       const char* v = value("--data-dir");
       if (!v) return false;
@@ -213,7 +227,7 @@ bool parseArgs(int argc, char** argv, Args& a) {
     std::fprintf(stderr, "weir cluster: start, stop or status?\n");
     return false;
   }
-  if ((a.command == "run" || a.command == "validate") && a.job.empty()) {
+  if ((a.command == "run" || a.command == "validate" || a.command == "preview") && a.job.empty()) {
     std::fprintf(stderr, "weir %s: which job? (weir %s JOB)\n", a.command.c_str(), a.command.c_str());
     return false;
   }
@@ -372,6 +386,70 @@ int validate(const Args& a) {
     std::printf("  %-20s %-16s p=%d", n.id.c_str(), n.type.c_str(), n.parallelism);
     if (!n.outputSchemas.empty()) std::printf("  -> %s", n.outputSchemas[0]->toString().c_str());
     std::printf("\n");
+  }
+  return kExitOk;
+}
+
+/// weir preview: previewJob (runtime/preview.h), then per edge a table of its first rows.
+int preview(const Args& a) {
+  Diagnostics diags;
+  auto job = loadJobFile(a.job, diags);
+  if (job) applyOverrides(*job, a.overrides, diags);
+  if (!job || !diags.empty()) {
+    for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.toString().c_str());
+    return kExitRefused;
+  }
+  PreviewOptions o;
+  o.rowsPerEdge = a.rows > 0 ? a.rows : 10;
+  o.rowsPerSource = std::max(100, o.rowsPerEdge);
+  const PreviewResult r = previewJob(*job, o);
+  if (a.json) {
+    std::printf("%s\n", previewToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    auto cell = [](const Value& v) {
+      std::string s = v.isNull() ? "null" : v.type() == Type::String ? v.asString() : v.toString();
+      if (s.size() > 32) {
+        s.resize(31);
+        s += '~';
+      }
+      return s;
+    };
+    for (const auto& e : r.edges) {
+      std::printf("%s.%s -> %s.%s: %lld records%s\n", e.from.c_str(), e.fromPort.c_str(), e.to.c_str(), e.toPort.c_str(),
+                  static_cast<long long>(e.records),
+                  e.rows.size() < static_cast<std::size_t>(e.records) ? (", first " + std::to_string(e.rows.size())).c_str() : "");
+      if (e.rows.empty() || !e.schema) continue;
+      std::vector<std::vector<std::string>> table(1);
+      table[0].push_back("op");
+      for (const auto& f : e.schema->fields()) table[0].push_back(f.name);
+      for (const auto& row : e.rows) {
+        std::vector<std::string> line{std::string(rowKindName(row.kind))};
+        for (const auto& v : row.values) line.push_back(cell(v));
+        table.push_back(std::move(line));
+      }
+      std::vector<std::size_t> width(table[0].size(), 0);
+      for (const auto& line : table)
+        for (std::size_t c = 0; c < line.size() && c < width.size(); ++c) width[c] = std::max(width[c], line[c].size());
+      for (const auto& line : table) {
+        std::string out = " ";
+        for (std::size_t c = 0; c < line.size() && c < width.size(); ++c)
+          out += " " + line[c] + std::string(width[c] - line[c].size(), ' ');
+        while (!out.empty() && out.back() == ' ') out.pop_back();
+        std::printf("%s\n", out.c_str());
+      }
+    }
+    for (const auto& n : r.nodes)
+      if (n.deadLetters > 0) std::fprintf(stderr, "%s: %lld dead letters\n", n.id.c_str(), static_cast<long long>(n.deadLetters));
+    if (r.timedOut) std::fprintf(stderr, "preview: stopped after %lld ms\n", static_cast<long long>(o.timeout.count()));
+  }
+  if (!r.diagnostics.empty()) {
+    if (!a.json)
+      for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.toString().c_str());
+    return kExitRefused;
+  }
+  if (!r.ok) {
+    if (!a.json) std::fprintf(stderr, "%s\n", r.error.c_str());
+    return kExitFailed;
   }
   return kExitOk;
 }
@@ -551,6 +629,7 @@ int main(int argc, char** argv) {
   try {
     if (a.command == "run") return runJob(a);
     if (a.command == "validate") return validate(a);
+    if (a.command == "preview") return preview(a);
     if (a.command == "catalog") return catalog(a);
     if (a.command == "submit") return submit(a);
     if (a.command == "status") return status(a);

@@ -37,6 +37,7 @@
 #include "runtime/local_executor.h"
 #include "runtime/planner.h"
 #include "runtime/registry.h"
+#include "runtime/tap.h"
 
 namespace weir::cluster {
 namespace {
@@ -59,13 +60,14 @@ struct Flags {
   int metricHistoryIntervalMs = 5000;  // one metric_history row per node of a running job this often
   bool refuseWithoutSlots = false;  // --on-insufficient-slots refuse
   std::string portsFile;            // written once listening: {"rpc_port": P, "api_port": P}
+  int tapIdleMs = 60000;            // a tap nobody reads for this long is disabled
 };
 
 [[noreturn]] void usageExit(const std::string& why) {
   if (!why.empty()) std::cerr << "weir-jobmanager: " << why << "\n";
   std::cerr << "usage: weir-jobmanager [--bind ADDR] [--rpc-port P] [--api-port P] [--data-dir DIR]\n"
                "                       [--secret-file F] [--heartbeat-timeout-ms MS]\n"
-               "                       [--metric-history-interval-ms MS]\n"
+               "                       [--metric-history-interval-ms MS] [--tap-idle-timeout-ms MS]\n"
                "                       [--on-insufficient-slots wait|refuse] [--ports-file F]\n"
                "                       [--config F.json]\n";
   std::exit(2);
@@ -119,6 +121,13 @@ struct SubtaskInfo {
   std::string cause;
 };
 
+/// A tap enabled through POST /v1/jobs/{id}/edges/{edge}/tap: the TaskManagers send their
+/// producers' rows (`tap_sample`) with every heartbeat; GET .../sample merges the newest.
+struct TapInfo {
+  Clock::time_point lastRead;           // the enable or the last GET; idle too long: disabled
+  std::map<std::string, json> samples;  // the newest tap_sample `sample` by TaskManager
+};
+
 struct JobInfo {
   std::string id;
   std::string name;
@@ -136,6 +145,7 @@ struct JobInfo {
   // `metrics` message), by (chain, subtask); at_ms is the TaskManager's steady clock.
   std::map<std::pair<int, int>, json> metricsLatest, metricsPrevious;
   int exceptions = 0;  // recorded in the metadata; the first is the root cause
+  std::map<int, TapInfo> taps;  // enabled taps by plan edge index
   bool terminal() const { return status == "FINISHED" || status == "FAILED" || status == "CANCELED"; }
 };
 
@@ -275,6 +285,8 @@ class JobManager {
       } else if (type == "subtask_state") {
         tms_[name].lastHeartbeat = Clock::now();
         onSubtaskState(*msg, name);
+      } else if (type == "tap_sample") {
+        onTapSample(*msg, name);
       }
     }
     conn->close();
@@ -300,6 +312,7 @@ class JobManager {
       for (const auto& n : late) {
         lost(n, "no heartbeat for " + std::to_string(flags_.heartbeatTimeoutMs) + " ms");
       }
+      expireTaps(now);
     }
   }
 
@@ -404,6 +417,130 @@ class JobManager {
     const bool allDone = std::all_of(job.subtasks.begin(), job.subtasks.end(),
                                      [](const SubtaskInfo& s) { return s.state == "FINISHED"; });
     if (allDone) setStatus(job, "FINISHED");
+  }
+
+  // ---- taps (docs/api.md, "Taps") ----------------------------------------------------
+
+  /// Sends a `tap` message for plan edge `edge` to every TaskManager running the job.
+  void sendTap(const JobInfo& job, int edge, bool on) {
+    for (const auto& [tm, n] : job.slotsByTm) {
+      auto it = tms_.find(tm);
+      if (it != tms_.end() && it->second.state != "LOST" && it->second.conn)
+        it->second.conn->send({{"type", "tap"}, {"job", job.id}, {"edge", edge}, {"enable", on}});
+    }
+  }
+
+  /// Disables the taps nobody read for flags_.tapIdleMs (watchdog, io thread).
+  void expireTaps(Clock::time_point now) {
+    for (auto& [id, job] : jobs_) {
+      for (auto it = job.taps.begin(); it != job.taps.end();) {
+        if (now - it->second.lastRead < std::chrono::milliseconds(flags_.tapIdleMs)) {
+          ++it;
+          continue;
+        }
+        if (!job.terminal()) sendTap(job, it->first, false);
+        logLine("info", "jobmanager", "tap disabled after no reads", {{"job", id}, {"edge", it->first}});
+        it = job.taps.erase(it);
+      }
+    }
+  }
+
+  void onTapSample(const json& m, const std::string& tm) {
+    auto it = jobs_.find(m.value("job", ""));
+    if (it == jobs_.end() || !m.contains("sample") || !m["sample"].is_object()) return;
+    auto tap = it->second.taps.find(m.value("edge", -1));
+    if (tap == it->second.taps.end()) return;  // disabled meanwhile
+    tap->second.samples[tm] = m["sample"];
+  }
+
+  /// "edges/{edge}/tap" or "edges/{edge}/sample" -> (edge, "tap" | "sample"); edge -1 if malformed.
+  static std::pair<int, std::string> edgeRoute(const std::string& sub) {
+    const std::string prefix = "edges/";
+    const auto slash = sub.find('/', prefix.size());
+    if (sub.rfind(prefix, 0) != 0 || slash == std::string::npos) return {-1, ""};
+    const std::string n = sub.substr(prefix.size(), slash - prefix.size());
+    if (n.empty() || n.size() > 6 || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return {-1, sub.substr(slash + 1)};
+    return {std::stoi(n), sub.substr(slash + 1)};
+  }
+
+  json edgeJson(const JobInfo& job, int edge) const {
+    const PlanEdge& e = job.plan.edges[static_cast<std::size_t>(edge)];
+    const PlanNode& a = job.plan.nodes[static_cast<std::size_t>(e.from)];
+    const PlanNode& b = job.plan.nodes[static_cast<std::size_t>(e.to)];
+    return {{"edge", edge}, {"from", a.id},
+            {"from_port", static_cast<std::size_t>(e.fromPort) < a.outputPorts.size() ? a.outputPorts[static_cast<std::size_t>(e.fromPort)] : "out"},
+            {"to", b.id},
+            {"to_port", static_cast<std::size_t>(e.toPort) < b.inputPorts.size() ? b.inputPorts[static_cast<std::size_t>(e.toPort)] : "in"}};
+  }
+
+  /// POST /v1/jobs/{id}/edges/{edge}/tap, body {"enable": true|false} (default true).
+  json tapRequest(JobInfo& job, int edge, const std::string& body, int& status) {
+    bool on = true;
+    if (!body.empty()) {
+      const json b = json::parse(body, nullptr, false);
+      if (b.is_discarded() || !b.is_object() || (b.contains("enable") && !b["enable"].is_boolean())) {
+        status = 400;
+        return {{"error", "the body must be a JSON object {\"enable\": true|false}"}};
+      }
+      on = b.value("enable", true);
+    }
+    json r = edgeJson(job, edge);
+    if (on && job.terminal()) {
+      status = 409;
+      return {{"error", "job " + job.id + " is " + job.status + ": nothing flows any more"}};
+    }
+    if (on) {
+      const bool fresh = !job.taps.count(edge);
+      TapInfo& t = job.taps[edge];
+      t.lastRead = Clock::now();
+      if (fresh) sendTap(job, edge, true);  // a repeated enable only renews the lease
+    } else if (job.taps.erase(edge)) {
+      if (!job.terminal()) sendTap(job, edge, false);
+    }
+    r["enabled"] = on;
+    r["idle_timeout_ms"] = flags_.tapIdleMs;
+    return r;
+  }
+
+  /// GET /v1/jobs/{id}/edges/{edge}/sample[?rows=N]: the newest rows of every TaskManager's
+  /// producers, merged in capture order, the newest `rows` (default 100, at most 1000).
+  json sampleJson(JobInfo& job, int edge, const std::map<std::string, std::string>& query, int& status) {
+    std::size_t maxRows = 100;
+    if (query.count("rows")) {
+      const std::string& v = query.at("rows");
+      if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        status = 400;
+        return {{"error", "rows must be a number"}};
+      }
+      maxRows = std::clamp<std::size_t>(static_cast<std::size_t>(std::stoul(v)), 1, 1000);
+    }
+    json r = edgeJson(job, edge);
+    r["schema"] = schemaToJson(*edgeSchema(job.plan, edge));
+    auto it = job.taps.find(edge);
+    r["enabled"] = it != job.taps.end();
+    std::vector<json> rows;
+    int subtasks = 0;
+    if (it != job.taps.end()) {
+      it->second.lastRead = Clock::now();
+      for (const auto& [tm, sample] : it->second.samples) {
+        subtasks += sample.value("subtasks", 0);
+        if (sample.contains("rows") && sample["rows"].is_array())
+          for (const auto& row : sample["rows"]) rows.push_back(row);
+      }
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+      return a.value("_at", std::int64_t{0}) < b.value("_at", std::int64_t{0});
+    });
+    if (rows.size() > maxRows) rows.erase(rows.begin(), rows.end() - static_cast<std::ptrdiff_t>(maxRows));
+    json a = json::array();
+    for (auto& row : rows) {
+      row.erase("_at");
+      a.push_back(std::move(row));
+    }
+    r["rows"] = std::move(a);
+    r["subtasks"] = subtasks;
+    return r;
   }
 
   void onMetrics(const json& m) {
@@ -754,9 +891,11 @@ class JobManager {
     json tms = json::object();
     for (const auto& [name, n] : job.slotsByTm)
       tms[name] = {{"host", tms_[name].dataHost}, {"port", tms_[name].dataPort}};
+    json taps = json::array();
+    for (const auto& [edge, t] : job.taps) taps.push_back(edge);
     const json msg{{"type", "deploy"},    {"job", job.id},           {"plan", planToJson(job.plan)},
                    {"chains", job.chains}, {"placement", placement}, {"taskmanagers", tms},
-                   {"channels", channels}};
+                   {"channels", channels}, {"taps", taps}};
     job.reason.clear();
     setStatus(job, "RUNNING");
     for (const auto& [name, n] : job.slotsByTm) tms_[name].conn->send(msg);
@@ -1361,6 +1500,18 @@ class JobManager {
         liveJob = id;
         return json::object();
       }
+      if (sub.rfind("edges/", 0) == 0) {
+        const auto [edge, what] = edgeRoute(sub);
+        if ((what == "tap" && method == http::verb::post) || (what == "sample" && method == http::verb::get)) {
+          if (edge < 0 || edge >= static_cast<int>(job.plan.edges.size())) {
+            status = 404;
+            return {{"error", "job " + id + " has no edge " + sub.substr(6, sub.find('/', 6) - 6) + " (it has " +
+                                  std::to_string(job.plan.edges.size()) + ", numbered from 0 in file order)"}};
+          }
+          if (what == "tap") return tapRequest(job, edge, req.body(), status);
+          return sampleJson(job, edge, query, status);
+        }
+      }
       if (sub.empty() && method == http::verb::get) return jobJson(job, true);
       if (sub == "cancel" && method == http::verb::post) {
         if (!job.terminal()) {
@@ -1405,6 +1556,7 @@ int main(int argc, char** argv) {
     else if (a == "--secret-file") f.secretFile = args.value();
     else if (a == "--heartbeat-timeout-ms") f.heartbeatTimeoutMs = args.number(100, 3600000);
     else if (a == "--metric-history-interval-ms") f.metricHistoryIntervalMs = args.number(100, 86400000);
+    else if (a == "--tap-idle-timeout-ms") f.tapIdleMs = args.number(100, 86400000);
     else if (a == "--on-insufficient-slots") {
       const std::string v = args.value();
       if (v != "wait" && v != "refuse") usageExit(args.where() + " is wait or refuse");

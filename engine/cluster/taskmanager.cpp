@@ -28,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "cluster/plan_json.h"
@@ -35,6 +36,7 @@
 #include "runtime/dead_letter.h"
 #include "runtime/local_executor.h"
 #include "runtime/registry.h"
+#include "runtime/tap.h"
 #include "runtime/task.h"
 
 namespace weir::cluster {
@@ -86,6 +88,8 @@ struct RunningJob {
   std::string id;
   JobPlan plan;
   std::unique_ptr<DeadLetterSink> deadLetters;
+  std::unique_ptr<JobTaps> taps;  // one per plan edge; created by setup (under mu)
+  std::set<int> tapsWanted;       // edges enabled before setup created the taps (under mu)
   std::vector<LocalSubtask> subtasks;
   std::vector<net::NetworkChannelWriter*> netWriters;
   std::vector<std::thread> threads;
@@ -197,6 +201,7 @@ class TaskManager {
     while (jm_ && jm_->isOpen()) {
       jm_->send({{"type", "heartbeat"}});
       sendMetrics();
+      sendTapSamples();
       t.expires_after(std::chrono::milliseconds(flags_.heartbeatMs));
       error_code ec;
       co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
@@ -252,6 +257,58 @@ class TaskManager {
     }
   }
 
+  /// One `tap_sample` message per enabled tap of a running job with producing subtasks
+  /// here (io thread): the rows its local producers copied, newest last, at most
+  /// kTapRowsPerMessage, each with "_at" (capture wall ms) for the JobManager's merge.
+  void sendTapSamples() {
+    constexpr std::size_t kTapRowsPerMessage = 200;
+    std::vector<std::shared_ptr<RunningJob>> jobs;
+    {
+      std::lock_guard lock(jobsMu_);
+      for (auto& [id, j] : jobs_) jobs.push_back(j);
+    }
+    for (auto& job : jobs) {
+      if (!job->started.load() || job->running.load() == 0) continue;
+      std::vector<json> samples;
+      {
+        std::lock_guard lock(job->mu);
+        if (!job->taps) continue;
+        for (std::size_t e = 0; e < job->taps->size(); ++e) {
+          const EdgeTap* tap = job->taps->edge(static_cast<int>(e));
+          if (!tap->enabled()) continue;
+          const TapSample sample = tap->snapshot(kTapRowsPerMessage);
+          if (sample.subtasks == 0) continue;  // no producer of this edge here
+          samples.push_back(tapSampleToJson(sample, kTapRowsPerMessage, true));
+        }
+      }
+      for (auto& sample : samples) {
+        const int edge = sample["edge"];
+        jm_->send({{"type", "tap_sample"}, {"job", job->id}, {"edge", edge}, {"sample", std::move(sample)}});
+      }
+    }
+  }
+
+  /// A `tap` message: turns the tap of one plan edge of a job on or off.
+  void setTap(const json& msg) {
+    const std::string id = msg.value("job", "");
+    const int edge = msg.value("edge", -1);
+    const bool on = msg.value("enable", true);
+    std::shared_ptr<RunningJob> job;
+    {
+      std::lock_guard lock(jobsMu_);
+      auto it = jobs_.find(id);
+      if (it == jobs_.end()) return;
+      job = it->second;
+    }
+    std::lock_guard lock(job->mu);
+    if (!job->taps) {
+      if (on) job->tapsWanted.insert(edge);
+      else job->tapsWanted.erase(edge);
+      return;
+    }
+    if (EdgeTap* tap = job->taps->edge(edge)) tap->enable(on);
+  }
+
   void handle(const json& msg) {
     const std::string type = msg["type"];
     if (type == "registered") {
@@ -262,6 +319,8 @@ class TaskManager {
       jm_->close();
     } else if (type == "deploy") {
       deploy(msg);
+    } else if (type == "tap") {
+      setTap(msg);
     } else if (type == "cancel") {
       const std::string id = msg.value("job", "");
       std::lock_guard lock(jobsMu_);
@@ -324,6 +383,16 @@ class TaskManager {
     try {
       job->plan = planFromJson(msg.at("plan"));
       const JobPlan& plan = job->plan;
+      {
+        // Taps enabled with the deploy (`taps`: edge indices) or by a `tap` message that came first.
+        std::lock_guard lock(job->mu);
+        job->taps = std::make_unique<JobTaps>(plan);
+        if (msg.contains("taps") && msg["taps"].is_array())
+          for (const auto& e : msg["taps"])
+            if (e.is_number_integer()) job->tapsWanted.insert(e.get<int>());
+        for (int e : job->tapsWanted)
+          if (EdgeTap* tap = job->taps->edge(e)) tap->enable(true);
+      }
       const auto chains = msg.at("chains").get<std::vector<std::vector<int>>>();
       const auto placement = msg.at("placement").get<std::vector<std::vector<std::string>>>();
       const json& tms = msg.at("taskmanagers");
@@ -410,6 +479,7 @@ class TaskManager {
         producer->addOutput(e.fromPort, std::make_unique<EdgeWriter>(plan, static_cast<int>(key.first),
                                                                      std::move(writers), producer->metrics()));
       }
+      for (auto& [key, t] : local) t->attachTaps(*job->taps);
     } catch (const std::exception& ex) {
       logLine("error", "taskmanager", "deployment failed", {{"job", job->id}, {"error", ex.what()}});
       for (auto [c, s] : mine) report(job->id, c, s, "FAILED", std::string("deployment failed on ") + name_ + ": " + ex.what());

@@ -16,6 +16,12 @@ void DeadLetterSink::write(const std::string& node, int subtask, const DeadLette
   nlohmann::json j = {{"node", node}, {"subtask", subtask}, {"file", d.file}, {"line", d.line},
                       {"offset", d.offset}, {"reason", d.reason},
                       {"record", d.record.size() > kMaxRecord ? d.record.substr(0, kMaxRecord) : d.record}};
+  if (inMemory_) {
+    std::lock_guard lock(mu_);
+    ++count_;
+    if (kept_.size() < keep_) kept_.push_back(std::move(j));
+    return;
+  }
   // Invalid UTF-8 in a bad record must not make the dead-letter file itself unreadable.
   std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
@@ -30,6 +36,18 @@ void DeadLetterSink::write(const std::string& node, int subtask, const DeadLette
   }
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0)
     throw JobError("cannot write dead-letter file " + path_.string() + ": " + std::strerror(errno));
+}
+
+std::unique_ptr<DeadLetterSink> DeadLetterSink::inMemory(std::size_t keep) {
+  std::unique_ptr<DeadLetterSink> s(new DeadLetterSink());
+  s->inMemory_ = true;
+  s->keep_ = keep;
+  return s;
+}
+
+std::vector<nlohmann::json> DeadLetterSink::kept() const {
+  std::lock_guard lock(mu_);
+  return kept_;
 }
 
 std::int64_t DeadLetterSink::count() const {

@@ -47,7 +47,9 @@ std::vector<std::vector<int>> computeChains(const JobPlan& plan) {
 
 LocalExecutor::LocalExecutor(JobPlan plan, ExecutorOptions options, const OperatorRegistry& registry)
     : plan_(std::move(plan)), options_(options), registry_(registry) {
-  deadLetters_ = std::make_unique<DeadLetterSink>(plan_.deadLetterPath);
+  if (options_.deadLettersInMemory > 0) deadLetters_ = DeadLetterSink::inMemory(options_.deadLettersInMemory);
+  else deadLetters_ = std::make_unique<DeadLetterSink>(plan_.deadLetterPath);
+  taps_ = std::make_unique<JobTaps>(plan_, options_.taps);
   build();
 }
 
@@ -125,6 +127,20 @@ void LocalExecutor::build() {
       }
     }
   }
+  for (auto& st : subtasks_) st->attachTaps(*taps_);
+}
+
+bool LocalExecutor::enableTap(int edge, bool on) {
+  EdgeTap* tap = taps_->edge(edge);
+  if (!tap) return false;
+  tap->enable(on);
+  return true;
+}
+
+std::optional<TapSample> LocalExecutor::tapSnapshot(int edge, std::size_t maxRows) const {
+  const EdgeTap* tap = taps_->edge(edge);
+  if (!tap) return std::nullopt;
+  return tap->snapshot(maxRows);
 }
 
 void LocalExecutor::start() {
@@ -142,7 +158,7 @@ void LocalExecutor::start() {
     }
     // A dead-letter file from an earlier run must not pass for this run's.
     std::error_code ec;
-    std::filesystem::remove(plan_.deadLetterPath, ec);
+    if (!deadLetters_->isInMemory()) std::filesystem::remove(plan_.deadLetterPath, ec);
     status_ = JobStatus::Running;
     running_ = static_cast<int>(subtasks_.size());
     if (running_ == 0) status_ = JobStatus::Finished;

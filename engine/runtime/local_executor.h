@@ -10,6 +10,10 @@
 //
 // Status moves CREATED -> RUNNING -> FINISHED | FAILED | CANCELED. The first failure of
 // any subtask cancels the others and is kept (operator, subtask, message).
+//
+// Taps (runtime/tap.h): every plan edge has a tap, disabled until enableTap(); producing
+// subtasks copy a bounded sample of the records they send into an enabled edge, and
+// tapSnapshot() reads it from any thread, while the job runs or after it ended.
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +27,7 @@
 #include "runtime/dead_letter.h"
 #include "runtime/plan.h"
 #include "runtime/registry.h"
+#include "runtime/tap.h"
 #include "runtime/task.h"
 
 namespace weir {
@@ -32,6 +37,11 @@ std::string_view jobStatusName(JobStatus s);  // "CREATED", ... as DESIGN.md §2
 
 struct ExecutorOptions {
   int queueCapacity = 4;  // elements (batches or events) per channel
+  TapOptions taps;        // how the edge taps sample (enableTap)
+  /// Dead letters kept in memory (deadLetters().kept(), at most this many) instead of
+  /// written to the plan's dead-letter file; 0: the file. With it, the executor touches
+  /// no file of its own (the preview).
+  std::size_t deadLettersInMemory = 0;
 };
 
 /// A point-in-time view of a running or finished job, for progress lines and summaries.
@@ -90,6 +100,14 @@ class LocalExecutor {
   JobMetrics metrics() const;
   const JobPlan& plan() const { return plan_; }
   const std::filesystem::path& deadLetterPath() const { return plan_.deadLetterPath; }
+  const DeadLetterSink& deadLetters() const { return *deadLetters_; }
+
+  /// Turns the tap of plan edge `edge` on or off (any thread, before or while the job
+  /// runs); false when there is no such edge.
+  bool enableTap(int edge, bool on);
+  /// What the tap of plan edge `edge` holds now, with the edge's schema (tapSampleToJson
+  /// gives the API's JSON); nullopt when there is no such edge.
+  std::optional<TapSample> tapSnapshot(int edge, std::size_t maxRows = SIZE_MAX) const;
 
  private:
   void build();
@@ -100,6 +118,7 @@ class LocalExecutor {
   ExecutorOptions options_;
   const OperatorRegistry& registry_;
   std::unique_ptr<DeadLetterSink> deadLetters_;
+  std::unique_ptr<JobTaps> taps_;
   std::vector<std::unique_ptr<Subtask>> subtasks_;
   std::vector<std::thread> threads_;
   std::atomic<bool> canceled_{false};

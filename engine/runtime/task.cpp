@@ -34,6 +34,7 @@ void EdgeWriter::send(std::size_t channel, StreamElement element) {
 
 void EdgeWriter::write(const RecordBatch& batch) {
   if (batch.empty()) return;
+  if (tap_ && tap_->enabled()) tap_->offer(tapSubtask_, batch);
   const std::size_t n = channels_.size();
   switch (partition_) {
     case Partition::Forward:
@@ -100,6 +101,7 @@ struct Subtask::MemberState {
   int chainedPort = 0;                                  // output port chained to the next
   int chainedEdge = -1;                                 // the plan edge of that direct call
   EdgeCounters chained;                                 // its traffic (sent == received)
+  EdgeTap* chainedTap = nullptr;                        // that edge's tap (attachTaps)
   bool opened = false;
   // Declared last, so destroyed first: the operator may use its context until it dies.
   std::unique_ptr<Operator> op;
@@ -119,6 +121,7 @@ class Subtask::MemberOutput final : public Output {
       // a window's `late` left unconnected) has no consumer.
       if (port == m.chainedPort) {
         m.chained.add(batch);
+        if (m.chainedTap && m.chainedTap->enabled()) m.chainedTap->offer(task_.index_, batch);
         task_.deliverBatch(member_ + 1, 0, batch);
       }
       return;
@@ -183,6 +186,20 @@ void Subtask::addOutput(int port, std::unique_ptr<EdgeWriter> writer) {
   auto& tail = *members_.back();
   tail.writersByPort[static_cast<std::size_t>(port)].push_back(writer.get());
   tail.writers.push_back(std::move(writer));
+}
+
+void Subtask::attachTaps(JobTaps& taps) {
+  for (auto& m : members_) {
+    if (m->chainedEdge < 0) continue;
+    m->chainedTap = taps.edge(m->chainedEdge);
+    if (m->chainedTap) m->chainedTap->attachProducer();
+  }
+  for (auto& w : members_.back()->writers) {
+    EdgeTap* tap = taps.edge(w->edge());
+    if (!tap) continue;
+    w->setTap(tap, index_);
+    tap->attachProducer();
+  }
 }
 
 const OperatorCounters& Subtask::counters(std::size_t member) const { return members_[member]->counters; }

@@ -39,6 +39,11 @@
 // channels. A chained edge (a direct call) counts the same batch on both sides. Summed
 // over subtasks, sent == received once the job has ended. Counters are relaxed atomics
 // written by the subtask's own thread only: no lock on the record path.
+//
+// Taps (runtime/tap.h): once attachTaps() has wired a subtask to the deployment's JobTaps,
+// every batch it sends into a plan edge (through an EdgeWriter or a chained call) is
+// offered to that edge's tap when the tap is enabled; a disabled tap costs one relaxed
+// atomic load per batch.
 
 #include <atomic>
 #include <cstdint>
@@ -50,6 +55,7 @@
 #include "runtime/channel.h"
 #include "runtime/operator.h"
 #include "runtime/plan.h"
+#include "runtime/tap.h"
 
 namespace weir {
 
@@ -98,6 +104,8 @@ class EdgeWriter {
   int edge() const { return edge_; }
   /// Records and bytes handed to the channels so far.
   const EdgeCounters& sent() const { return sent_; }
+  /// Offers every batch written from now on to `tap` (when enabled) as producer `subtask`.
+  void setTap(EdgeTap* tap, int subtask) { tap_ = tap; tapSubtask_ = subtask; }
 
  private:
   void send(std::size_t channel, StreamElement element);
@@ -111,6 +119,8 @@ class EdgeWriter {
   SubtaskMetrics& metrics_;
   std::size_t nextChannel_ = 0;
   std::vector<std::vector<std::uint32_t>> rows_;
+  EdgeTap* tap_ = nullptr;
+  int tapSubtask_ = 0;
 };
 
 /// Why a subtask stopped early.
@@ -142,6 +152,10 @@ class Subtask {
 
   /// Adds a writer for one outgoing plan edge of the chain's tail, from its output `port`.
   void addOutput(int port, std::unique_ptr<EdgeWriter> writer);
+  /// Wires every plan edge this subtask produces into (chained ones and those of its
+  /// writers) to its tap in `taps`, which must outlive the subtask. Call after the last
+  /// addOutput and before run().
+  void attachTaps(JobTaps& taps);
   /// The gate (for wiring local writers before start); null for sources.
   InputGate* gate() { return gate_.get(); }
   const InputGate* gate() const { return gate_.get(); }

@@ -8,6 +8,8 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git ca-certificates
   # engine
   libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev librocksdb-dev
+  # tests: certificates for the TLS tests are made with the openssl command
+  openssl
   # workbench (Qt 6 / Qt Quick) and its QML modules
   qt6-base-dev qt6-declarative-dev qt6-charts-dev qt6-websockets-dev qt6-svg-dev qt6-qpa-plugins
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates

@@ -6,7 +6,10 @@
 // Exact delivery in order per channel, credit-based backpressure that stops only the
 // channel whose receiver does not drain, batching by the flush timeout, refusal of a peer
 // with the wrong secret before any data frame is read, and a malformed frame that closes
-// only its own connection. Assertions are on counts and bounds, never on times (QTRY_*
+// only its own connection. With TLS (certificates made by `openssl`, tests/tls_certs.h):
+// the same exact delivery, the secret still checked inside TLS, and a plain peer, a peer
+// of another CA and a TLS peer of a plain listener refused with a reason, the listener
+// serving on. Assertions are on counts and bounds, never on times (QTRY_*
 // only waits for a condition, with a generous ceiling).
 
 #include <QtTest>
@@ -25,6 +28,7 @@
 #include "net/codec.h"
 #include "net/frame.h"
 #include "net/transport.h"
+#include "tls_certs.h"
 
 using namespace weir;
 using namespace weir::net;
@@ -53,6 +57,28 @@ TransportOptions opts(std::string name, std::string secret = "") {
   o.nodeName = std::move(name);
   o.secret = std::move(secret);
   o.log = [](std::string_view line) { qInfo("%.*s", static_cast<int>(line.size()), line.data()); };
+  return o;
+}
+
+/// Log lines of a Transport, for checking the reasons it gives.
+struct LogLines {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  bool contains(const std::string& text) {
+    std::lock_guard lock(mu);
+    for (const auto& l : lines)
+      if (l.find(text) != std::string::npos) return true;
+    return false;
+  }
+};
+
+TransportOptions loggedOpts(std::string name, LogLines& log, TlsFiles tls = {}, std::string secret = "") {
+  TransportOptions o = opts(std::move(name), std::move(secret));
+  o.tls = std::move(tls);
+  o.log = [&log](std::string_view line) {
+    std::lock_guard lock(log.mu);
+    log.lines.emplace_back(line);
+  };
   return o;
 }
 
@@ -153,7 +179,117 @@ class RawPeer {
 class TestNetTransport final : public QObject {
   Q_OBJECT
 
+  QTemporaryDir tmp_;
+  TestCertificates certs_;
+
+  TlsFiles nodeTls() const { return {certs_.node.toStdString(), certs_.nodeKey.toStdString(), certs_.ca.toStdString()}; }
+
+  /// Sends `batches` batches of `rows` rows on channel 7 from `from` to `to` over `conn`
+  /// (a connection of `to`), and checks they all arrive in order.
+  void exchange(Transport& from, Transport& to, const ConnectionPtr& conn, int batches, int rows) {
+    InputGate gate(1, 4);
+    to.addInput(conn, 7, gate, 0);
+    auto w = from.openOutput(7);
+    std::thread producer([&] {
+      for (int i = 0; i < batches; ++i) w->write(makeBatch(0, std::int64_t{i} * rows, rows));
+      w->write(EndOfPartition{});
+    });
+    std::atomic<bool> stop{false};
+    std::vector<Seen> seen(1);
+    consume(gate, seen, stop);
+    producer.join();
+    QVERIFY(seen[0].inOrder);
+    QVERIFY(seen[0].ended);
+    QCOMPARE(seen[0].rows, std::int64_t{batches} * rows);
+  }
+
  private slots:
+  void initTestCase() {
+    QVERIFY(tmp_.isValid());
+    QVERIFY2(certs_.make(tmp_.path()), qPrintable(certs_.error));
+  }
+
+  /// Both sides with TLS and a secret: every element arrives, in order, through frames
+  /// larger than a TLS record; the peer's certificate is named in the log; a wrong
+  /// secret is still refused inside TLS.
+  void tlsCarriesEveryElement() {
+    LogLines logA, logB, logC;
+    Transport a(loggedOpts("tm-a", logA, nodeTls(), "s3cret")), b(loggedOpts("tm-b", logB, nodeTls(), "s3cret"));
+    const std::uint16_t port = a.listen();
+    ConnectionPtr conn = b.connect("127.0.0.1", port);
+    QVERIFY(conn->isOpen());
+    exchange(a, b, conn, 300, 500);  // ~30 KB batches: frames span several TLS records
+    QVERIFY(conn->stats().bytesIn > 1'000'000);
+    QVERIFY(logA.contains("over TLSv1.3, peer CN=weir node"));
+    Transport c(loggedOpts("tm-c", logC, nodeTls(), "wrong"));
+    try {
+      c.connect("127.0.0.1", port);
+      QFAIL("a wrong secret was accepted under TLS");
+    } catch (const NetworkError& e) {
+      QVERIFY2(std::string(e.what()).find("secret") != std::string::npos, e.what());
+    }
+  }
+
+  /// Mixed configurations and a foreign CA: refused with a reason on the listener's side
+  /// (and, for a plain peer, on the peer's); the listener keeps accepting good peers.
+  void tlsMismatchRefused() {
+    LogLines logTls, logPlain, logPeer;
+    Transport tlsSide(loggedOpts("tls-side", logTls, nodeTls()));
+    Transport plainSide(loggedOpts("plain-side", logPlain));
+    const std::uint16_t tlsPort = tlsSide.listen(), plainPort = plainSide.listen();
+
+    Transport plainPeer(loggedOpts("plain-peer", logPeer));
+    try {
+      plainPeer.connect("127.0.0.1", tlsPort);
+      QFAIL("a plain peer was accepted by a TLS listener");
+    } catch (const NetworkError& e) {
+      QVERIFY2(std::string(e.what()).find("TLS is required") != std::string::npos, e.what());
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(logTls.contains("TLS is required here"), 10000);
+
+    Transport tlsPeer(loggedOpts("tls-peer", logPeer, nodeTls()));
+    QVERIFY_EXCEPTION_THROWN(tlsPeer.connect("127.0.0.1", plainPort), NetworkError);
+    QTRY_VERIFY_WITH_TIMEOUT(logPlain.contains("started a TLS handshake, but TLS is off here"), 10000);
+
+    Transport rogue(loggedOpts("rogue", logPeer, {certs_.rogue.toStdString(), certs_.rogueKey.toStdString(),
+                                                   certs_.ca.toStdString()}));
+    QVERIFY_EXCEPTION_THROWN(rogue.connect("127.0.0.1", tlsPort), NetworkError);
+    QTRY_VERIFY_WITH_TIMEOUT(logTls.contains("certificate verify failed"), 10000);
+    Transport distrusting(loggedOpts("distrusting", logPeer, {certs_.node.toStdString(),
+                                                               certs_.nodeKey.toStdString(),
+                                                               certs_.otherCa.toStdString()}));
+    try {
+      distrusting.connect("127.0.0.1", tlsPort);
+      QFAIL("a peer trusting another CA accepted the listener");
+    } catch (const NetworkError& e) {
+      QVERIFY2(std::string(e.what()).find("certificate verify failed") != std::string::npos, e.what());
+    }
+
+    ConnectionPtr good = tlsPeer.connect("127.0.0.1", tlsPort);
+    QVERIFY(good->isOpen());
+    exchange(tlsSide, tlsPeer, good, 20, 10);
+  }
+
+  void badTlsFilesThrow() {
+    TlsFiles missingKey = nodeTls();
+    missingKey.key = (tmp_.path() + "/nope.key").toStdString();
+    try {
+      TransportOptions o = opts("bad");
+      o.tls = missingKey;
+      Transport broken(o);
+      QFAIL("a missing key file was accepted");
+    } catch (const NetworkError& e) {
+      QVERIFY2(std::string(e.what()).find("--tls-key") != std::string::npos, e.what());
+    }
+    TransportOptions o = opts("bad");
+    o.tls = nodeTls();
+    o.tls.key = certs_.rogueKey.toStdString();  // not the certificate's key
+    QVERIFY_EXCEPTION_THROWN(Transport{o}, NetworkError);
+    QCOMPARE(QString::fromStdString(checkTlsFiles({certs_.node.toStdString(), "", ""})).contains("--tls-ca"), true);
+    QVERIFY(checkTlsFiles(nodeTls()).empty());
+    QVERIFY(checkTlsFiles({}).empty());
+  }
+
   /// 4 channels A -> B and one B -> A on one connection; every element arrives once, in
   /// order; queues never exceed their capacity.
   void fourChannelsExactInOrder() {

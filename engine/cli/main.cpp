@@ -60,7 +60,7 @@ void usage(std::FILE* to) {
       "       weir validate JOB [--parallelism N] [--set node.param=value]...\n"
       "       weir preview JOB [--rows N] [--parallelism N] [--set node.param=value]... [--json]\n"
       "       weir catalog [--json]\n"
-      "       weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N]\n"
+      "       weir submit JOB --jobmanager URL [--secret-file F] [--tls-ca F] [--parallelism N]\n"
       "       weir status ID --jobmanager URL [--follow] [--json]\n"
       "       weir list --jobmanager URL;  weir cancel ID --jobmanager URL\n"
       "       weir cluster start [--taskmanagers N] [--slots S] [--data-dir D] [--api-port P]\n"
@@ -76,7 +76,9 @@ void usage(std::FILE* to) {
       "            prints the job id\n"
       "  status    a job's status and subtasks (--follow: until it ends); list: every job;\n"
       "            cancel: stop a job.  URL: http://host:port (env WEIR_JOBMANAGER; default:\n"
-      "            the local cluster of `weir cluster start`, if one runs)\n"
+      "            the local cluster of `weir cluster start`, if one runs); https://host:port\n"
+      "            checks the JobManager's certificate against --tls-ca F (env WEIR_TLS_CA;\n"
+      "            default: the system's CAs)\n"
       "  cluster   start a JobManager and N TaskManagers (default 2 x 2 slots) in the\n"
       "            background on loopback ports, logs in D/logs; stop ends them; status\n"
       "            lists them.  D: env WEIR_CLUSTER_DIR or ~/.local/state/weir/cluster\n",
@@ -92,6 +94,7 @@ struct Args {
   bool follow = false;
   std::string jobmanager;
   std::string secretFile;
+  std::string tlsCa;  // --tls-ca: the CA an https:// JobManager's certificate must chain to
   int taskManagers = 2;  // weir cluster start
   int slots = 2;
   int apiPort = 0;
@@ -165,6 +168,10 @@ bool parseArgs(int argc, char** argv, Args& a) {
       const char* v = value("--secret-file");
       if (!v) return false;
       a.secretFile = v;
+    } else if (arg == "--tls-ca") {
+      const char* v = value("--tls-ca");
+      if (!v) return false;
+      a.tlsCa = v;
     } else if (arg == "--taskmanagers" || arg == "--slots" || arg == "--api-port") {
       const char* v = value(arg.c_str());
       if (!v) return false;
@@ -473,7 +480,7 @@ std::string secretOf(const Args& a) { return cluster::clusterSecret(a.secretFile
 /// The response body as JSON; prints the error and returns nullopt when status >= 300.
 std::optional<nlohmann::json> api(const Args& a, const std::string& method, const std::string& target,
                                   const std::string& body = "") {
-  const auto r = cluster::httpRequest(a.jobmanager, method, target, body, secretOf(a));
+  const auto r = cluster::httpRequest(a.jobmanager, method, target, body, secretOf(a), a.tlsCa);
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (r.status >= 300) {
     std::fprintf(stderr, "weir %s: %d: %s\n", a.command.c_str(), r.status,

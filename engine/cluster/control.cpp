@@ -17,11 +17,11 @@ using boost::system::error_code;
 using namespace net;
 
 ControlConnection::ControlConnection(tcp::socket socket, ControlOptions options)
-    : socket_(std::move(socket)), opt_(std::move(options)), decoder_(kMaxControlPayload), buf_(64 * 1024),
-      wake_(socket_.get_executor()), watchdog_(socket_.get_executor()) {
+    : opt_(std::move(options)), stream_(std::move(socket), opt_.tls), decoder_(kMaxControlPayload), buf_(64 * 1024),
+      wake_(stream_.socket().get_executor()), watchdog_(stream_.socket().get_executor()) {
   wake_.expires_at(asio::steady_timer::time_point::max());
   error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
+  auto ep = stream_.socket().remote_endpoint(ec);
   endpoint_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
   peerName_ = endpoint_;
 }
@@ -29,9 +29,7 @@ ControlConnection::ControlConnection(tcp::socket socket, ControlOptions options)
 void ControlConnection::close() {
   if (!open_) return;
   open_ = false;
-  error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.close();
   wake_.cancel();
   watchdog_.cancel();
 }
@@ -52,9 +50,9 @@ awaitable<std::string> ControlConnection::nextFrame() {
     }
     if (decoder_.state() == FrameDecoder::State::Frame) co_return "";
     error_code ec;
-    const std::size_t n =
-        co_await socket_.async_read_some(asio::buffer(buf_), asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return ec == asio::error::eof ? "connection closed by peer" : ec.message();
+    const asio::mutable_buffer into = asio::buffer(buf_);
+    const std::size_t n = co_await stream_.readSome(into, ec);
+    if (ec) co_return readFailure(ec);
     bufPos_ = 0;
     bufLen_ = n;
   }
@@ -62,20 +60,37 @@ awaitable<std::string> ControlConnection::nextFrame() {
 
 awaitable<std::string> ControlConnection::writeFrame(const std::vector<std::uint8_t>& frame) {
   error_code ec;
-  co_await asio::async_write(socket_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
+  const asio::const_buffer bytes = asio::buffer(frame);
+  co_await stream_.write(bytes, ec);
   co_return ec ? ec.message() : "";
 }
 
 awaitable<std::string> ControlConnection::serverHandshake() {
   armWatchdog();
-  std::string err = co_await serverExchange();
-  watchdog_.cancel();
+  std::string err = co_await stream_.handshake(TlsRole::Server);
+  bool reject = false;
+  std::string rejectText;
   if (!err.empty()) {
-    const CloseReason why{2, err.substr(0, 500)};
-    const auto reject = makeFrame(FrameType::Reject, 0, encodeClose(why));
-    co_await writeFrame(reject);
-    close();
+    // A failed TLS handshake or a TLS peer on a plain listener: nothing it could read.
+    // A plain peer on a TLS listener: read its HELLO (closing on unread bytes would reset
+    // the connection before the peer reads why), then tell it in plain.
+    if (stream_.plainPeer()) {
+      std::string ignored = co_await nextFrame();
+      reject = true;
+      rejectText = kTlsRequiredText;
+    }
+  } else {
+    err = co_await serverExchange();
+    reject = !err.empty();
+    rejectText = err;
   }
+  watchdog_.cancel();
+  if (reject) {
+    const CloseReason why{2, rejectText.substr(0, 500)};
+    const auto frame = makeFrame(FrameType::Reject, 0, encodeClose(why));
+    co_await writeFrame(frame);
+  }
+  if (!err.empty()) close();
   decoder_.setMaxPayload(opt_.maxPayload);
   co_return err;
 }
@@ -113,7 +128,8 @@ awaitable<std::string> ControlConnection::serverExchange() {
 
 awaitable<std::string> ControlConnection::clientHandshake() {
   armWatchdog();
-  std::string err = co_await clientExchange();
+  std::string err = co_await stream_.handshake(TlsRole::Client);
+  if (err.empty()) err = co_await clientExchange();
   watchdog_.cancel();
   if (!err.empty()) close();
   decoder_.setMaxPayload(opt_.maxPayload);
@@ -155,7 +171,7 @@ awaitable<std::string> ControlConnection::clientExchange() {
 }
 
 void ControlConnection::start() {
-  asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->writeLoop(); }, asio::detached);
+  asio::co_spawn(stream_.socket().get_executor(), [self = shared_from_this()] { return self->writeLoop(); }, asio::detached);
 }
 
 awaitable<void> ControlConnection::writeLoop() {

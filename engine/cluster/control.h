@@ -7,7 +7,10 @@
 // one reader (receive()) and one writer coroutine fed by a queue (send() from the io
 // thread; one write in flight), as Asio's chat_server example does.
 //
-// This header includes Asio: only the daemons' .cpp files include it.
+// With TLS (ControlOptions::tls), the TLS handshake comes first (both sides present a
+// certificate of the cluster's CA; net/tls_stream.h), then the same HMAC handshake inside.
+//
+// This header includes Asio (and Asio SSL): only the daemons' .cpp files include it.
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
 
@@ -24,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/frame.h"
+#include "net/tls_stream.h"
 
 namespace weir::cluster {
 
@@ -36,13 +40,16 @@ struct ControlOptions {
   std::string nodeName;
   std::string secret;
   std::uint32_t maxPayload = 16u << 20;  // deploy messages carry a whole plan
+  /// Null: plain TCP. Else a context of net::makeDaemonTlsContext for this side's role.
+  std::shared_ptr<asio::ssl::context> tls;
 };
 
 class ControlConnection : public std::enable_shared_from_this<ControlConnection> {
  public:
   ControlConnection(tcp::socket socket, ControlOptions options);
 
-  /// Runs the handshake (server or client side, 5 s deadline); "" when accepted, else why not.
+  /// Runs the handshake (server or client side, 5 s deadline; TLS first when configured);
+  /// "" when accepted, else why not. A TLS server tells a plain peer in a REJECT frame.
   awaitable<std::string> serverHandshake();
   awaitable<std::string> clientHandshake();
   /// Starts the writer coroutine (after the handshake).
@@ -59,6 +66,8 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   /// The peer's node name from the handshake; "host:port" of the socket.
   const std::string& peerName() const { return peerName_; }
   const std::string& endpoint() const { return endpoint_; }
+  /// "TLSv1.3, peer CN=..." or "plain".
+  std::string security() const { return stream_.describe(); }
 
  private:
   awaitable<std::string> nextFrame();
@@ -68,8 +77,8 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   awaitable<std::string> clientExchange();
   void armWatchdog();
 
-  tcp::socket socket_;
   ControlOptions opt_;
+  net::Stream stream_;
   net::FrameDecoder decoder_;
   std::vector<std::uint8_t> buf_;
   std::size_t bufPos_ = 0, bufLen_ = 0;

@@ -1,7 +1,7 @@
 #pragma once
 // A small blocking HTTP/1.1 client for the JobManager's API (the `weir` CLI, tests), and a
 // blocking WebSocket client for its live endpoints (GET /v1/jobs/{id}/live; tests, the
-// workbench). Beast stays in http_client.cpp.
+// workbench), over TCP or TLS. Beast and Asio stay in http_client.cpp.
 
 #include <chrono>
 #include <memory>
@@ -16,11 +16,16 @@ struct HttpResponse {
   std::string body;
 };
 
-/// `url` is "http://host:port" (a trailing slash is fine); `target` "/v1/jobs?x=y".
-/// `token` non-empty: sent as "Authorization: Bearer TOKEN". Throws std::runtime_error
-/// when the JobManager cannot be reached.
+/// `url` is "http://host:port" or "https://host:port" (a trailing slash is fine); `target`
+/// "/v1/jobs?x=y". `token` non-empty: sent as "Authorization: Bearer TOKEN". Throws
+/// std::runtime_error when the JobManager cannot be reached, or (https) when the TLS
+/// handshake fails, saying why.
+///
+/// https:// (and wss:// below): the server's certificate must chain to `caFile` (PEM),
+/// else to the file in the environment variable WEIR_TLS_CA, else to the system's CAs,
+/// and carry the URL's host name or IP address (subjectAltName).
 HttpResponse httpRequest(const std::string& url, const std::string& method, const std::string& target,
-                         const std::string& body = "", const std::string& token = "");
+                         const std::string& body = "", const std::string& token = "", const std::string& caFile = "");
 
 /// Percent-encodes a query parameter value.
 std::string urlEncode(const std::string& s);
@@ -42,12 +47,13 @@ struct WebSocketRefused : std::runtime_error {
 /// next().
 class WebSocketClient {
  public:
-  /// Connects to `url` ("http://host:port") and upgrades `target` ("/v1/jobs/ID/live"),
-  /// sending `token` as a bearer token when not empty. Waits at most `timeout` for both.
+  /// Connects to `url` ("http://host:port", or "https://" / "wss://" for TLS, checked as
+  /// httpRequest does with `caFile`) and upgrades `target` ("/v1/jobs/ID/live"), sending
+  /// `token` as a bearer token when not empty. Waits at most `timeout` for all of it.
   /// Throws WebSocketRefused when the server answers with a status instead, and
-  /// std::runtime_error when it cannot be reached or the handshake fails.
+  /// std::runtime_error when it cannot be reached or a handshake fails.
   WebSocketClient(const std::string& url, const std::string& target, const std::string& token = "",
-                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                  std::chrono::milliseconds timeout = std::chrono::seconds(30), const std::string& caFile = "");
   ~WebSocketClient();
   WebSocketClient(const WebSocketClient&) = delete;
   WebSocketClient& operator=(const WebSocketClient&) = delete;

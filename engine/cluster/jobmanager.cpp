@@ -16,8 +16,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <openssl/crypto.h>
 
@@ -61,6 +64,7 @@ struct Flags {
   bool refuseWithoutSlots = false;  // --on-insufficient-slots refuse
   std::string portsFile;            // written once listening: {"rpc_port": P, "api_port": P}
   int tapIdleMs = 60000;            // a tap nobody reads for this long is disabled
+  net::TlsFiles tls;                // --tls-cert/--tls-key/--tls-ca: every listener requires TLS
 };
 
 [[noreturn]] void usageExit(const std::string& why) {
@@ -69,6 +73,7 @@ struct Flags {
                "                       [--secret-file F] [--heartbeat-timeout-ms MS]\n"
                "                       [--metric-history-interval-ms MS] [--tap-idle-timeout-ms MS]\n"
                "                       [--on-insufficient-slots wait|refuse] [--ports-file F]\n"
+               "                       [--tls-cert F --tls-key F --tls-ca F]\n"
                "                       [--config F.json]\n";
   std::exit(2);
 }
@@ -101,9 +106,10 @@ struct TmInfo {
 /// One WebSocket client of GET /v1/jobs/{id}/live. The publisher (io thread) replaces
 /// `metrics` with the newest message, so a slow client holds at most one pending metrics
 /// message and one final status; its writer coroutine sends them, one write in flight.
+/// The socket (plain or TLS) is in LiveSocket below.
 struct LiveClient {
-  LiveClient(tcp::socket socket, std::string jobId) : ws(std::move(socket)), job(std::move(jobId)), wake(ws.get_executor()) {}
-  websocket::stream<beast::tcp_stream> ws;
+  LiveClient(std::string jobId, const asio::any_io_executor& ex) : job(std::move(jobId)), wake(ex) {}
+  virtual ~LiveClient() = default;
   std::string job;
   std::optional<std::string> metrics;  // the newest metrics message not yet written
   std::optional<std::string> final;    // the status message; the connection closes after it
@@ -111,6 +117,13 @@ struct LiveClient {
   bool closed = false;                 // the reader or the writer ended
   std::uint64_t replaced = 0;          // metrics messages dropped for a newer one
   void notify() { wake.cancel(); }
+};
+
+/// A LiveClient's WebSocket over `Next` (beast::tcp_stream, or an ssl_stream of one).
+template <typename Next>
+struct LiveSocket final : LiveClient {
+  LiveSocket(Next&& next, std::string jobId) : LiveClient(std::move(jobId), next.get_executor()), ws(std::move(next)) {}
+  websocket::stream<Next> ws;
 };
 
 struct SubtaskInfo {
@@ -167,7 +180,12 @@ class JobManager {
   JobManager(Flags flags, std::string secret)
       : flags_(std::move(flags)), secret_(std::move(secret)),
         meta_(std::filesystem::path(flags_.dataDir) / "metadata.sqlite"), signals_(io_, SIGINT, SIGTERM),
-        rpc_(io_), api_(io_) {}
+        rpc_(io_), api_(io_) {
+    if (flags_.tls.enabled()) {
+      rpcTls_ = net::makeDaemonTlsContext(flags_.tls, net::TlsRole::Server);
+      apiTls_ = net::makeApiServerTlsContext(flags_.tls);
+    }
+  }
 
   int run() {
     const auto addr = asio::ip::make_address(flags_.bind);
@@ -180,7 +198,8 @@ class JobManager {
     }
     logLine("info", "jobmanager", "listening",
             {{"bind", flags_.bind}, {"rpc_port", rpc_.local_endpoint().port()}, {"api_port", api_.local_endpoint().port()},
-             {"data_dir", flags_.dataDir}, {"heartbeat_timeout_ms", flags_.heartbeatTimeoutMs}});
+             {"data_dir", flags_.dataDir}, {"heartbeat_timeout_ms", flags_.heartbeatTimeoutMs},
+             {"tls", rpcTls_ != nullptr}});
     if (!flags_.portsFile.empty()) writePortsFile();
     signals_.async_wait([this](const error_code& ec, int sig) {
       if (ec) return;
@@ -239,7 +258,9 @@ class JobManager {
   }
 
   awaitable<void> tmSession(tcp::socket socket) {
-    auto conn = std::make_shared<ControlConnection>(std::move(socket), ControlOptions{"weir", "jobmanager", secret_});
+    ControlOptions options{"weir", "jobmanager", secret_};
+    options.tls = rpcTls_;
+    auto conn = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
     std::string err = co_await conn->serverHandshake();
     if (!err.empty()) {
       logLine("warn", "jobmanager", "control connection refused", {{"peer", conn->endpoint()}, {"reason", err}});
@@ -272,7 +293,8 @@ class JobManager {
         tmOrder_.push_back(name);
         meta_.taskManagerSeen(name, tm.slots, tm.dataHost + ":" + std::to_string(tm.dataPort));
         logLine("info", "jobmanager", "TaskManager registered",
-                {{"taskmanager", name}, {"slots", tm.slots}, {"data", tm.dataHost + ":" + std::to_string(tm.dataPort)}});
+                {{"taskmanager", name}, {"slots", tm.slots}, {"data", tm.dataHost + ":" + std::to_string(tm.dataPort)},
+                 {"security", conn->security()}});
         conn->send({{"type", "registered"}});
         schedule();
       } else if (name.empty()) {
@@ -1259,8 +1281,9 @@ class JobManager {
     live_.erase(it);
   }
 
-  awaitable<void> liveSession(tcp::socket socket, http::request<http::string_body> req, std::string jobId) {
-    auto c = std::make_shared<LiveClient>(std::move(socket), std::move(jobId));
+  template <typename Next>
+  awaitable<void> liveSession(Next stream, http::request<http::string_body> req, std::string jobId) {
+    auto c = std::make_shared<LiveSocket<Next>>(std::move(stream), std::move(jobId));
     // Close a peer that stops answering pings; a malformed frame fails the read and closes
     // this connection only.
     c->ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(30), std::chrono::seconds(60), true});
@@ -1288,7 +1311,8 @@ class JobManager {
     c->notify();
   }
 
-  awaitable<void> liveWriter(std::shared_ptr<LiveClient> c) {
+  template <typename Next>
+  awaitable<void> liveWriter(std::shared_ptr<LiveSocket<Next>> c) {
     error_code ec;
     while (!c->closed) {
       if (c->metrics || c->final) {
@@ -1328,14 +1352,79 @@ class JobManager {
     }
   }
 
+  /// One API connection. Its first bytes tell a TLS client from a plain one: with TLS on,
+  /// a plain request gets a 400 that says to use https://; with TLS off, a TLS client is
+  /// logged and closed (it could not read an answer).
   awaitable<void> httpSession(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    error_code ec;
+    stream.expires_after(std::chrono::seconds(60));
+    const bool tlsHello = co_await beast::async_detect_ssl(stream, buffer, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    const std::string peer = endpointOf(stream.socket());
+    if (!apiTls_) {
+      if (tlsHello) {
+        logLine("warn", "jobmanager", "API connection refused: the client started TLS, but TLS is off here",
+                {{"peer", peer}});
+        co_return;
+      }
+      co_await serveHttp(stream, buffer);
+      co_return;
+    }
+    if (!tlsHello) {
+      logLine("warn", "jobmanager", "API connection refused: plain HTTP, but TLS is required (https://)",
+              {{"peer", peer}});
+      co_await refusePlainHttp(stream, buffer);
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), *apiTls_);
+    const auto already = buffer.data();
+    const std::size_t used = co_await tls.async_handshake(asio::ssl::stream_base::server, already,
+                                                          asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      logLine("warn", "jobmanager", "API connection refused: TLS handshake failed",
+              {{"peer", peer}, {"reason", net::tlsFailure(ec, tls.native_handle())}});
+      co_return;
+    }
+    buffer.consume(used);
+    co_await serveHttp(tls, buffer);
+  }
+
+  static std::string endpointOf(const tcp::socket& s) {
+    error_code ec;
+    const auto ep = s.remote_endpoint(ec);
+    return ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  /// A plain request on the TLS API port: read it (a close with unread bytes would reset
+  /// the connection before the client reads the answer), answer 400, close.
+  awaitable<void> refusePlainHttp(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    http::request_parser<http::empty_body> parser;
+    parser.eager(false);
+    error_code ec;
+    stream.expires_after(std::chrono::seconds(10));
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    http::response<http::string_body> res{http::status::bad_request, 11};
+    res.set(http::field::server, "weir-jobmanager");
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(false);
+    res.body() = json{{"error", "this JobManager serves its API over TLS only: use https:// (and the cluster's CA)"}}
+                     .dump() +
+                 "\n";
+    res.prepare_payload();
+    co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  /// Requests and answers on one connection (plain or TLS) until it closes or upgrades.
+  template <typename Stream>
+  awaitable<void> serveHttp(Stream& stream, beast::flat_buffer& buffer) {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(16u << 20);
       error_code ec;
-      stream.expires_after(std::chrono::seconds(60));
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       auto req = parser.release();
@@ -1344,8 +1433,8 @@ class JobManager {
       if (!liveJob.empty()) {
         // Authorized, and the job exists: upgrade (the client waits for the 101 before
         // sending frames, so nothing is left in `buffer`).
-        stream.expires_never();
-        co_await liveSession(stream.release_socket(), std::move(req), std::move(liveJob));
+        beast::get_lowest_layer(stream).expires_never();
+        co_await liveSession(std::move(stream), std::move(req), std::move(liveJob));
         co_return;
       }
       res.keep_alive(req.keep_alive());
@@ -1354,7 +1443,7 @@ class JobManager {
       if (ec || !req.keep_alive()) break;
     }
     error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
   }
 
   static std::string urlDecode(const std::string& s) {
@@ -1531,6 +1620,7 @@ class JobManager {
   asio::io_context io_;
   asio::signal_set signals_;
   tcp::acceptor rpc_, api_;
+  std::shared_ptr<asio::ssl::context> rpcTls_, apiTls_;  // null without TLS
   bool stopping_ = false;
   std::map<std::string, TmInfo> tms_;
   std::vector<std::string> tmOrder_;
@@ -1562,6 +1652,9 @@ int main(int argc, char** argv) {
       if (v != "wait" && v != "refuse") usageExit(args.where() + " is wait or refuse");
       f.refuseWithoutSlots = v == "refuse";
     } else if (a == "--ports-file") f.portsFile = args.value();
+    else if (a == "--tls-cert") f.tls.cert = args.value();
+    else if (a == "--tls-key") f.tls.key = args.value();
+    else if (a == "--tls-ca") f.tls.ca = args.value();
     else if (a == "--help" || a == "-h") usageExit("");
     else usageExit("unknown option " + args.where());
   }
@@ -1570,6 +1663,10 @@ int main(int argc, char** argv) {
     if (secret.empty() && !isLoopback(f.bind)) {
       logLine("error", "jobmanager", "binding a non-loopback address needs a cluster secret (--secret-file or WEIR_SECRET)",
               {{"bind", f.bind}});
+      return 2;
+    }
+    if (const std::string why = weir::net::checkTlsFiles(f.tls); !why.empty()) {
+      logLine("error", "jobmanager", "TLS: " + why);
       return 2;
     }
     JobManager jm(f, secret);

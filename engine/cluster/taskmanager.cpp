@@ -55,13 +55,15 @@ struct Flags {
   std::string name;
   int heartbeatMs = 1000;
   int connectTimeoutMs = 30000;
+  net::TlsFiles tls;  // --tls-cert/--tls-key/--tls-ca: TLS to the JobManager and to peers, and on the data port
 };
 
 [[noreturn]] void usageExit(const std::string& why) {
   if (!why.empty()) std::cerr << "weir-taskmanager: " << why << "\n";
   std::cerr << "usage: weir-taskmanager --jobmanager HOST:PORT --slots N [--bind ADDR] [--data-port P]\n"
                "                        [--secret-file F] [--name NAME] [--heartbeat-interval-ms MS]\n"
-               "                        [--connect-timeout-ms MS] [--config F.json]\n";
+               "                        [--connect-timeout-ms MS] [--tls-cert F --tls-key F --tls-ca F]\n"
+               "                        [--config F.json]\n";
   std::exit(2);
 }
 
@@ -124,6 +126,8 @@ class TaskManager {
     net::TransportOptions to;
     to.nodeName = name_;
     to.secret = secret_;
+    to.tls = flags_.tls;
+    if (flags_.tls.enabled()) controlTls_ = net::makeDaemonTlsContext(flags_.tls, net::TlsRole::Client);
     to.log = [](std::string_view line) { logLine("info", "transport", std::string(line)); };
     transport_ = std::make_unique<net::Transport>(to);
     transport_->setOnConnection([this](const net::ConnectionPtr& c) { onPeer(c); });
@@ -172,7 +176,9 @@ class TaskManager {
       co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
       socket = tcp::socket(io_);
     }
-    jm_ = std::make_shared<ControlConnection>(std::move(socket), ControlOptions{"weir", name_, secret_});
+    ControlOptions options{"weir", name_, secret_};
+    options.tls = controlTls_;
+    jm_ = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
     std::string err = co_await jm_->clientHandshake();
     if (!err.empty()) {
       logLine("error", "taskmanager", "JobManager refused the connection", {{"reason", err}});
@@ -312,7 +318,8 @@ class TaskManager {
   void handle(const json& msg) {
     const std::string type = msg["type"];
     if (type == "registered") {
-      logLine("info", "taskmanager", "registered with the JobManager", {{"jobmanager", flags_.jobmanager}});
+      logLine("info", "taskmanager", "registered with the JobManager",
+              {{"jobmanager", flags_.jobmanager}, {"security", jm_->security()}});
     } else if (type == "refused") {
       logLine("error", "taskmanager", "registration refused", {{"reason", msg.value("reason", "")}});
       exitCode_ = 1;
@@ -540,6 +547,7 @@ class TaskManager {
   asio::signal_set signals_;
   std::unique_ptr<net::Transport> transport_;
   std::shared_ptr<ControlConnection> jm_;
+  std::shared_ptr<asio::ssl::context> controlTls_;  // null without TLS
   bool stopping_ = false;
   int exitCode_ = 0;
 
@@ -571,6 +579,9 @@ int main(int argc, char** argv) {
     else if (a == "--name") f.name = args.value();
     else if (a == "--heartbeat-interval-ms") f.heartbeatMs = args.number(10, 600000);
     else if (a == "--connect-timeout-ms") f.connectTimeoutMs = args.number(0, 3600000);
+    else if (a == "--tls-cert") f.tls.cert = args.value();
+    else if (a == "--tls-key") f.tls.key = args.value();
+    else if (a == "--tls-ca") f.tls.ca = args.value();
     else if (a == "--help" || a == "-h") usageExit("");
     else usageExit("unknown option " + args.where());
   }
@@ -578,6 +589,10 @@ int main(int argc, char** argv) {
     usageExit("--jobmanager HOST:PORT is required");
   try {
     const std::string secret = clusterSecret(f.secretFile);
+    if (const std::string why = weir::net::checkTlsFiles(f.tls); !why.empty()) {
+      logLine("error", "taskmanager", "TLS: " + why);
+      return 2;
+    }
     TaskManager tm(f, secret);
     return tm.run();
   } catch (const std::exception& e) {

@@ -36,6 +36,7 @@
 #include <unordered_map>
 
 #include "net/codec.h"
+#include "net/tls_stream.h"
 
 namespace weir::net {
 
@@ -125,6 +126,10 @@ class Transport::Impl {
  public:
   explicit Impl(TransportOptions o) : opt(std::move(o)), work(asio::make_work_guard(*io)) {
     if (!opt.log) opt.log = [](std::string_view line) { std::cerr << line << '\n'; };
+    if (opt.tls.enabled()) {  // before the thread: these throw NetworkError on bad files
+      tlsServer = makeDaemonTlsContext(opt.tls, TlsRole::Server);
+      tlsClient = makeDaemonTlsContext(opt.tls, TlsRole::Client);
+    }
     thread = std::thread([this] {
       io->run();
       runReturned = true;
@@ -145,6 +150,7 @@ class Transport::Impl {
   std::shared_ptr<OutputChannel> output(std::uint32_t channel, bool* overLimit);
 
   TransportOptions opt;
+  std::shared_ptr<asio::ssl::context> tlsServer, tlsClient;  // null without TLS
   // Shared with every Session: a Connection handle may outlive the Transport, and its
   // socket and timers must not outlive their io_context.
   std::shared_ptr<asio::io_context> io = std::make_shared<asio::io_context>();
@@ -169,13 +175,14 @@ class Transport::Impl {
 
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(Transport::Impl& impl, tcp::socket socket)
-      : ioKeep_(impl.io), alive_(impl.alive), impl_(impl), socket_(std::move(socket)), wake_(socket_.get_executor()),
-        watchdog_(socket_.get_executor()), decoder_(kMaxControlPayload), buf_(kReadBuffer) {
+  Session(Transport::Impl& impl, tcp::socket socket, std::shared_ptr<asio::ssl::context> tls)
+      : ioKeep_(impl.io), alive_(impl.alive), impl_(impl), stream_(std::move(socket), std::move(tls)),
+        wake_(stream_.socket().get_executor()), watchdog_(stream_.socket().get_executor()),
+        decoder_(kMaxControlPayload), buf_(kReadBuffer) {
     error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
+    auto ep = stream_.socket().remote_endpoint(ec);
     endpoint_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
-    socket_.set_option(tcp::no_delay(true), ec);
+    stream_.socket().set_option(tcp::no_delay(true), ec);
     peerName_ = endpoint_;
   }
 
@@ -197,7 +204,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
   void close(std::string reason) override {
     if (!alive_->load()) return;  // the Transport is gone, and with it the connection
-    asio::post(socket_.get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
+    asio::post(stream_.socket().get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
       self->closeOnThread(CloseCode::Normal, reason, true);
     });
   }
@@ -210,8 +217,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void start() {
     decoder_.setMaxPayload(impl_.opt.maxFramePayload);
     open_ = true;
-    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->readLoop(); }, asio::detached);
-    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->writeLoop(); }, asio::detached);
+    asio::co_spawn(stream_.socket().get_executor(), [self = shared_from_this()] { return self->readLoop(); }, asio::detached);
+    asio::co_spawn(stream_.socket().get_executor(), [self = shared_from_this()] { return self->writeLoop(); }, asio::detached);
   }
 
   /// Network thread: queues a frame for the one writer.
@@ -222,7 +229,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
   /// Any thread: one more free slot for input `channel` (a gate's take listener).
   void creditLater(std::uint32_t channel) {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), channel] { self->grant(channel, 1); });
+    asio::post(stream_.socket().get_executor(), [self = shared_from_this(), channel] { self->grant(channel, 1); });
   }
   /// Network thread: registers an input and announces its first credit.
   void addInput(std::uint32_t channel, InputGate* gate, int gateChannel) {
@@ -232,6 +239,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     grant(channel, static_cast<std::uint32_t>(gate->capacity()));
   }
   void closeOnThread(CloseCode code, const std::string& reason, bool sendClose);
+  /// "TLSv1.3, peer CN=..." or "plain" (network thread).
+  std::string security() const { return stream_.describe(); }
 
  private:
   struct Input {
@@ -256,7 +265,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // GCC 12 destroys some temporaries inside co_await expressions twice: every argument
   // of a co_await here is a named local of the caller (hence the const reference).
   awaitable<void> writeRaw(const std::vector<std::uint8_t>& frame, error_code& ec) {
-    co_await asio::async_write(socket_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
+    const asio::const_buffer bytes = asio::buffer(frame);
+    co_await stream_.write(bytes, ec);
     if (!ec) {
       framesOut_.fetch_add(1, std::memory_order_relaxed);
       bytesOut_.fetch_add(frame.size(), std::memory_order_relaxed);
@@ -268,6 +278,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     std::string error;
     bool sendReject = false;
     CloseCode code = CloseCode::ProtocolError;
+    bool tlsText = false;  // the REJECT says TLS is required (to a plain peer)
   };
   awaitable<Refusal> serverExchange();
   awaitable<Refusal> clientExchange();
@@ -277,7 +288,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       if (ec) return;  // canceled: the handshake finished
       self->handshakeTimedOut_ = true;
       error_code ignored;
-      self->socket_.close(ignored);
+      self->stream_.socket().close(ignored);
     });
   }
   awaitable<void> readLoop();
@@ -289,7 +300,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::shared_ptr<asio::io_context> ioKeep_;  // first: destroyed after the socket and timers
   std::shared_ptr<std::atomic<bool>> alive_;
   Transport::Impl& impl_;                     // used on the network thread only
-  tcp::socket socket_;
+  Stream stream_;                // TCP, or TLS over it
   asio::steady_timer wake_;      // the writer waits on it; cancel() wakes it
   asio::steady_timer watchdog_;  // handshake deadline, then the closing deadline
   FrameDecoder decoder_;
@@ -326,11 +337,11 @@ awaitable<std::string> Session::nextFrame() {
       continue;
     }
     error_code ec;
-    const std::size_t n =
-        co_await socket_.async_read_some(asio::buffer(buf_), asio::redirect_error(use_awaitable, ec));
+    const asio::mutable_buffer into = asio::buffer(buf_);
+    const std::size_t n = co_await stream_.readSome(into, ec);
     if (ec) {
       if (handshakeTimedOut_) co_return "handshake timed out";
-      co_return ec == asio::error::eof ? "peer closed the connection" : "read failed: " + ec.message();
+      co_return readFailure(ec);
     }
     bufPos_ = 0;
     bufLen_ = n;
@@ -339,9 +350,24 @@ awaitable<std::string> Session::nextFrame() {
 
 awaitable<std::string> Session::serverHandshake() {
   armWatchdog();
-  Refusal r = co_await serverExchange();
+  Refusal r;
+  std::string tlsErr = co_await stream_.handshake(TlsRole::Server);
+  if (!tlsErr.empty()) {
+    if (handshakeTimedOut_) tlsErr = "handshake timed out";
+    r.error = tlsErr;
+    if (stream_.plainPeer() && !handshakeTimedOut_) {
+      // Read its HELLO first (closing on unread bytes would reset the connection before
+      // the peer reads why), then tell it in plain.
+      std::string ignored = co_await nextFrame();
+      r.sendReject = true;
+      r.code = CloseCode::AuthFailed;
+      r.tlsText = true;
+    }
+  } else {
+    r = co_await serverExchange();
+  }
   if (r.sendReject) {
-    const CloseReason why{static_cast<std::uint16_t>(r.code), r.error};
+    const CloseReason why{static_cast<std::uint16_t>(r.code), r.tlsText ? std::string(kTlsRequiredText) : r.error};
     const auto frame = makeFrame(FrameType::Reject, 0, encodeClose(why));
     error_code ec;
     co_await writeRaw(frame, ec);
@@ -394,6 +420,8 @@ awaitable<Session::Refusal> Session::serverExchange() {
 
 awaitable<std::string> Session::clientHandshake() {
   armWatchdog();
+  std::string tlsErr = co_await stream_.handshake(TlsRole::Client);
+  if (!tlsErr.empty()) co_return handshakeTimedOut_ ? "handshake timed out" : tlsErr;
   Refusal r = co_await clientExchange();
   if (r.sendReject) {
     const CloseReason why{static_cast<std::uint16_t>(r.code), r.error};
@@ -537,7 +565,7 @@ awaitable<void> Session::writeLoop() {
       ++data;
     }
     error_code ec;
-    const std::size_t n = co_await asio::async_write(socket_, buffers, asio::redirect_error(use_awaitable, ec));
+    const std::size_t n = co_await stream_.write(buffers, ec);
     if (ec) {
       closeOnThread(CloseCode::Normal, "write failed: " + ec.message(), false);
       break;
@@ -576,9 +604,7 @@ void Session::finalClose() {
   closed_ = true;
   closing_ = true;
   const bool wasOpen = open_.exchange(false);
-  error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.close();
   wake_.cancel();
   watchdog_.cancel();
   writeQueue_.clear();
@@ -651,7 +677,7 @@ void Transport::Impl::track(const std::shared_ptr<Session>& s) {
 }
 
 awaitable<void> Transport::Impl::serve(tcp::socket socket) {
-  auto s = std::make_shared<Session>(*this, std::move(socket));
+  auto s = std::make_shared<Session>(*this, std::move(socket), tlsServer);
   track(s);
   std::string err = co_await s->serverHandshake();
   if (!err.empty()) {
@@ -669,7 +695,7 @@ void Transport::Impl::opened(const std::shared_ptr<Session>& s) {
     if (stopped) return;
     sessions.insert(s);
   }
-  log("connected to " + s->peerName());
+  log("connected to " + s->peerName() + (tlsServer ? " over " + s->security() : ""));
   s->start();
 }
 
@@ -926,7 +952,7 @@ ConnectionPtr Transport::connect(const std::string& host, std::uint16_t port) {
               NetworkError("cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message())));
           co_return;
         }
-        auto s = std::make_shared<Session>(*impl, std::move(socket));
+        auto s = std::make_shared<Session>(*impl, std::move(socket), impl->tlsClient);
         impl->track(s);
         std::string err;
         try {

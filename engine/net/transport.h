@@ -32,6 +32,8 @@
 // Security: listeners bind 127.0.0.1 by default; another address requires a secret.
 // With a secret, both sides prove they know it (HMAC-SHA256 over fresh nonces) before any
 // other frame is read. Without one (loopback only) the handshake runs with an empty key.
+// With TLS files (TransportOptions::tls) every connection is TLS first, both sides
+// presenting a certificate of the cluster's CA; the secret handshake then runs inside.
 //
 // Asio stays inside transport.cpp: this header is included by the cluster layer.
 
@@ -44,6 +46,7 @@
 #include <string_view>
 
 #include "net/frame.h"
+#include "net/tls.h"
 #include "runtime/channel.h"
 
 namespace weir::net {
@@ -59,6 +62,10 @@ struct TransportOptions {
   std::string nodeName = "node";       // shown to peers and in logs
   std::string clusterId = "weir";      // peers of other clusters are refused
   std::string secret;                  // empty: loopback listeners only
+  /// Set: every connection (accepted or made) runs TLS with mutual certificate checks
+  /// (net/tls.h) before the secret handshake; a plain peer is refused with a REJECT that
+  /// says so. The constructor throws NetworkError when the files are not usable.
+  net::TlsFiles tls;
   std::uint32_t maxFramePayload = kDefaultMaxPayload;
   std::chrono::milliseconds flushTimeout{10};
   std::size_t flushBytes = 32 * 1024;  // send a frame once it holds this much
@@ -123,6 +130,8 @@ class NetworkChannelWriter final : public ChannelWriter {
 
 class Transport {
  public:
+  /// Starts the network thread. Throws NetworkError when options.tls is set and its files
+  /// are not usable (which flag and file, and why).
   explicit Transport(TransportOptions options);
   /// Closes every connection, fails every writer (NetworkError) and stops the network
   /// thread. Gates registered with addInput stop receiving credits callbacks' effects.

@@ -7,7 +7,7 @@
 //   weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N] [--set ...]
 //   weir status ID --jobmanager URL [--follow] [--json];  weir list;  weir cancel ID
 //   weir cluster start [--taskmanagers N] [--slots S] [--data-dir D];  weir cluster stop|status
-//   weir logs [jobmanager|taskmanager-N] [--lines N] [--data-dir D]
+//   weir logs [jobmanager|taskmanager-N] [--lines N] [--follow] [--data-dir D];  weir logs --jobmanager URL
 //
 // Exit status: 0 when the job finished (or validated), 1 when it failed at run time,
 // 2 when the job or the command line is refused, 128 + signal when interrupted (130 for
@@ -244,7 +244,8 @@ void usage(std::FILE* to) {
       "       weir list --jobmanager URL;  weir cancel ID --jobmanager URL\n"
       "       weir cluster start [--taskmanagers N] [--slots S] [--data-dir D] [--api-port P]\n"
       "       weir cluster stop|status [--data-dir D]\n"
-      "       weir logs [jobmanager|taskmanager-N] [--lines N] [--data-dir D]\n"
+      "       weir logs [jobmanager|taskmanager-N] [--lines N] [--follow] [--data-dir D]\n"
+      "       weir logs --jobmanager URL [--lines N]\n"
       "\n"
       "  run       validate JOB, run it on an embedded local cluster (a weir-jobmanager and\n"
       "            weir-taskmanager processes, ended when the job ends; enough slots for the\n"
@@ -264,7 +265,8 @@ void usage(std::FILE* to) {
       "            background on loopback ports, logs in D/logs; stop ends them; status\n"
       "            lists them.  D: env WEIR_CLUSTER_DIR or ~/.local/state/weir/cluster\n"
       "  logs      the last N lines (default 40) of a daemon's log of that local cluster\n"
-      "            (default: jobmanager); --follow: keep printing new lines\n",
+      "            (default: jobmanager); --follow: keep printing new lines.  With\n"
+      "            --jobmanager URL (or WEIR_JOBMANAGER): that JobManager's recent lines\n",
       to);
 }
 
@@ -380,6 +382,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
     std::fprintf(stderr, "weir %s: unexpected argument %s\n", a.command.c_str(), a.job.c_str());
     return false;
   }
+  if (a.command == "logs" && a.jobmanager.empty())
+    if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
   if ((a.command == "submit" || a.command == "status" || a.command == "list" || a.command == "cancel") &&
       a.jobmanager.empty()) {
     if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
@@ -628,13 +632,26 @@ int clusterCommand(const Args& a) {
 /// names each process and its log (the state file stays after the processes ended, until
 /// `weir cluster stop`, so the logs of a crashed cluster can still be read).
 int logs(const Args& a) {
+  const std::string name = a.job.empty() ? "jobmanager" : a.job;
+  if (!a.jobmanager.empty()) {
+    // A JobManager anywhere serves its own recent lines (GET /v1/logs); a TaskManager's
+    // log is a file on its machine.
+    if (name != "jobmanager") {
+      std::fprintf(stderr, "weir logs: --jobmanager serves the JobManager's own log only; read %s's log file "
+                   "on its machine\n", name.c_str());
+      return kExitRefused;
+    }
+    auto j = api(a, "GET", "/v1/logs?lines=" + std::to_string(a.lines));
+    if (!j) return kExitRefused;
+    for (const auto& l : j->value("lines", nlohmann::json::array())) std::printf("%s\n", l.get<std::string>().c_str());
+    return kExitOk;
+  }
   std::ifstream in(clusterStateFile(a));
   const auto j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
   if (!j.is_object() || !j.contains("processes")) {
     std::fprintf(stderr, "weir logs: no local cluster in %s (weir cluster start starts one)\n", clusterDir(a).c_str());
     return kExitFailed;
   }
-  const std::string name = a.job.empty() ? "jobmanager" : a.job;
   std::filesystem::path log;
   std::string names;
   for (const auto& p : j.at("processes")) {

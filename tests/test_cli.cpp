@@ -965,6 +965,31 @@ class TestCli : public QObject {
     fs::remove_all(keptPath);
   }
 
+  void killedWeirLeavesNoProcess() {
+    // However `weir run` ends, even by SIGKILL, the kernel sends its cluster's processes
+    // SIGTERM (PR_SET_PDEATHSIG) and they end. (Their folder in $TMPDIR stays behind.)
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
+    QProcess p;
+    p.start(kWeir, {"run", q(job), "--verbose"});
+    QVERIFY(p.waitForStarted(10000));
+    QByteArray out, errBytes;
+    while (!out.contains('\n') || !errBytes.contains("taskmanager-1 pid")) {
+      QVERIFY2(p.waitForReadyRead(30000), "no record printed");
+      out += p.readAllStandardOutput();
+      errBytes += p.readAllStandardError();
+    }
+    const QString err = QString::fromUtf8(errBytes);
+    const auto pids = clusterPids(err);
+    QCOMPARE(pids.size(), std::size_t(2));
+    for (const auto& [name, pid] : pids) QVERIFY2(processRuns(pid), qPrintable(name));
+    p.kill();
+    QVERIFY(p.waitForFinished(10000));
+    QVERIFY2(noneLeft(pids), qPrintable(err));
+    const auto folder = QRegularExpression(R"(local cluster started in [0-9.]+ s in (\S+),)").match(err);
+    if (folder.hasMatch()) fs::remove_all(folder.captured(1).toStdString());
+  }
+
   void inProcessRunsInThisProcess_data() {
     QTest::addColumn<QStringList>("flag");
     QTest::addColumn<QStringList>("env");

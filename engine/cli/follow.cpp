@@ -1,5 +1,7 @@
 // weir status ID --follow: a live view of a running job, one row per operator, from the
-// JobManager's WebSocket /v1/jobs/{id}/live (docs/api.md), refreshed once a second. On a
+// JobManager's WebSocket /v1/jobs/{id}/live (docs/api.md), refreshed once a second:
+// records/s in and out (sum over the subtasks), busy and backpressured % (the most of any
+// subtask), the lowest input watermark and its lag behind the JobManager's clock. On a
 // terminal the block is redrawn in place; otherwise (a pipe, a file, a test) one block is
 // printed per second, separated by a blank line. It ends with the job's final status line;
 // exit 0 when the job finished or was canceled, 1 when it failed.
@@ -10,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -67,8 +70,12 @@ std::string liveView(const json& m, const std::string& jobName, double elapsedSe
     std::string watermark = "-", lag = "-";
     if (wm.is_number()) {
       const auto w = wm.get<std::int64_t>();
-      watermark = isoTime(w);
-      lag = duration(static_cast<double>(now - w));
+      if (w == std::numeric_limits<std::int64_t>::max()) {
+        watermark = "end of input";  // the final watermark: every input has ended
+      } else {
+        watermark = isoTime(w);
+        lag = duration(static_cast<double>(now - w));
+      }
     }
     std::snprintf(line, sizeof line, "  %-20s %3d %11s %11s %5.0f%% %6.0f%%  %-24s %9s\n",
                   v.value("node", "").c_str(), v.value("parallelism", 0),

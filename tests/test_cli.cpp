@@ -990,6 +990,25 @@ class TestCli : public QObject {
     if (folder.hasMatch()) fs::remove_all(folder.captured(1).toStdString());
   }
 
+  void closedStdoutEndsLikeSigpipe_data() {
+    QTest::addColumn<bool>("inProcess");
+    QTest::newRow("local cluster") << false;
+    QTest::newRow("in process") << true;
+  }
+  void closedStdoutEndsLikeSigpipe() {
+    // `weir run job | head`: once the reader is gone `weir` dies of SIGPIPE (141 in a
+    // shell) without a word, whichever runtime printed the records.
+    QFETCH(bool, inProcess);
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
+    QProcess p;
+    p.start("bash", {"-c", "set -o pipefail; \"$0\" run \"$1\" $2 | head -c 10 > /dev/null", kWeir, q(job),
+                     inProcess ? "--in-process" : ""});
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 141);
+    QCOMPARE(QString::fromUtf8(p.readAllStandardError()), QString());
+  }
+
   void inProcessRunsInThisProcess_data() {
     QTest::addColumn<QStringList>("flag");
     QTest::addColumn<QStringList>("env");

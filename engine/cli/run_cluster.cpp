@@ -16,11 +16,17 @@
 // per-process files are merged into it once they have stopped). Records of sink.stdout
 // reach this program's stdout directly from the TaskManager (forwardStdout).
 //
+// `weir run job | head`: when stdout's reader goes away the cluster is stopped and `weir`
+// dies of SIGPIPE, as the in-process runtime does (exit status 141 in a shell).
+//
 // Processes are never left behind: the cluster's destructor stops them (SIGTERM, SIGKILL
 // after a grace), a second signal or the cancel grace stops them before exiting, and each
 // gets SIGTERM from the kernel when this process dies however it dies (PR_SET_PDEATHSIG).
 
+#include <poll.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <chrono>
 #include <cstdio>
@@ -122,6 +128,19 @@ void mergeDeadLetters(const fs::path& jobFile, const std::vector<cluster::Cluste
   }
 }
 
+/// Whether stdout is a pipe whose reader has gone (`weir run job | head`): the in-process
+/// runtime dies of SIGPIPE there, and so does `weir run` once its cluster is stopped.
+bool stdoutReaderGone() {
+  pollfd p{STDOUT_FILENO, POLLOUT, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+[[noreturn]] void dieOfSigpipe() {
+  std::signal(SIGPIPE, SIG_DFL);
+  std::raise(SIGPIPE);
+  _exit(128 + SIGPIPE);
+}
+
 }  // namespace
 
 int runOnLocalCluster(const Args& a, JobPlan plan) {
@@ -211,6 +230,11 @@ int runOnLocalCluster(const Args& a, JobPlan plan) {
       }
     }
     if (signals >= 2) exitNow(nullptr);
+    if (stdoutReaderGone()) {
+      progress.clear();
+      run.stop(std::chrono::milliseconds(500));
+      dieOfSigpipe();
+    }
     if (interrupted && Clock::now() - canceledAt > kCancelGrace) exitNow("did not stop within 5 s of the signal");
     if (ws) {
       auto msg = ws->next(std::chrono::milliseconds(200));
@@ -263,6 +287,10 @@ int runOnLocalCluster(const Args& a, JobPlan plan) {
   // dead-letter files are closed and can be merged.
   run.stopProcesses(std::chrono::seconds(5));
   mergeDeadLetters(plan.deadLetterPath, processes);
+  if (stdoutReaderGone()) {  // the job may have failed of it (its TaskManager died of SIGPIPE)
+    run.stop(std::chrono::seconds(1));
+    dieOfSigpipe();
+  }
   // The JobManager names the TaskManager of a failed subtask; on this one machine the
   // message reads as the in-process runtime's.
   for (const auto& p : processes) {

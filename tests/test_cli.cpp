@@ -1040,6 +1040,10 @@ class TestCli : public QObject {
     QCOMPARE(started.exitCode, 0);
     const QString url = started.out.trimmed();
     const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
+    // weir logs --follow prints what the JobManager logs from now on.
+    QProcess tail;
+    tail.start(kWeir, {"logs", "--follow", "--lines", "0", "--data-dir", clusterDir});
+    QVERIFY(tail.waitForStarted(10000));
     const Weir submitted = runWeir({"submit", q(job), "--jobmanager", url});
     QCOMPARE(submitted.exitCode, 0);
     const QString id = submitted.out.trimmed();
@@ -1065,6 +1069,15 @@ class TestCli : public QObject {
     QVERIFY2(QRegularExpression(R"(^  bids +1 +\S+ +\S+ +\d+% +\d+%  )").match(lines[2]).hasMatch(), qPrintable(lines[2]));
     QVERIFY2(QRegularExpression(R"(^  print +1 +\S+ +\S+ +\d+% +\d+%  )").match(lines[3]).hasMatch(), qPrintable(lines[3]));
     QCOMPARE(lines.back(), id + "  endless-bids  CANCELED");
+    QByteArray tailed;
+    while (!tailed.contains("job=\"" + id.toUtf8() + "\" name=\"endless-bids\" status=\"CANCELED\"")) {
+      QVERIFY2(tail.waitForReadyRead(10000), tailed.constData());
+      tailed += tail.readAllStandardOutput();
+    }
+    QVERIFY2(!tailed.contains("msg=\"listening\""), tailed.constData());  // --lines 0: nothing from before
+    ::kill(static_cast<pid_t>(tail.processId()), SIGINT);
+    QVERIFY(tail.waitForFinished(10000));
+    QCOMPARE(tail.exitCode(), 130);
 
     // weir logs: the JobManager's log by default, a TaskManager's by name, the last N lines.
     const Weir jm = runWeir({"logs", "--data-dir", clusterDir});

@@ -641,6 +641,10 @@ int logs(const Args& a) {
                    "on its machine\n", name.c_str());
       return kExitRefused;
     }
+    if (a.follow) {
+      std::fprintf(stderr, "weir logs: --follow reads the log files of a local cluster, not --jobmanager\n");
+      return kExitRefused;
+    }
     auto j = api(a, "GET", "/v1/logs?lines=" + std::to_string(a.lines));
     if (!j) return kExitRefused;
     for (const auto& l : j->value("lines", nlohmann::json::array())) std::printf("%s\n", l.get<std::string>().c_str());

@@ -1,8 +1,13 @@
-// The `weir` command end to end, and whole jobs through the same path it takes
-// (prepareJob + LocalExecutor): exact outputs, exact counts, exact messages and exit
-// codes (0 finished or valid, 1 failed at run time, 2 refused, 130 interrupted). Nothing
-// here measures time; a job that should end is given a generous deadline only so that a
-// hang fails the test instead of blocking ctest.
+// The `weir` command end to end, and whole jobs through the path of `weir run
+// --in-process` (prepareJob + LocalExecutor): exact outputs, exact counts, exact messages
+// and exit codes (0 finished or valid, 1 failed at run time, 2 refused, 130 interrupted).
+// `weir run` without --in-process runs each job on an embedded local cluster (a
+// weir-jobmanager and weir-taskmanager processes): every expectation on the binary holds
+// for it; the failure, dead-letter, signal and broken-pipe cases run both ways, and
+// section 11 checks that the processes ran and none is left, however `weir` ends. Section
+// 12: `weir status --follow` and `weir logs` against `weir cluster start`. Nothing here
+// measures time; a job that should end is given a generous deadline only so that a hang
+// fails the test instead of blocking ctest.
 //
 // Every job is copied into a QTemporaryDir with its data first, so outputs land there.
 // Jobs live in samples/ and tests/data/e2e/ (data in their data/ folders):

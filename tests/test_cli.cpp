@@ -959,6 +959,19 @@ class TestCli : public QObject {
                               "(its largest parallelism)\n"));
     QCOMPARE(few.out, QString());
 
+    // A weir without its daemons beside it cannot start a cluster: exit 1, saying so.
+    QTemporaryDir lonely;
+    const QString copy = lonely.filePath("weir");
+    QVERIFY(QFile::copy(kWeir, copy));
+    QProcess alone;
+    alone.start(copy, {"run", q(job)});
+    QVERIFY(alone.waitForFinished(30000));
+    QCOMPARE(alone.exitCode(), 1);
+    QCOMPARE(QString::fromUtf8(alone.readAllStandardError()),
+             "weir: cannot start the local cluster: " + lonely.filePath("weir-jobmanager") +
+                 " is not an executable\nweir: (weir run --in-process runs the job without a cluster)\n");
+    QCOMPARE(alone.readAllStandardOutput(), QByteArray());
+
     // --keep-cluster-dir keeps the folder with the daemons' logs.
     const Weir kept = runWeir({"run", q(job), "--quiet", "--keep-cluster-dir"});
     QCOMPARE(kept.exitCode, 0);

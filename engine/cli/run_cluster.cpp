@@ -175,7 +175,11 @@ int runOnLocalCluster(const Args& a, JobPlan plan) {
   try {
     run.start(o);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "weir: cannot start the local cluster: %s\n", e.what());
+    // LocalCluster's messages start with what failed ("cannot start the local cluster: ...",
+    // "jobmanager ended while starting (log ...)").
+    const std::string what = e.what();
+    std::fprintf(stderr, "weir: %s%s\nweir: (weir run --in-process runs the job without a cluster)\n",
+                 what.starts_with("cannot start") ? "" : "cannot start the local cluster: ", what.c_str());
     return kExitFailed;
   }
   const cluster::LocalCluster& c = run.get();

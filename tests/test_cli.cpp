@@ -980,12 +980,15 @@ class TestCli : public QObject {
     const fs::path keptPath = keptDir.captured(1).toStdString();
     QVERIFY(fs::exists(keptPath / "logs/jobmanager.log"));
     QVERIFY(fs::exists(keptPath / "logs/taskmanager-1.log"));
+    QCOMPARE(runWeir({"run", q(job), "--quiet"}).exitCode, 0);
+    QVERIFY(fs::exists(keptPath / "logs/jobmanager.log"));  // not swept as abandoned
     fs::remove_all(keptPath);
   }
 
   void killedWeirLeavesNoProcess() {
     // However `weir run` ends, even by SIGKILL, the kernel sends its cluster's processes
-    // SIGTERM (PR_SET_PDEATHSIG) and they end. (Their folder in $TMPDIR stays behind.)
+    // SIGTERM (PR_SET_PDEATHSIG) and they end. Their folder in $TMPDIR stays behind until
+    // the next `weir run` removes it.
     QTemporaryDir dir;
     const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
     QProcess p;
@@ -1005,7 +1008,12 @@ class TestCli : public QObject {
     QVERIFY(p.waitForFinished(10000));
     QVERIFY2(noneLeft(pids), qPrintable(err));
     const auto folder = QRegularExpression(R"(local cluster started in [0-9.]+ s in (\S+),)").match(err);
-    if (folder.hasMatch()) fs::remove_all(folder.captured(1).toStdString());
+    QVERIFY2(folder.hasMatch(), qPrintable(err));
+    const fs::path left = folder.captured(1).toStdString();
+    QVERIFY(fs::exists(left / "logs/jobmanager.log"));
+    const fs::path next = copyJob(dir, kE2e, "stock-report.weir.json");
+    QCOMPARE(runWeir({"run", q(next), "--quiet"}).exitCode, 0);
+    QVERIFY(!fs::exists(left));
   }
 
   void closedStdoutEndsLikeSigpipe_data() {

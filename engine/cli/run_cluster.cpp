@@ -22,6 +22,7 @@
 // Processes are never left behind: the cluster's destructor stops them (SIGTERM, SIGKILL
 // after a grace), a second signal or the cancel grace stops them before exiting, and each
 // gets SIGTERM from the kernel when this process dies however it dies (PR_SET_PDEATHSIG).
+// The folder of a run killed with SIGKILL is removed by the next `weir run`.
 
 #include <poll.h>
 #include <unistd.h>
@@ -84,11 +85,40 @@ class RunCluster {
   std::optional<cluster::LocalCluster> cluster_;
 };
 
+constexpr const char* kKeptMarker = "KEPT";  // in a folder of --keep-cluster-dir
+
+/// Whether `pid` is a process that has not ended (a zombie has ended).
+bool running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
+/// Removes the folders of earlier runs that could not remove their own (`weir` was killed
+/// with SIGKILL): a weir-run-* folder whose JobManager (its ports file names the pid) has
+/// ended and that was not kept on purpose. A folder without a ports file is left alone:
+/// its run may be starting right now.
+void sweepAbandonedRunDirs(const fs::path& base) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(base, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.starts_with("weir-run-") || !e.is_directory(ec) || fs::exists(e.path() / kKeptMarker, ec)) continue;
+    std::ifstream in(e.path() / "jobmanager.ports.json");
+    const auto ports = json::parse(in, nullptr, false);
+    if (!ports.is_object() || !ports.contains("pid") || !ports["pid"].is_number_integer()) continue;
+    if (running(ports["pid"].get<pid_t>())) continue;
+    fs::remove_all(e.path(), ec);
+  }
+}
+
 /// A fresh folder under $TMPDIR (or /tmp) for the cluster's data and logs.
 fs::path makeRunDir() {
   std::error_code ec;
   fs::path base = fs::temp_directory_path(ec);
   if (ec) base = "/tmp";
+  sweepAbandonedRunDirs(base);
   std::string templ = (base / "weir-run-XXXXXX").string();
   if (!::mkdtemp(templ.data())) throw std::runtime_error("cannot create a folder in " + base.string());
   return templ;
@@ -309,7 +339,10 @@ int runOnLocalCluster(const Args& a, JobPlan plan) {
                   processes.size());
     printSummary(plan, metrics, status, seconds, plan.deadLetterPath, where);
   }
-  if (a.keepClusterDir) std::fprintf(stderr, "weir: the cluster's folder (logs, metadata) is kept: %s\n", run.dir().c_str());
+  if (a.keepClusterDir) {
+    std::ofstream(run.dir() / kKeptMarker) << "kept by weir run --keep-cluster-dir\n";
+    std::fprintf(stderr, "weir: the cluster's folder (logs, metadata) is kept: %s\n", run.dir().c_str());
+  }
   run.stop(std::chrono::seconds(5));
   if (status == "FINISHED") return kExitOk;
   if (status == "FAILED") {

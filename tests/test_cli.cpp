@@ -1,8 +1,13 @@
-// The `weir` command end to end, and whole jobs through the same path it takes
-// (prepareJob + LocalExecutor): exact outputs, exact counts, exact messages and exit
-// codes (0 finished or valid, 1 failed at run time, 2 refused, 130 interrupted). Nothing
-// here measures time; a job that should end is given a generous deadline only so that a
-// hang fails the test instead of blocking ctest.
+// The `weir` command end to end, and whole jobs through the path of `weir run
+// --in-process` (prepareJob + LocalExecutor): exact outputs, exact counts, exact messages
+// and exit codes (0 finished or valid, 1 failed at run time, 2 refused, 130 interrupted).
+// `weir run` without --in-process runs each job on an embedded local cluster (a
+// weir-jobmanager and weir-taskmanager processes): every expectation on the binary holds
+// for it; the failure, dead-letter, signal and broken-pipe cases run both ways, and
+// section 11 checks that the processes ran and none is left, however `weir` ends. Section
+// 12: `weir status --follow` and `weir logs` against `weir cluster start`. Nothing here
+// measures time; a job that should end is given a generous deadline only so that a hang
+// fails the test instead of blocking ctest.
 //
 // Every job is copied into a QTemporaryDir with its data first, so outputs land there.
 // Jobs live in samples/ and tests/data/e2e/ (data in their data/ folders):
@@ -37,6 +42,7 @@
 
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -99,10 +105,16 @@ struct Weir {
   QString out, err;
 };
 
-/// Runs `weir args...` in `workingDir` (default: this process's) to its end.
-Weir runWeir(const QStringList& args, const QString& workingDir = {}) {
+/// Runs `weir args...` in `workingDir` (default: this process's) to its end, with `env`
+/// ("NAME=value") added to this process's environment.
+Weir runWeir(const QStringList& args, const QString& workingDir = {}, const QStringList& env = {}) {
   QProcess p;
   if (!workingDir.isEmpty()) p.setWorkingDirectory(workingDir);
+  if (!env.isEmpty()) {
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    for (const QString& kv : env) e.insert(kv.section('=', 0, 0), kv.section('=', 1));
+    p.setProcessEnvironment(e);
+  }
   p.start(kWeir, args);
   Weir w;
   if (!p.waitForFinished(60000)) {
@@ -116,6 +128,45 @@ Weir runWeir(const QStringList& args, const QString& workingDir = {}) {
   w.out = QString::fromUtf8(p.readAllStandardOutput());
   w.err = QString::fromUtf8(p.readAllStandardError());
   return w;
+}
+
+/// `weir run` on the default local cluster, or with --in-process.
+QStringList runArgs(const fs::path& job, bool inProcess, const QStringList& more = {}) {
+  QStringList args{"run", q(job)};
+  if (inProcess) args << "--in-process";
+  return args + more;
+}
+
+/// The pids `weir run --verbose` names for its cluster's processes ("weir:   NAME pid N").
+std::map<QString, pid_t> clusterPids(const QString& err) {
+  std::map<QString, pid_t> pids;
+  QRegularExpression re(R"(^weir:   (jobmanager|taskmanager-\d+) pid (\d+)$)", QRegularExpression::MultilineOption);
+  for (auto it = re.globalMatch(err); it.hasNext();) {
+    const auto m = it.next();
+    pids[m.captured(1)] = static_cast<pid_t>(m.captured(2).toInt());
+  }
+  return pids;
+}
+
+/// Whether `pid` names a process that has not ended (a zombie has ended).
+bool processRuns(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
+/// Every process `weir run --verbose` started has ended (checked for a second at most:
+/// a process killed by the kernel with its parent may take a moment).
+bool noneLeft(const std::map<QString, pid_t>& pids) {
+  for (int i = 0; i < 100; ++i) {
+    bool any = false;
+    for (const auto& [name, pid] : pids) any = any || processRuns(pid);
+    if (!any) return true;
+    QTest::qWait(10);
+  }
+  return false;
 }
 
 // ---- independent formatting, for expected outputs ---------------------------------------
@@ -584,18 +635,24 @@ class TestCli : public QObject {
 
   // ---- 6. a failure at run time -------------------------------------------------------
 
+  void missingInputFailsTheJob_data() {
+    QTest::addColumn<bool>("inProcess");
+    QTest::newRow("local cluster") << false;
+    QTest::newRow("in process") << true;
+  }
   void missingInputFailsTheJob() {
+    QFETCH(bool, inProcess);
     QTemporaryDir dir;
     const fs::path job = copyJob(dir, kE2e, "missing-input.weir.json");
     const QString missing = q(job.parent_path() / "data/ledger-2026.csv");
-    const Weir w = runWeir({"run", q(job)});
+    const Weir w = runWeir(runArgs(job, inProcess));
     QCOMPARE(w.exitCode, 1);
     QCOMPARE(w.out, QString());
     QCOMPARE(linesOf(w.err).back(), "weir: job missing-input failed: ledger[0/1]: " + missing + ": file not found");
     QVERIFY2(QRegularExpression(R"(\nFAILED in [0-9.]+ s: 0 records read)").match(w.err).hasMatch(), qPrintable(w.err));
 
     // With three subtasks, each fails to open it; the first one to fail is reported.
-    const Weir p3 = runWeir({"run", q(job), "--parallelism", "3", "--quiet"});
+    const Weir p3 = runWeir(runArgs(job, inProcess, {"--parallelism", "3", "--quiet"}));
     QCOMPARE(p3.exitCode, 1);
     QCOMPARE(p3.out, QString());
     const QRegularExpression line("^weir: job missing-input failed: ledger\\[[012]/3\\]: " +
@@ -603,7 +660,7 @@ class TestCli : public QObject {
     QVERIFY2(line.match(p3.err).hasMatch(), qPrintable(p3.err));
 
     // A glob that matches nothing.
-    const Weir g = runWeir({"run", q(job), "--quiet", "--set", "ledger.path=data/ledgers/*.csv"});
+    const Weir g = runWeir(runArgs(job, inProcess, {"--quiet", "--set", "ledger.path=data/ledgers/*.csv"}));
     QCOMPARE(g.exitCode, 1);
     QCOMPARE(g.err, "weir: job missing-input failed: ledger[0/1]: " + q(job.parent_path() / "data/ledgers/*.csv") +
                         ": no file matches the pattern\n");
@@ -611,13 +668,21 @@ class TestCli : public QObject {
 
   // ---- 7. malformed JSON Lines: dead letters, or a failure when the job says so ----------
 
+  void malformedLinesBecomeDeadLetters_data() {
+    QTest::addColumn<bool>("inProcess");
+    QTest::newRow("local cluster") << false;
+    QTest::newRow("in process") << true;
+  }
   void malformedLinesBecomeDeadLetters() {
+    // On the local cluster each TaskManager writes its own dead-letter file; `weir run`
+    // merges them into the job's one file, so both runtimes leave the same file.
+    QFETCH(bool, inProcess);
     QTemporaryDir dir;
     const fs::path job = copyJob(dir, kE2e, "sensor-readings.weir.json");
     const fs::path base = job.parent_path();
     const std::string input = (base / "data/readings.jsonl").string();
     const fs::path deadLetters = base / "out/sensor-readings.dead-letters.jsonl";
-    const Weir w = runWeir({"run", q(job)});
+    const Weir w = runWeir(runArgs(job, inProcess));
     QCOMPARE(w.exitCode, 0);
     QCOMPARE(w.out, QString());
     QVERIFY2(QRegularExpression("\nFINISHED in [0-9.]+ s: 5 records read \\([^)]*\\), 5 written, 4 malformed "
@@ -650,7 +715,10 @@ class TestCli : public QObject {
     std::vector<json> got;
     for (const QString& l : readLines(deadLetters)) got.push_back(json::parse(l.toStdString()));
     QCOMPARE(got.size(), expected.size());
-    for (std::size_t i = 0; i < got.size(); ++i) QVERIFY2(got[i] == expected[i], got[i].dump().c_str());
+    for (std::size_t i = 0; i < got.size(); ++i) QVERIFY2(got[i] == expected[i], got[i].dump().c_str());    // No per-TaskManager file is left beside it.
+    int files = 0;
+    for (const auto& e : fs::directory_iterator(base / "out")) files += e.path().filename().string().starts_with("sensor-readings.");
+    QCOMPARE(files, 1);
   }
 
   void malformedLineFailsWhenTheJobSaysSo() {
@@ -728,11 +796,23 @@ class TestCli : public QObject {
              qPrintable(w.err));
   }
 
+  void interruptCancelsAnUnboundedJob_data() {
+    QTest::addColumn<bool>("inProcess");
+    QTest::addColumn<int>("signal");
+    QTest::addColumn<bool>("twice");  // a second signal ends `weir` without waiting for the job
+    QTest::newRow("local cluster, SIGINT") << false << int(SIGINT) << false;
+    QTest::newRow("local cluster, SIGTERM") << false << int(SIGTERM) << false;
+    QTest::newRow("local cluster, SIGINT twice") << false << int(SIGINT) << true;
+    QTest::newRow("in process, SIGINT") << true << int(SIGINT) << false;
+  }
   void interruptCancelsAnUnboundedJob() {
+    QFETCH(bool, inProcess);
+    QFETCH(int, signal);
+    QFETCH(bool, twice);
     QTemporaryDir dir;
     const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
     QProcess p;
-    p.start(kWeir, {"run", q(job)});
+    p.start(kWeir, runArgs(job, inProcess, {"--verbose"}));
     QVERIFY(p.waitForStarted(10000));
     // The first printed records show that the job runs (and its SIGINT handler is set).
     QByteArray out;
@@ -740,7 +820,8 @@ class TestCli : public QObject {
       QVERIFY2(p.waitForReadyRead(30000), "no record printed");
       out += p.readAllStandardOutput();
     }
-    QCOMPARE(::kill(static_cast<pid_t>(p.processId()), SIGINT), 0);
+    QCOMPARE(::kill(static_cast<pid_t>(p.processId()), signal), 0);
+    if (twice) QCOMPARE(::kill(static_cast<pid_t>(p.processId()), signal), 0);
     if (!p.waitForFinished(30000)) {
       p.kill();
       p.waitForFinished();
@@ -749,7 +830,18 @@ class TestCli : public QObject {
     out += p.readAllStandardOutput();
     const QString err = QString::fromUtf8(p.readAllStandardError());
     QCOMPARE(p.exitStatus(), QProcess::NormalExit);
-    QCOMPARE(p.exitCode(), 130);
+    QCOMPARE(p.exitCode(), 128 + signal);
+    // On the local cluster: its JobManager and TaskManager ran as processes, and neither
+    // they nor their folder are left.
+    const auto pids = clusterPids(err);
+    QCOMPARE(pids.size(), inProcess ? std::size_t(0) : std::size_t(2));
+    QVERIFY2(noneLeft(pids), qPrintable(err));
+    if (!inProcess) {
+      const auto folder = QRegularExpression(R"(local cluster started in [0-9.]+ s in (\S+),)").match(err);
+      QVERIFY2(folder.hasMatch(), qPrintable(err));
+      QVERIFY2(!fs::exists(folder.captured(1).toStdString()), qPrintable(folder.captured(1)));
+    }
+    if (twice) return;  // the summary may or may not have been printed
     QVERIFY2(err.endsWith("\nweir: job endless-bids was canceled\n"), qPrintable(err));
     QVERIFY2(QRegularExpression(R"(\nCANCELED in [0-9.]+ s: )").match(err).hasMatch(), qPrintable(err));
     // Every record printed is whole, and they are the generator's first events in order.
@@ -860,6 +952,214 @@ class TestCli : public QObject {
     QCOMPARE(bad.exitCode, 2);
     QVERIFY2(bad.err.startsWith("pricey: "), qPrintable(bad.err));
     QVERIFY(!fs::exists(job.parent_path() / "out"));
+  }
+
+  // ---- 11. where `weir run` runs: a local cluster of processes, or --in-process ---------
+
+  void runUsesALocalClusterOfProcesses() {
+    // At parallelism 4 the job needs 4 slots: two TaskManagers with two each. The summary
+    // names the cluster; the processes and the cluster's folder are gone afterwards.
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "stock-report.weir.json");
+    const Weir w = runWeir({"run", q(job), "--parallelism", "4", "--verbose"});
+    QCOMPARE(w.exitCode, 0);
+    QStringList lines = linesOf(w.out);
+    QCOMPARE(lines.size(), kStockCsv.size());
+    QCOMPARE(lines.front(), kStockCsv.front());
+    QVERIFY2(w.err.contains("\nran on a local cluster: a JobManager and 2 TaskManagers with 2 slots each "
+                            "(3 processes, all ended)\n"), qPrintable(w.err));
+    const auto pids = clusterPids(w.err);
+    QCOMPARE(pids.size(), std::size_t(3));
+    QVERIFY(pids.count("jobmanager") && pids.count("taskmanager-1") && pids.count("taskmanager-2"));
+    QVERIFY2(noneLeft(pids), qPrintable(w.err));
+    const auto folder = QRegularExpression(R"(local cluster started in [0-9.]+ s in (\S+),)").match(w.err);
+    QVERIFY2(folder.hasMatch(), qPrintable(w.err));
+    QVERIFY(!fs::exists(folder.captured(1).toStdString()));
+
+    // Chosen by hand; too few slots for the job is refused before anything starts.
+    const Weir one = runWeir({"run", q(job), "--parallelism", "3", "--taskmanagers", "1", "--quiet"});
+    QCOMPARE(one.exitCode, 0);
+    QCOMPARE(linesOf(one.out).size(), kStockCsv.size());
+    const Weir few = runWeir({"run", q(job), "--parallelism", "3", "--taskmanagers", "1", "--slots", "2"});
+    QCOMPARE(few.exitCode, 2);
+    QCOMPARE(few.err, QString("weir run: 1 TaskManager with 2 slots are too few: job stock-report needs 3 slots "
+                              "(its largest parallelism)\n"));
+    QCOMPARE(few.out, QString());
+
+    // A weir without its daemons beside it cannot start a cluster: exit 1, saying so.
+    QTemporaryDir lonely;
+    const QString copy = lonely.filePath("weir");
+    QVERIFY(QFile::copy(kWeir, copy));
+    QProcess alone;
+    alone.start(copy, {"run", q(job)});
+    QVERIFY(alone.waitForFinished(30000));
+    QCOMPARE(alone.exitCode(), 1);
+    QCOMPARE(QString::fromUtf8(alone.readAllStandardError()),
+             "weir: cannot start the local cluster: " + lonely.filePath("weir-jobmanager") +
+                 " is not an executable\nweir: (weir run --in-process runs the job without a cluster)\n");
+    QCOMPARE(alone.readAllStandardOutput(), QByteArray());
+
+    // --keep-cluster-dir keeps the folder with the daemons' logs.
+    const Weir kept = runWeir({"run", q(job), "--quiet", "--keep-cluster-dir"});
+    QCOMPARE(kept.exitCode, 0);
+    const auto keptDir = QRegularExpression(R"(the cluster's folder \(logs, metadata\) is kept: (\S+)\n)").match(kept.err);
+    QVERIFY2(keptDir.hasMatch(), qPrintable(kept.err));
+    const fs::path keptPath = keptDir.captured(1).toStdString();
+    QVERIFY(fs::exists(keptPath / "logs/jobmanager.log"));
+    QVERIFY(fs::exists(keptPath / "logs/taskmanager-1.log"));
+    QCOMPARE(runWeir({"run", q(job), "--quiet"}).exitCode, 0);
+    QVERIFY(fs::exists(keptPath / "logs/jobmanager.log"));  // not swept as abandoned
+    fs::remove_all(keptPath);
+  }
+
+  void killedWeirLeavesNoProcess() {
+    // However `weir run` ends, even by SIGKILL, the kernel sends its cluster's processes
+    // SIGTERM (PR_SET_PDEATHSIG) and they end. Their folder in $TMPDIR stays behind until
+    // the next `weir run` removes it.
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
+    QProcess p;
+    p.start(kWeir, {"run", q(job), "--verbose"});
+    QVERIFY(p.waitForStarted(10000));
+    QByteArray out, errBytes;
+    while (!out.contains('\n') || !errBytes.contains("taskmanager-1 pid")) {
+      QVERIFY2(p.waitForReadyRead(30000), "no record printed");
+      out += p.readAllStandardOutput();
+      errBytes += p.readAllStandardError();
+    }
+    const QString err = QString::fromUtf8(errBytes);
+    const auto pids = clusterPids(err);
+    QCOMPARE(pids.size(), std::size_t(2));
+    for (const auto& [name, pid] : pids) QVERIFY2(processRuns(pid), qPrintable(name));
+    p.kill();
+    QVERIFY(p.waitForFinished(10000));
+    QVERIFY2(noneLeft(pids), qPrintable(err));
+    const auto folder = QRegularExpression(R"(local cluster started in [0-9.]+ s in (\S+),)").match(err);
+    QVERIFY2(folder.hasMatch(), qPrintable(err));
+    const fs::path left = folder.captured(1).toStdString();
+    QVERIFY(fs::exists(left / "logs/jobmanager.log"));
+    const fs::path next = copyJob(dir, kE2e, "stock-report.weir.json");
+    QCOMPARE(runWeir({"run", q(next), "--quiet"}).exitCode, 0);
+    QVERIFY(!fs::exists(left));
+  }
+
+  void closedStdoutEndsLikeSigpipe_data() {
+    QTest::addColumn<bool>("inProcess");
+    QTest::newRow("local cluster") << false;
+    QTest::newRow("in process") << true;
+  }
+  void closedStdoutEndsLikeSigpipe() {
+    // `weir run job | head`: once the reader is gone `weir` dies of SIGPIPE (141 in a
+    // shell) without a word, whichever runtime printed the records.
+    QFETCH(bool, inProcess);
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
+    QProcess p;
+    p.start("bash", {"-c", "set -o pipefail; \"$0\" run \"$1\" $2 | head -c 10 > /dev/null", kWeir, q(job),
+                     inProcess ? "--in-process" : ""});
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 141);
+    QCOMPARE(QString::fromUtf8(p.readAllStandardError()), QString());
+  }
+
+  void inProcessRunsInThisProcess_data() {
+    QTest::addColumn<QStringList>("flag");
+    QTest::addColumn<QStringList>("env");
+    QTest::newRow("--in-process") << QStringList{"--in-process"} << QStringList{};
+    QTest::newRow("WEIR_RUN_IN_PROCESS=1") << QStringList{} << QStringList{"WEIR_RUN_IN_PROCESS=1"};
+  }
+  void inProcessRunsInThisProcess() {
+    QFETCH(QStringList, flag);
+    QFETCH(QStringList, env);
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "stock-report.weir.json");
+    const Weir w = runWeir(QStringList{"run", q(job), "--verbose"} + flag, {}, env);
+    QCOMPARE(w.exitCode, 0);
+    QCOMPARE(linesOf(w.out), kStockCsv);
+    QVERIFY2(w.err.contains("\nran in this process (--in-process)\n"), qPrintable(w.err));
+    QVERIFY2(!w.err.contains("cluster"), qPrintable(w.err));
+  }
+
+  // ---- 12. weir status --follow and weir logs, on a cluster of `weir cluster start` -----
+
+  void statusFollowShowsLiveOperators() {
+    QTemporaryDir dir;
+    const QString clusterDir = dir.filePath("cluster");
+    struct Stop {  // the cluster ends with the test, passed or not
+      QString dir;
+      ~Stop() { runWeir({"cluster", "stop", "--data-dir", dir}); }
+    } stop{clusterDir};
+    const Weir started = runWeir({"cluster", "start", "--data-dir", clusterDir, "--taskmanagers", "1", "--slots", "1"});
+    QCOMPARE(started.exitCode, 0);
+    const QString url = started.out.trimmed();
+    const fs::path job = copyJob(dir, kE2e, "endless-bids.weir.json");
+    // weir logs --follow prints what the JobManager logs from now on.
+    QProcess tail;
+    tail.start(kWeir, {"logs", "--follow", "--lines", "0", "--data-dir", clusterDir});
+    QVERIFY(tail.waitForStarted(10000));
+    const Weir submitted = runWeir({"submit", q(job), "--jobmanager", url});
+    QCOMPARE(submitted.exitCode, 0);
+    const QString id = submitted.out.trimmed();
+
+    // Not a terminal: one block per second, each with a row per operator.
+    QProcess follow;
+    follow.start(kWeir, {"status", id, "--jobmanager", url, "--follow"});
+    QVERIFY(follow.waitForStarted(10000));
+    QByteArray out;
+    while (out.count("\n  operator ") < 2) {
+      QVERIFY2(follow.waitForReadyRead(20000), out.constData());
+      out += follow.readAllStandardOutput();
+    }
+    const Weir canceled = runWeir({"cancel", id, "--jobmanager", url});
+    QCOMPARE(canceled.exitCode, 0);
+    QVERIFY(follow.waitForFinished(20000));
+    out += follow.readAllStandardOutput();
+    QCOMPARE(follow.exitCode(), 0);
+    const QStringList lines = linesOf(QString::fromUtf8(out));
+    QVERIFY2(lines.front().startsWith(id + "  endless-bids  RUNNING  "), out.constData());
+    QVERIFY2(QRegularExpression(R"(^  operator +p +in rec/s +out rec/s +busy +backpr +watermark +lag$)")
+                 .match(lines[1]).hasMatch(), qPrintable(lines[1]));
+    QVERIFY2(QRegularExpression(R"(^  bids +1 +\S+ +\S+ +\d+% +\d+%  )").match(lines[2]).hasMatch(), qPrintable(lines[2]));
+    QVERIFY2(QRegularExpression(R"(^  print +1 +\S+ +\S+ +\d+% +\d+%  )").match(lines[3]).hasMatch(), qPrintable(lines[3]));
+    QCOMPARE(lines.back(), id + "  endless-bids  CANCELED");
+    QByteArray tailed;
+    while (!tailed.contains("job=\"" + id.toUtf8() + "\" name=\"endless-bids\" status=\"CANCELED\"")) {
+      QVERIFY2(tail.waitForReadyRead(10000), tailed.constData());
+      tailed += tail.readAllStandardOutput();
+    }
+    QVERIFY2(!tailed.contains("msg=\"listening\""), tailed.constData());  // --lines 0: nothing from before
+    ::kill(static_cast<pid_t>(tail.processId()), SIGINT);
+    QVERIFY(tail.waitForFinished(10000));
+    QCOMPARE(tail.exitCode(), 130);
+
+    // weir logs: the JobManager's log by default, a TaskManager's by name, the last N lines.
+    const Weir jm = runWeir({"logs", "--data-dir", clusterDir});
+    QCOMPARE(jm.exitCode, 0);
+    QVERIFY2(jm.out.contains("component=jobmanager msg=\"job submitted\" job=\"" + id + "\""), qPrintable(jm.out));
+    QVERIFY2(jm.out.contains("msg=\"listening\""), qPrintable(jm.out));
+    const Weir two = runWeir({"logs", "jobmanager", "--lines", "2", "--data-dir", clusterDir});
+    QCOMPARE(two.exitCode, 0);
+    QCOMPARE(linesOf(two.out), linesOf(jm.out).mid(linesOf(jm.out).size() - 2));
+    // (the TaskManager's log also holds what its sink.stdout printed: the whole file here)
+    const Weir tm = runWeir({"logs", "taskmanager-1", "--lines", "100000", "--data-dir", clusterDir});
+    QCOMPARE(tm.exitCode, 0);
+    QVERIFY2(tm.out.contains("msg=\"registered with the JobManager\""), qPrintable(tm.out));
+    const Weir nope = runWeir({"logs", "taskmanager-7", "--data-dir", clusterDir});
+    QCOMPARE(nope.exitCode, 2);
+    QCOMPARE(nope.err, QString("weir logs: no process 'taskmanager-7' in the local cluster (jobmanager, taskmanager-1)\n"));
+    // Through the API, from the JobManager's memory.
+    const Weir api = runWeir({"logs", "--jobmanager", url, "--lines", "3"});
+    QCOMPARE(api.exitCode, 0);
+    QCOMPARE(linesOf(api.out).size(), qsizetype(3));
+    QVERIFY2(api.out.contains("msg=\"job status\" job=\"" + id + "\" name=\"endless-bids\" status=\"CANCELED\""),
+             qPrintable(api.out));
+  }
+
+  void logsWithoutACluster() {
+    QTemporaryDir dir;
+    const Weir w = runWeir({"logs", "--data-dir", dir.path()});
+    QCOMPARE(w.exitCode, 1);
+    QVERIFY2(w.err.startsWith("weir logs: no local cluster in "), qPrintable(w.err));
   }
 };
 

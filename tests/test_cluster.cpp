@@ -5,7 +5,7 @@
 //   runsLikeTheLocalRuntime  nexmark-q1 at parallelism 4 (one chain, subtasks spread
 //                            over both TaskManagers), and a variant with a rebalance
 //                            shuffle between processes (filter p=3, sink p=2): the
-//                            sorted output equals `weir run` of the same job
+//                            sorted output equals `weir run --in-process` of the same job
 //   waitsForSlots            a job needing 5 slots of 4 stays CREATED with a reason;
 //                            cancel makes it CANCELED
 //   liveMetrics              an unbounded job: /v1/jobs/{id}/metrics shows the source's
@@ -174,7 +174,7 @@ class TestCluster : public QObject {
 
     QProcess local;
     local.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    local.start(kBin + "/weir", {"run", localFile, "--parallelism", "4", "--quiet"});
+    local.start(kBin + "/weir", {"run", localFile, "--parallelism", "4", "--quiet", "--in-process"});
     QVERIFY(local.waitForFinished(120000));
     QCOMPARE(local.exitCode(), 0);
 

@@ -1,34 +1,42 @@
 // The `weir` command (DESIGN.md §2).
 //
-//   weir run JOB [--parallelism N] [--set node.param=value]... [--quiet]
+//   weir run JOB [--parallelism N] [--set node.param=value]... [--quiet] [--verbose]
+//                [--in-process | --taskmanagers N --slots S --keep-cluster-dir]
 //   weir validate JOB [--set ...] [--json]
 //   weir catalog [--json]
-//   weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N]
+//   weir submit JOB --jobmanager URL [--secret-file F] [--parallelism N] [--set ...]
 //   weir status ID --jobmanager URL [--follow] [--json];  weir list;  weir cancel ID
 //   weir cluster start [--taskmanagers N] [--slots S] [--data-dir D];  weir cluster stop|status
+//   weir logs [jobmanager|taskmanager-N] [--lines N] [--follow] [--data-dir D];  weir logs --jobmanager URL
 //
 // Exit status: 0 when the job finished (or validated), 1 when it failed at run time,
 // 2 when the job or the command line is refused, 128 + signal when interrupted (130 for
 // SIGINT, 143 for SIGTERM). Records a sink prints go to stdout; progress, the summary and
 // every message go to stderr, so `weir run job > out.csv` keeps the data clean.
+//
+// `weir run` runs the job on an embedded local cluster of real processes (run_cluster.cpp)
+// unless --in-process or WEIR_RUN_IN_PROCESS=1 asks for the runtime inside this process
+// (runInProcess below); both print the same progress, summary, messages and exit codes.
 
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <filesystem>
-#include <optional>
 #include <cstdio>
-#include <iostream>
-#include <string>
-#include <vector>
-
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli.h"
 #include "cluster/daemon_args.h"
 #include "cluster/http_client.h"
 #include "cluster/local_cluster.h"
@@ -38,69 +46,235 @@
 #include "runtime/planner.h"
 #include "runtime/preview.h"
 
-namespace weir {
+namespace weir::cli {
+
+// ---- signals ----------------------------------------------------------------------------
+
 namespace {
-
-constexpr int kExitOk = 0, kExitFailed = 1, kExitRefused = 2;  // 128 + signal when interrupted
-
-// Signals: the first SIGINT/SIGTERM cancels the job; a second one, or a job that has not
-// stopped within kCancelGrace after the first, ends the process at once (a subtask can be
-// stuck where cancellation cannot reach it, e.g. writing to a pipe nobody reads).
 std::atomic<int> gSignals{0};
 std::atomic<int> gLastSignal{0};
-constexpr auto kCancelGrace = std::chrono::seconds(5);
+std::atomic<int> gExitAt{2};
 extern "C" void onSignal(int sig) {
   gLastSignal.store(sig);
-  if (gSignals.fetch_add(1) >= 1) _exit(128 + sig);
+  if (gSignals.fetch_add(1) + 1 >= gExitAt.load()) _exit(128 + sig);
 }
+}  // namespace
+
+void installSignalHandlers(int exitAt) {
+  gExitAt.store(exitAt);
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+}
+int signalsReceived() { return gSignals.load(); }
+int lastSignal() { return gLastSignal.load(); }
+
+// ---- formatting -------------------------------------------------------------------------
+
+std::string grouped(std::int64_t n) {
+  std::string s = std::to_string(n < 0 ? -n : n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return n < 0 ? "-" + s : s;
+}
+
+std::string rate(double perSecond) {
+  char buf[32];
+  if (perSecond >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", perSecond / 1e6);
+  else if (perSecond >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", perSecond / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", perSecond);
+  return buf;
+}
+
+std::pair<std::int64_t, std::int64_t> endToEnd(const JobPlan& plan, const JobMetrics& m) {
+  std::int64_t in = 0, out = 0;
+  for (std::size_t i = 0; i < plan.nodes.size() && i < m.nodes.size(); ++i) {
+    if (plan.nodes[i].inputPorts.empty()) in += m.nodes[i].recordsOut;
+    if (plan.nodes[i].outputPorts.empty()) out += m.nodes[i].recordsIn;
+  }
+  return {in, out};
+}
+
+void ProgressLine::update(const JobPlan& plan, const JobMetrics& m) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto [in, out] = endToEnd(plan, m);
+  const double dt = std::max(1e-3, std::chrono::duration<double>(now - last_).count());
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  std::fprintf(stderr, "\r\033[K%7.1fs  in %s rec/s  out %s rec/s  read %s  written %s  dead letters %s", elapsed,
+               rate(static_cast<double>(in - lastIn_) / dt).c_str(), rate(static_cast<double>(out - lastOut_) / dt).c_str(),
+               grouped(in).c_str(), grouped(out).c_str(), grouped(m.deadLetters).c_str());
+  lastIn_ = in;
+  lastOut_ = out;
+  last_ = now;
+  drawn_ = true;
+}
+
+void ProgressLine::clear() {
+  if (drawn_) std::fprintf(stderr, "\r\033[K");
+  drawn_ = false;
+}
+
+void printSummary(const JobPlan& plan, const JobMetrics& m, const std::string& status, double seconds,
+                  const std::filesystem::path& deadLetterPath, const std::string& where) {
+  std::fprintf(stderr, "\n%-20s %-16s %3s %14s %14s %8s\n", "operator", "type", "p", "records in", "records out",
+               "dead");
+  for (std::size_t i = 0; i < m.nodes.size() && i < plan.nodes.size(); ++i) {
+    const auto& n = m.nodes[i];
+    const bool source = plan.nodes[i].inputPorts.empty();
+    const bool sink = plan.nodes[i].outputPorts.empty();
+    std::fprintf(stderr, "%-20s %-16s %3d %14s %14s %8s\n", n.id.c_str(), n.type.c_str(), n.parallelism,
+                 source ? "-" : grouped(n.recordsIn).c_str(), sink ? "-" : grouped(n.recordsOut).c_str(),
+                 grouped(n.deadLetters).c_str());
+  }
+  const auto [in, out] = endToEnd(plan, m);
+  std::fprintf(stderr, "\n%s in %.3f s: %s records read (%s/s), %s written", status.c_str(), seconds,
+               grouped(in).c_str(), rate(seconds > 0 ? static_cast<double>(in) / seconds : 0).c_str(),
+               grouped(out).c_str());
+  if (m.deadLetters > 0)
+    std::fprintf(stderr, ", %s malformed record%s in %s", grouped(m.deadLetters).c_str(), m.deadLetters == 1 ? "" : "s",
+                 deadLetterPath.string().c_str());
+  // Late records per node that counted them: a window sends them to its `late` port, a
+  // join drops them.
+  std::int64_t late = 0;
+  std::string lateByNode;
+  for (const auto& n : m.nodes) {
+    if (n.lateRecords <= 0) continue;
+    late += n.lateRecords;
+    lateByNode += (lateByNode.empty() ? "" : ", ") + grouped(n.lateRecords) + " at " + n.id;
+    if (n.type == "window") lateByNode += " (see the window's `late` port)";
+    else if (n.type == "join") lateByNode += " (dropped by the join)";
+  }
+  if (late > 0)
+    std::fprintf(stderr, ", %s record%s too late: %s", grouped(late).c_str(), late == 1 ? "" : "s", lateByNode.c_str());
+  std::fprintf(stderr, "\n");
+  if (!where.empty()) std::fprintf(stderr, "%s\n", where.c_str());
+  // Where the output went: the sinks' paths, resolved.
+  for (const auto& n : plan.nodes) {
+    if (n.type != "sink.file") continue;
+    std::filesystem::path p = n.params.value("path", "");
+    if (p.is_relative()) p = plan.baseDir / p;
+    if (n.parallelism == 1) std::fprintf(stderr, "output of %s: %s\n", n.id.c_str(), p.lexically_normal().string().c_str());
+    else
+      std::fprintf(stderr, "output of %s: %s (one part file per subtask: %s-0%s ... %s-%d%s)\n", n.id.c_str(),
+                   p.parent_path().lexically_normal().string().c_str(), p.stem().string().c_str(),
+                   p.extension().string().c_str(), p.stem().string().c_str(), n.parallelism - 1,
+                   p.extension().string().c_str());
+  }
+}
+
+void printDiagnostics(const Diagnostics& diags, const std::string& file) {
+  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.toString().c_str());
+  std::fprintf(stderr, "%s: %zu problem%s; the job was not run\n", file.c_str(), diags.size(),
+               diags.size() == 1 ? "" : "s");
+}
+
+// ---- the JobManager's API ---------------------------------------------------------------
+
+std::string secretOf(const Args& a) { return cluster::clusterSecret(a.secretFile); }
+
+std::optional<nlohmann::json> api(const Args& a, const std::string& method, const std::string& target,
+                                  const std::string& body) {
+  const auto r = cluster::httpRequest(a.jobmanager, method, target, body, secretOf(a), a.tlsCa);
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (r.status >= 300) {
+    std::fprintf(stderr, "weir %s: %d: %s\n", a.command.c_str(), r.status,
+                 j.is_object() && j.contains("error") ? j["error"].get<std::string>().c_str() : r.body.c_str());
+    if (j.is_object() && j.contains("problems"))
+      for (const auto& p : j["problems"]) std::fprintf(stderr, "  %s\n", p.get<std::string>().c_str());
+    return std::nullopt;
+  }
+  return j;
+}
+
+JobMetrics metricsFromApi(const nlohmann::json& metrics) {
+  JobMetrics m;
+  if (!metrics.is_object() || !metrics.contains("nodes")) return m;
+  for (const auto& n : metrics.at("nodes")) {
+    NodeMetrics nm;
+    nm.id = n.value("id", "");
+    nm.type = n.value("type", "");
+    nm.parallelism = n.value("parallelism", 1);
+    nm.recordsIn = n.value("records_in", std::int64_t(0));
+    nm.recordsOut = n.value("records_out", std::int64_t(0));
+    nm.bytesIn = n.value("bytes_in", std::int64_t(0));
+    nm.bytesOut = n.value("bytes_out", std::int64_t(0));
+    nm.deadLetters = n.value("dead_letters", std::int64_t(0));
+    nm.lateRecords = n.value("late_records", std::int64_t(0));
+    m.deadLetters += nm.deadLetters;
+    m.nodes.push_back(std::move(nm));
+  }
+  return m;
+}
+
+std::optional<std::string> jobTextToSubmit(const Args& a, Diagnostics& diags) {
+  if (a.overrides.sets.empty()) {
+    std::ifstream in(a.job, std::ios::binary);
+    if (!in) {
+      diags.push_back({"job", "", a.job + ": cannot open: " + std::strerror(errno)});
+      return std::nullopt;
+    }
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  // --set: the file with the overrides applied, written back as a job file (jobToJson
+  // keeps the meaning: parsing the text again gives the same JobGraph). The parallelism
+  // travels as the query parameter, as without --set.
+  auto graph = loadJobFile(a.job, diags);
+  if (!graph) return std::nullopt;
+  JobOverrides sets;
+  sets.sets = a.overrides.sets;
+  applyOverrides(*graph, sets, diags);
+  if (!diags.empty()) return std::nullopt;
+  return formatJob(*graph);
+}
+
+std::string submitTarget(const Args& a) {
+  const auto base = std::filesystem::absolute(a.job).parent_path().lexically_normal();
+  std::string target = "/v1/jobs?base_dir=" + cluster::urlEncode(base.string());
+  if (a.overrides.parallelism) target += "&parallelism=" + std::to_string(*a.overrides.parallelism);
+  return target;
+}
+
+namespace {
 
 void usage(std::FILE* to) {
   std::fputs(
       "usage: weir run JOB [--parallelism N] [--set node.param=value]... [--quiet]\n"
+      "                    [--verbose] [--in-process | --taskmanagers N --slots S --keep-cluster-dir]\n"
       "       weir validate JOB [--parallelism N] [--set node.param=value]...\n"
       "       weir preview JOB [--rows N] [--parallelism N] [--set node.param=value]... [--json]\n"
       "       weir catalog [--json]\n"
-      "       weir submit JOB --jobmanager URL [--secret-file F] [--tls-ca F] [--parallelism N]\n"
+      "       weir submit JOB --jobmanager URL [--secret-file F] [--tls-ca F] [--parallelism N] [--set ...]\n"
       "       weir status ID --jobmanager URL [--follow] [--json]\n"
       "       weir list --jobmanager URL;  weir cancel ID --jobmanager URL\n"
       "       weir cluster start [--taskmanagers N] [--slots S] [--data-dir D] [--api-port P]\n"
       "       weir cluster stop|status [--data-dir D]\n"
+      "       weir logs [jobmanager|taskmanager-N] [--lines N] [--follow] [--data-dir D]\n"
+      "       weir logs --jobmanager URL [--lines N]\n"
       "\n"
-      "  run       validate JOB, run it on an embedded local runtime, print progress and a\n"
-      "            summary; exit 0 when it finished\n"
+      "  run       validate JOB, run it on an embedded local cluster (a weir-jobmanager and\n"
+      "            weir-taskmanager processes, ended when the job ends; enough slots for the\n"
+      "            job: ceil(P/2) TaskManagers, at most 4, for the largest parallelism P),\n"
+      "            print progress and a summary; exit 0 when it finished, 1 failed, 2 refused,\n"
+      "            130 interrupted.  --in-process (or env WEIR_RUN_IN_PROCESS=1): run it in\n"
+      "            this process instead.  --keep-cluster-dir: keep the cluster's folder (logs)\n"
       "  validate  check JOB completely; print every problem as 'node: param: message'\n"
       "  preview   run JOB in this process on the first 100 records of each source (or N),\n"
       "            writing nothing; print the first N (10) records of every edge as a table\n"
       "  catalog   list the operators (--json: ports and params, as the workbench reads them)\n"
       "  submit    send JOB to a JobManager (relative paths resolve against JOB's folder);\n"
       "            prints the job id\n"
-      "  status    a job's status and subtasks (--follow: until it ends); list: every job;\n"
-      "            cancel: stop a job.  URL: http://host:port (env WEIR_JOBMANAGER; default:\n"
-      "            the local cluster of `weir cluster start`, if one runs); https://host:port\n"
-      "            checks the JobManager's certificate against --tls-ca F (env WEIR_TLS_CA;\n"
-      "            default: the system's CAs)\n"
+      "  status    a job's status and subtasks; --follow: a live view per operator (records/s,\n"
+      "            busy and backpressured %, watermark and its lag), once a second until the\n"
+      "            job ends.  list: every job; cancel: stop a job.  URL: http://host:port (env\n"
+      "            WEIR_JOBMANAGER; default: the local cluster of `weir cluster start`, if one runs);\n"
+      "            https://host:port checks the JobManager's certificate against --tls-ca F\n"
+      "            (env WEIR_TLS_CA; default: the system's CAs)\n"
       "  cluster   start a JobManager and N TaskManagers (default 2 x 2 slots) in the\n"
       "            background on loopback ports, logs in D/logs; stop ends them; status\n"
-      "            lists them.  D: env WEIR_CLUSTER_DIR or ~/.local/state/weir/cluster\n",
+      "            lists them.  D: env WEIR_CLUSTER_DIR or ~/.local/state/weir/cluster\n"
+      "  logs      the last N lines (default 40) of a daemon's log of that local cluster\n"
+      "            (default: jobmanager); --follow: keep printing new lines.  With\n"
+      "            --jobmanager URL (or WEIR_JOBMANAGER): that JobManager's recent lines\n",
       to);
 }
-
-struct Args {
-  std::string command;
-  std::string job;
-  JobOverrides overrides;
-  bool json = false;
-  bool quiet = false;
-  bool follow = false;
-  std::string jobmanager;
-  std::string secretFile;
-  std::string tlsCa;  // --tls-ca: the CA an https:// JobManager's certificate must chain to
-  int taskManagers = 2;  // weir cluster start
-  int slots = 2;
-  int apiPort = 0;
-  std::string dataDir;
-  int rows = 0;  // weir preview --rows; 0: the default
-};
 
 /// Where `weir cluster start` keeps its JobManager's data, logs and the state file.
 std::filesystem::path clusterDir(const Args& a) {
@@ -136,6 +310,7 @@ bool parseArgs(int argc, char** argv, Args& a) {
     usage(stdout);
     std::exit(kExitOk);
   }
+  if (const char* e = std::getenv("WEIR_RUN_IN_PROCESS"); e && std::string(e) == "1") a.inProcess = true;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char* flag) -> const char* {
@@ -172,16 +347,20 @@ bool parseArgs(int argc, char** argv, Args& a) {
       const char* v = value("--tls-ca");
       if (!v) return false;
       a.tlsCa = v;
-    } else if (arg == "--taskmanagers" || arg == "--slots" || arg == "--api-port") {
+    } else if (arg == "--taskmanagers" || arg == "--slots" || arg == "--api-port" || arg == "--lines" || arg == "-n") {
       const char* v = value(arg.c_str());
       if (!v) return false;
       auto n = parseInt64(v);
-      const int lo = arg == "--api-port" ? 0 : 1, hi = arg == "--api-port" ? 65535 : 64;
+      const bool lines = arg == "--lines" || arg == "-n";
+      const int lo = arg == "--api-port" || lines ? 0 : 1, hi = arg == "--api-port" ? 65535 : lines ? 1000000 : 64;
       if (!n || *n < lo || *n > hi) {
         std::fprintf(stderr, "weir: %s must be a whole number from %d to %d, not '%s'\n", arg.c_str(), lo, hi, v);
         return false;
       }
-      (arg == "--taskmanagers" ? a.taskManagers : arg == "--slots" ? a.slots : a.apiPort) = static_cast<int>(*n);
+      if (arg == "--taskmanagers") a.taskManagers = static_cast<int>(*n);
+      else if (arg == "--slots") a.slots = static_cast<int>(*n);
+      else if (lines) a.lines = static_cast<int>(*n);
+      else a.apiPort = static_cast<int>(*n);
     } else if (arg == "--rows") {
       const char* v = value("--rows");
       if (!v) return false;
@@ -199,6 +378,12 @@ bool parseArgs(int argc, char** argv, Args& a) {
       a.follow = true;
     } else if (arg == "--quiet" || arg == "-q") {
       a.quiet = true;
+    } else if (arg == "--verbose" || arg == "-v") {
+      a.verbose = true;
+    } else if (arg == "--in-process") {
+      a.inProcess = true;
+    } else if (arg == "--keep-cluster-dir") {
+      a.keepClusterDir = true;
     } else if (arg == "--help" || arg == "-h") {
       usage(stdout);
       std::exit(kExitOk);
@@ -212,10 +397,12 @@ bool parseArgs(int argc, char** argv, Args& a) {
       return false;
     }
   }
-  if (a.command == "catalog" && !a.job.empty()) {
-    std::fprintf(stderr, "weir catalog: unexpected argument %s\n", a.job.c_str());
+  if ((a.command == "catalog" || a.command == "list") && !a.job.empty()) {
+    std::fprintf(stderr, "weir %s: unexpected argument %s\n", a.command.c_str(), a.job.c_str());
     return false;
   }
+  if (a.command == "logs" && a.jobmanager.empty())
+    if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
   if ((a.command == "submit" || a.command == "status" || a.command == "list" || a.command == "cancel") &&
       a.jobmanager.empty()) {
     if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
@@ -241,106 +428,19 @@ bool parseArgs(int argc, char** argv, Args& a) {
   return true;
 }
 
-void printDiagnostics(const Diagnostics& diags, const std::string& file) {
-  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.toString().c_str());
-  std::fprintf(stderr, "%s: %zu problem%s; the job was not run\n", file.c_str(), diags.size(),
-               diags.size() == 1 ? "" : "s");
-}
-
-/// 1234567 -> "1,234,567"
-std::string grouped(std::int64_t n) {
-  std::string s = std::to_string(n < 0 ? -n : n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return n < 0 ? "-" + s : s;
-}
-
-/// 1234567.0 -> "1.23M"
-std::string rate(double perSecond) {
-  char buf[32];
-  if (perSecond >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", perSecond / 1e6);
-  else if (perSecond >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", perSecond / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f", perSecond);
-  return buf;
-}
-
-/// Records that left the sources and that reached the sinks.
-std::pair<std::int64_t, std::int64_t> endToEnd(const JobPlan& plan, const JobMetrics& m) {
-  std::int64_t in = 0, out = 0;
-  for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
-    if (plan.nodes[i].inputPorts.empty()) in += m.nodes[i].recordsOut;
-    if (plan.nodes[i].outputPorts.empty()) out += m.nodes[i].recordsIn;
-  }
-  return {in, out};
-}
-
-void printSummary(const LocalExecutor& job, double seconds) {
-  const JobMetrics m = job.metrics();
-  const JobPlan& plan = job.plan();
-  std::fprintf(stderr, "\n%-20s %-16s %3s %14s %14s %8s\n", "operator", "type", "p", "records in",
-              "records out", "dead");
-  for (std::size_t i = 0; i < m.nodes.size(); ++i) {
-    const auto& n = m.nodes[i];
-    const bool source = plan.nodes[i].inputPorts.empty();
-    const bool sink = plan.nodes[i].outputPorts.empty();
-    std::fprintf(stderr, "%-20s %-16s %3d %14s %14s %8s\n", n.id.c_str(), n.type.c_str(), n.parallelism,
-                source ? "-" : grouped(n.recordsIn).c_str(), sink ? "-" : grouped(n.recordsOut).c_str(),
-                grouped(n.deadLetters).c_str());
-  }
-  const auto [in, out] = endToEnd(plan, m);
-  std::fprintf(stderr, "\n%s in %.3f s: %s records read (%s/s), %s written", std::string(jobStatusName(job.status())).c_str(),
-              seconds, grouped(in).c_str(), rate(seconds > 0 ? static_cast<double>(in) / seconds : 0).c_str(),
-              grouped(out).c_str());
-  if (m.deadLetters > 0)
-    std::fprintf(stderr, ", %s malformed record%s in %s", grouped(m.deadLetters).c_str(), m.deadLetters == 1 ? "" : "s",
-                job.deadLetterPath().string().c_str());
-  // Late records per node that counted them: a window sends them to its `late` port, a
-  // join drops them.
-  std::int64_t late = 0;
-  std::string lateByNode;
-  for (const auto& n : m.nodes) {
-    if (n.lateRecords <= 0) continue;
-    late += n.lateRecords;
-    lateByNode += (lateByNode.empty() ? "" : ", ") + grouped(n.lateRecords) + " at " + n.id;
-    if (n.type == "window") lateByNode += " (see the window's `late` port)";
-    else if (n.type == "join") lateByNode += " (dropped by the join)";
-  }
-  if (late > 0)
-    std::fprintf(stderr, ", %s record%s too late: %s", grouped(late).c_str(), late == 1 ? "" : "s",
-                 lateByNode.c_str());
-  std::fprintf(stderr, "\n");
-  // Where the output went: the sinks' paths, resolved.
-  for (const auto& n : plan.nodes) {
-    if (n.type != "sink.file") continue;
-    std::filesystem::path p = n.params.value("path", "");
-    if (p.is_relative()) p = plan.baseDir / p;
-    if (n.parallelism == 1) std::fprintf(stderr, "output of %s: %s\n", n.id.c_str(), p.lexically_normal().string().c_str());
-    else
-      std::fprintf(stderr, "output of %s: %s (one part file per subtask: %s-0%s ... %s-%d%s)\n", n.id.c_str(),
-                  p.parent_path().lexically_normal().string().c_str(), p.stem().string().c_str(),
-                  p.extension().string().c_str(), p.stem().string().c_str(), n.parallelism - 1,
-                  p.extension().string().c_str());
-  }
-}
-
-int runJob(const Args& a) {
-  Diagnostics diags;
-  auto plan = prepareJob(a.job, a.overrides, diags);
-  if (!plan) {
-    printDiagnostics(diags, a.job);
-    return kExitRefused;
-  }
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
+/// weir run --in-process: the job on a LocalExecutor in this process.
+int runInProcess(const Args& a, JobPlan plan) {
+  installSignalHandlers(2);
   const bool live = !a.quiet && isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
-  LocalExecutor job(std::move(*plan));
+  if (a.verbose) std::fprintf(stderr, "weir: running %s in this process (--in-process)\n", plan.name.c_str());
+  LocalExecutor job(std::move(plan));
   job.start();
-  std::int64_t lastIn = 0, lastOut = 0;
-  auto last = start;
+  ProgressLine progress(start);
   bool interrupted = false;
   std::chrono::steady_clock::time_point canceledAt;
   while (!job.waitFor(std::chrono::milliseconds(live ? 500 : 200))) {
-    if (gSignals.load() > 0 && !interrupted) {
+    if (signalsReceived() > 0 && !interrupted) {
       interrupted = true;
       canceledAt = std::chrono::steady_clock::now();
       job.cancel();
@@ -348,26 +448,16 @@ int runJob(const Args& a) {
     if (interrupted && std::chrono::steady_clock::now() - canceledAt > kCancelGrace) {
       std::fprintf(stderr, "\nweir: job %s did not stop within %lld s of the signal; exiting\n",
                    job.plan().name.c_str(), static_cast<long long>(kCancelGrace.count()));
-      _exit(128 + gLastSignal.load());
+      _exit(128 + lastSignal());
     }
-    if (!live) continue;
-    const auto now = std::chrono::steady_clock::now();
-    const JobMetrics m = job.metrics();
-    const auto [in, out] = endToEnd(job.plan(), m);
-    const double dt = std::chrono::duration<double>(now - last).count();
-    const double elapsed = std::chrono::duration<double>(now - start).count();
-    std::fprintf(stderr, "\r\033[K%7.1fs  in %s rec/s  out %s rec/s  read %s  written %s  dead letters %s",
-                 elapsed, rate(static_cast<double>(in - lastIn) / dt).c_str(),
-                 rate(static_cast<double>(out - lastOut) / dt).c_str(), grouped(in).c_str(),
-                 grouped(out).c_str(), grouped(m.deadLetters).c_str());
-    lastIn = in;
-    lastOut = out;
-    last = now;
+    if (live) progress.update(job.plan(), job.metrics());
   }
   job.wait();
-  if (live) std::fprintf(stderr, "\r\033[K");
+  progress.clear();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!a.quiet) printSummary(job, seconds);
+  if (!a.quiet)
+    printSummary(job.plan(), job.metrics(), std::string(jobStatusName(job.status())), seconds,
+                 job.deadLetterPath(), a.verbose ? "ran in this process (--in-process)" : "");
   switch (job.status()) {
     case JobStatus::Finished: return kExitOk;
     case JobStatus::Failed:
@@ -376,8 +466,21 @@ int runJob(const Args& a) {
       return kExitFailed;
     default:
       std::fprintf(stderr, "weir: job %s was canceled\n", job.plan().name.c_str());
-      return interrupted ? 128 + gLastSignal.load() : kExitFailed;
+      return interrupted ? 128 + lastSignal() : kExitFailed;
   }
+}
+
+int runJob(const Args& a) {
+  // Validated here, before any process starts: a refused job prints the same problems
+  // whichever runtime would have run it.
+  Diagnostics diags;
+  auto plan = prepareJob(a.job, a.overrides, diags);
+  if (!plan) {
+    printDiagnostics(diags, a.job);
+    return kExitRefused;
+  }
+  if (a.inProcess) return runInProcess(a, std::move(*plan));
+  return runOnLocalCluster(a, std::move(*plan));
 }
 
 int validate(const Args& a) {
@@ -475,34 +578,14 @@ int catalog(const Args& a) {
 
 // ---- cluster commands (the JobManager's HTTP API, docs/api.md) ------------------------
 
-std::string secretOf(const Args& a) { return cluster::clusterSecret(a.secretFile); }
-
-/// The response body as JSON; prints the error and returns nullopt when status >= 300.
-std::optional<nlohmann::json> api(const Args& a, const std::string& method, const std::string& target,
-                                  const std::string& body = "") {
-  const auto r = cluster::httpRequest(a.jobmanager, method, target, body, secretOf(a), a.tlsCa);
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (r.status >= 300) {
-    std::fprintf(stderr, "weir %s: %d: %s\n", a.command.c_str(), r.status,
-                 j.is_object() && j.contains("error") ? j["error"].get<std::string>().c_str() : r.body.c_str());
-    if (j.is_object() && j.contains("problems"))
-      for (const auto& p : j["problems"]) std::fprintf(stderr, "  %s\n", p.get<std::string>().c_str());
-    return std::nullopt;
-  }
-  return j;
-}
-
 int submit(const Args& a) {
-  std::ifstream in(a.job, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "weir submit: cannot read %s\n", a.job.c_str());
+  Diagnostics diags;
+  const auto text = jobTextToSubmit(a, diags);
+  if (!text) {
+    for (const auto& d : diags) std::fprintf(stderr, "weir submit: %s\n", d.toString().c_str());
     return kExitRefused;
   }
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto base = std::filesystem::absolute(a.job).parent_path().lexically_normal();
-  std::string target = "/v1/jobs?base_dir=" + cluster::urlEncode(base.string());
-  if (a.overrides.parallelism) target += "&parallelism=" + std::to_string(*a.overrides.parallelism);
-  auto j = api(a, "POST", target, text);
+  auto j = api(a, "POST", submitTarget(a), *text);
   if (!j) return kExitRefused;
   std::printf("%s\n", (*j)["id"].get<std::string>().c_str());
   return kExitOk;
@@ -516,6 +599,9 @@ void printJob(const nlohmann::json& j) {
 }
 
 int status(const Args& a) {
+  // --follow on the JSON output, or a follow that cannot use the WebSocket: the status
+  // again every 500 ms, printed when it changes.
+  if (a.follow && !a.json) return followStatus(a);
   std::string last;
   for (;;) {
     auto j = api(a, "GET", "/v1/jobs/" + cluster::urlEncode(a.job));
@@ -566,8 +652,8 @@ int clusterStart(const Args& a) {
     return kExitRefused;
   }
   cluster::LocalClusterOptions o;
-  o.taskManagers = a.taskManagers;
-  o.slotsPerTaskManager = a.slots;
+  o.taskManagers = a.taskManagers.value_or(2);
+  o.slotsPerTaskManager = a.slots.value_or(2);
   o.dataDir = clusterDir(a);
   o.apiPort = a.apiPort;
   o.secretFile = a.secretFile;
@@ -583,8 +669,8 @@ int clusterStart(const Args& a) {
   std::printf("%s\n", c.url().c_str());
   std::fprintf(stderr, "weir: local cluster started: a JobManager and %d TaskManagers with %d slots each\n"
                "      API %s, logs in %s\n"
-               "      weir submit JOB  /  weir list  /  weir cluster stop\n",
-               a.taskManagers, a.slots, c.url().c_str(), (c.dataDir() / "logs").c_str());
+               "      weir submit JOB  /  weir list  /  weir logs  /  weir cluster stop\n",
+               o.taskManagers, o.slotsPerTaskManager, c.url().c_str(), (c.dataDir() / "logs").c_str());
   return kExitOk;
 }
 
@@ -623,11 +709,89 @@ int clusterCommand(const Args& a) {
   return clusterStatus(a);
 }
 
+// ---- weir logs ---------------------------------------------------------------------------
+
+/// The tail of a daemon's log of the cluster `weir cluster start` started: the state file
+/// names each process and its log (the state file stays after the processes ended, until
+/// `weir cluster stop`, so the logs of a crashed cluster can still be read).
+int logs(const Args& a) {
+  const std::string name = a.job.empty() ? "jobmanager" : a.job;
+  if (!a.jobmanager.empty()) {
+    // A JobManager anywhere serves its own recent lines (GET /v1/logs); a TaskManager's
+    // log is a file on its machine.
+    if (name != "jobmanager") {
+      std::fprintf(stderr, "weir logs: --jobmanager serves the JobManager's own log only; read %s's log file "
+                   "on its machine\n", name.c_str());
+      return kExitRefused;
+    }
+    if (a.follow) {
+      std::fprintf(stderr, "weir logs: --follow reads the log files of a local cluster, not --jobmanager\n");
+      return kExitRefused;
+    }
+    auto j = api(a, "GET", "/v1/logs?lines=" + std::to_string(a.lines));
+    if (!j) return kExitRefused;
+    for (const auto& l : j->value("lines", nlohmann::json::array())) std::printf("%s\n", l.get<std::string>().c_str());
+    return kExitOk;
+  }
+  std::ifstream in(clusterStateFile(a));
+  const auto j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  if (!j.is_object() || !j.contains("processes")) {
+    std::fprintf(stderr, "weir logs: no local cluster in %s (weir cluster start starts one)\n", clusterDir(a).c_str());
+    return kExitFailed;
+  }
+  std::filesystem::path log;
+  std::string names;
+  for (const auto& p : j.at("processes")) {
+    const std::string n = p.value("name", "");
+    names += (names.empty() ? "" : ", ") + n;
+    if (n == name) log = p.value("log", "");
+  }
+  if (log.empty()) {
+    std::fprintf(stderr, "weir logs: no process '%s' in the local cluster (%s)\n", name.c_str(), names.c_str());
+    return kExitRefused;
+  }
+  std::ifstream file(log, std::ios::binary);
+  if (!file) {
+    std::fprintf(stderr, "weir logs: cannot read %s\n", log.c_str());
+    return kExitFailed;
+  }
+  // The last N lines: read the whole file (logs of a local cluster are small) keeping a ring.
+  std::vector<std::string> ring(static_cast<std::size_t>(std::max(a.lines, 0)));
+  std::size_t count = 0;
+  for (std::string line; std::getline(file, line);) {
+    if (!ring.empty()) ring[count % ring.size()] = std::move(line);
+    ++count;
+  }
+  const std::size_t shown = std::min(count, ring.size());
+  for (std::size_t i = count - shown; i < count; ++i) std::printf("%s\n", ring[i % ring.size()].c_str());
+  std::fflush(stdout);
+  if (!a.follow) return kExitOk;
+  // --follow: what is appended from here on, until interrupted.
+  installSignalHandlers(1);
+  file.clear();
+  for (;;) {
+    std::string line;
+    if (std::getline(file, line)) {
+      if (file.eof()) {  // a partial line: wait for its end
+        file.clear();
+        file.seekg(-static_cast<std::streamoff>(line.size()), std::ios::cur);
+      } else {
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+        continue;
+      }
+    } else {
+      file.clear();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 }  // namespace
-}  // namespace weir
+}  // namespace weir::cli
 
 int main(int argc, char** argv) {
-  using namespace weir;
+  using namespace weir::cli;
   Args a;
   if (!parseArgs(argc, argv, a)) {
     usage(stderr);
@@ -643,6 +807,7 @@ int main(int argc, char** argv) {
     if (a.command == "list") return list(a);
     if (a.command == "cancel") return cancelJob(a);
     if (a.command == "cluster") return clusterCommand(a);
+    if (a.command == "logs") return logs(a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weir: %s\n", e.what());
     return kExitFailed;

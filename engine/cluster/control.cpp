@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <deque>
+#include <mutex>
 
 namespace weir::cluster {
 
@@ -240,6 +242,17 @@ awaitable<std::optional<nlohmann::json>> ControlConnection::receive(std::string&
   }
 }
 
+namespace {
+std::mutex gRecentMu;
+std::deque<std::string> gRecent;  // the last kRecentLogLines lines, without their newline
+}  // namespace
+
+std::vector<std::string> recentLogLines(std::size_t n) {
+  std::lock_guard lock(gRecentMu);
+  n = std::min(n, gRecent.size());
+  return {gRecent.end() - static_cast<std::ptrdiff_t>(n), gRecent.end()};
+}
+
 void logLine(const char* level, const std::string& component, const std::string& message,
              const nlohmann::json& fields) {
   const auto now = std::chrono::system_clock::now();
@@ -253,6 +266,11 @@ void logLine(const char* level, const std::string& component, const std::string&
   std::string line = std::string(ts) + " level=" + level + " component=" + component +
                      " msg=" + nlohmann::json(message).dump();
   for (auto it = fields.begin(); it != fields.end(); ++it) line += " " + it.key() + "=" + it.value().dump();
+  {
+    std::lock_guard lock(gRecentMu);
+    gRecent.push_back(line);
+    if (gRecent.size() > kRecentLogLines) gRecent.pop_front();
+  }
   line += "\n";
   std::fputs(line.c_str(), stderr);
 }

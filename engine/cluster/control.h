@@ -94,4 +94,9 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
 void logLine(const char* level, const std::string& component, const std::string& message,
              const nlohmann::json& fields = nlohmann::json::object());
 
+/// How many of its last log lines a process keeps in memory (GET /v1/logs of the JobManager).
+constexpr std::size_t kRecentLogLines = 1000;
+/// The last `n` lines logLine wrote (at most kRecentLogLines), oldest first, without newlines.
+std::vector<std::string> recentLogLines(std::size_t n);
+
 }  // namespace weir::cluster

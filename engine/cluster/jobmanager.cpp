@@ -1517,6 +1517,21 @@ class JobManager {
       const auto [live, total, running] = clusterCounts();
       return {{"taskmanagers", live}, {"slots_total", total}, {"slots_available", freeSlots()}, {"jobs_running", running}};
     }
+    if (target == "/v1/logs" && method == http::verb::get) {
+      int n = 100;
+      if (auto it = query.find("lines"); it != query.end()) {
+        try {
+          n = std::stoi(it->second);
+        } catch (...) {
+          n = -1;
+        }
+        if (n < 0) {
+          status = 400;
+          return {{"error", "lines must be a whole number from 0 to " + std::to_string(kRecentLogLines)}};
+        }
+      }
+      return {{"lines", recentLogLines(static_cast<std::size_t>(n))}};
+    }
     if (target == "/metrics" && method == http::verb::get) {
       text = prometheus();
       return json::object();

@@ -45,7 +45,13 @@ bool processAlive(pid_t pid) {
   const pid_t r = ::waitpid(pid, &status, WNOHANG);
   if (r == pid) return false;     // our child, and it just ended (now reaped)
   if (r == 0) return true;        // our child, still running
-  return ::kill(pid, 0) == 0;     // not our child (ECHILD): ask the kernel
+  if (::kill(pid, 0) != 0) return false;  // not our child (ECHILD): ask the kernel
+  // A zombie (ended, not yet reaped by its new parent) has ended: state Z after "(name) ".
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return !(close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z');
 }
 
 /// fork + exec with stdout/stderr to `log` (stdout inherited when forwardStdout). Every

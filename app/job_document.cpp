@@ -904,6 +904,12 @@ QStringList JobDocument::problemTexts() const {
   return out;
 }
 
+int JobDocument::findEdge(const QString& from, const QString& to) const {
+  for (std::size_t i = 0; i < job_.edges.size(); ++i)
+    if (qs(job_.edges[i].from) == from && qs(job_.edges[i].to) == to) return edgeIds_[i];
+  return 0;
+}
+
 QVariantMap JobDocument::edgeInfo(int edgeId) const {
   int r = edgeRow(edgeId);
   if (r < 0) return {};

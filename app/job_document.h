@@ -297,6 +297,8 @@ class JobDocument : public QObject {
   int allocateEdgeId() { return nextEdgeId_++; }
   /// {from, fromPort, to, toPort, schema: [{name, type}], partition, keyFields, problem}
   Q_INVOKABLE QVariantMap edgeInfo(int edgeId) const;
+  /// The id of the first edge from node `from` to node `to`, or 0.
+  Q_INVOKABLE int findEdge(const QString& from, const QString& to) const;
   /// The node's row in the last validation's result, or -1.
   int validatedNodeRow(const QString& id) const { return validatedRow_.value(id, -1); }
   /// The edge's index in the last validation's result, or -1.

@@ -30,12 +30,14 @@ int main(int argc, char** argv) {
   QCommandLineOption screenshot("screenshot", "Render the window once, save it as PNG to <file>, and quit "
                                 "(works with QT_QPA_PLATFORM=offscreen).", "file");
   cli.addOption(screenshot);
-  QCommandLineOption select("select", "Select the node <id> after opening (for screenshots).", "id");
+  QCommandLineOption select("select", "Select the node <id>, or the edge <from>to>, after opening (for screenshots).", "id");
   cli.addOption(select);
   QCommandLineOption dark("dark", "Use the dark theme.");
   cli.addOption(dark);
   QCommandLineOption run("run", "Run the job on the local cluster at once (as the Run button).");
   cli.addOption(run);
+  QCommandLineOption preview("preview", "Preview the job's data at once (as Run › Preview Data).");
+  cli.addOption(preview);
   QCommandLineOption delay("screenshot-delay", "Milliseconds to wait before --screenshot (default 800).", "ms", "800");
   cli.addOption(delay);
   cli.process(app);
@@ -45,7 +47,8 @@ int main(int argc, char** argv) {
   engine.setInitialProperties({{"jobPath", cli.positionalArguments().value(0)},
                                {"screenshotMode", cli.isSet(screenshot)},
                                {"initialSelection", cli.value(select)},
-                               {"forceDark", cli.isSet(dark)}});
+                               {"forceDark", cli.isSet(dark)},
+                               {"initialPreview", cli.isSet(preview)}});
   QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app,
                    [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
   engine.load(QUrl("qrc:/Weir/Workbench/qml/Main.qml"));

@@ -11,6 +11,7 @@
 #include "cluster/http_client.h"
 #include "cluster/local_cluster.h"
 #include "cluster/local_cluster.h"
+#include "data_preview.h"
 #include "job_document.h"
 
 using nlohmann::json;
@@ -42,6 +43,8 @@ RunController::RunController(QObject* parent) : QObject(parent) {
   worker_.start();
   pollTimer_.setInterval(pollMs_);
   connect(&pollTimer_, &QTimer::timeout, this, &RunController::poll);
+  sampleTimer_.setInterval(1000);
+  connect(&sampleTimer_, &QTimer::timeout, this, &RunController::readSample);
   connect(this, &RunController::settingsChanged, this, [this] { pollTimer_.setInterval(pollMs_); });
 }
 
@@ -450,14 +453,14 @@ void RunController::onLiveMessage(const QString& jobId, const QString& text) {
   if (!status.isEmpty() && (isStatus || (status != jobStatus_ && !ended(status)))) setJob(status, failure);
 }
 
-void RunController::getJson(const std::string& target,
-                            std::function<void(const nlohmann::json&, const QString&)> onResult) {
+void RunController::call(const std::string& method, const std::string& target, const std::string& requestBody,
+                         std::function<void(const nlohmann::json&, const QString&)> onResult) {
   const Target t = this->target();
-  onWorker([this, t, target, onResult] {
+  onWorker([this, t, method, target, requestBody, onResult] {
     auto body = std::make_shared<json>();
     QString error;
     try {
-      const auto r = weir::cluster::httpRequest(urlOn(t), "GET", target, "", t.token);
+      const auto r = weir::cluster::httpRequest(urlOn(t), method, target, requestBody, t.token);
       if (r.status != 200) throw std::runtime_error(std::to_string(r.status) + " " + apiError(r).toStdString());
       *body = json::parse(r.body);
     } catch (const std::exception& e) {
@@ -529,4 +532,41 @@ void RunController::loadRun(const QString& jobId) {
       emit historyChanged();
     });
   });
+}
+
+void RunController::watchEdge(int edgeIndex) {
+  if (edgeIndex == watchedEdge_) return;
+  const std::string job = weir::cluster::urlEncode(jobId_.toStdString());
+  if (watchedEdge_ >= 0 && !job.empty() && !ended(jobStatus_))
+    call("POST", "/v1/jobs/" + job + "/edges/" + std::to_string(watchedEdge_) + "/tap", R"({"enable": false})",
+         [](const json&, const QString&) {});
+  watchedEdge_ = edgeIndex;
+  edgeSample_.clear();
+  sampleTimer_.stop();
+  emit edgeSampleChanged();
+  if (edgeIndex < 0 || job.empty() || ended(jobStatus_)) return;
+  const int edge = edgeIndex;
+  call("POST", "/v1/jobs/" + job + "/edges/" + std::to_string(edge) + "/tap", R"({"enable": true})",
+       [this, edge](const json&, const QString& error) {
+         if (edge != watchedEdge_) return;
+         if (!error.isEmpty()) {
+           edgeSample_ = {{"note", "No live records: " + error}};
+           emit edgeSampleChanged();
+           return;
+         }
+         sampleTimer_.start();
+         readSample();
+       });
+}
+
+void RunController::readSample() {
+  if (watchedEdge_ < 0 || jobId_.isEmpty()) return;
+  if (ended(jobStatus_)) sampleTimer_.stop();  // one last read, then the last sample stays
+  const int edge = watchedEdge_;
+  getJson("/v1/jobs/" + weir::cluster::urlEncode(jobId_.toStdString()) + "/edges/" + std::to_string(edge) + "/sample?rows=50",
+          [this, edge](const json& sample, const QString& error) {
+            if (edge != watchedEdge_ || !error.isEmpty()) return;
+            edgeSample_ = DataPreview::sampleTable(sample);
+            emit edgeSampleChanged();
+          });
 }

@@ -70,6 +70,9 @@ class RunController : public QObject {
   // watermarkLagMs: []}}}.
   Q_PROPERTY(QVariantList runList READ runList NOTIFY historyChanged FINAL)
   Q_PROPERTY(QVariantMap runDetail READ runDetail NOTIFY historyChanged FINAL)
+  // The live records of the watched edge (watchEdge) as DataPreview::sampleTable gives them.
+  Q_PROPERTY(QVariantMap edgeSample READ edgeSample NOTIFY edgeSampleChanged FINAL)
+  Q_PROPERTY(int watchedEdge READ watchedEdge NOTIFY edgeSampleChanged FINAL)
 
  public:
   explicit RunController(QObject* parent = nullptr);
@@ -92,6 +95,13 @@ class RunController : public QObject {
   QVariantList jobList() const { return jobList_; }
   QVariantList runList() const { return runList_; }
   QVariantMap runDetail() const { return runDetail_; }
+
+  QVariantMap edgeSample() const { return edgeSample_; }
+  int watchedEdge() const { return watchedEdge_; }
+  /// Shows the records flowing on edge `edgeIndex` (JobGraph order) of the running job:
+  /// enables the engine's tap there and reads a sample every second (-1: stop watching,
+  /// and switch the tap off).
+  Q_INVOKABLE void watchEdge(int edgeIndex);
 
   /// Fetches the runs of `jobName` from the target's metadata (runList).
   Q_INVOKABLE void loadRuns(const QString& jobName);
@@ -129,6 +139,7 @@ class RunController : public QObject {
   void jobEnded(const QString& status);
   void clusterInfoChanged();
   void historyChanged();
+  void edgeSampleChanged();
   /// attach() found the job: its submitted file and the folder its paths resolve against.
   void attached(const QString& jobText, const QString& baseDir);
 
@@ -152,8 +163,13 @@ class RunController : public QObject {
   Target target() const;
   /// On the worker: the target's URL (local: the running cluster's; throws if none).
   std::string urlOn(const Target& t) const;
-  /// GET `target` on the worker; `onResult(json body or null, error)` runs on the UI thread.
-  void getJson(const std::string& target, std::function<void(const nlohmann::json&, const QString&)> onResult);
+  /// A request to the target on the worker; `onResult(json body or null, error)` runs on
+  /// the UI thread.
+  void call(const std::string& method, const std::string& target, const std::string& body,
+            std::function<void(const nlohmann::json&, const QString&)> onResult);
+  void getJson(const std::string& target, std::function<void(const nlohmann::json&, const QString&)> onResult) {
+    call("GET", target, "", std::move(onResult));
+  }
 
   QThread worker_;
   QObject* workerContext_ = nullptr;  // lives on worker_
@@ -169,6 +185,10 @@ class RunController : public QObject {
   QString remoteUrl_, remoteSecretFile_;
   QVariantList taskManagerList_, jobList_, runList_;
   QVariantMap runDetail_;
+  QVariantMap edgeSample_;
+  int watchedEdge_ = -1;
+  QTimer sampleTimer_;
+  void readSample();
   QList<int> pids_;
   double elapsedS_ = 0;
   qint64 startedMs_ = 0;

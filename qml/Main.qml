@@ -14,7 +14,8 @@ ApplicationWindow {
     property bool darkTheme: false
     property bool forceDark: false
     onDarkThemeChanged: Theme.dark = darkTheme
-    property string initialSelection: ""
+    property string initialSelection: ""  // a node id, or an edge as "from>to"
+    property bool initialPreview: false   // run the data preview at once and show it
     width: 1440
     height: 900
     visible: true
@@ -78,6 +79,13 @@ ApplicationWindow {
                                                   + (runner.failure !== "" ? ": " + runner.failure : ""))
     }
     property alias runController: runner
+    DataPreview { id: dataPreview }
+    Connections {  // a preview shows the job as it was: an edit makes it stale
+        target: doc
+        function onValidated() { if (dataPreview.available) dataPreview.clear() }
+    }
+    Action { id: previewAction; text: "&Preview Data"; shortcut: "Ctrl+Shift+P"; enabled: doc.nodes.count > 0 && !dataPreview.running
+             onTriggered: { bottomTabs.currentIndex = 3; dataPreview.run(doc) } }
     function runJob() {
         if (!doc.valid) { showNotice("Cannot run: the job has " + doc.problemCount + " problem(s)"); return }
         bottomTabs.currentIndex = 1
@@ -90,7 +98,11 @@ ApplicationWindow {
     Component.onCompleted: {
         applyPalette()
         if (jobPath !== "" && !doc.open(jobPath)) showNotice(doc.lastError)
-        if (initialSelection !== "") doc.selectNode(initialSelection)
+        if (initialSelection.indexOf(">") > 0) {
+            const parts = initialSelection.split(">")
+            doc.selectEdge(doc.findEdge(parts[0], parts[1]))
+        } else if (initialSelection !== "") doc.selectNode(initialSelection)
+        if (initialPreview) { bottomTabs.currentIndex = 3; dataPreview.run(doc) }
         if (forceDark) Theme.dark = true  // for this run only, not kept in the settings
         graphCanvas.requestFit()
     }
@@ -218,6 +230,7 @@ ApplicationWindow {
             title: "&Run"
             MenuItem { action: runAction }
             MenuItem { action: cancelAction }
+            MenuItem { action: previewAction }
             MenuSeparator {}
             MenuItem { action: stopClusterAction }
         }
@@ -409,6 +422,7 @@ ApplicationWindow {
                     TabButton { text: doc.problemCount > 0 ? "Problems (" + doc.problemCount + ")" : "Problems"; width: implicitWidth + 16 }
                     TabButton { text: "Run"; width: implicitWidth + 24 }
                     TabButton { text: "History"; width: implicitWidth + 24; objectName: "historyTab" }
+                    TabButton { text: "Data"; width: implicitWidth + 24; objectName: "dataTab" }
                 }
                 StackLayout {
                     currentIndex: bottomTabs.currentIndex
@@ -427,6 +441,12 @@ ApplicationWindow {
                         objectName: "historyPanel"
                         doc: doc
                         run: runner
+                    }
+                    DataPanel {
+                        objectName: "dataPanel"
+                        doc: doc
+                        run: runner
+                        preview: dataPreview
                     }
                 }
             }

@@ -19,3 +19,6 @@ shot docs/images/workbench.png samples/bid-stats.weir.json --select euros
 # A running job: the slow sink is busy, the map before it and the source are backpressured.
 shot docs/images/workbench-running.png samples/backpressure-demo.weir.json --select euros --run \
   --screenshot-delay 9000
+# The data preview of an edge (the job run here on the first records, nothing written).
+shot docs/images/workbench-preview.png samples/bid-stats.weir.json --select 'pricey>euros' --preview \
+  --screenshot-delay 2500

@@ -32,7 +32,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/local_cluster.h"
+#include "data_preview.h"
 #include "format.h"
+#include "job_document.h"
 #include "live_metrics.h"
 #include "run_controller.h"
 
@@ -190,6 +192,55 @@ class TestAppRun : public QObject {
     QVERIFY(live.overlay("nope").isEmpty());
   }
 
+  // Design-time preview: the filter's first records are the CSV's first rows that pass it,
+  // computed here from the file; nothing is written.
+  void previewShowsAnEdgesFirstRecords() {
+    QTemporaryDir dir;
+    QDir(dir.path()).mkpath("data");
+    QFile::copy(WEIR_SOURCE_DIR "/samples/bid-stats.weir.json", dir.filePath("bid-stats.weir.json"));
+    QFile::copy(WEIR_SOURCE_DIR "/samples/data/bids.csv", dir.filePath("data/bids.csv"));
+    JobDocument doc;
+    QVERIFY(doc.open(dir.filePath("bid-stats.weir.json")));
+    DataPreview preview;
+    preview.setProperty("rowsPerSource", 50);
+    preview.setProperty("rowsPerEdge", 10);
+    QSignalSpy changed(&preview, &DataPreview::changed);
+    preview.run(&doc);
+    QTRY_VERIFY_WITH_TIMEOUT(preview.available(), 30000);
+    QVERIFY2(preview.error().isEmpty(), qPrintable(preview.error()));
+    const int edge = doc.edgeRow(doc.findEdge("pricey", "euros"));
+    const QVariantMap t = preview.edgeTable(edge);
+    QCOMPARE(t["title"].toString(), QString("pricey.out → euros.in"));
+    QCOMPARE(t["columns"].toStringList(),
+             (QStringList{"auction:int64", "bidder:int64", "price:int64", "channel:string", "date_time:timestamp",
+                          "event time", "op"}));
+    // The expected rows: the first 50 well-formed records of the CSV, then the filter.
+    QFile csv(dir.filePath("data/bids.csv"));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+    QStringList expected;
+    int read = 0;
+    for (int i = 1; i < lines.size() && read < 50; ++i) {
+      const QStringList f = lines[i].split(',');
+      bool ok = false;
+      const qint64 price = f.value(2).toLongLong(&ok);
+      if (f.size() != 5 || !ok) continue;  // a malformed row: a dead letter, not a record
+      ++read;
+      if (price > 1000 && !f[3].isEmpty()) expected << QStringList{f[0], f[1], f[2], f[3], f[4]}.join(",");
+    }
+    QStringList got;
+    for (const QVariant& r : t["rows"].toList()) {
+      QCOMPARE(r.toStringList().value(6), QString("+I"));
+      got << r.toStringList().mid(0, 5).join(",");
+    }
+    QCOMPARE(got, expected.mid(0, 10));
+    QVERIFY(!QDir(dir.filePath("out")).exists());  // nothing written
+    QCOMPARE(preview.nodeCounts("bids")["recordsOut"].toLongLong(), 50LL);
+    preview.clear();
+    QVERIFY(!preview.available());
+    QVERIFY(preview.edgeTable(edge).isEmpty());
+  }
+
   void liveMetricsFromARecording() {
     LiveMetrics live;
     const json m = readJson(WEIR_SOURCE_DIR "/tests/data/live/metrics-window-p2.json");
@@ -332,6 +383,30 @@ class TestAppRun : public QObject {
     const QVariantMap nodes = run.runDetail()["nodes"].toMap();
     QVERIFY2(nodes.contains("bids") && nodes.contains("out"), qPrintable(QStringList(nodes.keys()).join(",")));
     QVERIFY(!nodes["bids"].toMap()["timeMs"].toList().isEmpty());  // at least the sample taken at the end
+  }
+
+  // Live records of an edge while the job runs: the engine's tap through the API.
+  void watchEdgeShowsLiveRecords() {
+    RunController run;
+    run.setProperty("dataDir", tmp_.filePath("cluster-tap"));
+    run.runText(jobText("tapped", {{"table", "bid"}, {"events", 0}, {"rate", 2000}}, tmp_.filePath("t.csv")),
+                tmp_.path());
+    QTRY_VERIFY_WITH_TIMEOUT(run.jobStatus() == "RUNNING", 30000);
+    run.watchEdge(0);  // bids -> per_auction
+    QCOMPARE(run.watchedEdge(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!run.edgeSample()["rows"].toList().isEmpty(), 30000);
+    const QVariantMap t = run.edgeSample();
+    QCOMPARE(t["title"].toString(), QString("bids.out → per_auction.in"));
+    QCOMPARE(t["columns"].toStringList().value(0), QString("auction:int64"));
+    QVERIFY(t["note"].toString().startsWith("live"));
+    bool number = false;
+    t["rows"].toList()[0].toStringList()[0].toLongLong(&number);
+    QVERIFY(number);
+    run.watchEdge(-1);
+    QVERIFY(run.edgeSample().isEmpty());
+    QSignalSpy ended(&run, &RunController::jobEnded);
+    run.cancel();
+    QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 30000);
   }
 
   void cancelStopsARunningJob() {

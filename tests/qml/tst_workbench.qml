@@ -332,5 +332,26 @@ Item {
             compare(produced, expected)
             compare(find("cancelButton").enabled, false)
         }
+
+        // Data: select an edge, open the Data tab, press Preview: the edge's first records.
+        function test_6_previewData() {
+            open(TestEnv.freshRunnableSample("preview.weir.json"))
+            mouseClick(find("edgeHandle_pricey_euros"))
+            compare(doc.selectedEdge, doc.findEdge("pricey", "euros"))
+            mouseClick(find("dataTab"))
+            const button = find("previewButton")
+            tryVerify(() => button.visible, 2000)
+            mouseClick(button)
+            tryVerify(() => find("dataTitle").visible, 20000)
+            verify(find("dataTitle").text.indexOf("pricey.out → euros.in") === 0, find("dataTitle").text)
+            const panel = find("dataPanel")
+            verify(panel.table.rows.length > 0)
+            compare(panel.table.columns[2], "price:int64")
+            for (const row of panel.table.rows) verify(Number(row[2]) > 1000, row.join(","))
+            verify(!TestEnv.exists(TestEnv.dir + "/out/pricey-bids.csv.inprogress"))
+            // An edit makes the preview stale: it is cleared.
+            doc.setNodePosition("bids", 10, 10)
+            tryVerify(() => panel.table.rows === undefined, 2000)
+        }
 }
 }

@@ -32,7 +32,10 @@ int compare(const Column& c, std::size_t row, const Acc& a) {
       const double v = c.dbl(row);
       return v < a.d ? -1 : v > a.d ? 1 : 0;
     }
-    case Type::String: return c.str(row).compare(a.s) < 0 ? -1 : c.str(row) == a.s ? 0 : 1;
+    case Type::String: {
+      const int r = c.str(row).compare(a.str());
+      return r < 0 ? -1 : r > 0 ? 1 : 0;
+    }
   }
   return 0;
 }
@@ -43,7 +46,7 @@ int compareAcc(Type t, const Acc& x, const Acc& y) {
     case Type::Timestamp:
     case Type::Bool: return x.i < y.i ? -1 : x.i > y.i ? 1 : 0;
     case Type::Double: return x.d < y.d ? -1 : x.d > y.d ? 1 : 0;
-    case Type::String: return x.s < y.s ? -1 : x.s == y.s ? 0 : 1;
+    case Type::String: return x.str() < y.str() ? -1 : x.str() == y.str() ? 0 : 1;
   }
   return 0;
 }
@@ -54,14 +57,15 @@ void keep(const Column& c, std::size_t row, Acc& a) {
     case Type::Timestamp: a.i = c.int64(row); break;
     case Type::Bool: a.i = c.boolean(row) ? 1 : 0; break;
     case Type::Double: a.d = c.dbl(row); break;
-    case Type::String: a.s.assign(c.str(row)); break;
+    case Type::String: a.setStr(c.str(row)); break;
   }
 }
 
 void keepAcc(const Acc& from, Acc& a) {
   a.i = from.i;
   a.d = from.d;
-  a.s = from.s;
+  if (from.s) a.setStr(*from.s);
+  else a.s.reset();
   a.ts = from.ts;
 }
 
@@ -266,7 +270,7 @@ void appendResult(const AggSpec& spec, const Acc& a, Column& out) {
     case Type::Timestamp: out.appendInt64(a.i); break;
     case Type::Bool: out.appendBool(a.i != 0); break;
     case Type::Double: out.appendDouble(a.d); break;
-    case Type::String: out.appendString(a.s); break;
+    case Type::String: out.appendString(a.str()); break;
   }
 }
 
@@ -288,7 +292,7 @@ Value resultValue(const AggSpec& spec, const Acc& a) {
     case Type::Timestamp: return Value::timestamp(a.i);
     case Type::Bool: return Value::boolean(a.i != 0);
     case Type::Double: return Value::dbl(a.d);
-    case Type::String: return Value::string(a.s);
+    case Type::String: return Value::string(a.str());
   }
   return Value::null(spec.outType);
 }

@@ -46,15 +46,28 @@ struct AggSpec {
 /// throws JobError).
 std::vector<AggSpec> parseAggregates(const nlohmann::json& aggregates, const Schema& input);
 
-/// One function's running state. Which members are used depends on the function.
+/// One function's running state. Which members are used depends on the function. Kept
+/// small (48 bytes): a window keeps one per aggregate per (key, window), so in batch mode,
+/// where every window lives to the end of the input, its size is the state's size; string
+/// values and distinct sets, which few functions need, live behind pointers.
 struct Acc {
   std::int64_t n = 0;      // values seen (records, for CountRecords)
   std::int64_t i = 0;      // int64/timestamp/bool value, or integer sum
   double d = 0;            // double value or sum
-  std::string s;           // string value
   std::int64_t ts = 0;     // first/last: event time of the value kept
+  std::unique_ptr<std::string> s;                              // string value (min/max/first/last)
   std::unique_ptr<std::unordered_set<std::string>> distinct;  // count_distinct
+
+  const std::string& str() const {
+    static const std::string empty;
+    return s ? *s : empty;
+  }
+  void setStr(std::string_view v) {
+    if (s) s->assign(v);
+    else s = std::make_unique<std::string>(v);
+  }
 };
+static_assert(sizeof(Acc) <= 48, "Acc is kept small: one per aggregate per window and key");
 
 /// acc[accIndex[k] * stride + offset] += row rows[k] of `batch`, for every k.
 void addBatch(const AggSpec& spec, const RecordBatch& batch, std::span<const std::uint32_t> rows,

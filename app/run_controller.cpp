@@ -123,7 +123,7 @@ void RunController::runText(const QString& jobText, const QString& baseDir, int 
       }
       std::string target = "/v1/jobs?base_dir=" + weir::cluster::urlEncode(base);
       if (parallelism > 0) target += "&parallelism=" + std::to_string(parallelism);
-      const auto r = weir::cluster::httpRequest(urlOn(t), "POST", target, text, t.token);
+      const auto r = weir::cluster::httpRequest(urlOn(t), "POST", target, text, t.token, t.caFile);
       if (r.status >= 300) {
         const QString err = apiError(r);
         QMetaObject::invokeMethod(this, [this, err] { onFailed("The JobManager refused the job: " + err); },
@@ -142,7 +142,7 @@ void RunController::runText(const QString& jobText, const QString& baseDir, int 
             jobId_ = id;
             jobName_ = name;
             setJob(status, {});
-            startLive(url, t.token, id);
+            startLive(url, t.token, id, t.caFile);
           },
           Qt::QueuedConnection);
     } catch (const std::exception& e) {
@@ -191,12 +191,12 @@ void RunController::poll() {
     try {
       const std::string url = urlOn(t);
       const std::string& token = t.token;
-      const auto s = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id, "", token);
+      const auto s = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id, "", token, t.caFile);
       const json j = json::parse(s.body, nullptr, false);
       if (s.status != 200 || !j.is_object()) throw std::runtime_error("status of job: " + apiError(s).toStdString());
       status = QString::fromStdString(j.value("status", ""));
       failure = QString::fromStdString(j.value("failure", ""));
-      const auto m = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id + "/metrics", "", token);
+      const auto m = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id + "/metrics", "", token, t.caFile);
       if (m.status == 200) metrics = QString::fromStdString(m.body);
     } catch (const std::exception& e) {
       error = QString::fromUtf8(e.what());
@@ -224,7 +224,7 @@ void RunController::cancel() {
   const Target t = target();
   onWorker([this, id, t] {
     try {
-      weir::cluster::httpRequest(urlOn(t), "POST", "/v1/jobs/" + id + "/cancel", "", t.token);
+      weir::cluster::httpRequest(urlOn(t), "POST", "/v1/jobs/" + id + "/cancel", "", t.token, t.caFile);
     } catch (const std::exception& e) {
       const QString err = QString::fromUtf8(e.what());
       QMetaObject::invokeMethod(this, [this, err] { onFailed(err); }, Qt::QueuedConnection);
@@ -263,6 +263,7 @@ RunController::Target RunController::target() const {
   t.local = !remote();
   t.url = remoteUrl_.toStdString();
   t.secretFile = remoteSecretFile_.toStdString();
+  t.caFile = remoteCaFile_.toStdString();
   try {
     t.token = weir::cluster::clusterSecret(t.secretFile);
   } catch (const std::exception&) {
@@ -280,6 +281,7 @@ std::string RunController::urlOn(const Target& t) const {
 void RunController::useLocal() {
   remoteUrl_.clear();
   remoteSecretFile_.clear();
+  remoteCaFile_.clear();
   taskManagerList_.clear();
   jobList_.clear();
   emit changed();
@@ -287,12 +289,13 @@ void RunController::useLocal() {
   refreshCluster();
 }
 
-void RunController::useRemote(const QString& url, const QString& secretFile) {
+void RunController::useRemote(const QString& url, const QString& secretFile, const QString& caFile) {
   QString u = url.trimmed();
   if (!u.contains("://")) u = "http://" + u;
   while (u.endsWith('/')) u.chop(1);
   remoteUrl_ = u;
   remoteSecretFile_ = secretFile;
+  remoteCaFile_ = caFile;
   lastError_.clear();
   if (!secretFile.isEmpty()) {
     try {
@@ -316,7 +319,7 @@ void RunController::refreshCluster() {
     try {
       if (t.local && !cluster_) return;  // nothing to list before the local cluster runs
       const std::string url = urlOn(t);
-      const auto r = weir::cluster::httpRequest(url, "GET", "/v1/taskmanagers", "", t.token);
+      const auto r = weir::cluster::httpRequest(url, "GET", "/v1/taskmanagers", "", t.token, t.caFile);
       if (r.status != 200) throw std::runtime_error(url + ": " + std::to_string(r.status) + " " + apiError(r).toStdString());
       const json j = json::parse(r.body, nullptr, false);
       if (j.is_object() && j.contains("taskmanagers"))
@@ -326,7 +329,7 @@ void RunController::refreshCluster() {
                                     {"slots", tm.value("slots", 0)},
                                     {"slotsAvailable", tm.value("slots_available", 0)},
                                     {"dataAddress", QString::fromStdString(tm.value("data_address", ""))}});
-      const auto jr = weir::cluster::httpRequest(url, "GET", "/v1/jobs", "", t.token);
+      const auto jr = weir::cluster::httpRequest(url, "GET", "/v1/jobs", "", t.token, t.caFile);
       const json jj = json::parse(jr.body, nullptr, false);
       if (jr.status == 200 && jj.is_object() && jj.contains("jobs"))
         for (const auto& job : jj["jobs"])
@@ -365,7 +368,7 @@ void RunController::attach(const QString& jobId) {
     std::string url;
     try {
       url = urlOn(t);
-      const auto r = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id, "", t.token);
+      const auto r = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id, "", t.token, t.caFile);
       if (r.status != 200) throw std::runtime_error(apiError(r).toStdString());
       const json j = json::parse(r.body);
       name = QString::fromStdString(j.value("name", ""));
@@ -392,20 +395,21 @@ void RunController::attach(const QString& jobId) {
           jobStatus_.clear();
           if (!text.isEmpty()) emit attached(text, base);
           setJob(status, failure);
-          startLive(url, t.token, qid);  // an ended job's last figures come at once
+          startLive(url, t.token, qid, t.caFile);  // an ended job's last figures come at once
         },
         Qt::QueuedConnection);
   });
 }
 
-void RunController::startLive(const std::string& url, const std::string& token, const QString& jobId) {
+void RunController::startLive(const std::string& url, const std::string& token, const QString& jobId,
+                              const std::string& caFile) {
   stopLive();
   liveStop_ = false;
   const std::string target = "/v1/jobs/" + weir::cluster::urlEncode(jobId.toStdString()) + "/live";
-  liveThread_ = std::thread([this, url, token, target, jobId] {
+  liveThread_ = std::thread([this, url, token, target, jobId, caFile] {
     std::unique_ptr<weir::cluster::WebSocketClient> ws;
     try {
-      ws = std::make_unique<weir::cluster::WebSocketClient>(url, target, token, std::chrono::seconds(10));
+      ws = std::make_unique<weir::cluster::WebSocketClient>(url, target, token, std::chrono::seconds(10), caFile);
     } catch (const std::exception& e) {
       // No live endpoint (an older JobManager, a proxy): poll instead.
       QMetaObject::invokeMethod(this, [this] { pollTimer_.start(); poll(); }, Qt::QueuedConnection);
@@ -460,7 +464,7 @@ void RunController::call(const std::string& method, const std::string& target, c
     auto body = std::make_shared<json>();
     QString error;
     try {
-      const auto r = weir::cluster::httpRequest(urlOn(t), method, target, requestBody, t.token);
+      const auto r = weir::cluster::httpRequest(urlOn(t), method, target, requestBody, t.token, t.caFile);
       if (r.status != 200) throw std::runtime_error(std::to_string(r.status) + " " + apiError(r).toStdString());
       *body = json::parse(r.body);
     } catch (const std::exception& e) {

@@ -110,9 +110,12 @@ class RunController : public QObject {
 
   /// Run on (and list) the embedded local cluster from now on.
   Q_INVOKABLE void useLocal();
-  /// Run on (and list) the JobManager at `url` ("http://host:port"); `secretFile` holds the
-  /// cluster secret (empty: none, or WEIR_SECRET). Refreshes the cluster's lists.
-  Q_INVOKABLE void useRemote(const QString& url, const QString& secretFile = QString());
+  /// Run on (and list) the JobManager at `url` ("http://host:port", or "https://" with TLS);
+  /// `secretFile` holds the cluster secret (empty: none, or WEIR_SECRET); `caFile` the CA an
+  /// https JobManager's certificate must chain to (empty: WEIR_TLS_CA or the system's).
+  /// Refreshes the cluster's lists.
+  Q_INVOKABLE void useRemote(const QString& url, const QString& secretFile = QString(),
+                             const QString& caFile = QString());
   /// Fetches the target's TaskManagers and jobs (local: only when it runs).
   Q_INVOKABLE void refreshCluster();
   /// Follows a job already on the target: its status and metrics, like a job run from
@@ -149,7 +152,7 @@ class RunController : public QObject {
   void poll();
   /// Follows the job through the WebSocket /v1/jobs/{id}/live on a thread of its own
   /// (messages come back as queued calls); falls back to polling when it cannot connect.
-  void startLive(const std::string& url, const std::string& token, const QString& jobId);
+  void startLive(const std::string& url, const std::string& token, const QString& jobId, const std::string& caFile);
   void stopLive();
   void onLiveMessage(const QString& jobId, const QString& text);
   void setJob(const QString& status, const QString& failure);
@@ -158,7 +161,7 @@ class RunController : public QObject {
   /// Where calls go: the remote JobManager, or the local cluster (url filled in on the worker).
   struct Target {
     bool local = true;
-    std::string url, token, secretFile;
+    std::string url, token, secretFile, caFile;
   };
   Target target() const;
   /// On the worker: the target's URL (local: the running cluster's; throws if none).
@@ -182,7 +185,7 @@ class RunController : public QObject {
   QString clusterState_ = QStringLiteral("stopped");
   QString clusterUrl_, jobId_, jobName_, jobStatus_, failure_, lastError_, logDir_;
   QStringList logNames_;
-  QString remoteUrl_, remoteSecretFile_;
+  QString remoteUrl_, remoteSecretFile_, remoteCaFile_;
   QVariantList taskManagerList_, jobList_, runList_;
   QVariantMap runDetail_;
   QVariantMap edgeSample_;

@@ -9,7 +9,7 @@ import QtQuick.Layouts
 Rectangle {
     id: panel
     required property RunController run
-    /// Saved remote clusters: [{url, secretFile}] (kept by the window's settings).
+    /// Saved remote clusters: [{url, secretFile, caFile}] (kept by the window's settings).
     property var remotes: []
     signal remotesEdited(var remotes)
     color: Theme.panel
@@ -45,9 +45,9 @@ Rectangle {
                     text: modelData.url
                     checked: panel.run.remote && panel.run.targetUrl === modelData.url
                     ButtonGroup.group: targets
-                    onClicked: panel.run.useRemote(modelData.url, modelData.secretFile)
-                    ToolTip.visible: hovered && modelData.secretFile !== ""
-                    ToolTip.text: "secret: " + modelData.secretFile
+                    onClicked: panel.run.useRemote(modelData.url, modelData.secretFile, modelData.caFile || "")
+                    ToolTip.visible: hovered && (modelData.secretFile !== "" || (modelData.caFile || "") !== "")
+                    ToolTip.text: "secret: " + (modelData.secretFile || "none") + "\nCA: " + (modelData.caFile || "system")
                 }
                 ToolButton {
                     text: "×"
@@ -74,17 +74,26 @@ Rectangle {
             placeholderText: "secret file (optional)"
             selectByMouse: true
         }
+        TextField {
+            id: caField
+            objectName: "remoteCaFile"
+            Layout.fillWidth: true
+            visible: urlField.text.trim().startsWith("https")
+            placeholderText: "CA file for https (optional)"
+            selectByMouse: true
+        }
         Button {
             objectName: "addRemote"
             text: "Add and use"
             enabled: urlField.text.trim() !== ""
             onClicked: {
                 const r = panel.remotes.slice()
-                r.push({ url: urlField.text.trim(), secretFile: secretField.text.trim() })
+                r.push({ url: urlField.text.trim(), secretFile: secretField.text.trim(), caFile: caField.text.trim() })
                 panel.remotesEdited(r)
-                panel.run.useRemote(urlField.text.trim(), secretField.text.trim())
+                panel.run.useRemote(urlField.text.trim(), secretField.text.trim(), caField.text.trim())
                 urlField.text = ""
                 secretField.text = ""
+                caField.text = ""
             }
         }
 

@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/local_cluster.h"
+#include "tls_certs.h"
 #include "data_preview.h"
 #include "format.h"
 #include "job_document.h"
@@ -482,13 +483,44 @@ class TestAppRun : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(run.jobStatus() == "CANCELED", 20000);
 
     RunController wrong;
-    const QString bad = tmp_.filePath("wrong");
+    const QString bad = tmp_.filePath("wrong-secret");
     {
       std::ofstream(bad.toStdString()) << "not-the-secret\n";
     }
     wrong.useRemote(url, bad);
     QTRY_VERIFY_WITH_TIMEOUT(wrong.lastError().contains("401"), 20000);
     QVERIFY(wrong.taskManagerList().isEmpty());
+  }
+
+  // A remote JobManager over TLS (https, wss): with its CA the lists and a run work; with
+  // another CA the workbench says why it cannot connect.
+  void remoteClusterOverTls() {
+    TestCertificates certs;
+    QVERIFY2(certs.make(tmp_.filePath("tls")), qPrintable(certs.error));
+    weir::cluster::LocalClusterOptions o;
+    o.taskManagers = 1;
+    o.dataDir = tmp_.filePath("remote-tls").toStdString();
+    o.binDir = WEIR_BIN_DIR;
+    o.tlsCert = certs.node.toStdString();
+    o.tlsKey = certs.nodeKey.toStdString();
+    o.tlsCa = certs.ca.toStdString();
+    auto remote = weir::cluster::LocalCluster::start(o);
+    const QString url = QString::fromStdString(remote.url());
+    QVERIFY(url.startsWith("https://"));
+
+    RunController run;
+    run.useRemote(url, QString(), certs.ca);
+    QTRY_VERIFY_WITH_TIMEOUT(run.taskManagerList().size() == 1, 20000);
+    QSignalSpy ended(&run, &RunController::jobEnded);
+    run.runText(jobText("tls", {{"table", "bid"}, {"events", 300}}, tmp_.filePath("tls.csv")), tmp_.path());
+    QTRY_VERIFY_WITH_TIMEOUT(ended.count() == 1, 30000);
+    QCOMPARE(run.jobStatus(), QString("FINISHED"));
+    QCOMPARE(run.live()->node("bids")["recordsOut"].toLongLong(), 300LL);  // over wss
+
+    RunController foreign;
+    foreign.useRemote(url, QString(), certs.otherCa);
+    QTRY_VERIFY_WITH_TIMEOUT(!foreign.lastError().isEmpty(), 20000);
+    QVERIFY2(foreign.lastError().contains("certificate"), qPrintable(foreign.lastError()));
   }
 };
 

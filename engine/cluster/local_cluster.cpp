@@ -112,6 +112,9 @@ LocalCluster LocalCluster::start(const LocalClusterOptions& o, std::chrono::mill
   };
   auto common = [&](std::vector<std::string> args) {
     if (!o.secretFile.empty()) args.insert(args.end(), {"--secret-file", fs::absolute(o.secretFile).string()});
+    if (!o.tlsCert.empty())
+      args.insert(args.end(), {"--tls-cert", fs::absolute(o.tlsCert).string(), "--tls-key",
+                               fs::absolute(o.tlsKey).string(), "--tls-ca", fs::absolute(o.tlsCa).string()});
     return args;
   };
 
@@ -137,7 +140,8 @@ LocalCluster LocalCluster::start(const LocalClusterOptions& o, std::chrono::mill
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   c.rpcPort_ = ports.at("rpc_port").get<int>();
-  c.url_ = "http://127.0.0.1:" + std::to_string(ports.at("api_port").get<int>());
+  c.url_ = std::string(o.tlsCert.empty() ? "http" : "https") + "://127.0.0.1:" +
+           std::to_string(ports.at("api_port").get<int>());
 
   for (int i = 1; i <= o.taskManagers; ++i) {
     ClusterProcess tm{"taskmanager", "taskmanager-" + std::to_string(i), 0,
@@ -156,7 +160,7 @@ LocalCluster LocalCluster::start(const LocalClusterOptions& o, std::chrono::mill
     for (const auto& p : c.processes_)
       if (!processAlive(p.pid)) fail(p, "ended while the cluster was starting");
     try {
-      const auto r = httpRequest(c.url_, "GET", "/v1/overview", "", token);
+      const auto r = httpRequest(c.url_, "GET", "/v1/overview", "", token, o.tlsCa);
       const auto j = nlohmann::json::parse(r.body, nullptr, false);
       if (r.status == 200 && j.is_object() && j.value("taskmanagers", 0) >= o.taskManagers) break;
     } catch (const std::exception&) {

@@ -27,6 +27,9 @@ struct LocalClusterOptions {
   /// size], e.g. {"127.0.0.2", "127.0.0.3"} to give each its own loopback host; empty:
   /// 127.0.0.1. The JobManager stays on 127.0.0.1.
   std::vector<std::string> taskManagerHosts;
+  /// TLS for every connection (--tls-cert/--tls-key/--tls-ca of both daemons; docs/
+  /// operations.md): all three or none. The API URL is then https://.
+  std::string tlsCert, tlsKey, tlsCa;
   /// The children get SIGTERM when the thread that started them ends (Linux
   /// PR_SET_PDEATHSIG), so a crashed workbench leaves no process behind. Off for `weir
   /// cluster start`, whose cluster outlives the command.
@@ -63,7 +66,7 @@ class LocalCluster {
   LocalCluster(const LocalCluster&) = delete;
   ~LocalCluster();  // stops an owned cluster
 
-  /// "http://127.0.0.1:PORT", the JobManager's API.
+  /// "http://127.0.0.1:PORT" (https with TLS), the JobManager's API.
   const std::string& url() const { return url_; }
   int rpcPort() const { return rpcPort_; }
   const std::vector<ClusterProcess>& processes() const { return processes_; }

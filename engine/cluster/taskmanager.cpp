@@ -31,6 +31,7 @@
 #include <thread>
 
 #include "cluster/plan_json.h"
+#include "cluster/plugin_ship.h"
 #include "net/transport.h"
 #include "runtime/dead_letter.h"
 #include "runtime/local_executor.h"
@@ -53,13 +54,14 @@ struct Flags {
   std::string name;
   int heartbeatMs = 1000;
   int connectTimeoutMs = 30000;
+  std::string dataDir = ".";  // working files: plugin-cache/ (cluster/plugin_ship.h)
 };
 
 [[noreturn]] void usageExit(const std::string& why) {
   if (!why.empty()) std::cerr << "weir-taskmanager: " << why << "\n";
   std::cerr << "usage: weir-taskmanager --jobmanager HOST:PORT --slots N [--bind ADDR] [--data-port P]\n"
                "                        [--secret-file F] [--name NAME] [--heartbeat-interval-ms MS]\n"
-               "                        [--connect-timeout-ms MS] [--config F.json]\n";
+               "                        [--connect-timeout-ms MS] [--data-dir DIR] [--config F.json]\n";
   std::exit(2);
 }
 
@@ -171,7 +173,7 @@ class TaskManager {
     }
     jm_->start();
     jm_->send({{"type", "register"}, {"name", name_}, {"slots", flags_.slots}, {"data_host", flags_.bind},
-               {"data_port", dataPort_}});
+               {"data_port", dataPort_}, {"plugin_hashes", cachedPluginHashes(pluginCache())}});
     asio::co_spawn(io_, heartbeats(), asio::detached);
     for (;;) {
       auto msg = co_await jm_->receive(err);
@@ -280,6 +282,9 @@ class TaskManager {
     });
   }
 
+  /// Where shipped plugin libraries are kept, named by their SHA-256.
+  std::filesystem::path pluginCache() const { return std::filesystem::absolute(flags_.dataDir) / "plugin-cache"; }
+
   void deploy(const json& msg) {
     auto job = std::make_shared<RunningJob>();
     job->id = msg.at("job").get<std::string>();
@@ -316,6 +321,7 @@ class TaskManager {
     std::vector<std::pair<int, int>> mine;  // (chain, subtask) deployed here
     try {
       job->plan = planFromJson(msg.at("plan"));
+      installPlugins(job->plan, msg.value("plugins", json::array()), pluginCache());
       const JobPlan& plan = job->plan;
       const auto chains = msg.at("chains").get<std::vector<std::vector<int>>>();
       const auto placement = msg.at("placement").get<std::vector<std::vector<std::string>>>();
@@ -494,6 +500,7 @@ int main(int argc, char** argv) {
     else if (a == "--name") f.name = args.value();
     else if (a == "--heartbeat-interval-ms") f.heartbeatMs = args.number(10, 600000);
     else if (a == "--connect-timeout-ms") f.connectTimeoutMs = args.number(0, 3600000);
+    else if (a == "--data-dir") f.dataDir = args.value();
     else if (a == "--help" || a == "-h") usageExit("");
     else usageExit("unknown option " + args.where());
   }

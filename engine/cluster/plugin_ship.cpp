@@ -76,6 +76,9 @@ std::string collectPlugins(JobPlan& plan, std::map<std::string, PluginBlob>& blo
     if (!path) return n.id + ": plugin: " + error;
     PluginBlob blob;
     if (!readFile(*path, blob.bytes)) return n.id + ": plugin: cannot read " + path->string();
+    if (blob.bytes.size() > kMaxPluginBytes)
+      return n.id + ": plugin: " + path->string() + " is " + std::to_string(blob.bytes.size()) +
+             " bytes; at most " + std::to_string(kMaxPluginBytes) + " travel with a deployment";
     blob.sha256 = sha256Hex(blob.bytes);
     blob.name = path->filename().string();
     n.params["_plugin_sha256"] = blob.sha256;

@@ -29,6 +29,10 @@ struct PluginBlob {
   std::string bytes;
 };
 
+/// The largest library that may travel: base64 makes it 4/3 bigger, and a deploy message
+/// (one control frame, cluster/control.h) holds at most 16 MiB with the plan.
+inline constexpr std::size_t kMaxPluginBytes = 8u << 20;
+
 /// SHA-256 of `bytes` as 64 lowercase hex digits.
 std::string sha256Hex(std::string_view bytes);
 

@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/schema.h"
-#include "weir_plugin.h"
+#include "../../plugins/weir_plugin.h"  // the SDK header, beside the engine (no include path)
 
 namespace weir {
 

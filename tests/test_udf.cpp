@@ -11,6 +11,8 @@
 //   outputsInProcess              exact rows at p=1 and p=3 (same result), event times
 //                                 kept (the window sees them), 'bob' in the dead letters
 //   rowKindsKept                  an update stream through mask_email keeps -U/+U
+//   pluginErrorsFailTheJob        a misused emitter or a failed batch fails the job with
+//                                 the node and the plugin's message (no crash)
 //   shippingRefusesBadHash        installPlugins refuses bytes or a cache file that do not
 //                                 hash to their name
 //   shippedToTaskManagers         real processes: the plugin is only in the job's folder,
@@ -256,6 +258,23 @@ class TestUdf : public QObject {
     for (const auto& r : rows)
       if (r.find("a****@example.com") != std::string::npos) alice.push_back(r);
     QCOMPARE(alice, (std::vector<std::string>{"+I|a****@example.com|1", "-U|a****@example.com|1", "+U|a****@example.com|2"}));
+  }
+
+  void pluginErrorsFailTheJob_data() {
+    QTest::addColumn<QString>("function");
+    QTest::addColumn<QString>("failure");
+    QTest::newRow("emitter misused") << "wrong_type"
+                                     << "m[0/1]: weir_test_misuse.wrong_type: emitter misused: an int64 into column 0 ('s', string)";
+    QTest::newRow("batch failed") << "give_up" << "m[0/1]: weir_test_misuse.give_up: cannot go on";
+  }
+  void pluginErrorsFailTheJob() {
+    QFETCH(QString, function);
+    QFETCH(QString, failure);
+    json job = udfJob({{"plugin", "weir_test_misuse"}, {"function", function.toStdString()}});
+    Collected c;
+    std::string got;
+    QCOMPARE(runText(job.dump(), dir_, c, {}, &got), std::string("FAILED"));
+    QCOMPARE(QString::fromStdString(got), failure);
   }
 
   void shippingRefusesBadHash() {

@@ -36,6 +36,7 @@
 
 #include "cluster/metadata.h"
 #include "cluster/plan_json.h"
+#include "cluster/plugin_ship.h"
 #include "core/validate.h"
 #include "runtime/local_executor.h"
 #include "runtime/planner.h"
@@ -101,6 +102,7 @@ struct TmInfo {
   std::string state = "REGISTERED";  // REGISTERED | LOST
   std::string lostReason;
   std::int64_t registeredMs = 0;
+  std::set<std::string> pluginHashes;  // plugin libraries it has (cluster/plugin_ship.h)
 };
 
 /// One WebSocket client of GET /v1/jobs/{id}/live. The publisher (io thread) replaces
@@ -159,6 +161,7 @@ struct JobInfo {
   std::map<std::pair<int, int>, json> metricsLatest, metricsPrevious;
   int exceptions = 0;  // recorded in the metadata; the first is the root cause
   std::map<int, TapInfo> taps;  // enabled taps by plan edge index
+  std::map<std::string, PluginBlob> plugins;  // udf libraries by SHA-256, shipped on deploy
   bool terminal() const { return status == "FINISHED" || status == "FAILED" || status == "CANCELED"; }
 };
 
@@ -288,6 +291,9 @@ class JobManager {
         tm.conn = conn;
         tm.lastHeartbeat = Clock::now();
         tm.registeredMs = wallMs();
+        if (auto h = msg->find("plugin_hashes"); h != msg->end() && h->is_array())
+          for (const auto& x : *h)
+            if (x.is_string()) tm.pluginHashes.insert(x.get<std::string>());
         tms_[name] = tm;
         tmOrder_.erase(std::remove(tmOrder_.begin(), tmOrder_.end(), name), tmOrder_.end());
         tmOrder_.push_back(name);
@@ -920,7 +926,19 @@ class JobManager {
                    {"channels", channels}, {"taps", taps}};
     job.reason.clear();
     setStatus(job, "RUNNING");
-    for (const auto& [name, n] : job.slotsByTm) tms_[name].conn->send(msg);
+    for (const auto& [name, n] : job.slotsByTm) {
+      TmInfo& tm = tms_[name];
+      if (job.plugins.empty()) {
+        tm.conn->send(msg);
+        continue;
+      }
+      // The plugin libraries this TaskManager has not got yet travel with the deployment.
+      json withPlugins = msg;
+      json& shipped = withPlugins["plugins"] = json::array();
+      for (const auto& [sha, blob] : job.plugins)
+        if (tm.pluginHashes.insert(sha).second) shipped.push_back(pluginToJson(blob));
+      tm.conn->send(withPlugins);
+    }
     logLine("info", "jobmanager", "job deployed",
             {{"job", job.id}, {"slots", job.slotsNeeded}, {"taskmanagers", job.slotsByTm.size()},
              {"channels", channels.size()}});
@@ -968,6 +986,10 @@ class JobManager {
         return {{"error", "operator type '" + n.type + "' (node " + n.id + ") cannot run yet in this version"}};
       }
     JobInfo job;
+    if (std::string err = collectPlugins(*plan, job.plugins); !err.empty()) {
+      status = 400;
+      return {{"error", err}};
+    }
     job.id = id;
     job.name = plan->name;
     job.jobFile = json::parse(body, nullptr, false);

@@ -150,7 +150,7 @@ LocalCluster LocalCluster::start(const LocalClusterOptions& o, std::chrono::mill
                    common({"--jobmanager", "127.0.0.1:" + std::to_string(c.rpcPort_), "--slots", std::to_string(o.slotsPerTaskManager),
                            "--bind", o.taskManagerHosts.empty() ? std::string("127.0.0.1")
                                                                   : o.taskManagerHosts[(i - 1) % o.taskManagerHosts.size()],
-                           "--name", tm.name}),
+                           "--name", tm.name, "--data-dir", (c.dataDir_ / tm.name).string()}),
                    tm.log, o);
     c.processes_.push_back(tm);
   }

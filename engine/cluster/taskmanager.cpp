@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "cluster/plan_json.h"
+#include "cluster/plugin_ship.h"
 #include "net/transport.h"
 #include "runtime/dead_letter.h"
 #include "runtime/local_executor.h"
@@ -56,6 +57,7 @@ struct Flags {
   int heartbeatMs = 1000;
   int connectTimeoutMs = 30000;
   net::TlsFiles tls;  // --tls-cert/--tls-key/--tls-ca: TLS to the JobManager and to peers, and on the data port
+  std::string dataDir = ".";  // working files: plugin-cache/ (cluster/plugin_ship.h)
 };
 
 [[noreturn]] void usageExit(const std::string& why) {
@@ -63,7 +65,7 @@ struct Flags {
   std::cerr << "usage: weir-taskmanager --jobmanager HOST:PORT --slots N [--bind ADDR] [--data-port P]\n"
                "                        [--secret-file F] [--name NAME] [--heartbeat-interval-ms MS]\n"
                "                        [--connect-timeout-ms MS] [--tls-cert F --tls-key F --tls-ca F]\n"
-               "                        [--config F.json]\n";
+               "                        [--data-dir DIR] [--config F.json]\n";
   std::exit(2);
 }
 
@@ -188,7 +190,7 @@ class TaskManager {
     }
     jm_->start();
     jm_->send({{"type", "register"}, {"name", name_}, {"slots", flags_.slots}, {"data_host", flags_.bind},
-               {"data_port", dataPort_}});
+               {"data_port", dataPort_}, {"plugin_hashes", cachedPluginHashes(pluginCache())}});
     asio::co_spawn(io_, heartbeats(), asio::detached);
     for (;;) {
       auto msg = co_await jm_->receive(err);
@@ -353,6 +355,9 @@ class TaskManager {
     });
   }
 
+  /// Where shipped plugin libraries are kept, named by their SHA-256.
+  std::filesystem::path pluginCache() const { return std::filesystem::absolute(flags_.dataDir) / "plugin-cache"; }
+
   void deploy(const json& msg) {
     auto job = std::make_shared<RunningJob>();
     job->id = msg.at("job").get<std::string>();
@@ -389,6 +394,7 @@ class TaskManager {
     std::vector<std::pair<int, int>> mine;  // (chain, subtask) deployed here
     try {
       job->plan = planFromJson(msg.at("plan"));
+      installPlugins(job->plan, msg.value("plugins", json::array()), pluginCache());
       const JobPlan& plan = job->plan;
       {
         // Taps enabled with the deploy (`taps`: edge indices) or by a `tap` message that came first.
@@ -582,6 +588,7 @@ int main(int argc, char** argv) {
     else if (a == "--tls-cert") f.tls.cert = args.value();
     else if (a == "--tls-key") f.tls.key = args.value();
     else if (a == "--tls-ca") f.tls.ca = args.value();
+    else if (a == "--data-dir") f.dataDir = args.value();
     else if (a == "--help" || a == "-h") usageExit("");
     else usageExit("unknown option " + args.where());
   }

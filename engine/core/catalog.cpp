@@ -1,4 +1,5 @@
 #include "core/catalog.h"
+#include "core/plugin.h"
 
 // The specs below are designated initializers that name only the members they set.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -550,10 +551,32 @@ void deriveUnion(SchemaDerivation& d) {
   d.outputProps = {props};
 }
 
+/// udf: loads the plugin (core/plugin.h) and asks the function for its output schema, so
+/// that a job that does not fit the plugin is refused before it runs.
 void deriveUdf(SchemaDerivation& d) {
   const PortInput& in = singleInput(d);
+  const json& pluginParam = d.param("plugin");
+  const json& functionParam = d.param("function");
+  if (!pluginParam.is_string() || !functionParam.is_string()) return d.error("plugin", "must be a string");
+  std::string error;
+  const auto path = findPlugin(pluginParam.get<std::string>(), d.job ? d.job->baseDir : std::filesystem::path(), error);
+  if (!path) return d.error("plugin", error);
+  const auto lib = PluginLibrary::load(*path, error);
+  if (!lib) return d.error("plugin", error);
+  const std::string function = functionParam.get<std::string>();
+  const weir_function* fn = lib->function(function);
+  if (!fn)
+    return d.error("function", "plugin " + lib->name() + " has no function '" + function + "'" +
+                                   didYouMean(function, lib->functionNames()));
+  SchemaPtr out = pluginOutputSchema(*fn, *in.schema, d.param("params"), error);
+  if (!out) return d.error("params", lib->name() + "." + function + ": " + error);
   const json& schema = d.param("schema");
-  d.outputs = {schema.is_array() ? schemaFromParam(schema) : in.schema};
+  if (schema.is_array()) {
+    SchemaPtr expected = schemaFromParam(schema);
+    if (!(*expected == *out))
+      return d.error("schema", "the function's output is " + out->toString() + ", not " + expected->toString());
+  }
+  d.outputs = {out};
   d.outputProps = {in.props};
 }
 
@@ -897,19 +920,25 @@ Catalog makeBuiltin() {
   c.add({.type = "udf",
          .category = OperatorCategory::Transform,
          .title = "Plugin function",
-         .doc = "Runs a function from an operator plugin (a shared library) on each batch.",
-         .outputDoc = "The schema param if given, else the input schema.",
+         .doc = "Runs a function from an operator plugin (a shared library, docs/plugins.md) on "
+                "each batch: 0..n output rows per input record, each with the event time and "
+                "row kind of the record it came from.",
+         .outputDoc = "Declared by the plugin's function from the input schema and params "
+                      "(shown by `weir validate`).",
          .inputs = {inPort()},
          .outputs = {outPort("What the function returns.")},
          .params = {
              {.name = "plugin", .kind = ParamKind::String, .required = true,
-              .doc = "The plugin: its name in the plugin folder, or a path to the library."},
+              .doc = "The plugin: a name, found as lib<name>.so or <name>.so in the job's plugins/ "
+                     "folder, $WEIR_PLUGIN_PATH or the plugins folder beside the programs; or a "
+                     "path to the library (relative to the job's folder)."},
              {.name = "function", .kind = ParamKind::String, .required = true,
               .doc = "The function's name inside the plugin."},
              {.name = "params", .kind = ParamKind::Json, .defaultValue = json::object(),
               .doc = "Passed to the function as they are."},
              {.name = "schema", .kind = ParamKind::Schema,
-              .doc = "The function's output schema; absent: the same as its input."},
+              .doc = "The output schema the job expects; when given, validation checks that "
+                     "the function's matches it."},
          },
          .derive = deriveUdf});
 

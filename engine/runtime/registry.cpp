@@ -14,6 +14,7 @@ const OperatorRegistry& OperatorRegistry::builtin() {
     registerWindowOperator(r);
     registerAggregateOperator(r);
     registerJoinOperator(r);
+    registerUdfOperator(r);
     return r;
   }();
   return registry;

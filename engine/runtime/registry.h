@@ -42,5 +42,6 @@ void registerWatermarkOperator(OperatorRegistry& r);   // watermark
 void registerWindowOperator(OperatorRegistry& r);      // window
 void registerAggregateOperator(OperatorRegistry& r);   // aggregate
 void registerJoinOperator(OperatorRegistry& r);        // join
+void registerUdfOperator(OperatorRegistry& r);         // udf (plugin functions)
 
 }  // namespace weir

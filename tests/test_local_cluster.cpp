@@ -13,6 +13,9 @@
 //   configFile               --config F.json sets flags, the command line overrides
 //                            them, a bad value or unknown key names the file
 //   secretFromEnvironment    WEIR_SECRET protects the API like --secret-file
+//   tlsCluster               `weir cluster start --tls-cert/--tls-key/--tls-ca`: an https
+//                            API; `weir submit/list` use the cluster's own CA; a half TLS
+//                            configuration is refused
 //
 // No timing assertions: every wait polls with a generous deadline.
 
@@ -28,6 +31,7 @@
 
 #include "cluster/http_client.h"
 #include "cluster/local_cluster.h"
+#include "tls_certs.h"
 
 using nlohmann::json;
 using weir::cluster::LocalCluster;
@@ -105,7 +109,7 @@ class TestLocalCluster : public QObject {
 
  private slots:
   void cleanupTestCase() {  // whatever a failed test left running
-    for (const char* d : {"cluster-a", "cluster-b", "cluster-e"}) runWeir({"cluster", "stop"}, envWithDir(tmp_.filePath(d)));
+    for (const char* d : {"cluster-a", "cluster-b", "cluster-e", "cluster-tls"}) runWeir({"cluster", "stop"}, envWithDir(tmp_.filePath(d)));
   }
 
   void startRunStop() {
@@ -262,6 +266,32 @@ class TestLocalCluster : public QObject {
     const Result refused = runWeir({"list"}, noSecret);
     QCOMPARE(refused.code, 2);
     QVERIFY2(refused.err.contains("401"), qPrintable(refused.err));
+    QCOMPARE(runWeir({"cluster", "stop"}, env).code, 0);
+  }
+
+  void tlsCluster() {
+    TestCertificates certs;
+    QVERIFY2(certs.make(tmp_.filePath("tls")), qPrintable(certs.error));
+    const auto env = envWithDir(tmp_.filePath("cluster-tls"));
+    const Result half = runWeir({"cluster", "start", "--tls-cert", certs.node}, env);
+    QCOMPARE(half.code, 2);
+    QVERIFY(half.err.contains("needs all of --tls-cert, --tls-key and --tls-ca"));
+    const Result start = runWeir({"cluster", "start", "--taskmanagers", "1", "--tls-cert", certs.node, "--tls-key",
+                                  certs.nodeKey, "--tls-ca", certs.ca}, env);
+    QVERIFY2(start.code == 0, qPrintable(start.err));
+    QVERIFY2(start.out.startsWith("https://127.0.0.1:"), qPrintable(start.out));
+    writeFile(tmp_.filePath("tls-job.weir.json"),
+              json{{"weir", 1}, {"name", "tls-gen"},
+                   {"nodes", {{{"id", "bids"}, {"type", "source.generator"}, {"params", {{"table", "bid"}, {"events", 100}}}},
+                              {{"id", "out"}, {"type", "sink.discard"}}}},
+                   {"edges", {{{"from", "bids"}, {"to", "out"}}}}}
+                  .dump());
+    const Result submit = runWeir({"submit", tmp_.filePath("tls-job.weir.json")}, env);  // the CA from the state file
+    QVERIFY2(submit.code == 0, qPrintable(submit.err));
+    const Result follow = runWeir({"status", submit.out.trimmed(), "--follow"}, env);
+    QVERIFY2(follow.code == 0 && follow.out.contains("FINISHED"), qPrintable(follow.out + follow.err));
+    const Result foreign = runWeir({"list", "--tls-ca", certs.otherCa}, env);
+    QVERIFY(foreign.code != 0);
     QCOMPARE(runWeir({"cluster", "stop"}, env).code, 0);
   }
 };

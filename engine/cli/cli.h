@@ -37,6 +37,7 @@ struct Args {
   std::string jobmanager;
   std::string secretFile;
   std::string tlsCa;        // --tls-ca: the CA an https:// JobManager's certificate must chain to
+  std::string tlsCert, tlsKey;  // weir cluster start: TLS for the daemons (with --tls-ca)
   int rows = 0;             // weir preview --rows; 0: the default
   std::optional<int> taskManagers;  // weir cluster start (default 2), weir run (default: see run_cluster.cpp)
   std::optional<int> slots;

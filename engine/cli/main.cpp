@@ -245,6 +245,7 @@ void usage(std::FILE* to) {
       "       weir status ID --jobmanager URL [--follow] [--json]\n"
       "       weir list --jobmanager URL;  weir cancel ID --jobmanager URL\n"
       "       weir cluster start [--taskmanagers N] [--slots S] [--data-dir D] [--api-port P]\n"
+      "                          [--secret-file F] [--tls-cert F --tls-key F --tls-ca F]\n"
       "       weir cluster stop|status [--data-dir D]\n"
       "       weir logs [jobmanager|taskmanager-N] [--lines N] [--follow] [--data-dir D]\n"
       "       weir logs --jobmanager URL [--lines N]\n"
@@ -343,10 +344,10 @@ bool parseArgs(int argc, char** argv, Args& a) {
       const char* v = value("--secret-file");
       if (!v) return false;
       a.secretFile = v;
-    } else if (arg == "--tls-ca") {
-      const char* v = value("--tls-ca");
+    } else if (arg == "--tls-ca" || arg == "--tls-cert" || arg == "--tls-key") {
+      const char* v = value(arg.c_str());
       if (!v) return false;
-      a.tlsCa = v;
+      (arg == "--tls-ca" ? a.tlsCa : arg == "--tls-cert" ? a.tlsCert : a.tlsKey) = v;
     } else if (arg == "--taskmanagers" || arg == "--slots" || arg == "--api-port" || arg == "--lines" || arg == "-n") {
       const char* v = value(arg.c_str());
       if (!v) return false;
@@ -406,7 +407,10 @@ bool parseArgs(int argc, char** argv, Args& a) {
   if ((a.command == "submit" || a.command == "status" || a.command == "list" || a.command == "cancel") &&
       a.jobmanager.empty()) {
     if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
-    else if (auto local = runningLocalCluster(a)) a.jobmanager = local->url();
+    else if (auto local = runningLocalCluster(a)) {
+      a.jobmanager = local->url();
+      if (a.tlsCa.empty()) a.tlsCa = local->tlsCa().string();  // a TLS cluster: its own CA
+    }
     else {
       std::fprintf(stderr, "weir %s: --jobmanager URL is required (or start a local cluster: weir cluster start)\n",
                    a.command.c_str());
@@ -657,6 +661,15 @@ int clusterStart(const Args& a) {
   o.dataDir = clusterDir(a);
   o.apiPort = a.apiPort;
   o.secretFile = a.secretFile;
+  if (!a.tlsCert.empty() || !a.tlsKey.empty()) {
+    if (a.tlsCert.empty() || a.tlsKey.empty() || a.tlsCa.empty()) {
+      std::fprintf(stderr, "weir cluster start: TLS needs all of --tls-cert, --tls-key and --tls-ca\n");
+      return kExitRefused;
+    }
+    o.tlsCert = a.tlsCert;
+    o.tlsKey = a.tlsKey;
+    o.tlsCa = a.tlsCa;
+  }
   o.dieWithParent = false;  // the cluster outlives this command
   auto c = cluster::LocalCluster::start(o);
   c.detach();

@@ -140,6 +140,7 @@ LocalCluster LocalCluster::start(const LocalClusterOptions& o, std::chrono::mill
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   c.rpcPort_ = ports.at("rpc_port").get<int>();
+  if (!o.tlsCa.empty()) c.tlsCa_ = fs::absolute(o.tlsCa);
   c.url_ = std::string(o.tlsCert.empty() ? "http" : "https") + "://127.0.0.1:" +
            std::to_string(ports.at("api_port").get<int>());
 
@@ -178,6 +179,7 @@ LocalCluster LocalCluster::fromJson(const nlohmann::json& j) {
   c.url_ = j.at("url").get<std::string>();
   c.rpcPort_ = j.value("rpc_port", 0);
   c.dataDir_ = j.value("data_dir", "");
+  c.tlsCa_ = j.value("tls_ca", "");
   for (const auto& p : j.at("processes"))
     c.processes_.push_back({p.at("role").get<std::string>(), p.at("name").get<std::string>(), p.at("pid").get<pid_t>(),
                             p.value("log", "")});
@@ -188,11 +190,12 @@ nlohmann::json LocalCluster::toJson() const {
   nlohmann::json procs = nlohmann::json::array();
   for (const auto& p : processes_)
     procs.push_back({{"role", p.role}, {"name", p.name}, {"pid", p.pid}, {"log", p.log.string()}});
-  return {{"url", url_}, {"rpc_port", rpcPort_}, {"data_dir", dataDir_.string()}, {"processes", procs}};
+  return {{"url", url_}, {"rpc_port", rpcPort_}, {"data_dir", dataDir_.string()},
+          {"tls_ca", tlsCa_.string()}, {"processes", procs}};
 }
 
 LocalCluster::LocalCluster(LocalCluster&& o) noexcept
-    : url_(std::move(o.url_)), rpcPort_(o.rpcPort_), dataDir_(std::move(o.dataDir_)),
+    : url_(std::move(o.url_)), rpcPort_(o.rpcPort_), dataDir_(std::move(o.dataDir_)), tlsCa_(std::move(o.tlsCa_)),
       processes_(std::move(o.processes_)), owned_(o.owned_) {
   o.processes_.clear();
   o.owned_ = false;
@@ -204,6 +207,7 @@ LocalCluster& LocalCluster::operator=(LocalCluster&& o) noexcept {
     url_ = std::move(o.url_);
     rpcPort_ = o.rpcPort_;
     dataDir_ = std::move(o.dataDir_);
+    tlsCa_ = std::move(o.tlsCa_);
     processes_ = std::move(o.processes_);
     owned_ = o.owned_;
     o.processes_.clear();

@@ -71,6 +71,8 @@ class LocalCluster {
   int rpcPort() const { return rpcPort_; }
   const std::vector<ClusterProcess>& processes() const { return processes_; }
   const std::filesystem::path& dataDir() const { return dataDir_; }
+  /// The CA of a TLS cluster (clients check the API's certificate against it), or empty.
+  const std::filesystem::path& tlsCa() const { return tlsCa_; }
 
   /// Number of processes still alive.
   int alive() const;
@@ -85,6 +87,7 @@ class LocalCluster {
   std::string url_;
   int rpcPort_ = 0;
   std::filesystem::path dataDir_;
+  std::filesystem::path tlsCa_;
   std::vector<ClusterProcess> processes_;
   bool owned_ = true;
 };

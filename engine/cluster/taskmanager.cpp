@@ -98,7 +98,7 @@ struct RunningJob {
   std::vector<net::NetworkChannelWriter*> netWriters;
   std::vector<std::thread> threads;
   std::atomic<bool> canceled{false};
-  std::atomic<bool> started{false};  // every subtask wired and its thread started
+  std::atomic<bool> started{false};  // every subtask wired (their threads start right after)
   std::atomic<int> running{0};       // subtask threads not yet ended
   bool finalReported = false;        // io thread: the metrics after the last subtask ended were sent
   std::thread setup;
@@ -504,6 +504,10 @@ class TaskManager {
     if (job->canceled.load()) job->cancel();
     std::lock_guard lock(job->mu);
     job->running.store(static_cast<int>(job->subtasks.size()));
+    // Started before the first thread: a subtask that ends at once posts the job's final
+    // metrics, which must not be skipped as "not started yet" (sendMetrics then waits for
+    // this lock, so it reads the subtasks only when all exist).
+    job->started.store(true);
     for (auto& ls : job->subtasks) {
       Subtask* t = ls.task.get();
       const int chain = ls.chain;
@@ -525,7 +529,6 @@ class TaskManager {
         }
       });
     }
-    job->started.store(true);
   }
 
   void shutdown() {

@@ -13,6 +13,9 @@
 //   configFile               --config F.json sets flags, the command line overrides
 //                            them, a bad value or unknown key names the file
 //   secretFromEnvironment    WEIR_SECRET protects the API like --secret-file
+//   taskManagerRegistersAgain  the JobManager killed with SIGKILL and started again on
+//                            the same ports: the TaskManager cancels what it ran, connects
+//                            and registers again, and the new JobManager runs a job on it
 //   tlsCluster               `weir cluster start --tls-cert/--tls-key/--tls-ca`: an https
 //                            API; `weir submit/list` use the cluster's own CA; a half TLS
 //                            configuration is refused
@@ -267,6 +270,53 @@ class TestLocalCluster : public QObject {
     QCOMPARE(refused.code, 2);
     QVERIFY2(refused.err.contains("401"), qPrintable(refused.err));
     QCOMPARE(runWeir({"cluster", "stop"}, env).code, 0);
+  }
+
+  void taskManagerRegistersAgain() {
+    LocalClusterOptions o;
+    o.taskManagers = 1;
+    o.slotsPerTaskManager = 2;
+    o.dataDir = tmp_.filePath("cluster-again").toStdString();
+    o.binDir = WEIR_BIN_DIR;
+    LocalCluster c = LocalCluster::start(o);
+    const auto jm = c.processes()[0];
+    QCOMPARE(QString::fromStdString(jm.role), QString("jobmanager"));
+    const QString apiPort = QString::fromStdString(c.url()).section(':', -1);
+    ::kill(jm.pid, SIGKILL);
+    QVERIFY(eventually([&] { return !pidAlive(jm.pid); }));
+
+    QProcess again;
+    again.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    again.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(c.rpcPort()), "--api-port", apiPort,
+                                           "--data-dir", QString::fromStdString(o.dataDir.string())});
+    QVERIFY(again.waitForStarted());
+    json tms;
+    QVERIFY2(eventually([&] {
+               try {
+                 tms = json::parse(weir::cluster::httpRequest(c.url(), "GET", "/v1/taskmanagers").body);
+                 return tms["taskmanagers"].size() == 1 && tms["taskmanagers"][0]["state"] == "REGISTERED";
+               } catch (const std::exception&) {
+                 return false;
+               }
+             }),
+             tms.dump().c_str());
+    QCOMPARE(tms["taskmanagers"][0]["name"].get<std::string>(), std::string("taskmanager-1"));
+    QVERIFY(c.alive() >= 1);  // the TaskManager is still the one started first
+
+    const QString job = tmp_.filePath("again.weir.json");
+    writeFile(job, json{{"weir", 1}, {"name", "again"},
+                        {"nodes", {{{"id", "bids"}, {"type", "source.generator"}, {"params", {{"table", "bid"}, {"events", 500}}}},
+                                   {{"id", "out"}, {"type", "sink.discard"}}}},
+                        {"edges", {{{"from", "bids"}, {"to", "out"}}}}}
+                       .dump());
+    auto env = envWithDir(tmp_.filePath("unused"));
+    env.insert("WEIR_JOBMANAGER", QString::fromStdString(c.url()));
+    const Result submit = runWeir({"submit", job}, env);
+    QVERIFY2(submit.code == 0, qPrintable(submit.err));
+    const Result follow = runWeir({"status", submit.out.trimmed(), "--follow"}, env);
+    QVERIFY2(follow.code == 0 && follow.out.contains("FINISHED"), qPrintable(follow.out + follow.err));
+    again.terminate();
+    QVERIFY(again.waitForFinished(10000));
   }
 
   void tlsCluster() {

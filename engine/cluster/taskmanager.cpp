@@ -155,58 +155,78 @@ class TaskManager {
     peersChanged_.notify_all();
   }
 
+  /// Connects to the JobManager, registers and serves its messages. When the JobManager
+  /// goes away (it crashed, or is restarting), every subtask here is canceled (their jobs
+  /// died with it) and the TaskManager connects and registers again, retrying for
+  /// --connect-timeout-ms as at start; only then does it give up and exit 1.
   awaitable<void> session() {
     const auto colon = flags_.jobmanager.rfind(':');
     const std::string host = flags_.jobmanager.substr(0, colon);
     const std::string port = flags_.jobmanager.substr(colon + 1);
     tcp::resolver resolver(io_);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(flags_.connectTimeoutMs);
-    tcp::socket socket(io_);
-    for (;;) {
-      error_code ec;
-      auto results = co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
-      if (!ec) co_await asio::async_connect(socket, results, asio::redirect_error(use_awaitable, ec));
-      if (!ec) break;
-      if (stopping_) co_return;
-      if (std::chrono::steady_clock::now() > deadline) {
-        logLine("error", "taskmanager", "cannot reach the JobManager", {{"jobmanager", flags_.jobmanager}, {"error", ec.message()}});
+    for (bool first = true;; first = false) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(flags_.connectTimeoutMs);
+      tcp::socket socket(io_);
+      for (;;) {
+        error_code ec;
+        auto results = co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
+        if (!ec) co_await asio::async_connect(socket, results, asio::redirect_error(use_awaitable, ec));
+        if (!ec) break;
+        if (stopping_) co_return;
+        if (std::chrono::steady_clock::now() > deadline) {
+          logLine("error", "taskmanager", first ? "cannot reach the JobManager" : "cannot reach the JobManager again",
+                  {{"jobmanager", flags_.jobmanager}, {"error", ec.message()}});
+          exitCode_ = 1;
+          io_.stop();
+          co_return;
+        }
+        asio::steady_timer t(io_, std::chrono::milliseconds(300));
+        co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+        socket = tcp::socket(io_);
+      }
+      ControlOptions options{"weir", name_, secret_};
+      options.tls = controlTls_;
+      jm_ = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
+      std::string err = co_await jm_->clientHandshake();
+      if (!err.empty()) {
+        logLine("error", "taskmanager", "JobManager refused the connection", {{"reason", err}});
         exitCode_ = 1;
         io_.stop();
         co_return;
       }
-      asio::steady_timer t(io_, std::chrono::milliseconds(300));
-      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
-      socket = tcp::socket(io_);
-    }
-    ControlOptions options{"weir", name_, secret_};
-    options.tls = controlTls_;
-    jm_ = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
-    std::string err = co_await jm_->clientHandshake();
-    if (!err.empty()) {
-      logLine("error", "taskmanager", "JobManager refused the connection", {{"reason", err}});
-      exitCode_ = 1;
-      io_.stop();
-      co_return;
-    }
-    jm_->start();
-    jm_->send({{"type", "register"}, {"name", name_}, {"slots", flags_.slots}, {"data_host", flags_.bind},
-               {"data_port", dataPort_}, {"plugin_hashes", cachedPluginHashes(pluginCache())}});
-    asio::co_spawn(io_, heartbeats(), asio::detached);
-    for (;;) {
-      auto msg = co_await jm_->receive(err);
-      if (!msg) break;
-      handle(*msg);
-    }
-    if (!stopping_) {
-      logLine("error", "taskmanager", "lost the JobManager; canceling every subtask and exiting", {{"reason", err}});
-      exitCode_ = 1;
+      jm_->start();
+      jm_->send({{"type", "register"}, {"name", name_}, {"slots", flags_.slots}, {"data_host", flags_.bind},
+                 {"data_port", dataPort_}, {"plugin_hashes", cachedPluginHashes(pluginCache())}});
+      if (!first) logLine("info", "taskmanager", "registered with the JobManager again", {{"name", name_}});
+      asio::co_spawn(io_, heartbeats(jm_), asio::detached);
+      for (;;) {
+        auto msg = co_await jm_->receive(err);
+        if (!msg) break;
+        handle(*msg);
+      }
+      if (stopping_ || exitCode_ != 0) break;
+      logLine("warn", "taskmanager", "lost the JobManager; canceling every subtask and connecting again",
+              {{"reason", err}, {"retry_ms", flags_.connectTimeoutMs}});
+      abandonJobs();
     }
     io_.stop();
   }
 
-  awaitable<void> heartbeats() {
+  /// The JobManager that deployed them is gone: cancel every subtask here and stop
+  /// reporting on their jobs (io thread). Their threads end by themselves and are joined
+  /// at shutdown.
+  void abandonJobs() {
+    std::lock_guard lock(jobsMu_);
+    for (auto& [id, job] : jobs_) {
+      job->cancel();
+      job->finalReported = true;
+    }
+  }
+
+  /// Heartbeats and metrics on `conn` while it is open and still the JobManager connection.
+  awaitable<void> heartbeats(std::shared_ptr<ControlConnection> conn) {
     asio::steady_timer t(io_);
-    while (jm_ && jm_->isOpen()) {
+    while (conn->isOpen() && conn == jm_) {
       jm_->send({{"type", "heartbeat"}});
       sendMetrics();
       sendTapSamples();

@@ -40,7 +40,8 @@
 //   migratesVersion1Metadata a JobManager opens a schema-version-1 metadata file: the old
 //                            exception and run are served, the file is at version 3
 //   hungTaskManagerTimesOut  the other TaskManager stopped with SIGSTOP: the JobManager
-//                            marks it LOST for a missed heartbeat (timeout 5 s)
+//                            marks it LOST for a missed heartbeat (timeout 5 s); resumed
+//                            with SIGCONT, it registers again
 //   sigtermStopsCleanly      SIGTERM ends a TaskManager and the JobManager with status 0
 //
 // No timing assertions: every wait polls with a generous deadline. Every process is
@@ -836,6 +837,7 @@ class TestCluster : public QObject {
   void hungTaskManagerTimesOut() {
     QProcess& tm = *tms_[0];
     QCOMPARE(tm.state(), QProcess::Running);
+    const int before = get("/v1/overview").value("taskmanagers", -1);
     QCOMPARE(::kill(static_cast<pid_t>(tm.processId()), SIGSTOP), 0);
     const bool lost = waitUntil([&] {
       const json tms = get("/v1/taskmanagers");
@@ -844,15 +846,20 @@ class TestCluster : public QObject {
           return true;
       return false;
     });
-    ::kill(static_cast<pid_t>(tm.processId()), SIGCONT);
     QVERIFY2(lost, "the hung TaskManager was not marked LOST");
-    QCOMPARE(get("/v1/overview").value("taskmanagers", -1), 0);
+    QCOMPARE(get("/v1/overview").value("taskmanagers", -1), before - 1);
+    // Resumed, it finds its connection closed, and connects and registers again.
+    ::kill(static_cast<pid_t>(tm.processId()), SIGCONT);
+    QVERIFY2(waitUntil([&] { return get("/v1/overview").value("taskmanagers", -1) == before; }),
+             "the resumed TaskManager did not register again");
+    QCOMPARE(tm.state(), QProcess::Running);
   }
 
   void sigtermStopsCleanly() {
+    const int before = get("/v1/overview").value("taskmanagers", 0);
     startTaskManager();
     QProcess& tm = *tms_.back();
-    QVERIFY(waitUntil([&] { return get("/v1/overview").value("taskmanagers", 0) == 1; }));
+    QVERIFY(waitUntil([&] { return get("/v1/overview").value("taskmanagers", 0) == before + 1; }));
     tm.terminate();
     QVERIFY(tm.waitForFinished(30000));
     QCOMPARE(tm.exitStatus(), QProcess::NormalExit);

@@ -84,18 +84,7 @@ bool LiveMetrics::applyMessage(const json& m) {
   for (const auto& st : *subtasks) {
     if (m.contains("vertices")) break;  // the WebSocket's form: done above
     if (!st.is_object()) continue;
-    SubtaskStats sub;
-    sub.subtask = st.value("subtask", 0);
-    sub.taskmanager = st.value("taskmanager", "");
-    sub.busy = num(st, "busy_ms_per_s");
-    sub.backpressured = num(st, "backpressured_ms_per_s");
-    sub.idle = num(st, "idle_ms_per_s");
-    sub.inputWatermark = optionalMs(st, "input_watermark");
-    sub.outputWatermark = optionalMs(st, "output_watermark");
-    sub.recordsInPerS = num(st, "records_in_per_s");
-    sub.recordsOutPerS = num(st, "records_out_per_s");
-    sub.inputUsage = num(st, "input_usage");
-    sub.outputUsage = num(st, "output_usage");
+    const SubtaskStats sub = subtaskStats(st, "input_watermark", "input_usage", "output_usage");
     const auto ops = st.find("operators");
     if (ops == st.end() || !ops->is_array()) continue;
     for (const auto& op : *ops) {
@@ -142,6 +131,23 @@ bool LiveMetrics::applyMessage(const json& m) {
   return true;
 }
 
+LiveMetrics::SubtaskStats LiveMetrics::subtaskStats(const json& st, const char* watermarkKey, const char* inputKey,
+                                                  const char* outputKey) {
+  SubtaskStats sub;
+  sub.subtask = st.value("subtask", 0);
+  sub.taskmanager = st.value("taskmanager", "");
+  sub.busy = num(st, "busy_ms_per_s");
+  sub.backpressured = num(st, "backpressured_ms_per_s");
+  sub.idle = num(st, "idle_ms_per_s");
+  sub.inputWatermark = optionalMs(st, watermarkKey);
+  sub.outputWatermark = optionalMs(st, "output_watermark");
+  sub.recordsInPerS = num(st, "records_in_per_s");
+  sub.recordsOutPerS = num(st, "records_out_per_s");
+  sub.inputUsage = num(st, inputKey);
+  sub.outputUsage = num(st, outputKey);
+  return sub;
+}
+
 void LiveMetrics::applyLiveFormat(const json& m, std::map<std::string, NodeStats>& next) {
   for (const auto& v : m["vertices"]) {
     if (!v.is_object() || !v.contains("node")) continue;
@@ -162,18 +168,7 @@ void LiveMetrics::applyLiveFormat(const json& m, std::map<std::string, NodeStats
   for (const auto& st : m["subtasks"]) {
     if (!st.is_object() || !st.contains("node")) continue;
     NodeStats& s = next[st["node"].get<std::string>()];
-    SubtaskStats sub;
-    sub.subtask = st.value("subtask", 0);
-    sub.taskmanager = st.value("taskmanager", "");
-    sub.busy = num(st, "busy_ms_per_s");
-    sub.backpressured = num(st, "backpressured_ms_per_s");
-    sub.idle = num(st, "idle_ms_per_s");
-    sub.inputWatermark = optionalMs(st, "watermark");
-    sub.outputWatermark = optionalMs(st, "output_watermark");
-    sub.recordsInPerS = num(st, "records_in_per_s");
-    sub.recordsOutPerS = num(st, "records_out_per_s");
-    sub.inputUsage = num(st, "input_queue");
-    sub.outputUsage = num(st, "output_queue");
+    const SubtaskStats sub = subtaskStats(st, "watermark", "input_queue", "output_queue");
     s.deadLetters += static_cast<std::int64_t>(num(st, "dead_letters"));
     s.lateRecords += static_cast<std::int64_t>(num(st, "late_records"));
     s.idle = s.subtasks.empty() ? sub.idle : std::min(s.idle, sub.idle);

@@ -114,6 +114,11 @@ class LiveMetrics : public QObject {
     auto operator<=>(const EdgeKey&) const = default;
   };
 
+  /// A subtask's figures; the two message forms name the input watermark and the queues
+  /// differently (/metrics: input_watermark, input_usage, output_usage; live: watermark,
+  /// input_queue, output_queue).
+  static SubtaskStats subtaskStats(const nlohmann::json& st, const char* watermarkKey, const char* inputKey,
+                                   const char* outputKey);
   /// The WebSocket's form: `vertices` (node totals) and one `subtasks` entry per node and subtask.
   void applyLiveFormat(const nlohmann::json& m, std::map<std::string, NodeStats>& next);
   /// Sorts subtasks, computes lag, appends history.

@@ -5,7 +5,30 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace weir {
+
+std::string recordJson(const RecordBatch& batch, const Schema& schema, std::size_t r, bool withOp) {
+  nlohmann::json j = nlohmann::json::object();
+  if (withOp) j["op"] = std::string(rowKindName(batch.kind(r)));
+  for (std::size_t c = 0; c < batch.numColumns(); ++c) {
+    const Column& col = batch.column(c);
+    const std::string& name = schema.field(c).name;
+    if (col.isNull(r)) {
+      j[name] = nullptr;
+      continue;
+    }
+    switch (col.type()) {
+      case Type::Int64: j[name] = col.int64(r); break;
+      case Type::Double: j[name] = col.dbl(r); break;
+      case Type::Bool: j[name] = col.boolean(r); break;
+      case Type::String: j[name] = std::string(col.str(r)); break;
+      case Type::Timestamp: j[name] = formatTimestamp(col.int64(r)); break;
+    }
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 DeadLetterSink::~DeadLetterSink() {
   if (file_) std::fclose(file_);

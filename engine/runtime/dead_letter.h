@@ -20,6 +20,11 @@
 
 namespace weir {
 
+/// Row `row` of `batch` (fields named by `schema`) as one JSON object for a dead letter's
+/// `record`: values as in JSON Lines (timestamps ISO-8601), null for null, and with
+/// `withOp` its row kind as "op". Invalid UTF-8 in a string becomes U+FFFD.
+std::string recordJson(const RecordBatch& batch, const Schema& schema, std::size_t row, bool withOp = false);
+
 class DeadLetterSink {
  public:
   explicit DeadLetterSink(std::filesystem::path path) : path_(std::move(path)) {}

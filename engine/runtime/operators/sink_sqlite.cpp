@@ -45,6 +45,7 @@
 
 #include "core/text.h"
 #include "runtime/io/params.h"
+#include "runtime/dead_letter.h"
 #include "runtime/registry.h"
 
 namespace weir {
@@ -324,7 +325,7 @@ class SqliteSink final : public Operator {
       DeadLetter d;
       d.file = file_.string();
       d.reason = "table " + table_ + ": " + msg;
-      d.record = rowJson(batch, r);
+      d.record = recordJson(batch, *schema_, r, /*withOp=*/true);
       ctx_->deadLetter(d);
       return false;
     }
@@ -355,27 +356,6 @@ class SqliteSink final : public Operator {
     return true;
   }
 
-  /// The record as one JSON object (with its op), for the dead-letter file.
-  std::string rowJson(const RecordBatch& batch, std::size_t r) const {
-    nlohmann::json j = nlohmann::json::object();
-    j["op"] = std::string(rowKindName(batch.kind(r)));
-    for (std::size_t c = 0; c < batch.numColumns(); ++c) {
-      const Column& col = batch.column(c);
-      const std::string& name = schema_->field(c).name;
-      if (col.isNull(r)) {
-        j[name] = nullptr;
-        continue;
-      }
-      switch (col.type()) {
-        case Type::Int64: j[name] = col.int64(r); break;
-        case Type::Double: j[name] = col.dbl(r); break;
-        case Type::Bool: j[name] = col.boolean(r); break;
-        case Type::String: j[name] = std::string(col.str(r)); break;
-        case Type::Timestamp: j[name] = formatTimestamp(col.int64(r)); break;
-      }
-    }
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
 
   std::string path_, table_;
   std::vector<std::string> keyNames_;

@@ -12,6 +12,7 @@
 
 #include "core/plugin.h"
 #include "core/text.h"
+#include "runtime/dead_letter.h"
 #include "runtime/registry.h"
 
 namespace weir {
@@ -96,7 +97,7 @@ class UdfOperator final : public Operator {
       DeadLetter d;
       d.file = ctx_->nodeId;
       d.reason = lib_->name() + "." + function_ + ": " + reason;
-      d.record = rowJson(batch, row);
+      d.record = recordJson(batch, *input_, row);
       ctx_->deadLetter(d);
     }
     if (builder_->numRows() > 0) out.collect(0, builder_->finish());
@@ -178,26 +179,6 @@ class UdfOperator final : public Operator {
     s.rejected_.emplace_back(inRow, reason && *reason ? reason : "rejected by the function");
   }
 
-  /// The record as one JSON object, for the dead-letter file.
-  std::string rowJson(const RecordBatch& batch, std::size_t r) const {
-    nlohmann::json j = nlohmann::json::object();
-    for (std::size_t c = 0; c < batch.numColumns(); ++c) {
-      const Column& col = batch.column(c);
-      const std::string& name = input_->field(c).name;
-      if (col.isNull(r)) {
-        j[name] = nullptr;
-        continue;
-      }
-      switch (col.type()) {
-        case Type::Int64: j[name] = col.int64(r); break;
-        case Type::Double: j[name] = col.dbl(r); break;
-        case Type::Bool: j[name] = col.boolean(r); break;
-        case Type::String: j[name] = std::string(col.str(r)); break;
-        case Type::Timestamp: j[name] = formatTimestamp(col.int64(r)); break;
-      }
-    }
-    return j.dump();
-  }
 
   SchemaPtr input_, output_;
   PluginSchemaView inputView_;

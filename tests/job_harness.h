@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -83,6 +84,17 @@ class CollectSink final : public Operator {
   int subtask_;
   Collected& c_;
 };
+
+/// Every line of every file in `files`, sorted (outputs of parallel sinks compared as sets).
+inline std::vector<std::string> sortedFileLines(const std::vector<std::filesystem::path>& files) {
+  std::vector<std::string> lines;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
 
 inline const Catalog& harnessCatalog() {
   static const Catalog c = [] {

@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/local_cluster.h"
+#include "process_harness.h"
 #include "tls_certs.h"
 #include "data_preview.h"
 #include "format.h"
@@ -40,21 +41,13 @@
 #include "run_controller.h"
 
 using nlohmann::json;
+using weir::test::pidAlive;
 
 namespace {
 
 json readJson(const QString& path) {
   std::ifstream in(path.toStdString());
   return json::parse(in);
-}
-
-bool pidAlive(int pid) {
-  if (::kill(pid, 0) != 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string s;
-  std::getline(stat, s);
-  const auto p = s.rfind(')');
-  return !(p != std::string::npos && p + 2 < s.size() && s[p + 2] == 'Z');
 }
 
 QString jobText(const QString& name, const json& generatorParams, const QString& out) {

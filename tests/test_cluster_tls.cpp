@@ -39,38 +39,17 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/http_client.h"
+#include "process_harness.h"
 #include "net/transport.h"
 #include "tls_certs.h"
 
 using nlohmann::json;
+using weir::test::freePort;
+using weir::test::waitUntil;
 
 namespace {
 
 const QString kBin = QStringLiteral(WEIR_BIN_DIR);
-
-int freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
-bool waitUntil(const std::function<bool()>& cond, int ms = 60000) {
-  QElapsedTimer t;
-  t.start();
-  while (t.elapsed() < ms) {
-    if (cond()) return true;
-    QTest::qWait(100);
-  }
-  return cond();
-}
 
 QString readAll(const QString& path) {
   QFile f(path);

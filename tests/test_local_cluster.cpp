@@ -34,34 +34,20 @@
 
 #include "cluster/http_client.h"
 #include "cluster/local_cluster.h"
+#include "process_harness.h"
 #include "tls_certs.h"
 
 using nlohmann::json;
 using weir::cluster::LocalCluster;
 using weir::cluster::LocalClusterOptions;
+using weir::test::pidAlive;
 
 namespace {
 
 const QString kBin = QStringLiteral(WEIR_BIN_DIR);
 
-bool pidAlive(pid_t pid) {
-  if (::kill(pid, 0) != 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");  // a zombie has ended
-  std::string s;
-  std::getline(stat, s);
-  const auto p = s.rfind(')');
-  return !(p != std::string::npos && p + 2 < s.size() && s[p + 2] == 'Z');
-}
-
-bool eventually(const std::function<bool()>& f, int ms = 20000) {
-  QElapsedTimer t;
-  t.start();
-  while (t.elapsed() < ms) {
-    if (f()) return true;
-    QThread::msleep(20);
-  }
-  return f();
-}
+/// Waits at most 20 s for `f`.
+bool eventually(const std::function<bool()>& f) { return weir::test::waitUntil(f, 20000); }
 
 struct Result {
   int code = -1;

@@ -26,16 +26,6 @@ using weir::test::runText;
 
 namespace {
 
-std::vector<std::string> sortedLinesOf(const std::vector<std::filesystem::path>& files) {
-  std::vector<std::string> lines;
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    for (std::string l; std::getline(in, l);) lines.push_back(l);
-  }
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
 std::vector<std::filesystem::path> partFiles(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> out;
   for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path());
@@ -100,8 +90,8 @@ class TestMultiHost : public QObject {
 
     Collected c;
     QCOMPARE(runText(jobFor((dir / "local-out" / "o.jsonl").string()).dump(), dir, c), std::string("FINISHED"));
-    const auto expected = sortedLinesOf(partFiles(dir / "local-out"));
-    const auto got = sortedLinesOf(partFiles(dir / "cluster-out"));
+    const auto expected = weir::test::sortedFileLines(partFiles(dir / "local-out"));
+    const auto got = weir::test::sortedFileLines(partFiles(dir / "cluster-out"));
     QVERIFY(expected.size() > 1000);
     QCOMPARE(got.size(), expected.size());
     QVERIFY(got == expected);

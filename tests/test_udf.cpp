@@ -49,16 +49,6 @@ std::string readAll(const fs::path& p) {
   return ss.str();
 }
 
-std::vector<std::string> sortedLines(const std::vector<fs::path>& files) {
-  std::vector<std::string> lines;
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    for (std::string l; std::getline(in, l);) lines.push_back(l);
-  }
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
 /// The files of `dir` whose names start with one of the prefixes.
 std::vector<fs::path> filesIn(const fs::path& dir, const std::string& prefix, const std::string& other = "\n") {
   std::vector<fs::path> out;
@@ -358,11 +348,11 @@ class TestUdf : public QObject {
     std::ofstream(local / "events.csv") << readAll(dir_ / "events.csv");
     Collected c;
     QCOMPARE(runText(wordsJob("weir_example", "file", 3).dump(), local, c), std::string("FINISHED"));
-    const auto expected = sortedLines(filesIn(local / "out", "rows-", "counts-"));
+    const auto expected = weir::test::sortedFileLines(filesIn(local / "out", "rows-", "counts-"));
     QCOMPARE(expected.size(), std::size_t{10});
-    QCOMPARE(sortedLines(filesIn(job / "out", "rows-", "counts-")), expected);
+    QCOMPARE(weir::test::sortedFileLines(filesIn(job / "out", "rows-", "counts-")), expected);
     // The dead letter, in the file of the TaskManager that ran m's subtask.
-    const auto bad = sortedLines(filesIn(job / "out", "udf-words.dead-letters."));
+    const auto bad = weir::test::sortedFileLines(filesIn(job / "out", "udf-words.dead-letters."));
     QCOMPARE(bad.size(), std::size_t{1});
     QCOMPARE(json::parse(bad[0])["reason"].get<std::string>(), std::string("weir_example.mask_email: 'bob' is not an email address"));
   }

@@ -247,6 +247,113 @@ void mergeAcc(const AggSpec& spec, Acc& into, Acc& from) {
   }
 }
 
+namespace {
+
+template <class T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <class T>
+T get(std::string_view& in) {
+  T v;
+  std::memcpy(&v, in.data(), sizeof v);
+  in.remove_prefix(sizeof v);
+  return v;
+}
+void putBytes(std::string& out, std::string_view b) {
+  put(out, static_cast<std::uint32_t>(b.size()));
+  out.append(b);
+}
+std::string_view getBytes(std::string_view& in) {
+  const auto len = get<std::uint32_t>(in);
+  const std::string_view b = in.substr(0, len);
+  in.remove_prefix(len);
+  return b;
+}
+
+/// The kept value (min, max, first, last) by its type.
+void putValue(std::string& out, Type t, const Acc& a) {
+  switch (t) {
+    case Type::Int64:
+    case Type::Timestamp:
+    case Type::Bool: put(out, a.i); break;
+    case Type::Double: put(out, a.d); break;
+    case Type::String: putBytes(out, a.str()); break;
+  }
+}
+void getValue(std::string_view& in, Type t, Acc& a) {
+  switch (t) {
+    case Type::Int64:
+    case Type::Timestamp:
+    case Type::Bool: a.i = get<std::int64_t>(in); break;
+    case Type::Double: a.d = get<double>(in); break;
+    case Type::String: a.setStr(getBytes(in)); break;
+  }
+}
+
+}  // namespace
+
+void encodeAcc(const AggSpec& spec, const Acc& a, std::string& out) {
+  switch (spec.fn) {
+    case AggFn::CountRecords:
+    case AggFn::Count: put(out, a.n); return;
+    case AggFn::Sum:
+    case AggFn::Avg:
+      put(out, a.n);
+      if (spec.inType == Type::Double) put(out, a.d);
+      else put(out, a.i);
+      return;
+    case AggFn::Min:
+    case AggFn::Max:
+    case AggFn::First:
+    case AggFn::Last:
+      put(out, a.n);
+      if (a.n == 0) return;
+      if (spec.fn == AggFn::First || spec.fn == AggFn::Last) put(out, a.ts);
+      putValue(out, spec.inType, a);
+      return;
+    case AggFn::CountDistinct:
+      put(out, static_cast<std::uint32_t>(a.distinct ? a.distinct->size() : 0));
+      if (a.distinct)
+        for (const std::string& v : *a.distinct) putBytes(out, v);
+      return;
+  }
+}
+
+void decodeAcc(const AggSpec& spec, std::string_view& in, Acc& a) {
+  a.n = a.i = a.ts = 0;
+  a.d = 0;
+  a.s.reset();
+  a.distinct.reset();
+  switch (spec.fn) {
+    case AggFn::CountRecords:
+    case AggFn::Count: a.n = get<std::int64_t>(in); return;
+    case AggFn::Sum:
+    case AggFn::Avg:
+      a.n = get<std::int64_t>(in);
+      if (spec.inType == Type::Double) a.d = get<double>(in);
+      else a.i = get<std::int64_t>(in);
+      return;
+    case AggFn::Min:
+    case AggFn::Max:
+    case AggFn::First:
+    case AggFn::Last:
+      a.n = get<std::int64_t>(in);
+      if (a.n == 0) return;
+      if (spec.fn == AggFn::First || spec.fn == AggFn::Last) a.ts = get<std::int64_t>(in);
+      getValue(in, spec.inType, a);
+      return;
+    case AggFn::CountDistinct: {
+      const auto count = get<std::uint32_t>(in);
+      if (count == 0) return;
+      a.distinct = std::make_unique<std::unordered_set<std::string>>();
+      a.distinct->reserve(count);
+      for (std::uint32_t k = 0; k < count; ++k) a.distinct->emplace(getBytes(in));
+      return;
+    }
+  }
+}
+
 void appendResult(const AggSpec& spec, const Acc& a, Column& out) {
   switch (spec.fn) {
     case AggFn::CountRecords:

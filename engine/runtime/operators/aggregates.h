@@ -77,6 +77,14 @@ void addBatch(const AggSpec& spec, const RecordBatch& batch, std::span<const std
 void addRow(const AggSpec& spec, const RecordBatch& batch, std::size_t row, Acc& acc);
 /// Folds `from` into `into` (session windows merging).
 void mergeAcc(const AggSpec& spec, Acc& into, Acc& from);
+/// Appends the accumulator's state to `out` in a compact form holding only what spec.fn
+/// uses (count: 8 bytes; sum, avg, min, max of a number: 16; first/last: 24; strings and
+/// distinct sets by length and bytes), for state kept long in bulk (batch mode's finished
+/// windows) and for snapshots. Native byte order.
+void encodeAcc(const AggSpec& spec, const Acc& acc, std::string& out);
+/// Reads what encodeAcc wrote from the front of `in` into `acc` (replacing its state) and
+/// advances `in` past it.
+void decodeAcc(const AggSpec& spec, std::string_view& in, Acc& acc);
 /// Appends the function's result to `out` (a column of spec.outType).
 void appendResult(const AggSpec& spec, const Acc& acc, Column& out);
 /// The same result as a Value (of spec.outType; null as appendResult gives it), for

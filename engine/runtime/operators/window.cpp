@@ -25,13 +25,22 @@
 // Batch mode (ctx.batchMode, job "mode": "batch", event time only): every source is
 // bounded, so nothing is late and nothing needs to fire early. Records are accumulated per
 // (key, window) exactly as in streaming (sessions merged the same way) but no timers are
-// registered and watermarks are neither acted on nor passed on; at the end of the input
-// (the maximum watermark, or finish() if that never came) every window emits its final
-// result once, as +I with event time end - 1, ordered by window end, then start, then
-// key (its encoded bytes), then the maximum watermark follows. allowed_lateness_ms plays
-// no part. With allowed_lateness_ms = 0 and no late records the rows equal streaming
-// mode's (tests/test_windows.cpp compares them); a record that streaming would send to
-// `late` counts in batch mode. A record without event time still goes to `late`.
+// registered and watermarks are not passed on; at the end of the input (the maximum
+// watermark, or finish() if that never came) every window emits its final result once,
+// as +I with event time end - 1, then the maximum watermark follows. allowed_lateness_ms
+// plays no part. With allowed_lateness_ms = 0 and no late records the rows equal
+// streaming mode's (tests/test_windows.cpp compares them); a record that streaming would
+// send to `late` counts in batch mode. A record without event time still goes to `late`.
+// Watermarks still serve one purpose (tumbling and sliding windows): a window the
+// watermark has passed is frozen (freeze()): taken out of the table, its key released,
+// its accumulators kept encoded (encodeAcc) and its result row built at once, while the
+// input still runs. So the table holds only the open windows, as in streaming mode, and
+// the end of the input only sends the rows built already. A record that comes for a
+// frozen window (input later than the sources' bound) goes into a new slot, and at the
+// end the rows are rebuilt from the frozen accumulators with those slots folded in.
+// Order of the rows: by window end; within one end, the frozen windows in the order of
+// their first records, then the others (sessions, windows that only such late records
+// reached) by start and key. The same input at parallelism 1 gives the same order.
 //
 // State: one custom keyed table ("windows", a KeyedTable in the operator's backend):
 // window slots indexed by (key id, window start), each with one accumulator per
@@ -42,8 +51,12 @@
 // every (record, window) pair, then one tight loop per aggregate over those pairs.
 
 #include <algorithm>
+#include <cstring>
+#include <deque>
+#include <memory>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "runtime/operators/aggregates.h"
 #include "runtime/partition.h"
@@ -185,6 +198,48 @@ class WindowTable final : public KeyedTable {
 
 enum class WindowType { Tumbling, Sliding, Session };
 
+/// Batch mode: a window the watermark has passed, kept to the end of the input.
+struct Frozen {
+  std::int64_t start, end;
+  std::uint64_t hash;  // its key's
+  // Its key's encoded bytes (KeyDictionary), then its accumulators (encodeAcc), in a
+  // ByteArena.
+  const char* bytes;
+  std::uint32_t keySize, accsSize;
+  std::string_view key() const { return {bytes, keySize}; }
+  std::string_view accs() const { return {bytes + keySize, accsSize}; }
+};
+
+/// Append-only bytes in chunks that never move, so what append() returns stays valid
+/// until clear(); no copying as it grows, unlike one std::string.
+class ByteArena {
+ public:
+  std::string_view append(std::string_view b) {
+    if (room_ < b.size()) {
+      const std::size_t size = std::max(kChunk, b.size());
+      chunks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+      next_ = chunks_.back().get();
+      room_ = size;
+    }
+    char* at = next_;
+    std::memcpy(at, b.data(), b.size());
+    next_ += b.size();
+    room_ -= b.size();
+    return {at, b.size()};
+  }
+  void clear() {
+    chunks_.clear();
+    next_ = nullptr;
+    room_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t kChunk = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* next_ = nullptr;
+  std::size_t room_ = 0;
+};
+
 class WindowOperator final : public Operator {
  public:
   explicit WindowOperator(const OperatorContext& ctx) {
@@ -223,6 +278,7 @@ class WindowOperator final : public Operator {
     table_ = &backend_->table<WindowTable>(
         "windows", [&keys, n] { return std::make_unique<WindowTable>(keys, n); });
     builder_ = std::make_unique<BatchBuilder>(output_, 1024);
+    if (batchMode_) frozenRows_ = std::make_unique<BatchBuilder>(output_, 1024);
   }
 
   void processBatch(int, const RecordBatch& batch, Output& out) override {
@@ -307,7 +363,13 @@ class WindowOperator final : public Operator {
   void processWatermark(Watermark wm, Output& out) override {
     if (batchMode_) {
       // Nothing fires before the end; the results then go out ahead of the maximum
-      // watermark, so downstream event-time operators see none of them as late.
+      // watermark, so downstream event-time operators see none of them as late. Windows
+      // the watermark passed are frozen meanwhile, so the table stays as small as in
+      // streaming mode.
+      if (type_ != WindowType::Session && !emittedAll_) {
+        freeze(wm.timestamp);
+        backend_->keys().sweep();
+      }
       if (wm.timestamp == kMaxWatermark && !emittedAll_) {
         emitAll(out);
         out.emitWatermark(wm);
@@ -364,29 +426,118 @@ class WindowOperator final : public Operator {
   std::uint32_t createSlot(KeyId key, std::int64_t start, std::int64_t end) {
     const std::uint32_t s = table_->create(key, start, end);
     if (!batchMode_) registerTimers(key, start, end);
+    else if (end - 1 > frozenUpTo_) bucket(end).push_back(s);  // else: late, kept to the end
     return s;
   }
 
-  /// Batch mode, at the end of the input: every window's final result, in a deterministic
-  /// order (end, start, key bytes), then the state is dropped.
+  /// Batch mode: the live windows that end at `end` (freeze() takes them in end order).
+  std::vector<std::uint32_t>& bucket(std::int64_t end) {
+    if (lastBucket_ == nullptr || lastBucketEnd_ != end) {
+      lastBucket_ = &byEnd_[end];
+      lastBucketEnd_ = end;
+    }
+    return *lastBucket_;
+  }
+
+  /// Batch mode (tumbling, sliding): every window with end - 1 <= wm moves out of the
+  /// table into frozen_ (so windows go out in end order, and windows of one end in the
+  /// order their first records arrived), and its key is released. Its accumulators are
+  /// kept, encoded compactly (encodeAcc), not its result: a record for it may still come,
+  /// and then goes to a new slot that emitAll() folds into this one.
+  void freeze(std::int64_t wm) {
+    const KeyDictionary& keys = backend_->keys();
+    while (!byEnd_.empty() && byEnd_.begin()->first - 1 <= wm) {
+      for (std::uint32_t s : byEnd_.begin()->second) {
+        const auto& slot = table_->slot(s);
+        const std::string_view key = keys.bytes(slot.key);
+        scratch_.assign(key);
+        const Acc* accs = table_->accs(s);
+        for (std::size_t a = 0; a < aggs_.size(); ++a) encodeAcc(aggs_[a], accs[a], scratch_);
+        appendRow(*frozenRows_, key, slot.start, slot.end, accs, RowKind::Insert);
+        if (frozenRows_->numRows() >= 1024) frozenBatches_.push_back(frozenRows_->finish());
+        frozen_.push_back(Frozen{slot.start, slot.end, keys.hash(slot.key), frozenBytes_.append(scratch_).data(),
+                                 static_cast<std::uint32_t>(key.size()),
+                                 static_cast<std::uint32_t>(scratch_.size() - key.size())});
+        table_->erase(s);
+      }
+      byEnd_.erase(byEnd_.begin());
+    }
+    lastBucket_ = nullptr;
+    frozenUpTo_ = std::max(frozenUpTo_, wm);
+  }
+
+  /// Batch mode, at the end of the input: every window's final result, then the state is
+  /// dropped. Windows go out in end order; within one end, the frozen windows in freezing
+  /// order, then the windows still in the table (sessions, and windows that only records
+  /// coming after the watermark had passed them reached) by start and key (hash, then
+  /// bytes). So the same input at parallelism 1 always gives the same rows in the same
+  /// order. A table slot of a frozen window (its late records) is folded into it.
   void emitAll(Output& out) {
     emittedAll_ = true;
+    if (type_ != WindowType::Session) freeze(kMaxWatermark);
+    const KeyDictionary& keys = backend_->keys();
     std::vector<std::uint32_t> live;
     table_->liveSlots(live);
-    const KeyDictionary& keys = backend_->keys();
+    if (live.empty()) {
+      // Nothing came late, so the results built while freezing are final: the end of
+      // the input only sends them.
+      if (frozenRows_->numRows() > 0) frozenBatches_.push_back(frozenRows_->finish());
+      for (RecordBatch& b : frozenBatches_) out.collect(0, std::move(b));
+      dropState();
+      return;
+    }
+    // Otherwise they are rebuilt from the frozen accumulators, with the late ones folded
+    // in.
+    std::vector<RecordBatch>().swap(frozenBatches_);
+    frozenRows_->finish();
     std::sort(live.begin(), live.end(), [&](std::uint32_t a, std::uint32_t b) {
       const auto& x = table_->slot(a);
       const auto& y = table_->slot(b);
       if (x.end != y.end) return x.end < y.end;
       if (x.start != y.start) return x.start < y.start;
+      if (keys.hash(x.key) != keys.hash(y.key)) return keys.hash(x.key) < keys.hash(y.key);
       return keys.bytes(x.key) < keys.bytes(y.key);
     });
-    for (std::uint32_t s : live) emitResult(s, RowKind::Insert, out);
+    std::unordered_set<std::uint32_t> folded;  // live slots folded into their frozen window
+    const std::size_t n = aggs_.size();
+    decoded_.resize(n);
+    std::size_t f = 0, l = 0;
+    while (f < frozen_.size() || l < live.size()) {
+      const std::int64_t end = l == live.size() || (f < frozen_.size() && frozen_[f].end <= table_->slot(live[l]).end)
+                                   ? frozen_[f].end
+                                   : table_->slot(live[l]).end;
+      for (; f < frozen_.size() && frozen_[f].end == end; ++f) {
+        const Frozen& w = frozen_[f];
+        std::string_view in = w.accs();
+        for (std::size_t a = 0; a < n; ++a) decodeAcc(aggs_[a], in, decoded_[a]);
+        if (!live.empty()) {
+          const KeyId id = keys.find(w.key(), w.hash);
+          const std::uint32_t s = id == kNoKey ? kNoSlot : table_->find(id, w.start);
+          if (s != kNoSlot) {
+            Acc* late = table_->accs(s);
+            for (std::size_t a = 0; a < n; ++a) mergeAcc(aggs_[a], decoded_[a], late[a]);
+            folded.insert(s);
+          }
+        }
+        emitRow(w.key(), w.start, w.end, decoded_.data(), RowKind::Insert, out);
+      }
+      for (; l < live.size() && table_->slot(live[l]).end == end; ++l)
+        if (!folded.contains(live[l])) emitResult(live[l], RowKind::Insert, out);
+    }
     flush(out);
-    // Dropped wholesale; the released keys are forgotten by the dictionary's next sweep
-    // (none comes: this is the end), so no per-key unlinking is paid here.
+    dropState();
+  }
+
+  /// Batch mode's end: every window dropped wholesale; the released keys are forgotten by
+  /// the dictionary's next sweep (none comes: this is the end), so no per-key unlinking is
+  /// paid here.
+  void dropState() {
     table_->clearAll();
     sessions_.clear();
+    std::deque<Frozen>().swap(frozen_);
+    frozenBytes_.clear();
+    std::vector<RecordBatch>().swap(frozenBatches_);
+    byEnd_.clear();
   }
 
   void onTimer(const Timer& t, Output& out) {
@@ -488,16 +639,25 @@ class WindowOperator final : public Operator {
 
   void emitResult(std::uint32_t s, RowKind kind, Output& out) {
     const auto& slot = table_->slot(s);
+    emitRow(backend_->keys().bytes(slot.key), slot.start, slot.end, table_->accs(s), kind, out);
+  }
+
+  /// One result row: the key (encoded bytes), the window's bounds, then each aggregate.
+  void emitRow(std::string_view key, std::int64_t start, std::int64_t end, const Acc* accs, RowKind kind,
+               Output& out) {
+    appendRow(*builder_, key, start, end, accs, kind);
+    if (builder_->numRows() >= 1024) flush(out);
+  }
+  void appendRow(BatchBuilder& b, std::string_view key, std::int64_t start, std::int64_t end, const Acc* accs,
+                 RowKind kind) {
     const std::size_t k = keyFields_.size();
     keyColumns_.clear();
-    for (std::size_t i = 0; i < k; ++i) keyColumns_.push_back(&builder_->column(i));
-    backend_->keys().appendKey(slot.key, keyColumns_);
-    builder_->column(k).appendInt64(slot.start);
-    builder_->column(k + 1).appendInt64(slot.end);
-    const Acc* accs = table_->accs(s);
-    for (std::size_t a = 0; a < aggs_.size(); ++a) appendResult(aggs_[a], accs[a], builder_->column(k + 2 + a));
-    builder_->endRow(slot.end - 1, kind);
-    if (builder_->numRows() >= 1024) flush(out);
+    for (std::size_t i = 0; i < k; ++i) keyColumns_.push_back(&b.column(i));
+    KeyDictionary::appendKey(keyTypes_, key, keyColumns_);
+    b.column(k).appendInt64(start);
+    b.column(k + 1).appendInt64(end);
+    for (std::size_t a = 0; a < aggs_.size(); ++a) appendResult(aggs_[a], accs[a], b.column(k + 2 + a));
+    b.endRow(end - 1, kind);
   }
 
   void flush(Output& out) {
@@ -534,6 +694,21 @@ class WindowOperator final : public Operator {
   bool sessionsErased_ = false;
   bool batchMode_ = false;   // job "mode": "batch" (event time): emit everything at the end
   bool emittedAll_ = false;  // batch mode: the final results went out
+  // Batch mode, tumbling and sliding: the table's windows by end, and the windows the
+  // watermark has passed (frozen_, in output order; their keys and accumulators in
+  // frozenBytes_).
+  std::map<std::int64_t, std::vector<std::uint32_t>> byEnd_;
+  std::int64_t lastBucketEnd_ = 0;
+  std::vector<std::uint32_t>* lastBucket_ = nullptr;
+  std::int64_t frozenUpTo_ = kMinWatermark;  // every window with end - 1 <= this is frozen
+  std::deque<Frozen> frozen_;  // appended to without moving what it holds
+  // Their results, built as they freeze (while the input still runs), final unless a
+  // record comes for one of them later.
+  std::unique_ptr<BatchBuilder> frozenRows_;
+  std::vector<RecordBatch> frozenBatches_;
+  ByteArena frozenBytes_;
+  std::string scratch_;
+  std::vector<Acc> decoded_;
   std::int64_t watermark_ = kMinWatermark;
   std::unique_ptr<BatchBuilder> builder_;
 

@@ -94,6 +94,14 @@ KeyId KeyDictionary::intern(std::string_view bytes, std::uint64_t hash) {
   return added;
 }
 
+KeyId KeyDictionary::find(std::string_view bytes, std::uint64_t hash) const {
+  const std::uint32_t* first = byHash_.findValue(hash);
+  if (first == nullptr) return kNoKey;
+  for (KeyId at = *first; at != kNoKey; at = nextSameHash_[at])
+    if (bytes_[at] == bytes) return at;
+  return kNoKey;
+}
+
 void KeyDictionary::intern(const RecordBatch& batch, std::span<const int> fields,
                            std::span<const std::uint64_t> hashes, std::vector<KeyId>& ids) {
   const std::size_t n = batch.numRows();
@@ -163,9 +171,9 @@ void KeyDictionary::unlink(KeyId id) {
   free_.push_back(id);
 }
 
-void KeyDictionary::appendKey(KeyId id, std::span<Column* const> columns) const {
-  std::string_view in = bytes_[id];
-  for (std::size_t f = 0; f < types_.size(); ++f) {
+void KeyDictionary::appendKey(std::span<const Type> types, std::string_view in,
+                              std::span<Column* const> columns) {
+  for (std::size_t f = 0; f < types.size(); ++f) {
     Column& c = *columns[f];
     const char present = in.front();
     in.remove_prefix(1);
@@ -173,7 +181,7 @@ void KeyDictionary::appendKey(KeyId id, std::span<Column* const> columns) const 
       c.appendNull();
       continue;
     }
-    switch (types_[f]) {
+    switch (types[f]) {
       case Type::Int64:
       case Type::Timestamp: c.appendInt64(take<std::int64_t>(in)); break;
       case Type::Double: c.appendDouble(take<double>(in)); break;

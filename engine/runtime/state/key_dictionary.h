@@ -50,6 +50,9 @@ class KeyDictionary {
   /// The id of a key given as encoded bytes and its hash; added when new.
   KeyId intern(std::string_view bytes, std::uint64_t hash);
 
+  /// The id of a key given as encoded bytes and its hash, or kNoKey when it is not here.
+  KeyId find(std::string_view bytes, std::uint64_t hash) const;
+
   void retain(KeyId id) { ++refs_[id]; }
   /// Drops one reference; a key left without any is forgotten by the next sweep().
   void release(KeyId id);
@@ -60,7 +63,10 @@ class KeyDictionary {
   std::uint64_t hash(KeyId id) const { return hashes_[id]; }
   std::string_view bytes(KeyId id) const { return bytes_[id]; }
   /// Appends the key's field values to `columns` (one per key field, in key order).
-  void appendKey(KeyId id, std::span<Column* const> columns) const;
+  void appendKey(KeyId id, std::span<Column* const> columns) const { appendKey(types_, bytes_[id], columns); }
+  /// The same for a key kept as its encoded bytes (state that outlives the key's id).
+  static void appendKey(std::span<const Type> types, std::string_view bytes,
+                        std::span<Column* const> columns);
   /// Live keys (retained at least once, or interned and not yet released).
   std::size_t size() const { return byHash_.size() + collisions_; }
   const std::vector<Type>& keyTypes() const { return types_; }

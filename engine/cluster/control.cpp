@@ -54,7 +54,10 @@ awaitable<std::string> ControlConnection::nextFrame() {
     error_code ec;
     const asio::mutable_buffer into = asio::buffer(buf_);
     const std::size_t n = co_await stream_.readSome(into, ec);
-    if (ec) co_return readFailure(ec);
+    if (ec) {
+      peerHungUp_ = net::peerHungUp(ec);
+      co_return readFailure(ec);
+    }
     bufPos_ = 0;
     bufLen_ = n;
   }
@@ -64,6 +67,7 @@ awaitable<std::string> ControlConnection::writeFrame(const std::vector<std::uint
   error_code ec;
   const asio::const_buffer bytes = asio::buffer(frame);
   co_await stream_.write(bytes, ec);
+  if (ec) peerHungUp_ = net::peerHungUp(ec);
   co_return ec ? ec.message() : "";
 }
 
@@ -131,6 +135,7 @@ awaitable<std::string> ControlConnection::serverExchange() {
 awaitable<std::string> ControlConnection::clientHandshake() {
   armWatchdog();
   std::string err = co_await stream_.handshake(TlsRole::Client);
+  if (!err.empty()) peerHungUp_ = stream_.hungUp();
   if (err.empty()) err = co_await clientExchange();
   watchdog_.cancel();
   if (!err.empty()) close();

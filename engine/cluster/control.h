@@ -62,6 +62,9 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   /// Closes the socket (pending reads end with an error); idempotent.
   void close();
   bool isOpen() const { return open_; }
+  /// The handshake or a read or write failed because the peer closed the connection: it
+  /// went away (a JobManager dying as it accepted), rather than refused this side.
+  bool peerHungUp() const { return peerHungUp_; }
 
   /// The peer's node name from the handshake; "host:port" of the socket.
   const std::string& peerName() const { return peerName_; }
@@ -86,6 +89,7 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   asio::steady_timer wake_;
   asio::steady_timer watchdog_;
   bool open_ = true;
+  bool peerHungUp_ = false;
   std::string peerName_;
   std::string endpoint_;
 };

@@ -166,33 +166,38 @@ class TaskManager {
     tcp::resolver resolver(io_);
     for (bool first = true;; first = false) {
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(flags_.connectTimeoutMs);
-      tcp::socket socket(io_);
+      std::string err;
       for (;;) {
+        tcp::socket socket(io_);
         error_code ec;
         auto results = co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
         if (!ec) co_await asio::async_connect(socket, results, asio::redirect_error(use_awaitable, ec));
-        if (!ec) break;
+        err.clear();
+        if (!ec) {
+          ControlOptions options{"weir", name_, secret_};
+          options.tls = controlTls_;
+          jm_ = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
+          err = co_await jm_->clientHandshake();
+          if (err.empty()) break;
+          // A JobManager that just died may still accept (its listening socket outlives
+          // it for a moment) and then hang up: when reconnecting, that is no refusal.
+          if (first || !jm_->peerHungUp()) {
+            logLine("error", "taskmanager", "JobManager refused the connection", {{"reason", err}});
+            exitCode_ = 1;
+            io_.stop();
+            co_return;
+          }
+        }
         if (stopping_) co_return;
         if (std::chrono::steady_clock::now() > deadline) {
           logLine("error", "taskmanager", first ? "cannot reach the JobManager" : "cannot reach the JobManager again",
-                  {{"jobmanager", flags_.jobmanager}, {"error", ec.message()}});
+                  {{"jobmanager", flags_.jobmanager}, {"error", ec ? ec.message() : err}});
           exitCode_ = 1;
           io_.stop();
           co_return;
         }
         asio::steady_timer t(io_, std::chrono::milliseconds(300));
         co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
-        socket = tcp::socket(io_);
-      }
-      ControlOptions options{"weir", name_, secret_};
-      options.tls = controlTls_;
-      jm_ = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
-      std::string err = co_await jm_->clientHandshake();
-      if (!err.empty()) {
-        logLine("error", "taskmanager", "JobManager refused the connection", {{"reason", err}});
-        exitCode_ = 1;
-        io_.stop();
-        co_return;
       }
       jm_->start();
       jm_->send({{"type", "register"}, {"name", name_}, {"slots", flags_.slots}, {"data_host", flags_.bind},

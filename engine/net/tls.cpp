@@ -139,7 +139,10 @@ Stream::awaitable<std::string> Stream::handshake(TlsRole role) {
     unsigned char first = 0;
     const asio::mutable_buffer peek = asio::buffer(&first, 1);
     co_await socket().async_receive(peek, tcp::socket::message_peek, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return peerHungUp(ec) ? "peer closed the connection" : "read failed: " + ec.message();
+    if (ec) {
+      hungUp_ = peerHungUp(ec);
+      co_return hungUp_ ? "peer closed the connection" : "read failed: " + ec.message();
+    }
     const bool tlsHello = first == kTlsHandshakeByte;
     if (!ctx_) {
       if (tlsHello)
@@ -157,7 +160,10 @@ Stream::awaitable<std::string> Stream::handshake(TlsRole role) {
     if (!ctx_) co_return "";
     co_await tls_->async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (ec) co_return "TLS handshake failed: " + tlsFailure(ec, tls_->native_handle());
+  if (ec) {
+    hungUp_ = peerHungUp(ec);
+    co_return "TLS handshake failed: " + tlsFailure(ec, tls_->native_handle());
+  }
   active_ = true;
   co_return "";
 }

@@ -91,6 +91,9 @@ class Stream {
   /// the caller can tell that peer why in a frame it reads (kTlsRequiredText).
   awaitable<std::string> handshake(TlsRole role);
   bool plainPeer() const { return plainPeer_; }
+  /// The handshake failed because the peer closed the connection (it went away, rather
+  /// than refused this side).
+  bool hungUp() const { return hungUp_; }
   /// "TLSv1.3, peer CN=..." once TLS is up, else "plain".
   std::string describe() const;
 
@@ -125,6 +128,7 @@ class Stream {
   std::unique_ptr<boost::asio::ssl::stream<tcp::socket>> tls_;     // with TLS
   bool active_ = false;     // TLS is up: reads and writes go through it
   bool plainPeer_ = false;  // a TLS server found a plain peer
+  bool hungUp_ = false;     // the handshake failed because the peer closed the connection
   std::vector<std::uint8_t> scratch_;
 };
 

@@ -179,7 +179,8 @@ std::vector<std::string> applyChangelog(const std::vector<std::string>& rows) {
 
 // ---- join ---------------------------------------------------------------------------
 
-std::string joinJob(std::int64_t lower, std::int64_t upper, std::int64_t bound) {
+/// A join job with these join params (JSON members after the keys).
+std::string joinJobWith(const std::string& joinParams, std::int64_t bound) {
   auto source = [&](const char* id, const char* path, const char* value) {
     return std::string(R"({"id": ")") + id + R"(", "type": "source.file", "params": {"path": ")" + path +
            R"(", "format": "csv", "schema": [{"name": "t", "type": "int64"}, {"name": "k", "type": "string"},
@@ -188,11 +189,14 @@ std::string joinJob(std::int64_t lower, std::int64_t upper, std::int64_t bound) 
   };
   return std::string(R"({"weir": 1, "name": "join", "nodes": [)") + source("l", "left.csv", "a") + "," +
          source("r", "right.csv", "b") + R"(,
-    {"id": "j", "type": "join", "params": {"left_key": ["k"], "right_key": ["k"], "lower_ms": )" +
-         std::to_string(lower) + R"(, "upper_ms": )" + std::to_string(upper) + R"(}},
+    {"id": "j", "type": "join", "params": {"left_key": ["k"], "right_key": ["k"], )" + joinParams + R"(}},
     {"id": "out", "type": "test.collect"}],
     "edges": [{"from": "l", "to": "j", "to_port": "left"}, {"from": "r", "to": "j", "to_port": "right"},
               {"from": "j", "to": "out"}]})";
+}
+
+std::string joinJob(std::int64_t lower, std::int64_t upper, std::int64_t bound) {
+  return joinJobWith("\"lower_ms\": " + std::to_string(lower) + ", \"upper_ms\": " + std::to_string(upper), bound);
 }
 
 std::vector<std::string> refJoin(const std::vector<Event>& left, const std::vector<Event>& right, std::int64_t lower,
@@ -203,6 +207,25 @@ std::vector<std::string> refJoin(const std::vector<Event>& left, const std::vect
       if (l.k == r.k && l.t + lower <= r.t && r.t <= l.t + upper)
         rows.push_back("+I|" + std::to_string(l.t) + "|" + l.k + "|" + std::to_string(l.v) + "|" +
                        std::to_string(r.t) + "|" + r.k + "|" + std::to_string(r.v));
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+/// The window join by nested loops: every pair of equal key, once per window of length
+/// `size` starting at a multiple of `slide` that holds both times, as "+I|left|right|start|end".
+std::vector<std::string> refWindowJoin(const std::vector<Event>& left, const std::vector<Event>& right,
+                                       std::int64_t size, std::int64_t slide) {
+  std::vector<std::string> rows;
+  for (const auto& l : left)
+    for (const auto& r : right) {
+      if (l.k != r.k) continue;
+      // Windows of l: starts s = multiples of slide with s <= l.t < s + size.
+      for (std::int64_t s = (l.t / slide) * slide; s > l.t - size; s -= slide)
+        if (s <= r.t && r.t < s + size)
+          rows.push_back("+I|" + std::to_string(l.t) + "|" + l.k + "|" + std::to_string(l.v) + "|" +
+                         std::to_string(r.t) + "|" + r.k + "|" + std::to_string(r.v) + "|" + std::to_string(s) + "|" +
+                         std::to_string(s + size));
+    }
   std::sort(rows.begin(), rows.end());
   return rows;
 }
@@ -419,6 +442,126 @@ class TestAggregateJoin : public QObject {
     for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
     for (const auto& n : m.nodes)
       if (n.id == "j") QCOMPARE(n.lateRecords, std::int64_t(0));
+  }
+
+  void windowJoinMatchesNestedLoop_data() {
+    QTest::addColumn<int>("parallelism");
+    QTest::addColumn<bool>("shuffled");
+    QTest::addColumn<QString>("window");
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("slide");
+    for (int p : {1, 3})
+      for (bool shuffled : {false, true}) {
+        QTest::newRow(qPrintable(QString("tumbling 50 p=%1%2").arg(p).arg(shuffled ? " shuffled" : "")))
+            << p << shuffled << QString(R"({"type": "tumbling", "size_ms": 50})") << 50 << 50;
+        QTest::newRow(qPrintable(QString("sliding 60/20 p=%1%2").arg(p).arg(shuffled ? " shuffled" : "")))
+            << p << shuffled << QString(R"({"type": "sliding", "size_ms": 60, "slide_ms": 20})") << 60 << 20;
+      }
+  }
+  /// A window join gives every pair of equal key once per window that holds both records,
+  /// with the window's bounds, at any parallelism and however the input is shuffled within
+  /// the sources' bound; no record is late.
+  void windowJoinMatchesNestedLoop() {
+    QFETCH(int, parallelism);
+    QFETCH(bool, shuffled);
+    QFETCH(QString, window);
+    QFETCH(int, size);
+    QFETCH(int, slide);
+    const std::int64_t bound = 40;
+    const auto left = makeEvents(1500, 17, 5, 0);
+    const auto right = makeEvents(1200, 17, 6, 3);
+    const auto expected = refWindowJoin(left, right, size, slide);
+    QVERIFY2(expected.size() > 300, qPrintable(QString::number(expected.size())));
+    QTemporaryDir dir;
+    const fs::path base = dir.path().toStdString();
+    writeEvents(base / "left.csv", shuffled ? shuffledWithin(left, bound, 1) : left, "a");
+    writeEvents(base / "right.csv", shuffled ? shuffledWithin(right, bound, 2) : right, "b");
+    JobOverrides o;
+    o.parallelism = parallelism;
+    test::Collected c;
+    std::string failure;
+    JobMetrics m;
+    QCOMPARE(test::runText(joinJobWith("\"window\": " + window.toStdString(), bound), base, c, o, &failure, &m),
+             std::string("FINISHED"));
+    const auto actual = c.sorted();
+    QCOMPARE(actual.size(), expected.size());
+    for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
+    for (const auto& n : m.nodes)
+      if (n.id == "j") QCOMPARE(n.lateRecords, std::int64_t(0));
+  }
+
+  /// Driven directly: a window's pairs come out when the watermark reaches its end - 1,
+  /// stamped end - 1, left records in arrival order each with the right ones in arrival
+  /// order; a sliding window's pair comes once per window holding both; a record whose
+  /// windows have all fired is late and counted, one with a window still open joins in
+  /// that one only; the state is empty once every window fired.
+  void windowJoinFiresOnTheWatermark() {
+    const SchemaPtr left = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64}});
+    const SchemaPtr right = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"b", Type::Int64}});
+    OperatorCounters counters;
+    OperatorContext ctx;
+    ctx.nodeId = "j";
+    ctx.type = "join";
+    ctx.params = {{"left_key", {"k"}},
+                  {"right_key", {"k"}},
+                  {"window", {{"type", "sliding"}, {"size_ms", 20}, {"slide_ms", 10}}}};
+    ctx.inputSchemas = {left, right};
+    ctx.inputPorts = {"left", "right"};
+    ctx.outputSchemas = {makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64},
+                                     {"right_t", Type::Int64}, {"right_k", Type::String}, {"b", Type::Int64},
+                                     {"window_start", Type::Timestamp}, {"window_end", Type::Timestamp}})};
+    ctx.outputPorts = {"out"};
+    ctx.counters = &counters;
+    const OperatorFactory* factory = OperatorRegistry::builtin().find("join");
+    QVERIFY(factory);
+    auto op = (*factory)(ctx);
+    op->open(ctx);
+    VectorOutput out;
+    KeyedStateBackend& state = *ctx.keyedStateIfAny();
+
+    // Windows: 12 is in [0,20) and [10,30); 15 too; 25 in [10,30) and [20,40).
+    op->processBatch(0, rowsOf(left, {{12, "x", 1}, {15, "x", 2}, {12, "y", 3}}), out);
+    op->processBatch(1, rowsOf(right, {{25, "x", 4}, {18, "x", 5}}), out);
+    QVERIFY(out.rows.empty());
+    op->processWatermark(Watermark{19}, out);  // fires [0,20): left 12, 15 with right 18
+    QCOMPARE(out.rows, (std::vector<std::string>{"+I|12|x|1|18|x|5|0|20@19", "+I|15|x|2|18|x|5|0|20@19"}));
+    out.rows.clear();
+    // 8 is only in [-10,10) and [0,20), both fired: late. 19 is in [0,20) (fired) and
+    // [10,30): joins there only.
+    op->processBatch(1, rowsOf(right, {{8, "x", 6}, {19, "x", 7}}), out);
+    QCOMPARE(counters.lateRecords.load(), std::int64_t(1));
+    op->processWatermark(Watermark{29}, out);  // fires [10,30): 12, 15 with 25, 18, 19
+    QCOMPARE(out.rows, (std::vector<std::string>{"+I|12|x|1|25|x|4|10|30@29", "+I|12|x|1|18|x|5|10|30@29",
+                                                 "+I|12|x|1|19|x|7|10|30@29", "+I|15|x|2|25|x|4|10|30@29",
+                                                 "+I|15|x|2|18|x|5|10|30@29", "+I|15|x|2|19|x|7|10|30@29"}));
+    out.rows.clear();
+    QCOMPARE(state.numEntries(), std::size_t(1));  // right 25 in [20,40), no left: nothing
+    op->processWatermark(Watermark{39}, out);
+    QVERIFY(out.rows.empty());
+    QCOMPARE(state.numEntries(), std::size_t(0));
+    QCOMPARE(state.keys().size(), std::size_t(0));
+    op->close();
+  }
+
+  /// The job file says which join it is: a window with lower_ms, or neither, or a session
+  /// window, is refused with the member named.
+  void windowJoinParamsAreChecked() {
+    auto problems = [](const std::string& params) {
+      const std::string text = joinJobWith(params, 0);
+      Diagnostics diags;
+      auto job = parseJob(text, "join.weir.json", diags);
+      if (job) validateJob(*job, test::harnessCatalog(), diags);
+      std::string all;
+      for (const auto& d : diags) all += d.toString() + "\n";
+      return all;
+    };
+    QCOMPARE(problems(R"("window": {"type": "tumbling", "size_ms": 50})"), std::string());
+    QVERIFY2(problems(R"("window": {"type": "tumbling", "size_ms": 50}, "lower_ms": 0)").find("lower_ms") !=
+                 std::string::npos,
+             "window with lower_ms");
+    QVERIFY(problems(R"("upper_ms": 5)").find("lower_ms: missing") != std::string::npos);
+    QVERIFY(problems(R"("window": {"type": "session", "gap_ms": 50})").find("window.type") != std::string::npos);
+    QVERIFY(problems(R"("window": {"type": "sliding", "size_ms": 50})").find("window.slide_ms") != std::string::npos);
   }
 
   /// A batch job gives the same pairs (sources bounded; the same operator).

@@ -379,17 +379,8 @@ void deriveMap(SchemaDerivation& d) {
   d.outputProps = {in.props};
 }
 
-void deriveWindow(SchemaDerivation& d) {
-  const PortInput& in = singleInput(d);
-  const json& w = d.param("window");
-  const bool processingTime = w.value("time", "event") == "processing";
-  if (!processingTime) {
-    checkTimedInput(d, in, "a window", "");
-  } else if (in.props.updates) {
-    d.error("", "a window cannot consume an update stream, but its input is one "
-                "(the output of an aggregate)");
-  }
-
+/// The members a `window` object needs and may not have, by its type (window, join).
+void checkWindowShape(SchemaDerivation& d, const json& w) {
   std::string type = w.value("type", "");
   auto need = [&](const char* member) {
     if (!w.contains(member))
@@ -413,6 +404,20 @@ void deriveWindow(SchemaDerivation& d) {
     forbid("size_ms", "tumbling and sliding");
     forbid("slide_ms", "sliding");
   }
+}
+
+void deriveWindow(SchemaDerivation& d) {
+  const PortInput& in = singleInput(d);
+  const json& w = d.param("window");
+  const bool processingTime = w.value("time", "event") == "processing";
+  if (!processingTime) {
+    checkTimedInput(d, in, "a window", "");
+  } else if (in.props.updates) {
+    d.error("", "a window cannot consume an update stream, but its input is one "
+                "(the output of an aggregate)");
+  }
+
+  checkWindowShape(d, w);
 
   std::vector<Field> out;
   std::set<std::string> taken;
@@ -475,8 +480,11 @@ void deriveAggregate(SchemaDerivation& d) {
 void deriveJoin(SchemaDerivation& d) {
   const PortInput& left = singleInput(d, 0);
   const PortInput& right = singleInput(d, 1);
-  checkTimedInput(d, left, "an interval join", "left");
-  checkTimedInput(d, right, "an interval join", "right");
+  const json& window = d.param("window");
+  const bool windowed = window.is_object();
+  const char* what = windowed ? "a window join" : "an interval join";
+  checkTimedInput(d, left, what, "left");
+  checkTimedInput(d, right, what, "right");
 
   auto lk = keyFields(d, "left_key", *left.schema);
   auto rk = keyFields(d, "right_key", *right.schema);
@@ -496,10 +504,24 @@ void deriveJoin(SchemaDerivation& d) {
       }
     }
   }
-  auto lower = d.param("lower_ms").get<std::int64_t>();
-  auto upper = d.param("upper_ms").get<std::int64_t>();
-  if (lower > upper)
-    d.error("upper_ms", "must be at least lower_ms (" + std::to_string(lower) + ")");
+  if (windowed) {
+    for (const char* bound : {"lower_ms", "upper_ms"})
+      if (!d.param(bound).is_null())
+        d.error(bound, "a window join pairs records of the same window; it takes no lower_ms or upper_ms");
+    checkWindowShape(d, window);
+    if (window.value("type", "") == "session")
+      d.error("window.type", "a window join takes tumbling or sliding windows, not session");
+    if (window.value("time", "event") != "event")
+      d.error("window.time", "a window join pairs records by event time only");
+  } else if (d.param("lower_ms").is_null() || d.param("upper_ms").is_null()) {
+    d.error(d.param("lower_ms").is_null() ? "lower_ms" : "upper_ms",
+            "missing; an interval join needs lower_ms and upper_ms (or give window for a window join)");
+  } else {
+    auto lower = d.param("lower_ms").get<std::int64_t>();
+    auto upper = d.param("upper_ms").get<std::int64_t>();
+    if (lower > upper)
+      d.error("upper_ms", "must be at least lower_ms (" + std::to_string(lower) + ")");
+  }
 
   std::vector<Field> out = left.schema->fields();
   std::set<std::string> taken;
@@ -510,6 +532,12 @@ void deriveJoin(SchemaDerivation& d) {
     taken.insert(name);
     out.push_back({name, f.type});
   }
+  if (windowed)
+    for (std::string name : {"window_start", "window_end"}) {
+      while (taken.count(name)) name = "join_" + name;
+      taken.insert(name);
+      out.push_back({name, Type::Timestamp});
+    }
   StreamProps props;
   props.eventTime = true;
   props.bounded = left.props.bounded && right.props.bounded;
@@ -885,12 +913,16 @@ Catalog makeBuiltin() {
 
   c.add({.type = "join",
          .category = OperatorCategory::Transform,
-         .title = "Interval join",
-         .doc = "Joins each left record with the right records of equal key whose event time "
-                "lies in [left time + lower_ms, left time + upper_ms]. Needs event time on "
-                "both inputs.",
+         .title = "Join",
+         .doc = "Interval join (lower_ms, upper_ms): joins each left record with the right "
+                "records of equal key whose event time lies in [left time + lower_ms, left "
+                "time + upper_ms]. Window join (window): joins the left and right records of "
+                "equal key that fall in the same tumbling or sliding window, once the "
+                "watermark passes the window's end. Needs event time on both inputs.",
          .outputDoc = "The left fields, then the right fields; a right field whose name is "
-                      "taken is renamed right_<name> (repeatedly, until unique).",
+                      "taken is renamed right_<name> (repeatedly, until unique). A window join "
+                      "adds window_start and window_end (timestamp; join_<name> if taken); its "
+                      "rows' event time is window_end - 1.",
          .inputs = {{.name = "left", .doc = "Left records; hash-partitioned on left_key."},
                     {.name = "right", .doc = "Right records; hash-partitioned on right_key."}},
          .outputs = {outPort("One record per matching left and right pair.")},
@@ -900,10 +932,24 @@ Catalog makeBuiltin() {
               .doc = "Key fields of the left input."},
              {.name = "right_key", .kind = ParamKind::FieldList, .required = true,
               .doc = "Key fields of the right input: as many as left_key, of the same types."},
-             {.name = "lower_ms", .kind = ParamKind::Int, .required = true,
-              .doc = "Lower bound of right time minus left time (may be negative)."},
-             {.name = "upper_ms", .kind = ParamKind::Int, .required = true,
-              .doc = "Upper bound of right time minus left time; at least lower_ms."},
+             {.name = "lower_ms", .kind = ParamKind::Int,
+              .doc = "Interval join: lower bound of right time minus left time (may be "
+                     "negative)."},
+             {.name = "upper_ms", .kind = ParamKind::Int,
+              .doc = "Interval join: upper bound of right time minus left time; at least "
+                     "lower_ms."},
+             {.name = "window", .kind = ParamKind::Object,
+              .doc = "Window join, instead of lower_ms and upper_ms: the windows whose records "
+                     "are paired.",
+              .children = {
+                  {.name = "type", .kind = ParamKind::Enum, .required = true,
+                   .doc = "tumbling (fixed, back to back: size_ms) or sliding (size_ms, every "
+                          "slide_ms; a pair in several windows is joined in each).",
+                   .enumValues = {"tumbling", "sliding"}},
+                  {.name = "size_ms", .kind = ParamKind::Int, .doc = "Window length.", .min = 1},
+                  {.name = "slide_ms", .kind = ParamKind::Int,
+                   .doc = "Distance between window starts (sliding).", .min = 1},
+              }},
          },
          .derive = deriveJoin});
 

@@ -1,4 +1,7 @@
-// join: interval join on event time (Flink's IntervalJoinOperator), inner join only.
+// join: interval join on event time (Flink's IntervalJoinOperator), or, with a `window`
+// param, window join (Flink's DataStream window join); inner joins only.
+//
+// ---- Interval join ----
 //
 // Emits left ⋈ right for every pair with equal keys (left_key = right_key, field by
 // field) and left.ts + lower_ms <= right.ts <= left.ts + upper_ms. An output row is the
@@ -25,6 +28,26 @@
 // batches it came in are shared, not copied; a batch is freed when its last buffered row
 // is dropped. The table's size() is the number of buffered records (0 once the watermark
 // passed them all; tests check it through KeyedStateBackend::numEntries).
+//
+// ---- Window join ----
+//
+// Pairs every left and right record of equal key that fall in the same window (tumbling,
+// or sliding: a record is in every window of `size_ms` starting at a multiple of
+// `slide_ms` that contains its time, as the window operator assigns them). A window's
+// pairs are emitted when the watermark reaches its end - 1 (an event-time timer per key
+// and window), each row the left fields, the right fields, then window_start and
+// window_end, with event time window_end - 1; for one window, left records in arrival
+// order, each with the right records in arrival order. A window with records on one side
+// only emits nothing. The buffered records are dropped when the window fires.
+//
+// Lateness: a record none of whose windows is still open (end - 1 > the watermark) is
+// dropped and counted in lateRecords; in a sliding window join a record late for some of
+// its windows joins only in the others. A watermark is forwarded after the windows it
+// closes have emitted their rows (time end - 1 <= it, but above the watermark before), so
+// no row is late downstream, as with the window operator's results.
+//
+// State: one custom keyed table ("window-join"): per (key, window start), both sides'
+// buffered records, as (batch, row) like the interval join's.
 
 #include <algorithm>
 #include <map>
@@ -33,6 +56,7 @@
 #include "runtime/partition.h"
 #include "runtime/registry.h"
 #include "runtime/state/timers.h"
+#include "runtime/time_math.h"
 
 namespace weir {
 namespace {
@@ -40,10 +64,35 @@ namespace {
 constexpr int kLeft = 0;
 constexpr int kRight = 1;
 
-std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) {
-  if (b > 0 && a > INT64_MAX - b) return INT64_MAX;
-  if (b < 0 && a < INT64_MIN - b) return INT64_MIN;
-  return a + b;
+/// The join's keys: which fields of each side, their types (the left's, equal to the
+/// right's: validated), and each side's width.
+struct JoinKeys {
+  std::vector<int> fields[2];
+  std::vector<Type> types;
+  std::size_t width[2] = {0, 0};
+
+  explicit JoinKeys(const OperatorContext& ctx) {
+    const char* keyParams[2] = {"left_key", "right_key"};
+    for (int side : {kLeft, kRight}) {
+      const Schema& in = *ctx.inputSchemas.at(static_cast<std::size_t>(side));
+      for (const auto& k : ctx.params.at(keyParams[side])) {
+        const int i = in.indexOf(k.get<std::string>());
+        if (i < 0) throw JobError(std::string(keyParams[side]) + ": no field '" + k.get<std::string>() + "'");
+        fields[side].push_back(i);
+        if (side == kLeft) types.push_back(in.field(static_cast<std::size_t>(i)).type);
+      }
+      width[side] = in.size();
+    }
+    if (fields[kLeft].size() != fields[kRight].size()) throw JobError("left_key and right_key differ in length");
+  }
+};
+
+/// Appends row l of `left` then row r of `right` to the first columns of `b` (the caller
+/// appends any further columns and ends the row).
+void appendPair(BatchBuilder& b, const std::size_t (&width)[2], const RecordBatch& left, std::size_t l,
+                const RecordBatch& right, std::size_t r) {
+  for (std::size_t c = 0; c < width[kLeft]; ++c) b.column(c).appendFrom(left.column(c), l);
+  for (std::size_t c = 0; c < width[kRight]; ++c) b.column(width[kLeft] + c).appendFrom(right.column(c), r);
 }
 
 /// The buffered records of both sides, per key, ordered by event time.
@@ -111,21 +160,8 @@ class JoinTable final : public KeyedTable {
 
 class JoinOperator final : public Operator {
  public:
-  explicit JoinOperator(const OperatorContext& ctx) {
+  explicit JoinOperator(const OperatorContext& ctx) : keys_(ctx) {
     const auto& p = ctx.params;
-    const char* keyParams[2] = {"left_key", "right_key"};
-    for (int side : {kLeft, kRight}) {
-      const Schema& in = *ctx.inputSchemas.at(static_cast<std::size_t>(side));
-      for (const auto& k : p.at(keyParams[side])) {
-        const int i = in.indexOf(k.get<std::string>());
-        if (i < 0) throw JobError(std::string(keyParams[side]) + ": no field '" + k.get<std::string>() + "'");
-        keyFields_[side].push_back(i);
-        if (side == kLeft) keyTypes_.push_back(in.field(static_cast<std::size_t>(i)).type);
-      }
-      width_[side] = in.size();
-    }
-    if (keyFields_[kLeft].size() != keyFields_[kRight].size())
-      throw JobError("left_key and right_key differ in length");
     lower_ = p.at("lower_ms").get<std::int64_t>();
     upper_ = p.at("upper_ms").get<std::int64_t>();
     if (lower_ > upper_) throw JobError("upper_ms must be at least lower_ms");
@@ -134,7 +170,7 @@ class JoinOperator final : public Operator {
 
   void open(OperatorContext& ctx) override {
     Operator::open(ctx);
-    backend_ = &ctx.keyedState(keyTypes_);
+    backend_ = &ctx.keyedState(keys_.types);
     KeyDictionary& keys = backend_->keys();
     table_ = &backend_->table<JoinTable>("interval-join", [&keys] { return std::make_unique<JoinTable>(keys); });
     builder_ = std::make_unique<BatchBuilder>(output_, 1024);
@@ -144,9 +180,9 @@ class JoinOperator final : public Operator {
     const int side = port == 0 ? kLeft : kRight;
     const std::size_t n = batch.numRows();
     hashes_.clear();
-    hashKeys(batch, keyFields_[side], hashes_);
+    hashKeys(batch, keys_.fields[side], hashes_);
     ids_.clear();
-    backend_->keys().intern(batch, keyFields_[side], hashes_, ids_);
+    backend_->keys().intern(batch, keys_.fields[side], hashes_, ids_);
     auto shared = std::make_shared<const RecordBatch>(batch);
     std::int64_t late = 0;
     for (std::size_t r = 0; r < n; ++r) {
@@ -191,9 +227,7 @@ class JoinOperator final : public Operator {
  private:
   void emitPair(const RecordBatch& left, std::size_t l, const RecordBatch& right, std::size_t r, std::int64_t ts,
                 Output& out) {
-    for (std::size_t c = 0; c < width_[kLeft]; ++c) builder_->column(c).appendFrom(left.column(c), l);
-    for (std::size_t c = 0; c < width_[kRight]; ++c)
-      builder_->column(width_[kLeft] + c).appendFrom(right.column(c), r);
+    appendPair(*builder_, keys_.width, left, l, right, r);
     builder_->endRow(ts, RowKind::Insert);
     if (builder_->numRows() >= 1024) flush(out);
   }
@@ -202,9 +236,7 @@ class JoinOperator final : public Operator {
     if (builder_->numRows() > 0) out.collect(0, builder_->finish());
   }
 
-  std::vector<int> keyFields_[2];
-  std::vector<Type> keyTypes_;
-  std::size_t width_[2] = {0, 0};
+  JoinKeys keys_;
   std::int64_t lower_ = 0, upper_ = 0;
   SchemaPtr output_;
 
@@ -218,10 +250,166 @@ class JoinOperator final : public Operator {
   std::vector<KeyId> ids_;
 };
 
+/// (key, window start) of a window join's pane.
+struct PaneKey {
+  KeyId key = kNoKey;
+  std::int64_t start = 0;
+  bool operator==(const PaneKey&) const = default;
+};
+struct PaneKeyHash {
+  std::size_t operator()(const PaneKey& k) const {
+    std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.start);
+    x ^= x >> 31;
+    x *= 0x9e3779b97f4a7c15ULL;
+    return static_cast<std::size_t>(x ^ (x >> 29));
+  }
+};
+
+/// A window join's buffered records: per (key, window), each side's, in arrival order.
+class WindowJoinTable final : public KeyedTable {
+ public:
+  struct Pane {
+    std::int64_t end = 0;
+    std::vector<JoinTable::Entry> sides[2];
+  };
+
+  explicit WindowJoinTable(KeyDictionary& keys) : keys_(keys) {}
+
+  /// The pane of (key, start), created (end = start + size) when absent; second: created.
+  std::pair<Pane*, bool> pane(KeyId key, std::int64_t start, std::int64_t end) {
+    auto [it, inserted] = panes_.try_emplace(PaneKey{key, start});
+    if (inserted) {
+      it->second.end = end;
+      keys_.retain(key);
+    }
+    return {&it->second, inserted};
+  }
+  void add(Pane& p, int side, JoinTable::Entry e) {
+    p.sides[side].push_back(std::move(e));
+    ++size_;
+  }
+  /// Takes the pane of (key, start) out of the table (empty when there is none).
+  Pane take(KeyId key, std::int64_t start) {
+    auto it = panes_.find(PaneKey{key, start});
+    if (it == panes_.end()) return {};
+    Pane p = std::move(it->second);
+    panes_.erase(it);
+    size_ -= p.sides[0].size() + p.sides[1].size();
+    keys_.release(key);
+    return p;
+  }
+
+  std::size_t size() const override { return size_; }
+  std::size_t sizeOfGroup(int group) const override {
+    std::size_t n = 0;
+    for (const auto& [k, p] : panes_)
+      if (keys_.keyGroup(k.key) == group) n += p.sides[0].size() + p.sides[1].size();
+    return n;
+  }
+  void clearGroup(int group) override {
+    for (auto it = panes_.begin(); it != panes_.end();) {
+      if (keys_.keyGroup(it->first.key) != group) {
+        ++it;
+        continue;
+      }
+      size_ -= it->second.sides[0].size() + it->second.sides[1].size();
+      keys_.release(it->first.key);
+      it = panes_.erase(it);
+    }
+  }
+
+ private:
+  KeyDictionary& keys_;
+  std::unordered_map<PaneKey, Pane, PaneKeyHash> panes_;
+  std::size_t size_ = 0;
+};
+
+class WindowJoinOperator final : public Operator {
+ public:
+  explicit WindowJoinOperator(const OperatorContext& ctx) : keys_(ctx) {
+    const auto& w = ctx.params.at("window");
+    size_ = w.value("size_ms", std::int64_t{0});
+    slide_ = w.value("type", std::string("tumbling")) == "sliding" ? w.value("slide_ms", size_) : size_;
+    if (size_ <= 0 || slide_ <= 0) throw JobError("window: size_ms and slide_ms must be positive");
+    output_ = ctx.outputSchemas.at(0);
+  }
+
+  void open(OperatorContext& ctx) override {
+    Operator::open(ctx);
+    backend_ = &ctx.keyedState(keys_.types);
+    KeyDictionary& keys = backend_->keys();
+    table_ = &backend_->table<WindowJoinTable>("window-join",
+                                                [&keys] { return std::make_unique<WindowJoinTable>(keys); });
+    builder_ = std::make_unique<BatchBuilder>(output_, 1024);
+  }
+
+  void processBatch(int port, const RecordBatch& batch, Output&) override {
+    const int side = port == 0 ? kLeft : kRight;
+    hashes_.clear();
+    hashKeys(batch, keys_.fields[side], hashes_);
+    ids_.clear();
+    backend_->keys().intern(batch, keys_.fields[side], hashes_, ids_);
+    auto shared = std::make_shared<const RecordBatch>(batch);
+    std::int64_t late = 0;
+    for (std::size_t r = 0; r < batch.numRows(); ++r) {
+      const std::int64_t t = batch.eventTime(r);
+      bool added = false;
+      if (t != kNoTimestamp)
+        forEachWindow(t, size_, slide_, [&](std::int64_t start, std::int64_t end) {
+          if (end - 1 <= watermark_) return;  // this window fired already
+          auto [pane, created] = table_->pane(ids_[r], start, end);
+          if (created)
+            timers_.registerEventTimeTimer(ids_[r], backend_->keys().keyGroup(ids_[r]), start, end - 1);
+          table_->add(*pane, side, JoinTable::Entry{shared, static_cast<std::uint32_t>(r)});
+          added = true;
+        });
+      if (!added) ++late;
+    }
+    if (late > 0 && ctx_ && ctx_->counters) OperatorCounters::add(ctx_->counters->lateRecords, late);
+    backend_->keys().sweep();
+  }
+
+  void processWatermark(Watermark wm, Output& out) override {
+    if (wm.timestamp > watermark_) watermark_ = wm.timestamp;
+    timers_.advanceWatermark(watermark_, [&](const auto& t) {
+      WindowJoinTable::Pane p = table_->take(t.key, t.ns);
+      for (const JoinTable::Entry& l : p.sides[kLeft])
+        for (const JoinTable::Entry& r : p.sides[kRight]) {
+          appendPair(*builder_, keys_.width, *l.batch, l.row, *r.batch, r.row);
+          builder_->column(keys_.width[kLeft] + keys_.width[kRight]).appendInt64(t.ns);
+          builder_->column(keys_.width[kLeft] + keys_.width[kRight] + 1).appendInt64(p.end);
+          builder_->endRow(p.end - 1, RowKind::Insert);
+          if (builder_->numRows() >= 1024) out.collect(0, builder_->finish());
+        }
+    });
+    if (builder_->numRows() > 0) out.collect(0, builder_->finish());
+    backend_->keys().sweep();
+    out.emitWatermark(wm);
+  }
+
+ private:
+  JoinKeys keys_;
+  std::int64_t size_ = 0, slide_ = 0;
+  SchemaPtr output_;
+
+  KeyedStateBackend* backend_ = nullptr;
+  WindowJoinTable* table_ = nullptr;
+  TimerService<std::int64_t> timers_;  // namespace: the window's start
+  std::int64_t watermark_ = INT64_MIN;
+  std::unique_ptr<BatchBuilder> builder_;
+
+  std::vector<std::uint64_t> hashes_;
+  std::vector<KeyId> ids_;
+};
+
 }  // namespace
 
 void registerJoinOperator(OperatorRegistry& r) {
-  r.add("join", [](const OperatorContext& ctx) { return std::make_unique<JoinOperator>(ctx); });
+  r.add("join", [](const OperatorContext& ctx) -> std::unique_ptr<Operator> {
+    if (ctx.params.contains("window") && ctx.params["window"].is_object())
+      return std::make_unique<WindowJoinOperator>(ctx);
+    return std::make_unique<JoinOperator>(ctx);
+  });
 }
 
 }  // namespace weir

@@ -63,22 +63,13 @@
 #include "runtime/registry.h"
 #include "runtime/state/flat_index.h"
 #include "runtime/state/timers.h"
+#include "runtime/time_math.h"
 #include "runtime/watermarks.h"
 
 namespace weir {
 namespace {
 
 constexpr std::uint32_t kNoSlot = UINT32_MAX;
-
-std::int64_t floorMod(std::int64_t a, std::int64_t b) {
-  const std::int64_t m = a % b;
-  return m < 0 ? m + b : m;
-}
-
-std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) {
-  if (b > 0 && a > INT64_MAX - b) return INT64_MAX;
-  return a + b;
-}
 
 struct WindowNs {
   std::int64_t start;
@@ -311,7 +302,7 @@ class WindowOperator final : public Operator {
       lastStarts_.resize(n);
       for (std::size_t r = 0; r < n; ++r) {
         const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
-        lastStarts_[r] = t == kNoTimestamp ? kNoTimestamp : t - floorMod(t, slide_);
+        lastStarts_[r] = t == kNoTimestamp ? kNoTimestamp : lastWindowStart(t, slide_);
       }
       for (std::size_t r = 0; r < n; ++r) {
         if (r + kAhead < n && lastStarts_[r + kAhead] != kNoTimestamp)
@@ -322,8 +313,8 @@ class WindowOperator final : public Operator {
           continue;
         }
         bool skipped = true;
-        const std::int64_t lastWindowStart = lastStarts_[r];
-        for (std::int64_t start = lastWindowStart; start > t - size_; start -= slide_) {
+        const std::int64_t last = lastStarts_[r];
+        for (std::int64_t start = last; start > t - size_; start -= slide_) {
           const std::int64_t end = start + size_;
           const bool eventTime = !processingTime_ && !batchMode_;
           if (eventTime && isLate(start, end)) continue;

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <memory>
 #include <functional>
 #include <string>
@@ -158,6 +159,86 @@ struct JoinLoop {
   }
 };
 
+/// The window join by hand: bids and auctions of the same auction id in the same tumbling
+/// 10 s window, generated and consumed as JoinLoop does; per side a hash map (auction id,
+/// window start) -> the records of that pane in arrival order; a window's panes are
+/// joined (every bid with every auction, each pair materialized as a 19-column row, as the
+/// engine does) once neither side can bring a record for it any more.
+struct WindowJoinLoop {
+  static constexpr std::int64_t kSize = 10000;
+  struct Entry {
+    std::shared_ptr<const RecordBatch> batch;
+    std::uint32_t row;
+  };
+  struct PaneHash {
+    std::size_t operator()(const std::pair<std::int64_t, std::int64_t>& k) const {
+      return std::hash<std::int64_t>()(k.first * 31 + k.second);
+    }
+  };
+  struct Pane {
+    std::vector<Entry> sides[2];
+  };
+
+  static SchemaPtr outputSchema() {
+    std::vector<Field> fields = JoinLoop::outputSchema()->fields();
+    fields.push_back({"window_start", Type::Timestamp});
+    fields.push_back({"window_end", Type::Timestamp});
+    return makeSchema(std::move(fields));
+  }
+
+  std::int64_t run(std::int64_t events) {
+    const NexmarkGenerator bids(NexmarkTable::Bid, {});
+    NexmarkConfig ac;
+    ac.eventGapUs = kAuctionGapUs;
+    const NexmarkGenerator auctions(NexmarkTable::Auction, ac);
+    const std::int64_t total[2] = {events, auctionsFor(events)};
+    const NexmarkGenerator* gen[2] = {&bids, &auctions};
+    BatchBuilder in[2] = {BatchBuilder(bids.schema(), 1024), BatchBuilder(auctions.schema(), 1024)};
+    BatchBuilder out(outputSchema(), 1024);
+    const std::size_t leftWidth = bids.schema()->size(), rightWidth = auctions.schema()->size();
+    std::map<std::int64_t, std::unordered_map<std::int64_t, Pane>> windows;  // start -> auction -> pane
+    std::int64_t next[2] = {0, 0};
+    std::int64_t rows = 0;
+    auto fire = [&](std::int64_t start, std::unordered_map<std::int64_t, Pane>& panes) {
+      for (auto& [id, pane] : panes)
+        for (const Entry& l : pane.sides[0])
+          for (const Entry& r : pane.sides[1]) {
+            for (std::size_t c = 0; c < leftWidth; ++c) out.column(c).appendFrom(l.batch->column(c), l.row);
+            for (std::size_t c = 0; c < rightWidth; ++c)
+              out.column(leftWidth + c).appendFrom(r.batch->column(c), r.row);
+            out.column(leftWidth + rightWidth).appendInt64(start);
+            out.column(leftWidth + rightWidth + 1).appendInt64(start + kSize);
+            out.endRow(start + kSize - 1);
+            if (out.numRows() >= 1024) rows += static_cast<std::int64_t>(out.finish().numRows());
+          }
+    };
+    while (next[0] < total[0] || next[1] < total[1]) {
+      const int side = next[0] >= total[0] ? 1 : next[1] >= total[1] ? 0
+                       : (gen[0]->dateTime(next[0]) <= gen[1]->dateTime(next[1]) ? 0 : 1);
+      const std::int64_t count = std::min<std::int64_t>(1024, total[side] - next[side]);
+      gen[side]->generate(next[side], count, 1, in[side]);
+      next[side] += count;
+      auto batch = std::make_shared<const RecordBatch>(in[side].finish());
+      const auto keys = batch->column(0).ints();  // bid.auction, auction.id
+      for (std::size_t r = 0; r < batch->numRows(); ++r) {
+        const std::int64_t t = batch->eventTime(r);
+        windows[t - t % kSize][keys[r]].sides[side].push_back(Entry{batch, static_cast<std::uint32_t>(r)});
+      }
+      // Windows that end before both sides' next record fire (as the watermark would).
+      std::int64_t horizon = INT64_MAX;
+      for (int s2 : {0, 1})
+        if (next[s2] < total[s2]) horizon = std::min(horizon, gen[s2]->dateTime(next[s2]));
+      while (!windows.empty() && windows.begin()->first + kSize <= horizon) {
+        fire(windows.begin()->first, windows.begin()->second);
+        windows.erase(windows.begin());
+      }
+    }
+    for (auto& [start, panes] : windows) fire(start, panes);
+    rows += static_cast<std::int64_t>(out.finish().numRows());
+    return rows;
+  }
+};
+
 /// Tumbling 10 s windows per auction by hand: a hash map (auction, window start) ->
 /// {count, max price}; windows are emitted (copied out as a result row would be) once the
 /// bids' time (in order, as generated) has passed their end.
@@ -248,6 +329,20 @@ std::vector<Query> queries() {
   };
   join.handRun = [](std::int64_t events) { return JoinLoop().run(events); };
   join.recordsIn = [](std::int64_t events) { return events + auctionsFor(events); };
+  Query windowJoin{"window-join", "bids join auctions on auction = id in the same tumbling 10 s window", "", nullptr};
+  windowJoin.graph = [](std::int64_t events) {
+    return R"("nodes": [
+      {"id": "bids", "type": "source.generator", "params": {"table": "bid", "events": )" + std::to_string(events) + R"(}},
+      {"id": "auctions", "type": "source.generator", "params": {"table": "auction", "events": )" +
+           std::to_string(auctionsFor(events)) + R"(, "event_gap_us": )" + std::to_string(kAuctionGapUs) + R"(}},
+      {"id": "j", "type": "join", "params": {"left_key": ["auction"], "right_key": ["id"],
+        "window": {"type": "tumbling", "size_ms": 10000}}},
+      {"id": "sink", "type": "sink.discard"}],
+      "edges": [{"from": "bids", "to": "j", "to_port": "left"}, {"from": "auctions", "to": "j", "to_port": "right"},
+                {"from": "j", "to": "sink"}])";
+  };
+  windowJoin.handRun = [](std::int64_t events) { return WindowJoinLoop().run(events); };
+  windowJoin.recordsIn = join.recordsIn;
   return {
       {"passthrough", "generator -> discard",
        "",
@@ -283,6 +378,7 @@ std::vector<Query> queries() {
       windowBatch,
       aggregate,
       join,
+      windowJoin,
   };
 }
 

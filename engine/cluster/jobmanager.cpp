@@ -1689,9 +1689,7 @@ int main(int argc, char** argv) {
       if (v != "wait" && v != "refuse") usageExit(args.where() + " is wait or refuse");
       f.refuseWithoutSlots = v == "refuse";
     } else if (a == "--ports-file") f.portsFile = args.value();
-    else if (a == "--tls-cert") f.tls.cert = args.value();
-    else if (a == "--tls-key") f.tls.key = args.value();
-    else if (a == "--tls-ca") f.tls.ca = args.value();
+    else if (takeTlsFlag(args, f.tls)) continue;
     else if (a == "--help" || a == "-h") usageExit("");
     else usageExit("unknown option " + args.where());
   }

@@ -85,13 +85,36 @@ class CollectSink final : public Operator {
   Collected& c_;
 };
 
+/// The lines of a text file, without their newlines (none after a final newline; none at
+/// all for a missing file).
+inline std::vector<std::string> readLines(const std::filesystem::path& p) {
+  std::vector<std::string> lines;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+/// `s` cut at every `sep`: "a,,b" -> {"a", "", "b"}, "a," -> {"a", ""}, "" -> {""}.
+inline std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  parts.push_back(cur);
+  return parts;
+}
+
 /// Every line of every file in `files`, sorted (outputs of parallel sinks compared as sets).
 inline std::vector<std::string> sortedFileLines(const std::vector<std::filesystem::path>& files) {
   std::vector<std::string> lines;
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    for (std::string l; std::getline(in, l);) lines.push_back(l);
-  }
+  for (const auto& f : files)
+    for (auto& l : readLines(f)) lines.push_back(std::move(l));
   std::sort(lines.begin(), lines.end());
   return lines;
 }

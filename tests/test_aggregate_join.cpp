@@ -68,28 +68,6 @@ void writeEvents(const fs::path& p, const std::vector<Event>& events, const std:
   for (const auto& e : events) out << e.t << "," << e.k << "," << e.v << "\n";
 }
 
-std::vector<std::string> readLines(const fs::path& p) {
-  std::vector<std::string> lines;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> parts;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      parts.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  parts.push_back(cur);
-  return parts;
-}
-
 fs::path copySample(const QTemporaryDir& dir, const std::string& job) {
   const fs::path to = dir.path().toStdString();
   fs::copy(kSource / "samples" / job, to / job);
@@ -644,10 +622,10 @@ class TestAggregateJoin : public QObject {
     };
     std::map<std::string, State> state;
     std::map<std::string, std::vector<std::string>> expected;  // per user, in order
-    auto input = readLines(kSource / "samples/data/clicks.csv");
+    auto input = test::readLines(kSource / "samples/data/clicks.csv");
     QCOMPARE(input.front(), std::string("time,user,page,dwell_ms"));
     for (std::size_t i = 1; i < input.size(); ++i) {
-      const auto f = split(input[i], ',');
+      const auto f = test::split(input[i], ',');
       State& s = state[f[1]];
       const bool first = s.clicks == 0;
       const std::string before = s.row();
@@ -671,11 +649,11 @@ class TestAggregateJoin : public QObject {
       JobOverrides o;
       o.parallelism = p;
       QCOMPARE(test::runText(readFile(job), job.parent_path(), c, o), std::string("FINISHED"));
-      auto out = readLines(job.parent_path() / "out/clicks-per-user.csv");
+      auto out = test::readLines(job.parent_path() / "out/clicks-per-user.csv");
       QVERIFY(!out.empty());
       QCOMPARE(out.front(), std::string("op,user,clicks,pages,dwell_ms,longest_ms"));
       std::map<std::string, std::vector<std::string>> actual;
-      for (std::size_t i = 1; i < out.size(); ++i) actual[split(out[i], ',')[1]].push_back(out[i]);
+      for (std::size_t i = 1; i < out.size(); ++i) actual[test::split(out[i], ',')[1]].push_back(out[i]);
       QCOMPARE(actual.size(), expected.size());
       for (const auto& [user, rows] : expected) QCOMPARE(actual[user], rows);
     }
@@ -695,10 +673,10 @@ class TestAggregateJoin : public QObject {
       std::string page;
       std::int64_t dwell;
     };
-    auto input = readLines(kSource / "samples/data/clicks.csv");
+    auto input = test::readLines(kSource / "samples/data/clicks.csv");
     std::map<std::string, std::vector<Click>> byUser;
     for (std::size_t i = 1; i < input.size(); ++i) {
-      const auto f = split(input[i], ',');
+      const auto f = test::split(input[i], ',');
       byUser[f[1]].push_back({*parseTimestamp(f[0]), f[2], std::stoll(f[3])});
     }
     std::vector<std::string> expected;
@@ -736,7 +714,7 @@ class TestAggregateJoin : public QObject {
         std::mt19937 rng(11);
         std::uniform_real_distribution<double> jitter(0, 2500);
         for (std::size_t i = 1; i < input.size(); ++i)
-          lines.push_back({static_cast<double>(*parseTimestamp(split(input[i], ',')[0])) + jitter(rng), input[i]});
+          lines.push_back({static_cast<double>(*parseTimestamp(test::split(input[i], ',')[0])) + jitter(rng), input[i]});
         std::sort(lines.begin(), lines.end());
         std::ofstream out(job.parent_path() / "data/clicks.csv", std::ios::trunc);
         out << input[0] << "\n";
@@ -748,7 +726,7 @@ class TestAggregateJoin : public QObject {
       JobOverrides o;
       o.parallelism = p;
       if (test::runText(text, job.parent_path(), c, o) != "FINISHED") return std::vector<std::string>{"failed"};
-      auto out = readLines(job.parent_path() / "out/click-sessions.csv");
+      auto out = test::readLines(job.parent_path() / "out/click-sessions.csv");
       if (out.empty() || out.front() != "user,window_start,window_end,clicks,pages,dwell_ms,entry_page,exit_page")
         return std::vector<std::string>{"header: " + (out.empty() ? std::string() : out.front())};
       out.erase(out.begin());
@@ -762,16 +740,16 @@ class TestAggregateJoin : public QObject {
   }
 
   void sampleFraudJoin() {
-    auto payments = readLines(kSource / "samples/data/card-payments.csv");
-    auto logins = readLines(kSource / "samples/data/card-logins.csv");
+    auto payments = test::readLines(kSource / "samples/data/card-payments.csv");
+    auto logins = test::readLines(kSource / "samples/data/card-logins.csv");
     QCOMPARE(payments.front(), std::string("time,card,amount,city"));
     QCOMPARE(logins.front(), std::string("time,card,city,device"));
     std::vector<std::string> expected;
     for (std::size_t i = 1; i < payments.size(); ++i) {
-      const auto p = split(payments[i], ',');
+      const auto p = test::split(payments[i], ',');
       const std::int64_t pt = *parseTimestamp(p[0]);
       for (std::size_t j = 1; j < logins.size(); ++j) {
-        const auto l = split(logins[j], ',');
+        const auto l = test::split(logins[j], ',');
         const std::int64_t lt = *parseTimestamp(l[0]);
         if (p[1] == l[1] && pt - 600000 <= lt && lt <= pt && p[3] != l[2])
           expected.push_back(p[0] + "," + p[1] + "," + formatDouble(std::stod(p[2])) + "," + p[3] + "," + l[0] +
@@ -788,7 +766,7 @@ class TestAggregateJoin : public QObject {
       o.parallelism = p;
       JobMetrics m;
       QCOMPARE(test::runText(readFile(job), job.parent_path(), c, o, nullptr, &m), std::string("FINISHED"));
-      auto out = readLines(job.parent_path() / "out/fraud-alerts.csv");
+      auto out = test::readLines(job.parent_path() / "out/fraud-alerts.csv");
       QVERIFY(!out.empty());
       QCOMPARE(out.front(), std::string("paid_at,card,amount,paid_in,login_at,login_in,device"));
       out.erase(out.begin());

@@ -15,7 +15,6 @@
 
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/text.h"
 #include "runtime/io/nexmark.h"
@@ -29,21 +28,6 @@ namespace {
 
 const fs::path kSource = WEIR_SOURCE_DIR;
 const QString kWeir = QStringLiteral(WEIR_BIN_DIR "/weir");
-
-std::vector<std::string> readLines(const fs::path& p) {
-  std::vector<std::string> lines;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string part; std::getline(ss, part, sep);) out.push_back(part);
-  if (!s.empty() && s.back() == sep) out.emplace_back();
-  return out;
-}
 
 /// Copies a sample job and its data into `dir` so that outputs land there.
 fs::path copySample(const QTemporaryDir& dir, const std::string& job) {
@@ -63,9 +47,9 @@ JobStatus runToEnd(const fs::path& job, const JobOverrides& overrides, JobMetric
 /// fields and an integer price, price > 1000 and a channel; euros rounded to cents.
 std::vector<std::string> expectedBidStats() {
   std::vector<std::string> rows;
-  const auto lines = readLines(kSource / "samples/data/bids.csv");
+  const auto lines = test::readLines(kSource / "samples/data/bids.csv");
   for (std::size_t i = 1; i < lines.size(); ++i) {
-    const auto f = split(lines[i], ',');
+    const auto f = test::split(lines[i], ',');
     if (f.size() != 5) continue;
     const auto price = parseInt64(f[2]);
     if (!price || *price <= 1000 || f[3].empty()) continue;
@@ -102,7 +86,7 @@ class TestJobs : public QObject {
     JobMetrics m;
     QCOMPARE(runToEnd(job, o, &m), JobStatus::Finished);
 
-    auto out = readLines(job.parent_path() / "out/pricey-bids.csv");
+    auto out = test::readLines(job.parent_path() / "out/pricey-bids.csv");
     QVERIFY(!out.empty());
     QCOMPARE(out.front(), std::string("auction,channel,price_eur,band,date_time"));
     out.erase(out.begin());
@@ -114,7 +98,7 @@ class TestJobs : public QObject {
     // Three malformed rows: counted on the source and written with file, line and reason.
     QCOMPARE(m.deadLetters, std::int64_t(3));
     QCOMPARE(m.nodes[0].recordsOut, std::int64_t(1997));
-    const auto dead = readLines(job.parent_path() / "out/bid-stats.dead-letters.jsonl");
+    const auto dead = test::readLines(job.parent_path() / "out/bid-stats.dead-letters.jsonl");
     QCOMPARE(dead.size(), std::size_t(3));
     std::vector<std::int64_t> lineNumbers;
     for (const auto& d : dead) {
@@ -140,7 +124,7 @@ class TestJobs : public QObject {
     std::ofstream(job.parent_path() / "out/pricey-bids.csv") << "an earlier result\n";
     std::string failure;
     QCOMPARE(runToEnd(job, o, nullptr, &failure), JobStatus::Failed);
-    QCOMPARE(readLines(job.parent_path() / "out/pricey-bids.csv"), std::vector<std::string>{"an earlier result"});
+    QCOMPARE(test::readLines(job.parent_path() / "out/pricey-bids.csv"), std::vector<std::string>{"an earlier result"});
     QVERIFY(fs::exists(job.parent_path() / "out/pricey-bids.csv.inprogress"));
     QVERIFY2(failure.starts_with("bids[0/1]: bad record at "), failure.c_str());
     QVERIFY2(failure.find("bids.csv:139") != std::string::npos, failure.c_str());
@@ -177,7 +161,7 @@ class TestJobs : public QObject {
       std::vector<std::string> rows;
       for (const auto& e : fs::directory_iterator(job.parent_path() / "out")) {
         if (e.path().extension() != ".jsonl") continue;
-        for (auto& line : readLines(e.path())) rows.push_back(nlohmann::json::parse(line).dump());
+        for (auto& line : test::readLines(e.path())) rows.push_back(nlohmann::json::parse(line).dump());
       }
       std::sort(rows.begin(), rows.end());
       QCOMPARE(rows.size(), expected.size());
@@ -215,7 +199,7 @@ class TestJobs : public QObject {
       JobOverrides o;
       o.parallelism = p;
       QCOMPARE(runToEnd(job, o), JobStatus::Finished);
-      auto out = readLines(job.parent_path() / "out/top-bids.csv");
+      auto out = test::readLines(job.parent_path() / "out/top-bids.csv");
       QVERIFY(!out.empty());
       QCOMPARE(out.front(), std::string("auction,window_start,window_end,bids,top"));
       out.erase(out.begin());

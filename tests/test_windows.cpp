@@ -358,9 +358,7 @@ class TestWindows : public QObject {
                 R"({"id": "out", "type": "sink.file", "params": {"path": "out.csv", "format": "csv"}})");
     test::Collected c;
     QCOMPARE(test::runText(job, base, c), std::string("FINISHED"));
-    std::ifstream in(base / "out.csv");
-    std::vector<std::string> lines;
-    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    const std::vector<std::string> lines = test::readLines(base / "out.csv");
     QCOMPARE(lines.size(), std::size_t(5));
     QCOMPARE(lines[0], std::string("op,k,window_start,window_end,n,sum,lo,hi,mean,first,last,kinds"));
     QVERIFY2(lines[1].starts_with("+I,a,1970-01-01T00:00:00.000Z,1970-01-01T00:00:00.100Z,1,1,"), lines[1].c_str());

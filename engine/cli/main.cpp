@@ -41,6 +41,7 @@
 #include "cluster/http_client.h"
 #include "cluster/local_cluster.h"
 #include "core/catalog.h"
+#include "core/file_util.h"
 #include "core/text.h"
 #include "runtime/local_executor.h"
 #include "runtime/planner.h"
@@ -673,12 +674,7 @@ int clusterStart(const Args& a) {
   o.dieWithParent = false;  // the cluster outlives this command
   auto c = cluster::LocalCluster::start(o);
   c.detach();
-  const auto state = clusterStateFile(a);
-  {
-    std::ofstream out(state.string() + ".tmp", std::ios::trunc);
-    out << c.toJson().dump(2) << "\n";
-  }
-  std::filesystem::rename(state.string() + ".tmp", state);
+  writeFileAtomically(clusterStateFile(a), c.toJson().dump(2) + "\n");
   std::printf("%s\n", c.url().c_str());
   std::fprintf(stderr, "weir: local cluster started: a JobManager and %d TaskManagers with %d slots each\n"
                "      API %s, logs in %s\n"

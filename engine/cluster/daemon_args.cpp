@@ -1,5 +1,7 @@
 #include "cluster/daemon_args.h"
 
+#include "net/tls.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -96,6 +98,15 @@ int DaemonArgs::number(int lo, int hi) {
   usageExit_(where() + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
              ", not '" + v + "'");
   return lo;  // not reached: usageExit does not return
+}
+
+bool takeTlsFlag(DaemonArgs& args, net::TlsFiles& tls) {
+  const std::string& a = args.flag();
+  if (a == "--tls-cert") tls.cert = args.value();
+  else if (a == "--tls-key") tls.key = args.value();
+  else if (a == "--tls-ca") tls.ca = args.value();
+  else return false;
+  return true;
 }
 
 }  // namespace weir::cluster

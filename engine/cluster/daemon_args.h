@@ -1,11 +1,15 @@
 #pragma once
 // What the two daemons and the CLI share about their command lines: the cluster secret
-// (a file or the environment), "--flag value" arguments with range-checked numbers, and
-// config files (--config F) that hold the same flags as a JSON object.
-// Asio-free; each program keeps its own usage text (usageExit).
+// (a file or the environment), "--flag value" arguments with range-checked numbers,
+// config files (--config F) that hold the same flags as a JSON object, and the daemons'
+// TLS flags. Asio-free; each program keeps its own usage text (usageExit).
 
 #include <string>
 #include <vector>
+
+namespace weir::net {
+struct TlsFiles;
+}
 
 namespace weir::cluster {
 
@@ -50,5 +54,10 @@ class DaemonArgs {
   std::string flag_;
   std::string origin_;
 };
+
+/// The TLS flags both daemons take (net/tls.h): when args.flag() is --tls-cert, --tls-key
+/// or --tls-ca, takes its value into `tls` and returns true; otherwise returns false and
+/// takes nothing. Whether the files make a usable configuration is checkTlsFiles' job.
+bool takeTlsFlag(DaemonArgs& args, net::TlsFiles& tls);
 
 }  // namespace weir::cluster

@@ -26,7 +26,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 
 #include <unistd.h>
 #include <iostream>
@@ -37,6 +36,7 @@
 #include "cluster/metadata.h"
 #include "cluster/plan_json.h"
 #include "cluster/plugin_ship.h"
+#include "core/file_util.h"
 #include "core/validate.h"
 #include "runtime/local_executor.h"
 #include "runtime/planner.h"
@@ -220,20 +220,12 @@ class JobManager {
   }
 
  private:
-  /// The ports actually bound (port 0 picks free ones), for whoever started us: written to
-  /// a temporary name and renamed, so a reader never sees half a file.
+  /// The ports actually bound (port 0 picks free ones), for whoever started us: written
+  /// atomically, so a reader never sees half a file.
   void writePortsFile() const {
-    const std::filesystem::path path = flags_.portsFile;
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << json{{"rpc_port", rpc_.local_endpoint().port()}, {"api_port", api_.local_endpoint().port()},
-                  {"pid", ::getpid()}}
-                 .dump()
-          << "\n";
-      if (!out) throw std::runtime_error("cannot write ports file " + tmp.string());
-    }
-    std::filesystem::rename(tmp, path);
+    const json ports{{"rpc_port", rpc_.local_endpoint().port()}, {"api_port", api_.local_endpoint().port()},
+                     {"pid", ::getpid()}};
+    writeFileAtomically(flags_.portsFile, ports.dump() + "\n");
   }
 
   void stop() {
@@ -1689,9 +1681,7 @@ int main(int argc, char** argv) {
       if (v != "wait" && v != "refuse") usageExit(args.where() + " is wait or refuse");
       f.refuseWithoutSlots = v == "refuse";
     } else if (a == "--ports-file") f.portsFile = args.value();
-    else if (a == "--tls-cert") f.tls.cert = args.value();
-    else if (a == "--tls-key") f.tls.key = args.value();
-    else if (a == "--tls-ca") f.tls.ca = args.value();
+    else if (takeTlsFlag(args, f.tls)) continue;
     else if (a == "--help" || a == "-h") usageExit("");
     else usageExit("unknown option " + args.where());
   }

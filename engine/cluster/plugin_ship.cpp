@@ -1,12 +1,12 @@
 #include "cluster/plugin_ship.h"
 
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "core/file_util.h"
 #include "core/plugin.h"
 
 namespace weir::cluster {
@@ -109,16 +109,12 @@ void installPlugins(JobPlan& plan, const json& shipped, const fs::path& cacheDir
                                  "; refusing to load it");
       const fs::path target = cacheDir / (sha + ".so");
       if (fs::exists(target, ec)) continue;
-      // Written beside, then renamed: a concurrent deployment never sees half a file.
-      const fs::path tmp = cacheDir / (sha + ".so.tmp-" + std::to_string(::getpid()) + "-" +
-                                       std::to_string(reinterpret_cast<std::uintptr_t>(&p)));
-      {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!out) throw std::runtime_error("plugin " + name + ": cannot write " + tmp.string());
+      // Written atomically: a concurrent deployment never sees half a file.
+      try {
+        writeFileAtomically(target, bytes);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("plugin " + name + ": " + e.what());
       }
-      fs::rename(tmp, target, ec);
-      if (ec) throw std::runtime_error("plugin " + name + ": cannot store " + target.string() + ": " + ec.message());
     }
   for (PlanNode& n : plan.nodes) {
     if (n.type != "udf") continue;

@@ -613,9 +613,7 @@ int main(int argc, char** argv) {
     else if (a == "--name") f.name = args.value();
     else if (a == "--heartbeat-interval-ms") f.heartbeatMs = args.number(10, 600000);
     else if (a == "--connect-timeout-ms") f.connectTimeoutMs = args.number(0, 3600000);
-    else if (a == "--tls-cert") f.tls.cert = args.value();
-    else if (a == "--tls-key") f.tls.key = args.value();
-    else if (a == "--tls-ca") f.tls.ca = args.value();
+    else if (takeTlsFlag(args, f.tls)) continue;
     else if (a == "--data-dir") f.dataDir = args.value();
     else if (a == "--help" || a == "-h") usageExit("");
     else usageExit("unknown option " + args.where());

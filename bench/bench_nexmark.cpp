@@ -68,6 +68,36 @@ constexpr std::int64_t kAuctionGapUs = 1000 * 46 / 3;
 constexpr std::int64_t kJoinLower = -2000, kJoinUpper = 500;
 std::int64_t auctionsFor(std::int64_t bids) { return std::max<std::int64_t>(1, bids * 3 / 46); }
 
+/// The two inputs of the hand-written joins: bids (side 0) and auctions (side 1)
+/// generated in batches of 1024, handed out in event-time order of their batches.
+struct JoinInput {
+  NexmarkGenerator bids{NexmarkTable::Bid, {}};
+  NexmarkGenerator auctions{NexmarkTable::Auction, [] {
+                              NexmarkConfig ac;
+                              ac.eventGapUs = kAuctionGapUs;
+                              return ac;
+                            }()};
+  const NexmarkGenerator* gen[2] = {&bids, &auctions};
+  std::int64_t total[2];
+  std::int64_t next[2] = {0, 0};
+  BatchBuilder in[2] = {BatchBuilder(bids.schema(), 1024), BatchBuilder(auctions.schema(), 1024)};
+
+  explicit JoinInput(std::int64_t events) : total{events, auctionsFor(events)} {}
+  bool done() const { return next[0] >= total[0] && next[1] >= total[1]; }
+  /// The side whose next batch starts earlier in event time.
+  int nextSide() const {
+    return next[0] >= total[0] ? 1 : next[1] >= total[1] ? 0 : (gen[0]->dateTime(next[0]) <= gen[1]->dateTime(next[1]) ? 0 : 1);
+  }
+  std::shared_ptr<const RecordBatch> nextBatch(int side) {
+    const std::int64_t count = std::min<std::int64_t>(1024, total[side] - next[side]);
+    gen[side]->generate(next[side], count, 1, in[side]);
+    next[side] += count;
+    return std::make_shared<const RecordBatch>(in[side].finish());
+  }
+  /// The time of side `side`'s next record (INT64_MAX once it has ended).
+  std::int64_t horizon(int side) const { return next[side] >= total[side] ? INT64_MAX : gen[side]->dateTime(next[side]); }
+};
+
 /// The join by hand: both tables generated in batches of 1024 and consumed in event-time
 /// order of their batches; per side a hash map auction id -> the records buffered for it
 /// (time, batch, row), in time order; each record is matched against the other side's
@@ -93,28 +123,15 @@ struct JoinLoop {
   }
 
   std::int64_t run(std::int64_t events) {
-    const NexmarkGenerator bids(NexmarkTable::Bid, {});
-    NexmarkConfig ac;
-    ac.eventGapUs = kAuctionGapUs;
-    const NexmarkGenerator auctions(NexmarkTable::Auction, ac);
-    const std::int64_t total[2] = {events, auctionsFor(events)};
-    const NexmarkGenerator* gen[2] = {&bids, &auctions};
-    const int keyColumn[2] = {0, 0};  // bid.auction, auction.id
-    BatchBuilder in[2] = {BatchBuilder(bids.schema(), 1024), BatchBuilder(auctions.schema(), 1024)};
+    JoinInput input(events);
     BatchBuilder out(outputSchema(), 1024);
-    const std::size_t leftWidth = bids.schema()->size();
+    const std::size_t leftWidth = input.bids.schema()->size();
     Buffers buffers[2];
-    std::int64_t next[2] = {0, 0};
     std::int64_t rows = 0, batches = 0;
-    while (next[0] < total[0] || next[1] < total[1]) {
-      // The side whose next batch starts earlier in event time.
-      int side = next[0] >= total[0] ? 1 : next[1] >= total[1] ? 0
-                 : (gen[0]->dateTime(next[0]) <= gen[1]->dateTime(next[1]) ? 0 : 1);
-      const std::int64_t count = std::min<std::int64_t>(1024, total[side] - next[side]);
-      gen[side]->generate(next[side], count, 1, in[side]);
-      next[side] += count;
-      auto batch = std::make_shared<const RecordBatch>(in[side].finish());
-      const auto keys = batch->column(static_cast<std::size_t>(keyColumn[side])).ints();
+    while (!input.done()) {
+      const int side = input.nextSide();
+      auto batch = input.nextBatch(side);
+      const auto keys = batch->column(0).ints();  // bid.auction, auction.id
       // The earliest time the other side can still bring.
       const int other = 1 - side;
       for (std::size_t r = 0; r < batch->numRows(); ++r) {
@@ -144,7 +161,7 @@ struct JoinLoop {
       if (++batches % 16 == 0) {
         for (int s : {0, 1}) {
           const int o = 1 - s;
-          const std::int64_t horizon = next[o] >= total[o] ? INT64_MAX : gen[o]->dateTime(next[o]);
+          const std::int64_t horizon = input.horizon(o);
           const std::int64_t keepFrom = s == 0 ? horizon - kJoinUpper : horizon + kJoinLower;
           for (auto b = buffers[s].begin(); b != buffers[s].end();) {
             auto& q = b->second;
@@ -187,17 +204,10 @@ struct WindowJoinLoop {
   }
 
   std::int64_t run(std::int64_t events) {
-    const NexmarkGenerator bids(NexmarkTable::Bid, {});
-    NexmarkConfig ac;
-    ac.eventGapUs = kAuctionGapUs;
-    const NexmarkGenerator auctions(NexmarkTable::Auction, ac);
-    const std::int64_t total[2] = {events, auctionsFor(events)};
-    const NexmarkGenerator* gen[2] = {&bids, &auctions};
-    BatchBuilder in[2] = {BatchBuilder(bids.schema(), 1024), BatchBuilder(auctions.schema(), 1024)};
+    JoinInput input(events);
     BatchBuilder out(outputSchema(), 1024);
-    const std::size_t leftWidth = bids.schema()->size(), rightWidth = auctions.schema()->size();
+    const std::size_t leftWidth = input.bids.schema()->size(), rightWidth = input.auctions.schema()->size();
     std::map<std::int64_t, std::unordered_map<std::int64_t, Pane>> windows;  // start -> auction -> pane
-    std::int64_t next[2] = {0, 0};
     std::int64_t rows = 0;
     auto fire = [&](std::int64_t start, std::unordered_map<std::int64_t, Pane>& panes) {
       for (auto& [id, pane] : panes)
@@ -212,22 +222,16 @@ struct WindowJoinLoop {
             if (out.numRows() >= 1024) rows += static_cast<std::int64_t>(out.finish().numRows());
           }
     };
-    while (next[0] < total[0] || next[1] < total[1]) {
-      const int side = next[0] >= total[0] ? 1 : next[1] >= total[1] ? 0
-                       : (gen[0]->dateTime(next[0]) <= gen[1]->dateTime(next[1]) ? 0 : 1);
-      const std::int64_t count = std::min<std::int64_t>(1024, total[side] - next[side]);
-      gen[side]->generate(next[side], count, 1, in[side]);
-      next[side] += count;
-      auto batch = std::make_shared<const RecordBatch>(in[side].finish());
+    while (!input.done()) {
+      const int side = input.nextSide();
+      auto batch = input.nextBatch(side);
       const auto keys = batch->column(0).ints();  // bid.auction, auction.id
       for (std::size_t r = 0; r < batch->numRows(); ++r) {
         const std::int64_t t = batch->eventTime(r);
         windows[t - t % kSize][keys[r]].sides[side].push_back(Entry{batch, static_cast<std::uint32_t>(r)});
       }
       // Windows that end before both sides' next record fire (as the watermark would).
-      std::int64_t horizon = INT64_MAX;
-      for (int s2 : {0, 1})
-        if (next[s2] < total[s2]) horizon = std::min(horizon, gen[s2]->dateTime(next[s2]));
+      const std::int64_t horizon = std::min(input.horizon(0), input.horizon(1));
       while (!windows.empty() && windows.begin()->first + kSize <= horizon) {
         fire(windows.begin()->first, windows.begin()->second);
         windows.erase(windows.begin());
@@ -316,30 +320,25 @@ std::vector<Query> queries() {
   aggregate.sameRows = false;
   Query join{"join", "bids join auctions on auction = id, auction time in [bid time - 2 s, bid time + 0.5 s]", "",
              nullptr};
-  join.graph = [](std::int64_t events) {
+  // Bids join auctions (bid.auction = auction.id), with these join params.
+  auto joinGraph = [](std::int64_t events, const std::string& joinParams) {
     return R"("nodes": [
       {"id": "bids", "type": "source.generator", "params": {"table": "bid", "events": )" + std::to_string(events) + R"(}},
       {"id": "auctions", "type": "source.generator", "params": {"table": "auction", "events": )" +
            std::to_string(auctionsFor(events)) + R"(, "event_gap_us": )" + std::to_string(kAuctionGapUs) + R"(}},
-      {"id": "j", "type": "join", "params": {"left_key": ["auction"], "right_key": ["id"],
-        "lower_ms": )" + std::to_string(kJoinLower) + R"(, "upper_ms": )" + std::to_string(kJoinUpper) + R"(}},
+      {"id": "j", "type": "join", "params": {"left_key": ["auction"], "right_key": ["id"], )" + joinParams + R"(}},
       {"id": "sink", "type": "sink.discard"}],
       "edges": [{"from": "bids", "to": "j", "to_port": "left"}, {"from": "auctions", "to": "j", "to_port": "right"},
                 {"from": "j", "to": "sink"}])";
   };
+  join.graph = [joinGraph](std::int64_t events) {
+    return joinGraph(events, "\"lower_ms\": " + std::to_string(kJoinLower) + ", \"upper_ms\": " + std::to_string(kJoinUpper));
+  };
   join.handRun = [](std::int64_t events) { return JoinLoop().run(events); };
   join.recordsIn = [](std::int64_t events) { return events + auctionsFor(events); };
   Query windowJoin{"window-join", "bids join auctions on auction = id in the same tumbling 10 s window", "", nullptr};
-  windowJoin.graph = [](std::int64_t events) {
-    return R"("nodes": [
-      {"id": "bids", "type": "source.generator", "params": {"table": "bid", "events": )" + std::to_string(events) + R"(}},
-      {"id": "auctions", "type": "source.generator", "params": {"table": "auction", "events": )" +
-           std::to_string(auctionsFor(events)) + R"(, "event_gap_us": )" + std::to_string(kAuctionGapUs) + R"(}},
-      {"id": "j", "type": "join", "params": {"left_key": ["auction"], "right_key": ["id"],
-        "window": {"type": "tumbling", "size_ms": 10000}}},
-      {"id": "sink", "type": "sink.discard"}],
-      "edges": [{"from": "bids", "to": "j", "to_port": "left"}, {"from": "auctions", "to": "j", "to_port": "right"},
-                {"from": "j", "to": "sink"}])";
+  windowJoin.graph = [joinGraph](std::int64_t events) {
+    return joinGraph(events, R"("window": {"type": "tumbling", "size_ms": 10000})");
   };
   windowJoin.handRun = [](std::int64_t events) { return WindowJoinLoop().run(events); };
   windowJoin.recordsIn = join.recordsIn;

@@ -208,6 +208,33 @@ std::vector<std::string> refWindowJoin(const std::vector<Event>& left, const std
   return rows;
 }
 
+/// Runs a join job with these join params over generated left and right events (each
+/// shuffled within the sources' bound when `shuffled`) and compares its rows with
+/// `reference(left, right)`; no record may be late.
+template <class Reference>
+void checkJoin(const std::string& joinParams, int parallelism, bool shuffled, Reference reference) {
+  const std::int64_t bound = 40;
+  const auto left = makeEvents(1500, 17, 5, 0);
+  const auto right = makeEvents(1200, 17, 6, 3);
+  const std::vector<std::string> expected = reference(left, right);
+  QVERIFY2(expected.size() > 300, qPrintable(QString::number(expected.size())));
+  QTemporaryDir dir;
+  const fs::path base = dir.path().toStdString();
+  writeEvents(base / "left.csv", shuffled ? shuffledWithin(left, bound, 1) : left, "a");
+  writeEvents(base / "right.csv", shuffled ? shuffledWithin(right, bound, 2) : right, "b");
+  JobOverrides o;
+  o.parallelism = parallelism;
+  test::Collected c;
+  std::string failure;
+  JobMetrics m;
+  QCOMPARE(test::runText(joinJobWith(joinParams, bound), base, c, o, &failure, &m), std::string("FINISHED"));
+  const auto actual = c.sorted();
+  QCOMPARE(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
+  for (const auto& n : m.nodes)
+    if (n.id == "j") QCOMPARE(n.lateRecords, std::int64_t(0));
+}
+
 /// Collects what an operator driven directly emits.
 class VectorOutput final : public Output {
  public:
@@ -218,6 +245,30 @@ class VectorOutput final : public Output {
   void emitWatermark(Watermark) override {}
   std::vector<std::string> rows;
 };
+
+/// A join operator driven directly: left (t, k, a) and right (t, k, b), with these params
+/// (keys added) and output schema; opened, counting into `counters`.
+std::unique_ptr<Operator> openJoin(OperatorContext& ctx, OperatorCounters& counters, nlohmann::json params,
+                                   std::vector<Field> extraOutput = {}) {
+  const SchemaPtr left = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64}});
+  const SchemaPtr right = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"b", Type::Int64}});
+  ctx.nodeId = "j";
+  ctx.type = "join";
+  params["left_key"] = {"k"};
+  params["right_key"] = {"k"};
+  ctx.params = std::move(params);
+  ctx.inputSchemas = {left, right};
+  ctx.inputPorts = {"left", "right"};
+  std::vector<Field> out = {{"t", Type::Int64},       {"k", Type::String},       {"a", Type::Int64},
+                            {"right_t", Type::Int64}, {"right_k", Type::String}, {"b", Type::Int64}};
+  out.insert(out.end(), extraOutput.begin(), extraOutput.end());
+  ctx.outputSchemas = {makeSchema(std::move(out))};
+  ctx.outputPorts = {"out"};
+  ctx.counters = &counters;
+  auto op = (*OperatorRegistry::builtin().find("join"))(ctx);
+  op->open(ctx);
+  return op;
+}
 
 RecordBatch rowsOf(const SchemaPtr& schema, const std::vector<Event>& events) {
   BatchBuilder b(schema);
@@ -400,26 +451,8 @@ class TestAggregateJoin : public QObject {
     QFETCH(bool, shuffled);
     QFETCH(int, lower);
     QFETCH(int, upper);
-    const std::int64_t bound = 40;
-    const auto left = makeEvents(1500, 17, 5, 0);
-    const auto right = makeEvents(1200, 17, 6, 3);
-    const auto expected = refJoin(left, right, lower, upper);
-    QVERIFY2(expected.size() > 300, qPrintable(QString::number(expected.size())));
-    QTemporaryDir dir;
-    const fs::path base = dir.path().toStdString();
-    writeEvents(base / "left.csv", shuffled ? shuffledWithin(left, bound, 1) : left, "a");
-    writeEvents(base / "right.csv", shuffled ? shuffledWithin(right, bound, 2) : right, "b");
-    JobOverrides o;
-    o.parallelism = parallelism;
-    test::Collected c;
-    std::string failure;
-    JobMetrics m;
-    QCOMPARE(test::runText(joinJob(lower, upper, bound), base, c, o, &failure, &m), std::string("FINISHED"));
-    const auto actual = c.sorted();
-    QCOMPARE(actual.size(), expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
-    for (const auto& n : m.nodes)
-      if (n.id == "j") QCOMPARE(n.lateRecords, std::int64_t(0));
+    checkJoin("\"lower_ms\": " + std::to_string(lower) + ", \"upper_ms\": " + std::to_string(upper), parallelism,
+              shuffled, [&](const auto& left, const auto& right) { return refJoin(left, right, lower, upper); });
   }
 
   void windowJoinMatchesNestedLoop_data() {
@@ -445,27 +478,8 @@ class TestAggregateJoin : public QObject {
     QFETCH(QString, window);
     QFETCH(int, size);
     QFETCH(int, slide);
-    const std::int64_t bound = 40;
-    const auto left = makeEvents(1500, 17, 5, 0);
-    const auto right = makeEvents(1200, 17, 6, 3);
-    const auto expected = refWindowJoin(left, right, size, slide);
-    QVERIFY2(expected.size() > 300, qPrintable(QString::number(expected.size())));
-    QTemporaryDir dir;
-    const fs::path base = dir.path().toStdString();
-    writeEvents(base / "left.csv", shuffled ? shuffledWithin(left, bound, 1) : left, "a");
-    writeEvents(base / "right.csv", shuffled ? shuffledWithin(right, bound, 2) : right, "b");
-    JobOverrides o;
-    o.parallelism = parallelism;
-    test::Collected c;
-    std::string failure;
-    JobMetrics m;
-    QCOMPARE(test::runText(joinJobWith("\"window\": " + window.toStdString(), bound), base, c, o, &failure, &m),
-             std::string("FINISHED"));
-    const auto actual = c.sorted();
-    QCOMPARE(actual.size(), expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i) QCOMPARE(actual[i], expected[i]);
-    for (const auto& n : m.nodes)
-      if (n.id == "j") QCOMPARE(n.lateRecords, std::int64_t(0));
+    checkJoin("\"window\": " + window.toStdString(), parallelism, shuffled,
+              [&](const auto& left, const auto& right) { return refWindowJoin(left, right, size, slide); });
   }
 
   /// Driven directly: a window's pairs come out when the watermark reaches its end - 1,
@@ -474,26 +488,11 @@ class TestAggregateJoin : public QObject {
   /// windows have all fired is late and counted, one with a window still open joins in
   /// that one only; the state is empty once every window fired.
   void windowJoinFiresOnTheWatermark() {
-    const SchemaPtr left = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64}});
-    const SchemaPtr right = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"b", Type::Int64}});
     OperatorCounters counters;
     OperatorContext ctx;
-    ctx.nodeId = "j";
-    ctx.type = "join";
-    ctx.params = {{"left_key", {"k"}},
-                  {"right_key", {"k"}},
-                  {"window", {{"type", "sliding"}, {"size_ms", 20}, {"slide_ms", 10}}}};
-    ctx.inputSchemas = {left, right};
-    ctx.inputPorts = {"left", "right"};
-    ctx.outputSchemas = {makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64},
-                                     {"right_t", Type::Int64}, {"right_k", Type::String}, {"b", Type::Int64},
-                                     {"window_start", Type::Timestamp}, {"window_end", Type::Timestamp}})};
-    ctx.outputPorts = {"out"};
-    ctx.counters = &counters;
-    const OperatorFactory* factory = OperatorRegistry::builtin().find("join");
-    QVERIFY(factory);
-    auto op = (*factory)(ctx);
-    op->open(ctx);
+    auto op = openJoin(ctx, counters, {{"window", {{"type", "sliding"}, {"size_ms", 20}, {"slide_ms", 10}}}},
+                       {{"window_start", Type::Timestamp}, {"window_end", Type::Timestamp}});
+    const SchemaPtr left = ctx.inputSchemas[0], right = ctx.inputSchemas[1];
     VectorOutput out;
     KeyedStateBackend& state = *ctx.keyedStateIfAny();
 
@@ -565,23 +564,10 @@ class TestAggregateJoin : public QObject {
   /// right); records leave the state once the watermark passes left + 20 / right + 10;
   /// a record below the watermark is dropped and counted.
   void joinStateIsCleanedUpByWatermark() {
-    const SchemaPtr left = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64}});
-    const SchemaPtr right = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"b", Type::Int64}});
     OperatorCounters counters;
     OperatorContext ctx;
-    ctx.nodeId = "j";
-    ctx.type = "join";
-    ctx.params = {{"left_key", {"k"}}, {"right_key", {"k"}}, {"lower_ms", -10}, {"upper_ms", 20}};
-    ctx.inputSchemas = {left, right};
-    ctx.inputPorts = {"left", "right"};
-    ctx.outputSchemas = {makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"a", Type::Int64},
-                                     {"right_t", Type::Int64}, {"right_k", Type::String}, {"b", Type::Int64}})};
-    ctx.outputPorts = {"out"};
-    ctx.counters = &counters;
-    const OperatorFactory* factory = OperatorRegistry::builtin().find("join");
-    QVERIFY(factory);
-    auto op = (*factory)(ctx);
-    op->open(ctx);
+    auto op = openJoin(ctx, counters, {{"lower_ms", -10}, {"upper_ms", 20}});
+    const SchemaPtr left = ctx.inputSchemas[0], right = ctx.inputSchemas[1];
     VectorOutput out;
     KeyedStateBackend& state = *ctx.keyedStateIfAny();
 

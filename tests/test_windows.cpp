@@ -159,6 +159,18 @@ std::vector<std::string> runWindows(const std::vector<Event>& events, const std:
   return c.sorted("out");
 }
 
+/// The window shapes the data-driven tests run over.
+const char* const kShapes[] = {R"({"type": "tumbling", "size_ms": 100})",
+                               R"({"type": "sliding", "size_ms": 100, "slide_ms": 30})",
+                               R"({"type": "session", "gap_ms": 60})"};
+
+/// The reference rows of `events` in windows of `shape` (a window param object).
+std::vector<std::string> reference(const std::vector<Event>& events, const nlohmann::json& shape) {
+  if (shape["type"] == "session") return refSessions(events, shape["gap_ms"].get<std::int64_t>());
+  const std::int64_t size = shape["size_ms"].get<std::int64_t>();
+  return refTumblingOrSliding(events, size, shape.value("slide_ms", size));
+}
+
 }  // namespace
 
 class TestWindows : public QObject {
@@ -169,10 +181,7 @@ class TestWindows : public QObject {
     QTest::addColumn<QString>("window");
     QTest::addColumn<int>("parallelism");
     QTest::addColumn<bool>("shuffled");
-    const char* shapes[] = {R"({"type": "tumbling", "size_ms": 100})",
-                            R"({"type": "sliding", "size_ms": 100, "slide_ms": 30})",
-                            R"({"type": "session", "gap_ms": 60})"};
-    for (const char* shape : shapes)
+    for (const char* shape : kShapes)
       for (int p : {1, 4})
         for (bool shuffled : {false, true})
           QTest::newRow(qPrintable(QString("%1 p=%2%3").arg(QString(shape).section(QChar(34), 3, 3)).arg(p)
@@ -186,10 +195,7 @@ class TestWindows : public QObject {
     const std::int64_t bound = 70;
     const auto events = makeEvents(3000);
     const auto shape = nlohmann::json::parse(window.toStdString());
-    std::vector<std::string> expected;
-    if (shape["type"] == "session") expected = refSessions(events, shape["gap_ms"].get<std::int64_t>());
-    else expected = refTumblingOrSliding(events, shape["size_ms"].get<std::int64_t>(),
-                                         shape.value("slide_ms", shape["size_ms"].get<std::int64_t>()));
+    const std::vector<std::string> expected = reference(events, shape);
     QVERIFY(expected.size() > 30);
     const auto actual = runWindows(shuffled ? shuffledWithin(events, bound, 11) : events, window.toStdString(), bound,
                                    parallelism);
@@ -215,10 +221,7 @@ class TestWindows : public QObject {
     if (batch.size() == 1) qWarning("%s", batch[0].c_str());
     QVERIFY(streaming.size() > 30);
     QCOMPARE(batch, streaming);
-    const auto expected = shape["type"] == "session"
-                              ? refSessions(events, shape["gap_ms"].get<std::int64_t>())
-                              : refTumblingOrSliding(events, shape["size_ms"].get<std::int64_t>(),
-                                                     shape.value("slide_ms", shape["size_ms"].get<std::int64_t>()));
+    const auto expected = reference(events, shape);
     QCOMPARE(batch, expected);
     if (parallelism == 1) {
       // Deterministic order: by window end, then start (then key).
@@ -237,10 +240,7 @@ class TestWindows : public QObject {
   void batchModeHasNoLateRecords_data() {
     QTest::addColumn<QString>("window");
     QTest::addColumn<int>("parallelism");
-    const char* shapes[] = {R"({"type": "tumbling", "size_ms": 100})",
-                            R"({"type": "sliding", "size_ms": 100, "slide_ms": 30})",
-                            R"({"type": "session", "gap_ms": 60})"};
-    for (const char* shape : shapes)
+    for (const char* shape : kShapes)
       for (int p : {1, 4})
         QTest::newRow(qPrintable(QString("%1 p=%2").arg(QString(shape).section(QChar(34), 3, 3)).arg(p)))
             << QString(shape) << p;
@@ -256,10 +256,7 @@ class TestWindows : public QObject {
     const auto events = makeEvents(2000);
     const auto input = shuffledWithin(events, 400, 5);
     const auto shape = nlohmann::json::parse(window.toStdString());
-    const auto expected = shape["type"] == "session"
-                              ? refSessions(events, shape["gap_ms"].get<std::int64_t>())
-                              : refTumblingOrSliding(events, shape["size_ms"].get<std::int64_t>(),
-                                                     shape.value("slide_ms", shape["size_ms"].get<std::int64_t>()));
+    const auto expected = reference(events, shape);
     for (const std::string mode : {"streaming", "batch"}) {
       QTemporaryDir dir;
       const fs::path base = dir.path().toStdString();

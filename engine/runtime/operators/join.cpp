@@ -85,6 +85,19 @@ struct JoinKeys {
     }
     if (fields[kLeft].size() != fields[kRight].size()) throw JobError("left_key and right_key differ in length");
   }
+
+  /// The key id of every row of `batch` (side `side`), valid until keys.sweep().
+  const std::vector<KeyId>& intern(const RecordBatch& batch, int side, KeyDictionary& keys) {
+    hashes_.clear();
+    hashKeys(batch, fields[side], hashes_);
+    ids_.clear();
+    keys.intern(batch, fields[side], hashes_, ids_);
+    return ids_;
+  }
+
+ private:
+  std::vector<std::uint64_t> hashes_;
+  std::vector<KeyId> ids_;
 };
 
 /// Appends row l of `left` then row r of `right` to the first columns of `b` (the caller
@@ -179,10 +192,7 @@ class JoinOperator final : public Operator {
   void processBatch(int port, const RecordBatch& batch, Output& out) override {
     const int side = port == 0 ? kLeft : kRight;
     const std::size_t n = batch.numRows();
-    hashes_.clear();
-    hashKeys(batch, keys_.fields[side], hashes_);
-    ids_.clear();
-    backend_->keys().intern(batch, keys_.fields[side], hashes_, ids_);
+    const std::vector<KeyId>& ids = keys_.intern(batch, side, backend_->keys());
     auto shared = std::make_shared<const RecordBatch>(batch);
     std::int64_t late = 0;
     for (std::size_t r = 0; r < n; ++r) {
@@ -191,7 +201,7 @@ class JoinOperator final : public Operator {
         ++late;
         continue;
       }
-      const KeyId key = ids_[r];
+      const KeyId key = ids[r];
       if (const JoinTable::Buffer* other = table_->find(1 - side, key)) {
         // Partner times: right in [t + lower, t + upper] for a left record, left in
         // [t - upper, t - lower] for a right one.
@@ -245,25 +255,8 @@ class JoinOperator final : public Operator {
   TimerService<std::int64_t> timers_;  // namespace: the side (kLeft, kRight)
   std::int64_t watermark_ = INT64_MIN;
   std::unique_ptr<BatchBuilder> builder_;
-
-  std::vector<std::uint64_t> hashes_;
-  std::vector<KeyId> ids_;
 };
 
-/// (key, window start) of a window join's pane.
-struct PaneKey {
-  KeyId key = kNoKey;
-  std::int64_t start = 0;
-  bool operator==(const PaneKey&) const = default;
-};
-struct PaneKeyHash {
-  std::size_t operator()(const PaneKey& k) const {
-    std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.start);
-    x ^= x >> 31;
-    x *= 0x9e3779b97f4a7c15ULL;
-    return static_cast<std::size_t>(x ^ (x >> 29));
-  }
-};
 
 /// A window join's buffered records: per (key, window), each side's, in arrival order.
 class WindowJoinTable final : public KeyedTable {
@@ -277,7 +270,7 @@ class WindowJoinTable final : public KeyedTable {
 
   /// The pane of (key, start), created (end = start + size) when absent; second: created.
   std::pair<Pane*, bool> pane(KeyId key, std::int64_t start, std::int64_t end) {
-    auto [it, inserted] = panes_.try_emplace(PaneKey{key, start});
+    auto [it, inserted] = panes_.try_emplace(KeyTime{key, start});
     if (inserted) {
       it->second.end = end;
       keys_.retain(key);
@@ -290,7 +283,7 @@ class WindowJoinTable final : public KeyedTable {
   }
   /// Takes the pane of (key, start) out of the table (empty when there is none).
   Pane take(KeyId key, std::int64_t start) {
-    auto it = panes_.find(PaneKey{key, start});
+    auto it = panes_.find(KeyTime{key, start});
     if (it == panes_.end()) return {};
     Pane p = std::move(it->second);
     panes_.erase(it);
@@ -320,7 +313,7 @@ class WindowJoinTable final : public KeyedTable {
 
  private:
   KeyDictionary& keys_;
-  std::unordered_map<PaneKey, Pane, PaneKeyHash> panes_;
+  std::unordered_map<KeyTime, Pane, KeyTimeHash> panes_;  // (key id, window start) -> pane
   std::size_t size_ = 0;
 };
 
@@ -345,10 +338,7 @@ class WindowJoinOperator final : public Operator {
 
   void processBatch(int port, const RecordBatch& batch, Output&) override {
     const int side = port == 0 ? kLeft : kRight;
-    hashes_.clear();
-    hashKeys(batch, keys_.fields[side], hashes_);
-    ids_.clear();
-    backend_->keys().intern(batch, keys_.fields[side], hashes_, ids_);
+    const std::vector<KeyId>& ids = keys_.intern(batch, side, backend_->keys());
     auto shared = std::make_shared<const RecordBatch>(batch);
     std::int64_t late = 0;
     for (std::size_t r = 0; r < batch.numRows(); ++r) {
@@ -357,9 +347,8 @@ class WindowJoinOperator final : public Operator {
       if (t != kNoTimestamp)
         forEachWindow(t, size_, slide_, [&](std::int64_t start, std::int64_t end) {
           if (end - 1 <= watermark_) return;  // this window fired already
-          auto [pane, created] = table_->pane(ids_[r], start, end);
-          if (created)
-            timers_.registerEventTimeTimer(ids_[r], backend_->keys().keyGroup(ids_[r]), start, end - 1);
+          auto [pane, created] = table_->pane(ids[r], start, end);
+          if (created) timers_.registerEventTimeTimer(ids[r], backend_->keys().keyGroup(ids[r]), start, end - 1);
           table_->add(*pane, side, JoinTable::Entry{shared, static_cast<std::uint32_t>(r)});
           added = true;
         });
@@ -397,9 +386,6 @@ class WindowJoinOperator final : public Operator {
   TimerService<std::int64_t> timers_;  // namespace: the window's start
   std::int64_t watermark_ = INT64_MIN;
   std::unique_ptr<BatchBuilder> builder_;
-
-  std::vector<std::uint64_t> hashes_;
-  std::vector<KeyId> ids_;
 };
 
 }  // namespace

@@ -82,20 +82,6 @@ struct WindowNs {
   }
 };
 
-/// (key id, window start) -> slot.
-struct SlotKey {
-  KeyId key = kNoKey;
-  std::int64_t start = 0;
-  bool operator==(const SlotKey&) const = default;
-};
-struct SlotKeyHash {
-  std::size_t operator()(const SlotKey& k) const {
-    std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.start);
-    x ^= x >> 31;
-    x *= 0x9e3779b97f4a7c15ULL;
-    return static_cast<std::size_t>(x ^ (x >> 29));
-  }
-};
 
 /// The operator's keyed state: window slots and their accumulators.
 class WindowTable final : public KeyedTable {
@@ -108,9 +94,9 @@ class WindowTable final : public KeyedTable {
 
   WindowTable(KeyDictionary& keys, std::size_t aggs) : keys_(keys), aggs_(aggs) {}
 
-  std::uint32_t find(KeyId key, std::int64_t start) const { return index_.find(SlotKey{key, start}); }
+  std::uint32_t find(KeyId key, std::int64_t start) const { return index_.find(KeyTime{key, start}); }
   /// Starts loading what find(key, start) reads first.
-  void prefetch(KeyId key, std::int64_t start) const { index_.prefetch(SlotKey{key, start}); }
+  void prefetch(KeyId key, std::int64_t start) const { index_.prefetch(KeyTime{key, start}); }
   std::uint32_t create(KeyId key, std::int64_t start, std::int64_t end) {
     std::uint32_t s;
     if (!free_.empty()) {
@@ -122,14 +108,14 @@ class WindowTable final : public KeyedTable {
       accs_.resize(accs_.size() + aggs_);
     }
     slots_[s] = Slot{key, start, end, false};
-    index_.tryEmplace(SlotKey{key, start}, s);
+    index_.tryEmplace(KeyTime{key, start}, s);
     keys_.retain(key);
     ++live_;
     return s;
   }
   void erase(std::uint32_t s) {
     Slot& slot = slots_[s];
-    index_.erase(SlotKey{slot.key, slot.start});
+    index_.erase(KeyTime{slot.key, slot.start});
     keys_.release(slot.key);
     for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = Acc{};
     slot.key = kNoKey;
@@ -140,8 +126,8 @@ class WindowTable final : public KeyedTable {
   void rebound(std::uint32_t s, std::int64_t start, std::int64_t end) {
     Slot& slot = slots_[s];
     if (start != slot.start) {
-      index_.erase(SlotKey{slot.key, slot.start});
-      index_.tryEmplace(SlotKey{slot.key, start}, s);
+      index_.erase(KeyTime{slot.key, slot.start});
+      index_.tryEmplace(KeyTime{slot.key, start}, s);
     }
     slot.start = start;
     slot.end = end;
@@ -183,7 +169,7 @@ class WindowTable final : public KeyedTable {
   std::vector<Slot> slots_;
   std::vector<Acc> accs_;
   std::vector<std::uint32_t> free_;
-  FlatIndex<SlotKey, SlotKeyHash> index_;
+  FlatIndex<KeyTime, KeyTimeHash> index_;  // (key id, window start) -> slot
   std::size_t live_ = 0;
 };
 

@@ -35,6 +35,21 @@ namespace weir {
 using KeyId = std::uint32_t;
 inline constexpr KeyId kNoKey = UINT32_MAX;
 
+/// A key and a time (a window's start): what per-key, per-window state is indexed by.
+struct KeyTime {
+  KeyId key = kNoKey;
+  std::int64_t time = 0;
+  bool operator==(const KeyTime&) const = default;
+};
+struct KeyTimeHash {
+  std::size_t operator()(const KeyTime& k) const {
+    std::uint64_t x = (static_cast<std::uint64_t>(k.key) << 40) ^ static_cast<std::uint64_t>(k.time);
+    x ^= x >> 31;
+    x *= 0x9e3779b97f4a7c15ULL;
+    return static_cast<std::size_t>(x ^ (x >> 29));
+  }
+};
+
 class KeyDictionary {
  public:
   /// Keys of `keyTypes` (the key fields' types, in key order), grouped into

@@ -130,6 +130,39 @@ class TestWatermarks : public QObject {
     QCOMPARE(g.currentWatermark(), std::int64_t(39));
   }
 
+  /// In a batch job a risen watermark waits for kBatchJobBatchesPerWatermark batches since
+  /// the last one (the first goes out at once), with no processing-time deadline for it;
+  /// going idle still sends it.
+  void batchJobsSendAWatermarkPerManyBatches() {
+    const WatermarkStrategy strategy = WatermarkStrategy::fromParams(nlohmann::json::object(), true);
+    QCOMPARE(strategy.batchesPerWatermark, kBatchJobBatchesPerWatermark);
+    QCOMPARE(WatermarkStrategy::fromParams(nlohmann::json::object()).batchesPerWatermark, 1);
+    WatermarkGenerator g(strategy);
+    Capture out;
+    g.start(1000);
+    g.collect(timed({10}), 1000, out);  // the first: at once
+    QCOMPARE(out.events, (std::vector<std::string>{"B:10", "W:9"}));
+    for (int b = 1; b < kBatchJobBatchesPerWatermark; ++b) {
+      g.collect(timed({10 + b}), 1000, out);
+      QCOMPARE(out.events.back(), "B:" + std::to_string(10 + b));  // held
+      QCOMPARE(g.nextDeadline(), kNoDeadline);
+    }
+    g.collect(timed({100}), 1000, out);  // the 16th batch since: out, at its newest value
+    QCOMPARE(out.events.back(), std::string("W:99"));
+    QCOMPARE(g.currentWatermark(), std::int64_t(99));
+
+    WatermarkStrategy idleToo = strategy;
+    idleToo.idleTimeoutMs = 50;
+    WatermarkGenerator h(idleToo);
+    Capture idle;
+    h.start(1000);
+    h.collect(timed({10}), 1000, idle);
+    h.collect(timed({20}), 1010, idle);  // held
+    QCOMPARE(h.nextDeadline(), std::int64_t(1060));  // only idleness is due
+    h.onProcessingTime(1060, idle);
+    QCOMPARE(idle.events, (std::vector<std::string>{"B:10", "W:9", "B:20", "W:19", "idle"}));
+  }
+
   /// The same windows over the same data, with the watermark after every batch (interval
   /// 0, the default) and at most once a minute: far fewer watermarks reach the sink than
   /// the source read batches, yet the results are identical (the end of the input

@@ -13,8 +13,9 @@ std::int64_t wallClockMs() {
       .count();
 }
 
-WatermarkStrategy WatermarkStrategy::fromParams(const nlohmann::json& w) {
+WatermarkStrategy WatermarkStrategy::fromParams(const nlohmann::json& w, bool batchJob) {
   WatermarkStrategy s;
+  if (batchJob) s.batchesPerWatermark = kBatchJobBatchesPerWatermark;
   if (!w.is_object()) return s;
   auto get = [&](const char* key, std::int64_t fallback) {
     auto it = w.find(key);
@@ -30,8 +31,9 @@ WatermarkGenerator::WatermarkGenerator(WatermarkStrategy strategy) : strategy_(s
 
 void WatermarkGenerator::schedule(std::int64_t nowMs) {
   deadline_ = kNoDeadline;
-  // A held watermark is due when the interval since the last emission has passed.
-  if (candidate() > emitted_)
+  // A held watermark is due when the interval since the last emission has passed (one
+  // held for want of batches waits for them, or for the end of the input).
+  if (candidate() > emitted_ && batchesSinceEmit_ >= strategy_.batchesPerWatermark)
     deadline_ = std::max(nowMs + 1, lastEmitMs_ + strategy_.intervalMs);
   // Idleness is checked at last activity + timeout; without a timeout, never.
   if (strategy_.idleTimeoutMs > 0 && !idle_)
@@ -49,9 +51,12 @@ void WatermarkGenerator::emitIfDue(std::int64_t nowMs, Output& out, bool force) 
   const std::int64_t wm = candidate();
   if (wm <= emitted_) return;
   const bool first = emitted_ == kMinWatermark;
-  if (!force && !first && nowMs - lastEmitMs_ < strategy_.intervalMs) return;  // held
+  if (!force && !first &&
+      (nowMs - lastEmitMs_ < strategy_.intervalMs || batchesSinceEmit_ < strategy_.batchesPerWatermark))
+    return;  // held
   emitted_ = wm;
   lastEmitMs_ = nowMs;
+  batchesSinceEmit_ = 0;
   out.emitWatermark(Watermark{wm});
 }
 
@@ -77,6 +82,7 @@ void WatermarkGenerator::beforeBatch(const RecordBatch& batch, std::int64_t nowM
 }
 
 void WatermarkGenerator::afterBatch(std::int64_t nowMs, Output& out) {
+  ++batchesSinceEmit_;
   emitIfDue(nowMs, out, false);
   schedule(nowMs);
 }

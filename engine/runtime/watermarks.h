@@ -21,6 +21,9 @@
 // same on every run. With interval_ms > 0 fewer watermarks travel, but which records are
 // late may depend on timing. A bounded source that ends always emits the final (maximum)
 // watermark (Subtask::runSource), whatever the interval.
+// In a batch job a risen watermark also waits for 16 batches since the last one
+// (WatermarkStrategy::batchesPerWatermark): no result there waits on them; they only
+// free state early (windows set finished windows aside, joins drop what cannot match).
 //
 // Idleness: when idle_timeout_ms > 0 and no record has been seen for that long of
 // processing time (checked at last activity + idle_timeout_ms), the generator emits a
@@ -47,6 +50,8 @@ class Output;
 inline constexpr std::int64_t kNoDeadline = INT64_MAX;
 inline constexpr std::int64_t kMinWatermark = INT64_MIN;
 inline constexpr std::int64_t kMaxWatermark = INT64_MAX;
+/// WatermarkStrategy::batchesPerWatermark in a batch job.
+inline constexpr int kBatchJobBatchesPerWatermark = 16;
 
 /// Processing time: the wall clock in milliseconds since the epoch (Flink's processing
 /// time is the machine's clock too).
@@ -56,8 +61,13 @@ struct WatermarkStrategy {
   std::int64_t maxOutOfOrdernessMs = 0;
   std::int64_t idleTimeoutMs = 0;  // 0: never idle
   std::int64_t intervalMs = 0;  // 0: after every batch that raises the watermark
-  /// From a normalized `watermark` param object (absent members keep the defaults).
-  static WatermarkStrategy fromParams(const nlohmann::json& watermark);
+  /// A risen watermark is held until this many batches have gone out since the last one
+  /// (1: after every batch). Batch jobs use kBatchJobBatchesPerWatermark: no result of a
+  /// batch job waits on watermarks (they only free state early), so fewer of them travel.
+  int batchesPerWatermark = 1;
+  /// From a normalized `watermark` param object (absent members keep the defaults), for a
+  /// source or `watermark` operator of a batch job when `batchJob`.
+  static WatermarkStrategy fromParams(const nlohmann::json& watermark, bool batchJob = false);
 };
 
 class WatermarkGenerator {
@@ -99,6 +109,7 @@ class WatermarkGenerator {
   std::int64_t emitted_ = kMinWatermark;
   std::int64_t lastActivityMs_ = 0;
   std::int64_t lastEmitMs_ = 0;  // processing time of the last emission (none: emitted_ is min)
+  int batchesSinceEmit_ = 0;
   std::int64_t deadline_ = kNoDeadline;
   bool idle_ = false;
 };

@@ -28,7 +28,8 @@ NexmarkConfig configParam(const nlohmann::json& p) {
 
 GeneratorSource::GeneratorSource(const OperatorContext& ctx)
     : gen_(tableParam(ctx.params), configParam(ctx.params)),
-      watermarks_(WatermarkStrategy::fromParams(ctx.params.value("watermark", nlohmann::json::object()))) {
+      watermarks_(WatermarkStrategy::fromParams(ctx.params.value("watermark", nlohmann::json::object()),
+                                                ctx.batchMode)) {
   events_ = params::int64(ctx.params, "events", 0, 0);
   rate_ = params::number(ctx.params, "rate", 0, 0);
   batchSize_ = static_cast<std::size_t>(params::int64(ctx.params, "batch_size", 1024, 1));

@@ -29,7 +29,8 @@ FileSource::FileSource(const OperatorContext& ctx) {
       params::fail("timestamp", "field '" + name + "' is " + std::string(typeName(t)) +
                                     ", not a timestamp");
     readerOptions_.eventTimeField = idx;
-    watermarks_.emplace(WatermarkStrategy::fromParams(p.value("watermark", nlohmann::json::object())));
+    watermarks_.emplace(
+        WatermarkStrategy::fromParams(p.value("watermark", nlohmann::json::object()), ctx.batchMode));
   }
   batchSize_ = static_cast<std::size_t>(params::int64(p, "batch_size", 1024, 1));
   follow_ = params::boolean(p, "follow", false);

@@ -16,7 +16,8 @@ namespace {
 class WatermarkOperator final : public Operator {
  public:
   explicit WatermarkOperator(const OperatorContext& ctx)
-      : watermarks_(WatermarkStrategy::fromParams(ctx.params.value("watermark", nlohmann::json::object()))) {
+      : watermarks_(WatermarkStrategy::fromParams(ctx.params.value("watermark", nlohmann::json::object()),
+                                                  ctx.batchMode)) {
     const std::string name = params::string(ctx.params, "timestamp");
     field_ = ctx.inputSchemas.at(0)->indexOf(name);
     if (field_ < 0) params::fail("timestamp", "no field '" + name + "' in the input");

@@ -4,6 +4,7 @@
 // in memory as text, with its row kind, and every watermark it sees), planned and run on
 // the LocalExecutor, exactly as `weir run` does.
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
@@ -197,6 +198,18 @@ inline JobStatus runJobFile(const std::filesystem::path& job, const JobOverrides
     else qWarning("%s", ex.failure()->toString().c_str());
   }
   return ex.status();
+}
+
+/// Copies samples/<job> and samples/data into `dir` (as samples/ lays them out), so a
+/// sample runs there with its outputs in the temporary folder; the job's path there.
+inline std::filesystem::path copySample(const QTemporaryDir& dir, const std::string& job) {
+  namespace fs = std::filesystem;
+  const fs::path source = WEIR_SOURCE_DIR;
+  const fs::path to = dir.path().toStdString();
+  fs::copy(source / "samples" / job, to / job);
+  fs::create_directories(to / "data");
+  fs::copy(source / "samples/data", to / "data", fs::copy_options::recursive | fs::copy_options::skip_existing);
+  return to / job;
 }
 
 }  // namespace weir::test

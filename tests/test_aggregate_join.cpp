@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "core/text.h"
+#include "event_data.h"
 #include "job_harness.h"
 #include "runtime/operators/aggregates.h"
 #include "runtime/registry.h"
@@ -32,49 +33,12 @@ namespace {
 
 const fs::path kSource = WEIR_SOURCE_DIR;
 
-struct Event {
-  std::int64_t t;
-  std::string k;
-  std::int64_t v;
-};
+using test::Event;
+using test::makeEvents;
+using test::shuffledWithin;
+using test::writeEvents;
 
-std::vector<Event> makeEvents(int n, int keys, std::int64_t step, std::uint64_t salt) {
-  std::vector<Event> e;
-  for (int i = 0; i < n; ++i) {
-    const std::uint64_t h = (static_cast<std::uint64_t>(i) + salt) * 0x9e3779b97f4a7c15ULL;
-    e.push_back({static_cast<std::int64_t>(i) * step + static_cast<std::int64_t>(salt % 5),
-                 "k" + std::to_string((h >> 33) % static_cast<std::uint64_t>(keys)),
-                 static_cast<std::int64_t>((h >> 17) % 50) - 10});
-  }
-  return e;
-}
-
-/// Shuffles inside blocks whose time span is at most `bound` (no event becomes late).
-std::vector<Event> shuffledWithin(std::vector<Event> e, std::int64_t bound, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::size_t i = 0;
-  while (i < e.size()) {
-    std::size_t j = i;
-    while (j < e.size() && e[j].t - e[i].t <= bound) ++j;
-    std::shuffle(e.begin() + static_cast<std::ptrdiff_t>(i), e.begin() + static_cast<std::ptrdiff_t>(j), rng);
-    i = j;
-  }
-  return e;
-}
-
-void writeEvents(const fs::path& p, const std::vector<Event>& events, const std::string& valueName = "v") {
-  std::ofstream out(p);
-  out << "t,k," << valueName << "\n";
-  for (const auto& e : events) out << e.t << "," << e.k << "," << e.v << "\n";
-}
-
-fs::path copySample(const QTemporaryDir& dir, const std::string& job) {
-  const fs::path to = dir.path().toStdString();
-  fs::copy(kSource / "samples" / job, to / job);
-  fs::create_directories(to / "data");
-  fs::copy(kSource / "samples/data", to / "data", fs::copy_options::recursive | fs::copy_options::skip_existing);
-  return to / job;
-}
+using test::copySample;
 
 std::string readFile(const fs::path& p) {
   std::ifstream in(p);

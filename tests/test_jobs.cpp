@@ -30,13 +30,7 @@ const fs::path kSource = WEIR_SOURCE_DIR;
 const QString kWeir = QStringLiteral(WEIR_BIN_DIR "/weir");
 
 /// Copies a sample job and its data into `dir` so that outputs land there.
-fs::path copySample(const QTemporaryDir& dir, const std::string& job) {
-  const fs::path to = dir.path().toStdString();
-  fs::copy(kSource / "samples" / job, to / job);
-  fs::create_directories(to / "data");
-  fs::copy(kSource / "samples/data", to / "data", fs::copy_options::recursive | fs::copy_options::skip_existing);
-  return to / job;
-}
+using test::copySample;
 
 JobStatus runToEnd(const fs::path& job, const JobOverrides& overrides, JobMetrics* metrics = nullptr,
                    std::string* failure = nullptr) {

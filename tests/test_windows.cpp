@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "core/text.h"
+#include "event_data.h"
 #include "job_harness.h"
 
 using namespace weir;
@@ -25,42 +26,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Event {
-  std::int64_t t;
-  std::string k;
-  std::int64_t v;
-};
-
-/// N events 7 ms apart over 13 keys; v repeats so count_distinct is not just count.
-std::vector<Event> makeEvents(int n) {
-  std::vector<Event> e;
-  for (int i = 0; i < n; ++i) {
-    const std::uint64_t h = static_cast<std::uint64_t>(i) * 0x9e3779b97f4a7c15ULL;
-    e.push_back({static_cast<std::int64_t>(i) * 7, "k" + std::to_string((h >> 33) % 13),
-                 static_cast<std::int64_t>((h >> 17) % 50) - 10});
-  }
-  return e;
-}
-
-/// Shuffles inside blocks whose time span is at most `bound`: no event ends up more than
-/// `bound` behind the largest time before it, so none is late.
-std::vector<Event> shuffledWithin(std::vector<Event> e, std::int64_t bound, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::size_t i = 0;
-  while (i < e.size()) {
-    std::size_t j = i;
-    while (j < e.size() && e[j].t - e[i].t <= bound) ++j;
-    std::shuffle(e.begin() + static_cast<std::ptrdiff_t>(i), e.begin() + static_cast<std::ptrdiff_t>(j), rng);
-    i = j;
-  }
-  return e;
-}
-
-void writeEvents(const fs::path& p, const std::vector<Event>& events) {
-  std::ofstream out(p);
-  out << "t,k,v\n";
-  for (const auto& e : events) out << e.t << "," << e.k << "," << e.v << "\n";
-}
+using test::Event;
+using test::makeEvents;
+using test::shuffledWithin;
+using test::writeEvents;
 
 /// Reference aggregates of one window, formatted as the operator's output row.
 std::string refRow(const std::string& key, std::int64_t start, std::int64_t end, std::vector<Event> in) {

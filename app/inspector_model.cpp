@@ -14,6 +14,12 @@ using json = nlohmann::json;
 
 namespace {
 
+/// An object param that is either there or not, as a whole: optional and without a
+/// default (with a default, its members apply whether it is written or not).
+bool switchable(const weir::ParamSpec& p) {
+  return p.kind == weir::ParamKind::Object && !p.required && p.defaultValue.is_null();
+}
+
 const QStringList kFunctions = {"abs", "floor", "ceil", "round", "lower", "upper", "length",
                                 "substr", "concat", "coalesce", "if"};
 const QStringList kKeywords = {"AND", "OR", "NOT", "IS", "NULL", "IN", "BETWEEN", "LIKE", "CASE",
@@ -82,8 +88,8 @@ void InspectorModel::setNode(const QString& id) {
     spec_ = spec;
     jobMode_ = job;
     rows_.clear();
-    if (job) addRows(JobDocument::jobParamSpecs(), "", 0, rows_);
-    else if (spec_) addRows(spec_->params, "", 0, rows_);
+    if (job) addRows(JobDocument::jobParamSpecs(), "", 0, nullptr, rows_);
+    else if (spec_) addRows(spec_->params, "", 0, nullptr, rows_);
     endResetModel();
     if (focusPath_.size()) setFocusPath({});
     emit nodeChanged();
@@ -123,10 +129,10 @@ json InspectorModel::effectiveParams() const {
 }
 
 void InspectorModel::addRows(const std::vector<weir::ParamSpec>& specs, const std::string& prefix,
-                             int depth, std::vector<Row>& out) const {
+                             int depth, const weir::ParamSpec* parent, std::vector<Row>& out) const {
   for (const weir::ParamSpec& p : specs) {
-    out.push_back({prefix + p.name, &p, depth});
-    if (p.kind == weir::ParamKind::Object) addRows(p.children, prefix + p.name + ".", depth + 1, out);
+    out.push_back({prefix + p.name, &p, depth, parent});
+    if (p.kind == weir::ParamKind::Object) addRows(p.children, prefix + p.name + ".", depth + 1, &p, out);
   }
 }
 
@@ -214,7 +220,9 @@ QHash<int, QByteArray> InspectorModel::roleNames() const {
           {MinimumRole, "minimum"},     {MaximumRole, "maximum"},
           {ChildSpecsRole, "childSpecs"}, {ItemsRole, "items"},
           {ItemErrorsRole, "itemErrors"}, {FieldCandidatesRole, "fieldCandidates"},
-          {ParentSetRole, "parentSet"}};
+          {ParentSetRole, "parentSet"},
+          {SwitchableRole, "switchable"},
+          {ParentOptionalRole, "parentOptional"}};
 }
 
 QString InspectorModel::errorFor(const std::string& path, bool includeInside) const {
@@ -304,6 +312,9 @@ QVariant InspectorModel::data(const QModelIndex& index, int role) const {
       const std::size_t dot = row.path.rfind('.');
       return dot == std::string::npos || wb::jsonAt(params, row.path.substr(0, dot)) != nullptr;
     }
+    // The job's settings (checkpoint, restart) are all turned on and off as a whole.
+    case SwitchableRole: return row.depth == 0 && p.kind == weir::ParamKind::Object && (jobMode_ || switchable(p));
+    case ParentOptionalRole: return row.parent != nullptr && (jobMode_ || switchable(*row.parent));
     case FieldCandidatesRole: {
       if (p.kind == weir::ParamKind::Field || p.kind == weir::ParamKind::FieldList ||
           p.kind == weir::ParamKind::Expression || p.kind == weir::ParamKind::ObjectList)

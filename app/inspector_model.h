@@ -70,6 +70,9 @@ class InspectorModel : public QAbstractListModel {
     ItemErrorsRole,               // "itemErrors": per element, {member: message} ("" key: the element)
     FieldCandidatesRole,          // "fieldCandidates": field names this param can name
     ParentSetRole,                // "parentSet": the object this member belongs to is present
+    SwitchableRole,               // "switchable": an object param turned on and off as a whole
+                                  // (optional, with no default: a join's window; job settings)
+    ParentOptionalRole,           // "parentOptional": it is a member of a switchable object
   };
   Q_ENUM(Role)
 
@@ -121,11 +124,12 @@ class InspectorModel : public QAbstractListModel {
     std::string path;
     const weir::ParamSpec* spec = nullptr;
     int depth = 0;
+    const weir::ParamSpec* parent = nullptr;  // the object it is a member of
   };
   void setNode(const QString& id);
   void refresh();
   void addRows(const std::vector<weir::ParamSpec>& specs, const std::string& prefix, int depth,
-               std::vector<Row>& out) const;
+               const weir::ParamSpec* parent, std::vector<Row>& out) const;
   weir::SchemaPtr schemaFor(const std::string& path) const;
   QString errorFor(const std::string& path, bool includeInside) const;
   /// The diagnostics about what the rows show (the node's, or the job's own).

@@ -34,10 +34,14 @@ Rectangle {
     required property var itemErrors
     required property var fieldCandidates
     required property bool parentSet
+    required property bool switchable
+    required property bool parentOptional
     property bool focused: false
     /// No node: the row is one of the job's own settings (checkpoint.*, restart.*).
     readonly property bool jobSetting: nodeId === ""
-    readonly property bool objectSwitch: jobSetting && kind === "object" && depth === 0
+    /// An object that may be absent (a job setting such as checkpoint, or an optional
+    /// param such as a join's window) is turned on and off by a switch.
+    readonly property bool objectSwitch: switchable
 
     objectName: "param_" + path
     width: ListView.view ? ListView.view.width : 300
@@ -49,8 +53,8 @@ Rectangle {
     function setAt(p, v) { if (jobSetting) doc.setJobParam(p, v); else doc.setParam(nodeId, p, v) }
     function reset() { setAt(path, undefined) }
 
-    // A job setting inside an object that is off is not shown.
-    visible: !jobSetting || parentSet
+    // A member of an optional object that is off is not shown.
+    visible: !parentOptional || parentSet
     height: visible ? implicitHeight : 0
 
     ColumnLayout {

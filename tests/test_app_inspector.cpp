@@ -262,6 +262,33 @@ class TestAppInspector : public QObject {
     QCOMPARE(d.nodes()->index(4).data(NodeListModel::CategoryRole).toString(), QString("unknown"));
   }
 
+  /// An optional object param (a join's window) is marked so its members hide while it is
+  /// absent; a required one (a window's window) never hides its members.
+  void optionalObjectsHideTheirMembers() {
+    JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);
+    QVERIFY(d.open(sample_));
+    d.addNode("join", 100, 400);
+    d.addNode("window", 100, 600);
+    d.selectNode("join");
+    InspectorModel* m = d.inspector();
+    QVERIFY(row(m, "window.size_ms").value("parentOptional").toBool());
+    QVERIFY(!row(m, "window.size_ms").value("parentSet").toBool());
+    QVERIFY(!row(m, "window").value("isRequired").toBool());
+    QVERIFY(!row(m, "lower_ms").value("parentOptional").toBool());
+    QVERIFY(row(m, "window").value("switchable").toBool());
+    d.setParam("join", "window", QVariantMap{{"type", "tumbling"}, {"size_ms", 100}});
+    QVERIFY(row(m, "window.size_ms").value("parentSet").toBool());
+    d.selectNode("window");
+    QVERIFY(!row(m, "window.size_ms").value("parentOptional").toBool());
+    QVERIFY(row(m, "window").value("isRequired").toBool());
+    QVERIFY(!row(m, "window").value("switchable").toBool());
+    // A source's watermark has defaults: its members apply (and show) unwritten.
+    d.selectNode("bids");
+    QVERIFY(!row(m, "watermark").value("switchable").toBool());
+    QVERIFY(!row(m, "watermark.max_out_of_orderness_ms").value("parentOptional").toBool());
+  }
+
   void jobSettingsAreRowsToo() {
     JobDocument d;
     d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once

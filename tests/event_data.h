@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/batch.h"
+
 namespace weir::test {
 
 struct Event {
@@ -52,6 +54,19 @@ inline void writeEvents(const std::filesystem::path& p, const std::vector<Event>
   std::ofstream out(p);
   out << "t,k," << valueName << "\n";
   for (const auto& e : events) out << e.t << "," << e.k << "," << e.v << "\n";
+}
+
+/// The events as one batch of (t int64, k string, v int64) rows of `schema`, each with its
+/// t as event time.
+inline RecordBatch rowsOf(const SchemaPtr& schema, const std::vector<Event>& events) {
+  BatchBuilder b(schema);
+  for (const auto& e : events) {
+    b.column(0).appendInt64(e.t);
+    b.column(1).appendString(e.k);
+    b.column(2).appendInt64(e.v);
+    b.endRow(e.t);
+  }
+  return b.finish();
 }
 
 }  // namespace weir::test

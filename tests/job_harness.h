@@ -212,4 +212,17 @@ inline std::filesystem::path copySample(const QTemporaryDir& dir, const std::str
   return to / job;
 }
 
+/// Collects what an operator driven directly emits: rowText@eventTime per row, and the
+/// watermarks.
+class VectorOutput final : public Output {
+ public:
+  void collect(int, RecordBatch batch) override {
+    for (std::size_t r = 0; r < batch.numRows(); ++r)
+      rows.push_back(rowText(batch, r) + "@" + std::to_string(batch.eventTime(r)));
+  }
+  void emitWatermark(Watermark wm) override { watermarks.push_back(wm.timestamp); }
+  std::vector<std::string> rows;
+  std::vector<std::int64_t> watermarks;
+};
+
 }  // namespace weir::test

@@ -162,7 +162,8 @@ std::vector<std::string> refWindowJoin(const std::vector<Event>& left, const std
     for (const auto& r : right) {
       if (l.k != r.k) continue;
       // Windows of l: starts s = multiples of slide with s <= l.t < s + size.
-      for (std::int64_t s = (l.t / slide) * slide; s > l.t - size; s -= slide)
+      const std::int64_t mod = ((l.t % slide) + slide) % slide;  // also for negative times
+      for (std::int64_t s = l.t - mod; s > l.t - size; s -= slide)
         if (s <= r.t && r.t < s + size)
           rows.push_back("+I|" + std::to_string(l.t) + "|" + l.k + "|" + std::to_string(l.v) + "|" +
                          std::to_string(r.t) + "|" + r.k + "|" + std::to_string(r.v) + "|" + std::to_string(s) + "|" +
@@ -199,16 +200,7 @@ void checkJoin(const std::string& joinParams, int parallelism, bool shuffled, Re
     if (n.id == "j") QCOMPARE(n.lateRecords, std::int64_t(0));
 }
 
-/// Collects what an operator driven directly emits.
-class VectorOutput final : public Output {
- public:
-  void collect(int, RecordBatch batch) override {
-    for (std::size_t r = 0; r < batch.numRows(); ++r)
-      rows.push_back(test::rowText(batch, r) + "@" + std::to_string(batch.eventTime(r)));
-  }
-  void emitWatermark(Watermark) override {}
-  std::vector<std::string> rows;
-};
+using test::VectorOutput;
 
 /// A join operator driven directly: left (t, k, a) and right (t, k, b), with these params
 /// (keys added) and output schema; opened, counting into `counters`.
@@ -234,16 +226,7 @@ std::unique_ptr<Operator> openJoin(OperatorContext& ctx, OperatorCounters& count
   return op;
 }
 
-RecordBatch rowsOf(const SchemaPtr& schema, const std::vector<Event>& events) {
-  BatchBuilder b(schema);
-  for (const auto& e : events) {
-    b.column(0).appendInt64(e.t);
-    b.column(1).appendString(e.k);
-    b.column(2).appendInt64(e.v);
-    b.endRow(e.t);
-  }
-  return b.finish();
-}
+using test::rowsOf;
 
 }  // namespace
 
@@ -251,10 +234,6 @@ class TestAggregateJoin : public QObject {
   Q_OBJECT
 
  private slots:
-  /// Hand-checked (hi = max v, kinds = count_distinct v), arrival order at p = 1:
-  ///   (1,a,5) +I a 5 1 | (2,b,3) +I b 3 1 | (3,a,7) -U a 5 1, +U a 7 2
-  ///   (4,a,5) no change | (5,b,3) no change | (6,b,9) -U b 3 1, +U b 9 2
-  ///   (7,a,6) -U a 7 2, +U a 7 3
   /// Every function's accumulator, over every field type it takes and with nulls in the
   /// input, comes back from encodeAcc/decodeAcc with the same result, all of its encoding
   /// read and nothing more; and a decoded half folded into the other half (mergeAcc) gives
@@ -314,6 +293,10 @@ class TestAggregateJoin : public QObject {
     }
   }
 
+  /// Hand-checked (hi = max v, kinds = count_distinct v), arrival order at p = 1:
+  ///   (1,a,5) +I a 5 1 | (2,b,3) +I b 3 1 | (3,a,7) -U a 5 1, +U a 7 2
+  ///   (4,a,5) no change | (5,b,3) no change | (6,b,9) -U b 3 1, +U b 9 2
+  ///   (7,a,6) -U a 7 2, +U a 7 3
   void aggregateChangelogIsExact() {
     QTemporaryDir dir;
     const fs::path base = dir.path().toStdString();
@@ -482,6 +465,18 @@ class TestAggregateJoin : public QObject {
     QCOMPARE(state.numEntries(), std::size_t(0));
     QCOMPARE(state.keys().size(), std::size_t(0));
     op->close();
+
+    // Before the epoch: windows [-20,-10) and [-10,0).
+    OperatorCounters negCounters;
+    OperatorContext negCtx;
+    auto neg = openJoin(negCtx, negCounters, {{"window", {{"type", "tumbling"}, {"size_ms", 10}}}},
+                        {{"window_start", Type::Timestamp}, {"window_end", Type::Timestamp}});
+    VectorOutput negOut;
+    neg->processBatch(0, rowsOf(negCtx.inputSchemas[0], {{-15, "x", 1}}), negOut);
+    neg->processBatch(1, rowsOf(negCtx.inputSchemas[1], {{-12, "x", 2}, {-5, "x", 3}}), negOut);
+    neg->processWatermark(Watermark{-1}, negOut);
+    QCOMPARE(negOut.rows, std::vector<std::string>{"+I|-15|x|1|-12|x|2|-20|-10@-11"});
+    neg->close();
   }
 
   /// The job file says which join it is: a window with lower_ms, or neither, or a session

@@ -20,6 +20,8 @@
 #include "core/text.h"
 #include "event_data.h"
 #include "job_harness.h"
+#include "runtime/registry.h"
+#include "runtime/watermarks.h"
 
 using namespace weir;
 namespace fs = std::filesystem;
@@ -244,6 +246,53 @@ class TestWindows : public QObject {
         QCOMPARE(c.sorted("out"), expected);
       }
     }
+  }
+
+  /// A batch-mode window driven directly: a window the watermark passed leaves the table
+  /// (frozen); a record for it afterwards goes to a new slot and is folded into its row at
+  /// the end; a window that only such records reached follows the frozen windows of its end.
+  /// Rows: by end; within one end the frozen windows in the order of their first records,
+  /// then the others; all before the final watermark.
+  void batchWindowFreezesAndFoldsLateRecords() {
+    const SchemaPtr in = makeSchema({{"t", Type::Int64}, {"k", Type::String}, {"v", Type::Int64}});
+    OperatorCounters counters;
+    OperatorContext ctx;
+    ctx.nodeId = "w";
+    ctx.type = "window";
+    ctx.batchMode = true;
+    ctx.params = {{"key", {"k"}},
+                  {"window", {{"type", "tumbling"}, {"size_ms", 10}}},
+                  {"aggregates", {{{"name", "n"}, {"fn", "count"}}, {{"name", "s"}, {"fn", "sum"}, {"field", "v"}}}}};
+    ctx.inputSchemas = {in};
+    ctx.inputPorts = {"in"};
+    ctx.outputSchemas = {makeSchema({{"k", Type::String}, {"window_start", Type::Timestamp},
+                                     {"window_end", Type::Timestamp}, {"n", Type::Int64}, {"s", Type::Int64}}),
+                         in};
+    ctx.outputPorts = {"out", "late"};
+    ctx.counters = &counters;
+    auto op = (*OperatorRegistry::builtin().find("window"))(ctx);
+    op->open(ctx);
+    test::VectorOutput out;
+    KeyedStateBackend& state = *ctx.keyedStateIfAny();
+
+    op->processBatch(0, test::rowsOf(in, {{1, "b", 2}, {2, "a", 1}, {12, "a", 3}}), out);
+    QCOMPARE(state.numEntries(), std::size_t(3));
+    op->processWatermark(Watermark{9}, out);  // [0,10) of b and a: frozen
+    QCOMPARE(state.numEntries(), std::size_t(1));
+    QVERIFY(out.rows.empty());
+    QVERIFY(out.watermarks.empty());  // a batch window passes on only the final one
+    op->processBatch(0, test::rowsOf(in, {{5, "a", 10}, {7, "c", 4}}), out);  // both for [0,10)
+    QCOMPARE(state.numEntries(), std::size_t(3));
+    op->processWatermark(Watermark{19}, out);  // [10,20) of a: frozen
+    QCOMPARE(state.numEntries(), std::size_t(2));  // the slots of a and c in [0,10)
+    QVERIFY(out.rows.empty());
+    op->processWatermark(Watermark{kMaxWatermark}, out);
+    QCOMPARE(out.rows, (std::vector<std::string>{"+I|b|0|10|1|2@9", "+I|a|0|10|2|11@9", "+I|c|0|10|1|4@9",
+                                                 "+I|a|10|20|1|3@19"}));
+    QCOMPARE(out.watermarks, std::vector<std::int64_t>{kMaxWatermark});
+    QCOMPARE(counters.lateRecords.load(), std::int64_t(0));
+    QCOMPARE(state.numEntries(), std::size_t(0));
+    op->close();
   }
 
   /// Two windows joined on their key and window: in a batch job the windows' results must

@@ -47,6 +47,11 @@ using asio::use_awaitable;
 using boost::system::error_code;
 using nlohmann::json;
 
+/// Reconnecting: handshakes in a row that the JobManager accepted and then closed without
+/// a word before the TaskManager takes it as a refusal (a dying JobManager does it once or
+/// twice; one that refuses this TaskManager's TLS does it every time).
+constexpr int kHangUpsBeforeRefusal = 3;
+
 struct Flags {
   std::string jobmanager;
   int slots = 1;
@@ -167,6 +172,8 @@ class TaskManager {
     for (bool first = true;; first = false) {
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(flags_.connectTimeoutMs);
       std::string err;
+      std::shared_ptr<ControlConnection> conn;
+      int hangUps = 0;  // accepted, then closed before the handshake ended, in a row
       for (;;) {
         tcp::socket socket(io_);
         error_code ec;
@@ -176,12 +183,13 @@ class TaskManager {
         if (!ec) {
           ControlOptions options{"weir", name_, secret_};
           options.tls = controlTls_;
-          jm_ = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
-          err = co_await jm_->clientHandshake();
+          conn = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
+          err = co_await conn->clientHandshake();
           if (err.empty()) break;
           // A JobManager that just died may still accept (its listening socket outlives
-          // it for a moment) and then hang up: when reconnecting, that is no refusal.
-          if (first || !jm_->peerHungUp()) {
+          // it for a moment) and then hang up: when reconnecting, that is no refusal. One
+          // that keeps hanging up on us is refusing (a TLS mismatch closes without a word).
+          if (first || !conn->peerHungUp() || ++hangUps > kHangUpsBeforeRefusal) {
             logLine("error", "taskmanager", "JobManager refused the connection", {{"reason", err}});
             exitCode_ = 1;
             io_.stop();
@@ -196,9 +204,13 @@ class TaskManager {
           io_.stop();
           co_return;
         }
+        if (ec) hangUps = 0;  // nothing accepted this time
         asio::steady_timer t(io_, std::chrono::milliseconds(300));
         co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
       }
+      // Only now the JobManager connection: what report() posted meanwhile went to the old
+      // one (closed), never ahead of `register` on this one.
+      jm_ = conn;
       jm_->start();
       jm_->send({{"type", "register"}, {"name", name_}, {"slots", flags_.slots}, {"data_host", flags_.bind},
                  {"data_port", dataPort_}, {"plugin_hashes", cachedPluginHashes(pluginCache())}});

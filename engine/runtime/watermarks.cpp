@@ -82,7 +82,7 @@ void WatermarkGenerator::beforeBatch(const RecordBatch& batch, std::int64_t nowM
 }
 
 void WatermarkGenerator::afterBatch(std::int64_t nowMs, Output& out) {
-  ++batchesSinceEmit_;
+  if (batchesSinceEmit_ < strategy_.batchesPerWatermark) ++batchesSinceEmit_;  // saturates
   emitIfDue(nowMs, out, false);
   schedule(nowMs);
 }

@@ -22,8 +22,9 @@
 // late may depend on timing. A bounded source that ends always emits the final (maximum)
 // watermark (Subtask::runSource), whatever the interval.
 // In a batch job a risen watermark also waits for 16 batches since the last one
-// (WatermarkStrategy::batchesPerWatermark): no result there waits on them; they only
-// free state early (windows set finished windows aside, joins drop what cannot match).
+// (WatermarkStrategy::batchesPerWatermark): there they mostly free state early (windows
+// set finished windows aside, joins drop what can no longer match); a window join's rows
+// wait for them, but only the final one decides what a batch window emits.
 //
 // Idleness: when idle_timeout_ms > 0 and no record has been seen for that long of
 // processing time (checked at last activity + idle_timeout_ms), the generator emits a
@@ -62,8 +63,8 @@ struct WatermarkStrategy {
   std::int64_t idleTimeoutMs = 0;  // 0: never idle
   std::int64_t intervalMs = 0;  // 0: after every batch that raises the watermark
   /// A risen watermark is held until this many batches have gone out since the last one
-  /// (1: after every batch). Batch jobs use kBatchJobBatchesPerWatermark: no result of a
-  /// batch job waits on watermarks (they only free state early), so fewer of them travel.
+  /// (1: after every batch). Batch jobs use kBatchJobBatchesPerWatermark: there
+  /// watermarks mostly free state early, so fewer of them travel.
   int batchesPerWatermark = 1;
   /// From a normalized `watermark` param object (absent members keep the defaults), for a
   /// source or `watermark` operator of a batch job when `batchJob`.

@@ -257,7 +257,6 @@ class JoinOperator final : public Operator {
   std::unique_ptr<BatchBuilder> builder_;
 };
 
-
 /// A window join's buffered records: per (key, window), each side's, in arrival order.
 class WindowJoinTable final : public KeyedTable {
  public:
@@ -343,16 +342,19 @@ class WindowJoinOperator final : public Operator {
     std::int64_t late = 0;
     for (std::size_t r = 0; r < batch.numRows(); ++r) {
       const std::int64_t t = batch.eventTime(r);
-      bool added = false;
+      bool added = false, inAWindow = false;
       if (t != kNoTimestamp)
         forEachWindow(t, size_, slide_, [&](std::int64_t start, std::int64_t end) {
+          inAWindow = true;
           if (end - 1 <= watermark_) return;  // this window fired already
           auto [pane, created] = table_->pane(ids[r], start, end);
           if (created) timers_.registerEventTimeTimer(ids[r], backend_->keys().keyGroup(ids[r]), start, end - 1);
           table_->add(*pane, side, JoinTable::Entry{shared, static_cast<std::uint32_t>(r)});
           added = true;
         });
-      if (!added) ++late;
+      // Late: every window it is in fired already (or it has no time). A record in the
+      // gap between sliding windows (slide_ms > size_ms) is in none: not late, just unused.
+      if (!added && (inAWindow || t == kNoTimestamp)) ++late;
     }
     if (late > 0 && ctx_ && ctx_->counters) OperatorCounters::add(ctx_->counters->lateRecords, late);
     backend_->keys().sweep();

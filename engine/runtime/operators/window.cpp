@@ -34,10 +34,11 @@
 // Watermarks still serve one purpose (tumbling and sliding windows): a window the
 // watermark has passed is frozen (freeze()): taken out of the table, its key released,
 // its accumulators kept encoded (encodeAcc) and its result row built at once, while the
-// input still runs. So the table holds only the open windows, as in streaming mode, and
-// the end of the input only sends the rows built already. A record that comes for a
+// input still runs. So the table that every record looks up holds only the open windows,
+// as in streaming mode (the frozen windows still take memory to the end, about 120 bytes
+// each with their rows), and the end of the input only sends the rows built already. A record that comes for a
 // frozen window (input later than the sources' bound) goes into a new slot, and at the
-// end the rows are rebuilt from the frozen accumulators with those slots folded in.
+// end all rows are rebuilt from the frozen accumulators with those slots folded in.
 // Order of the rows: by window end; within one end, the frozen windows in the order of
 // their first records, then the others (sessions, windows that only such late records
 // reached) by start and key. The same input at parallelism 1 gives the same order.
@@ -81,7 +82,6 @@ struct WindowNs {
     return cleanup < o.cleanup;
   }
 };
-
 
 /// The operator's keyed state: window slots and their accumulators.
 class WindowTable final : public KeyedTable {
@@ -423,8 +423,13 @@ class WindowOperator final : public Operator {
   /// and then goes to a new slot that emitAll() folds into this one.
   void freeze(std::int64_t wm) {
     const KeyDictionary& keys = backend_->keys();
+    lastBucket_ = nullptr;  // points into byEnd_, whose nodes go
     while (!byEnd_.empty() && byEnd_.begin()->first - 1 <= wm) {
-      for (std::uint32_t s : byEnd_.begin()->second) {
+      // Out of the map first, so that a throw part way (out of memory) leaves no list of
+      // slots some of which are gone.
+      const std::vector<std::uint32_t> slots = std::move(byEnd_.begin()->second);
+      byEnd_.erase(byEnd_.begin());
+      for (std::uint32_t s : slots) {
         const auto& slot = table_->slot(s);
         const std::string_view key = keys.bytes(slot.key);
         scratch_.assign(key);
@@ -437,9 +442,7 @@ class WindowOperator final : public Operator {
                                  static_cast<std::uint32_t>(scratch_.size() - key.size())});
         table_->erase(s);
       }
-      byEnd_.erase(byEnd_.begin());
     }
-    lastBucket_ = nullptr;
     frozenUpTo_ = std::max(frozenUpTo_, wm);
   }
 

@@ -305,6 +305,41 @@ class TestLocalCluster : public QObject {
     QVERIFY(again.waitForFinished(10000));
   }
 
+  /// A TaskManager reconnecting to a JobManager that accepts and then hangs up every time
+  /// (here: restarted without TLS, while the TaskManager uses TLS) takes it as a refusal
+  /// after a few tries and exits, instead of retrying for --connect-timeout-ms (30 s).
+  void repeatedHangUpsAreARefusal() {
+    TestCertificates certs;
+    QVERIFY2(certs.make(tmp_.filePath("tls-hangup")), qPrintable(certs.error));
+    LocalClusterOptions o;
+    o.taskManagers = 1;
+    o.dataDir = tmp_.filePath("cluster-hangup").toStdString();
+    o.binDir = WEIR_BIN_DIR;
+    o.tlsCert = certs.node.toStdString();
+    o.tlsKey = certs.nodeKey.toStdString();
+    o.tlsCa = certs.ca.toStdString();
+    LocalCluster c = LocalCluster::start(o);
+    const auto jm = c.processes()[0];
+    const auto tm = c.processes()[1];
+    QCOMPARE(QString::fromStdString(tm.role), QString("taskmanager"));
+    const QString apiPort = QString::fromStdString(c.url()).section(':', -1);
+    ::kill(jm.pid, SIGKILL);
+    QVERIFY(eventually([&] { return !pidAlive(jm.pid); }));
+
+    QProcess plain;
+    plain.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(c.rpcPort()), "--api-port", apiPort,
+                                           "--data-dir", QString::fromStdString(o.dataDir.string())});
+    QVERIFY(plain.waitForStarted());
+    QElapsedTimer waited;
+    waited.start();
+    QVERIFY(weir::test::waitUntil([&] { return !pidAlive(tm.pid); }, 15000));
+    QVERIFY2(waited.elapsed() < 15000, qPrintable(QString::number(waited.elapsed())));
+    const QString log = QString::fromStdString(weir::cluster::logTail(tm.log, 40));
+    QVERIFY2(log.contains("JobManager refused the connection"), qPrintable(log));
+    plain.terminate();
+    QVERIFY(plain.waitForFinished(10000));
+  }
+
   void tlsCluster() {
     TestCertificates certs;
     QVERIFY2(certs.make(tmp_.filePath("tls")), qPrintable(certs.error));

@@ -81,11 +81,16 @@ KeyId KeyDictionary::add(std::string_view bytes, std::uint64_t hash) {
 }
 
 KeyId KeyDictionary::intern(std::string_view bytes, std::uint64_t hash) {
+  return internWith(bytes, hash, [&](const std::string& b) { return b == bytes; });
+}
+
+template <class Equal>
+KeyId KeyDictionary::internWith(std::string_view bytes, std::uint64_t hash, Equal equal) {
   auto [value, inserted] = byHash_.tryEmplace(hash, 0);
   if (inserted) return *value = add(bytes, hash);
   KeyId id = *value;
   for (KeyId at = id; at != kNoKey; at = nextSameHash_[at])
-    if (bytes_[at] == bytes) return at;
+    if (equal(bytes_[at])) return at;
   // A different key with the same 64-bit hash: chain it behind the first.
   const KeyId added = add(bytes, hash);
   nextSameHash_[added] = nextSameHash_[id];
@@ -122,7 +127,11 @@ void KeyDictionary::intern(const RecordBatch& batch, std::span<const int> fields
           continue;
         }
         std::memcpy(scratch_.data() + 1, &v[i], sizeof(std::int64_t));
-        lastId = intern(scratch_, hashes[i]);
+        // Compared as one 9-byte key (present flag, value) in place: no call per record.
+        const std::int64_t x = v[i];
+        lastId = internWith(scratch_, hashes[i], [x](const std::string& b) {
+          return b.size() == 1 + sizeof x && b[0] == '\1' && std::memcmp(b.data() + 1, &x, sizeof x) == 0;
+        });
         lastValue = v[i];
         ids.push_back(lastId);
       }

@@ -92,6 +92,9 @@ class KeyDictionary {
 
  private:
   KeyId add(std::string_view bytes, std::uint64_t hash);
+  /// intern(bytes, hash) with `equal(storedBytes)` deciding whether a stored key is it.
+  template <class Equal>
+  KeyId internWith(std::string_view bytes, std::uint64_t hash, Equal equal);
   void unlink(KeyId id);
 
   std::vector<Type> types_;

@@ -494,9 +494,7 @@ class TestAppRun : public QObject {
     o.taskManagers = 1;
     o.dataDir = tmp_.filePath("remote-tls").toStdString();
     o.binDir = WEIR_BIN_DIR;
-    o.tlsCert = certs.node.toStdString();
-    o.tlsKey = certs.nodeKey.toStdString();
-    o.tlsCa = certs.ca.toStdString();
+    certs.applyTo(o);
     auto remote = weir::cluster::LocalCluster::start(o);
     const QString url = QString::fromStdString(remote.url());
     QVERIFY(url.startsWith("https://"));

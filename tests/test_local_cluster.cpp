@@ -315,9 +315,7 @@ class TestLocalCluster : public QObject {
     o.taskManagers = 1;
     o.dataDir = tmp_.filePath("cluster-hangup").toStdString();
     o.binDir = WEIR_BIN_DIR;
-    o.tlsCert = certs.node.toStdString();
-    o.tlsKey = certs.nodeKey.toStdString();
-    o.tlsCa = certs.ca.toStdString();
+    certs.applyTo(o);
     LocalCluster c = LocalCluster::start(o);
     const auto jm = c.processes()[0];
     const auto tm = c.processes()[1];

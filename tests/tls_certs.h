@@ -21,6 +21,14 @@ struct TestCertificates {
   QString ca, node, nodeKey, otherCa, rogue, rogueKey;
   QString error;  // why make() failed
 
+  /// Sets the TLS files of cluster options (LocalClusterOptions) to the node's and the CA.
+  template <class Options>
+  void applyTo(Options& o) const {
+    o.tlsCert = node.toStdString();
+    o.tlsKey = nodeKey.toStdString();
+    o.tlsCa = ca.toStdString();
+  }
+
   /// Makes everything in `folder` (created); false with `error` set when openssl fails.
   bool make(const QString& folder) {
     dir = folder;

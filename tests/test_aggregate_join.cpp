@@ -153,6 +153,40 @@ std::vector<std::string> refJoin(const std::vector<Event>& left, const std::vect
   return rows;
 }
 
+/// The session window join by hand: per key, the sessions of both sides' times together
+/// (a time at most `gap` past the session's end so far extends it, as Flink merges
+/// windows that touch), then every left x right pair inside one session.
+std::vector<std::string> refSessionJoin(const std::vector<Event>& left, const std::vector<Event>& right,
+                                        std::int64_t gap) {
+  std::map<std::string, std::vector<std::pair<std::int64_t, int>>> times;  // key -> (t, side)
+  std::map<std::string, std::vector<Event>> byKey[2];
+  for (int side : {0, 1})
+    for (const auto& e : side == 0 ? left : right) {
+      times[e.k].push_back({e.t, side});
+      byKey[side][e.k].push_back(e);
+    }
+  std::vector<std::string> rows;
+  for (auto& [k, ts] : times) {
+    std::sort(ts.begin(), ts.end());
+    std::size_t i = 0;
+    while (i < ts.size()) {
+      const std::int64_t start = ts[i].first;
+      std::int64_t end = start + gap;
+      std::size_t j = i + 1;
+      while (j < ts.size() && ts[j].first <= end) end = std::max(end, ts[j++].first + gap);
+      for (const Event& l : byKey[0][k])
+        for (const Event& r : byKey[1][k])
+          if (l.t >= start && l.t < end && r.t >= start && r.t < end)
+            rows.push_back("+I|" + std::to_string(l.t) + "|" + l.k + "|" + std::to_string(l.v) + "|" +
+                           std::to_string(r.t) + "|" + r.k + "|" + std::to_string(r.v) + "|" +
+                           std::to_string(start) + "|" + std::to_string(end));
+      i = j;
+    }
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
 /// The window join by nested loops: every pair of equal key, once per window of length
 /// `size` starting at a multiple of `slide` that holds both times, as "+I|left|right|start|end".
 std::vector<std::string> refWindowJoin(const std::vector<Event>& left, const std::vector<Event>& right,
@@ -408,12 +442,15 @@ class TestAggregateJoin : public QObject {
     QTest::addColumn<QString>("window");
     QTest::addColumn<int>("size");
     QTest::addColumn<int>("slide");
+    QTest::addColumn<int>("gap");
     for (int p : {1, 3})
       for (bool shuffled : {false, true}) {
         QTest::newRow(qPrintable(QString("tumbling 50 p=%1%2").arg(p).arg(shuffled ? " shuffled" : "")))
-            << p << shuffled << QString(R"({"type": "tumbling", "size_ms": 50})") << 50 << 50;
+            << p << shuffled << QString(R"({"type": "tumbling", "size_ms": 50})") << 50 << 50 << 0;
         QTest::newRow(qPrintable(QString("sliding 60/20 p=%1%2").arg(p).arg(shuffled ? " shuffled" : "")))
-            << p << shuffled << QString(R"({"type": "sliding", "size_ms": 60, "slide_ms": 20})") << 60 << 20;
+            << p << shuffled << QString(R"({"type": "sliding", "size_ms": 60, "slide_ms": 20})") << 60 << 20 << 0;
+        QTest::newRow(qPrintable(QString("session 12 p=%1%2").arg(p).arg(shuffled ? " shuffled" : "")))
+            << p << shuffled << QString(R"({"type": "session", "gap_ms": 12})") << 0 << 0 << 12;
       }
   }
   /// A window join gives every pair of equal key once per window that holds both records,
@@ -425,8 +462,10 @@ class TestAggregateJoin : public QObject {
     QFETCH(QString, window);
     QFETCH(int, size);
     QFETCH(int, slide);
-    checkJoin("\"window\": " + window.toStdString(), parallelism, shuffled,
-              [&](const auto& left, const auto& right) { return refWindowJoin(left, right, size, slide); });
+    QFETCH(int, gap);
+    checkJoin("\"window\": " + window.toStdString(), parallelism, shuffled, [&](const auto& left, const auto& right) {
+      return gap > 0 ? refSessionJoin(left, right, gap) : refWindowJoin(left, right, size, slide);
+    });
   }
 
   /// Driven directly: a window's pairs come out when the watermark reaches its end - 1,
@@ -479,6 +518,40 @@ class TestAggregateJoin : public QObject {
     neg->close();
   }
 
+  /// Session window join driven directly (gap 10): sessions come from both sides' records
+  /// together; a record that bridges two sessions merges them, buffers and all, and the
+  /// merged session fires once, at its end - 1 (the timers of the parts are stale); a
+  /// record whose session would have fired already is late.
+  void sessionWindowJoinMergesSessions() {
+    OperatorCounters counters;
+    OperatorContext ctx;
+    auto op = openJoin(ctx, counters, {{"window", {{"type", "session"}, {"gap_ms", 10}}}},
+                       {{"window_start", Type::Timestamp}, {"window_end", Type::Timestamp}});
+    const SchemaPtr left = ctx.inputSchemas[0], right = ctx.inputSchemas[1];
+    VectorOutput out;
+    KeyedStateBackend& state = *ctx.keyedStateIfAny();
+    op->processBatch(0, rowsOf(left, {{0, "x", 1}, {25, "x", 2}}), out);  // [0,10) and [25,35)
+    op->processBatch(1, rowsOf(right, {{30, "x", 3}}), out);              // [25,40)
+    op->processWatermark(Watermark{8}, out);
+    QVERIFY(out.rows.empty());
+    op->processBatch(1, rowsOf(right, {{9, "x", 4}}), out);   // [0,19)
+    op->processBatch(0, rowsOf(left, {{17, "x", 5}}), out);   // bridges: [0,40)
+    QCOMPARE(state.numEntries(), std::size_t(5));
+    op->processWatermark(Watermark{18}, out);  // the stale timer of [0,19): nothing
+    QVERIFY(out.rows.empty());
+    op->processWatermark(Watermark{39}, out);
+    // Merged earliest session first: left 0, 25, then 17; right 9, then 30.
+    QCOMPARE(out.rows, (std::vector<std::string>{"+I|0|x|1|9|x|4|0|40@39", "+I|0|x|1|30|x|3|0|40@39",
+                                                 "+I|25|x|2|9|x|4|0|40@39", "+I|25|x|2|30|x|3|0|40@39",
+                                                 "+I|17|x|5|9|x|4|0|40@39", "+I|17|x|5|30|x|3|0|40@39"}));
+    QCOMPARE(state.numEntries(), std::size_t(0));
+    op->processBatch(0, rowsOf(left, {{28, "x", 6}}), out);  // [28,38) fired already: late
+    QCOMPARE(counters.lateRecords.load(), std::int64_t(1));
+    QCOMPARE(state.numEntries(), std::size_t(0));
+    QCOMPARE(state.keys().size(), std::size_t(0));
+    op->close();
+  }
+
   /// The job file says which join it is: a window with lower_ms, or neither, or a session
   /// window, is refused with the member named.
   void windowJoinParamsAreChecked() {
@@ -496,7 +569,8 @@ class TestAggregateJoin : public QObject {
                  std::string::npos,
              "window with lower_ms");
     QVERIFY(problems(R"("upper_ms": 5)").find("lower_ms: missing") != std::string::npos);
-    QVERIFY(problems(R"("window": {"type": "session", "gap_ms": 50})").find("window.type") != std::string::npos);
+    QCOMPARE(problems(R"("window": {"type": "session", "gap_ms": 50})"), std::string());
+    QVERIFY(problems(R"("window": {"type": "session", "size_ms": 50})").find("window.gap_ms") != std::string::npos);
     QVERIFY(problems(R"("window": {"type": "sliding", "size_ms": 50})").find("window.slide_ms") != std::string::npos);
   }
 

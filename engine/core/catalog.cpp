@@ -509,8 +509,6 @@ void deriveJoin(SchemaDerivation& d) {
       if (!d.param(bound).is_null())
         d.error(bound, "a window join pairs records of the same window; it takes no lower_ms or upper_ms");
     checkWindowShape(d, window);
-    if (window.value("type", "") == "session")
-      d.error("window.type", "a window join takes tumbling or sliding windows, not session");
     if (window.value("time", "event") != "event")
       d.error("window.time", "a window join pairs records by event time only");
   } else if (d.param("lower_ms").is_null() || d.param("upper_ms").is_null()) {
@@ -917,7 +915,7 @@ Catalog makeBuiltin() {
          .doc = "Interval join (lower_ms, upper_ms): joins each left record with the right "
                 "records of equal key whose event time lies in [left time + lower_ms, left "
                 "time + upper_ms]. Window join (window): joins the left and right records of "
-                "equal key that fall in the same tumbling or sliding window, once the "
+                "equal key that fall in the same tumbling, sliding or session window, once the "
                 "watermark passes the window's end. Needs event time on both inputs.",
          .outputDoc = "The left fields, then the right fields; a right field whose name is "
                       "taken is renamed right_<name> (repeatedly, until unique). A window join "
@@ -943,12 +941,16 @@ Catalog makeBuiltin() {
                      "are paired.",
               .children = {
                   {.name = "type", .kind = ParamKind::Enum, .required = true,
-                   .doc = "tumbling (fixed, back to back: size_ms) or sliding (size_ms, every "
-                          "slide_ms; a pair in several windows is joined in each).",
-                   .enumValues = {"tumbling", "sliding"}},
-                  {.name = "size_ms", .kind = ParamKind::Int, .doc = "Window length.", .min = 1},
+                   .doc = "tumbling (fixed, back to back: size_ms), sliding (size_ms, every "
+                          "slide_ms; a pair in several windows is joined in each) or session "
+                          "(ends after gap_ms without a record of the key on either side).",
+                   .enumValues = {"tumbling", "sliding", "session"}},
+                  {.name = "size_ms", .kind = ParamKind::Int,
+                   .doc = "Window length (tumbling, sliding).", .min = 1},
                   {.name = "slide_ms", .kind = ParamKind::Int,
                    .doc = "Distance between window starts (sliding).", .min = 1},
+                  {.name = "gap_ms", .kind = ParamKind::Int,
+                   .doc = "Inactivity that ends a session (session).", .min = 1},
               }},
          },
          .derive = deriveJoin});

@@ -33,7 +33,10 @@
 //
 // Pairs every left and right record of equal key that fall in the same window (tumbling,
 // or sliding: a record is in every window of `size_ms` starting at a multiple of
-// `slide_ms` that contains its time, as the window operator assigns them). A window's
+// `slide_ms` that contains its time, as the window operator assigns them; or session:
+// both sides' records of a key together make the sessions, [t, t + gap) merged with every
+// session it touches, buffers included, as Flink's window join windows the union of its
+// inputs; a session's timer is stale once it grew, and it fires at its final end). A window's
 // pairs are emitted when the watermark reaches its end - 1 (an event-time timer per key
 // and window), each row the left fields, the right fields, then window_start and
 // window_end, with event time window_end - 1; for one window, left records in arrival
@@ -280,6 +283,19 @@ class WindowJoinTable final : public KeyedTable {
     p.sides[side].push_back(std::move(e));
     ++size_;
   }
+  /// The pane of (key, start), or nullptr.
+  Pane* find(KeyId key, std::int64_t start) {
+    auto it = panes_.find(KeyTime{key, start});
+    return it == panes_.end() ? nullptr : &it->second;
+  }
+  /// Puts `p` in as the pane of (key, start) (there is none yet: a merged session).
+  Pane& put(KeyId key, std::int64_t start, Pane p) {
+    auto [it, inserted] = panes_.try_emplace(KeyTime{key, start});
+    if (inserted) keys_.retain(key);
+    size_ += p.sides[0].size() + p.sides[1].size();
+    it->second = std::move(p);
+    return it->second;
+  }
   /// Takes the pane of (key, start) out of the table (empty when there is none).
   Pane take(KeyId key, std::int64_t start) {
     auto it = panes_.find(KeyTime{key, start});
@@ -320,9 +336,15 @@ class WindowJoinOperator final : public Operator {
  public:
   explicit WindowJoinOperator(const OperatorContext& ctx) : keys_(ctx) {
     const auto& w = ctx.params.at("window");
-    size_ = w.value("size_ms", std::int64_t{0});
-    slide_ = w.value("type", std::string("tumbling")) == "sliding" ? w.value("slide_ms", size_) : size_;
-    if (size_ <= 0 || slide_ <= 0) throw JobError("window: size_ms and slide_ms must be positive");
+    const std::string type = w.value("type", std::string("tumbling"));
+    if (type == "session") {
+      gap_ = w.value("gap_ms", std::int64_t{0});
+      if (gap_ <= 0) throw JobError("window: gap_ms must be positive");
+    } else {
+      size_ = w.value("size_ms", std::int64_t{0});
+      slide_ = type == "sliding" ? w.value("slide_ms", size_) : size_;
+      if (size_ <= 0 || slide_ <= 0) throw JobError("window: size_ms and slide_ms must be positive");
+    }
     output_ = ctx.outputSchemas.at(0);
   }
 
@@ -342,6 +364,11 @@ class WindowJoinOperator final : public Operator {
     std::int64_t late = 0;
     for (std::size_t r = 0; r < batch.numRows(); ++r) {
       const std::int64_t t = batch.eventTime(r);
+      if (gap_ > 0) {
+        if (t == kNoTimestamp || !addToSession(ids[r], t, side, JoinTable::Entry{shared, static_cast<std::uint32_t>(r)}))
+          ++late;
+        continue;
+      }
       bool added = false, inAWindow = false;
       if (t != kNoTimestamp)
         forEachWindow(t, size_, slide_, [&](std::int64_t start, std::int64_t end) {
@@ -363,6 +390,14 @@ class WindowJoinOperator final : public Operator {
   void processWatermark(Watermark wm, Output& out) override {
     if (wm.timestamp > watermark_) watermark_ = wm.timestamp;
     timers_.advanceWatermark(watermark_, [&](const auto& t) {
+      if (gap_ > 0) {
+        // A session's timer is stale when the session grew (or merged) since.
+        const WindowJoinTable::Pane* pane = table_->find(t.key, t.ns);
+        if (pane == nullptr || pane->end - 1 != t.time) return;
+        auto it = sessions_.find(t.key);
+        it->second.erase(t.ns);
+        if (it->second.empty()) sessions_.erase(it);
+      }
       WindowJoinTable::Pane p = table_->take(t.key, t.ns);
       for (const JoinTable::Entry& l : p.sides[kLeft])
         for (const JoinTable::Entry& r : p.sides[kRight]) {
@@ -379,8 +414,43 @@ class WindowJoinOperator final : public Operator {
   }
 
  private:
+  /// Session windows: the record at t opens [t, t + gap) and merges with every session of
+  /// its key that this touches (both sides' records decide the sessions, as Flink's window
+  /// join windows the union of its inputs), buffers and all. False: the merged session
+  /// has fired already (the record is late; nothing changes).
+  bool addToSession(KeyId key, std::int64_t t, int side, JoinTable::Entry e) {
+    auto& sessions = sessions_[key];  // start -> end, neither overlapping nor touching
+    std::int64_t start = t, end = saturatingAdd(t, gap_);
+    touching_.clear();
+    for (auto it = sessions.upper_bound(end); it != sessions.begin();) {
+      --it;
+      if (it->second < start) break;
+      touching_.push_back(it->first);
+      start = std::min(start, it->first);
+      end = std::max(end, it->second);
+    }
+    if (end - 1 <= watermark_) {
+      if (sessions.empty()) sessions_.erase(key);
+      return false;
+    }
+    WindowJoinTable::Pane merged;
+    merged.end = end;
+    for (auto s = touching_.rbegin(); s != touching_.rend(); ++s) {  // earliest first
+      WindowJoinTable::Pane p = table_->take(key, *s);
+      for (int k : {kLeft, kRight})
+        merged.sides[k].insert(merged.sides[k].end(), std::make_move_iterator(p.sides[k].begin()),
+                               std::make_move_iterator(p.sides[k].end()));
+      sessions.erase(*s);
+    }
+    WindowJoinTable::Pane& pane = table_->put(key, start, std::move(merged));
+    table_->add(pane, side, std::move(e));
+    sessions[start] = end;
+    timers_.registerEventTimeTimer(key, backend_->keys().keyGroup(key), start, end - 1);
+    return true;
+  }
+
   JoinKeys keys_;
-  std::int64_t size_ = 0, slide_ = 0;
+  std::int64_t size_ = 0, slide_ = 0, gap_ = 0;  // gap_ > 0: session windows
   SchemaPtr output_;
 
   KeyedStateBackend* backend_ = nullptr;
@@ -388,6 +458,8 @@ class WindowJoinOperator final : public Operator {
   TimerService<std::int64_t> timers_;  // namespace: the window's start
   std::int64_t watermark_ = INT64_MIN;
   std::unique_ptr<BatchBuilder> builder_;
+  std::unordered_map<KeyId, std::map<std::int64_t, std::int64_t>> sessions_;  // per key: start -> end
+  std::vector<std::int64_t> touching_;
 };
 
 }  // namespace

@@ -700,6 +700,18 @@ ParamSpec keyParam(std::string doc) {
           .doc = std::move(doc)};
 }
 
+/// The members of a `window` object that give its shape (window, join): type, size_ms,
+/// slide_ms, gap_ms; `typeDoc` explains the types for that operator.
+std::vector<ParamSpec> windowShapeParams(std::string typeDoc) {
+  return {
+      {.name = "type", .kind = ParamKind::Enum, .required = true, .doc = std::move(typeDoc),
+       .enumValues = {"tumbling", "sliding", "session"}},
+      {.name = "size_ms", .kind = ParamKind::Int, .doc = "Window length (tumbling, sliding).", .min = 1},
+      {.name = "slide_ms", .kind = ParamKind::Int, .doc = "Distance between window starts (sliding).", .min = 1},
+      {.name = "gap_ms", .kind = ParamKind::Int, .doc = "Inactivity that ends a session (session).", .min = 1},
+  };
+}
+
 ParamSpec aggregatesParam() {
   return {.name = "aggregates", .kind = ParamKind::ObjectList, .required = true,
           .doc = "The results to compute, each a named output field.",
@@ -869,23 +881,16 @@ Catalog makeBuiltin() {
              keyParam("The fields to group by; empty: one group (one subtask gets all)."),
              {.name = "window", .kind = ParamKind::Object, .required = true,
               .doc = "The window's shape.",
-              .children = {
-                  {.name = "type", .kind = ParamKind::Enum, .required = true,
-                   .doc = "tumbling (fixed, back to back: size_ms), sliding (size_ms, every "
-                          "slide_ms) or session (ends after gap_ms without records).",
-                   .enumValues = {"tumbling", "sliding", "session"}},
-                  {.name = "size_ms", .kind = ParamKind::Int,
-                   .doc = "Window length (tumbling, sliding).", .min = 1},
-                  {.name = "slide_ms", .kind = ParamKind::Int,
-                   .doc = "Distance between window starts (sliding).", .min = 1},
-                  {.name = "gap_ms", .kind = ParamKind::Int,
-                   .doc = "Inactivity that ends a session (session).", .min = 1},
-                  {.name = "time", .kind = ParamKind::Enum, .defaultValue = "event",
-                   .doc = "event (windows follow the records' event time and fire on the "
-                          "watermark) or processing (the machine's clock at arrival; fire "
-                          "on the clock; no lateness, no late records).",
-                   .enumValues = {"event", "processing"}},
-              }},
+              .children = [] {
+                auto shape = windowShapeParams("tumbling (fixed, back to back: size_ms), sliding (size_ms, every "
+                                               "slide_ms) or session (ends after gap_ms without records).");
+                shape.push_back({.name = "time", .kind = ParamKind::Enum, .defaultValue = "event",
+                                 .doc = "event (windows follow the records' event time and fire on the "
+                                        "watermark) or processing (the machine's clock at arrival; fire "
+                                        "on the clock; no lateness, no late records).",
+                                 .enumValues = {"event", "processing"}});
+                return shape;
+              }()},
              aggregatesParam(),
              {.name = "allowed_lateness_ms", .kind = ParamKind::Int, .defaultValue = 0,
               .doc = "How long after the watermark passed a window's end late records still "
@@ -939,19 +944,10 @@ Catalog makeBuiltin() {
              {.name = "window", .kind = ParamKind::Object,
               .doc = "Window join, instead of lower_ms and upper_ms: the windows whose records "
                      "are paired.",
-              .children = {
-                  {.name = "type", .kind = ParamKind::Enum, .required = true,
-                   .doc = "tumbling (fixed, back to back: size_ms), sliding (size_ms, every "
-                          "slide_ms; a pair in several windows is joined in each) or session "
-                          "(ends after gap_ms without a record of the key on either side).",
-                   .enumValues = {"tumbling", "sliding", "session"}},
-                  {.name = "size_ms", .kind = ParamKind::Int,
-                   .doc = "Window length (tumbling, sliding).", .min = 1},
-                  {.name = "slide_ms", .kind = ParamKind::Int,
-                   .doc = "Distance between window starts (sliding).", .min = 1},
-                  {.name = "gap_ms", .kind = ParamKind::Int,
-                   .doc = "Inactivity that ends a session (session).", .min = 1},
-              }},
+              .children = windowShapeParams(
+                  "tumbling (fixed, back to back: size_ms), sliding (size_ms, every slide_ms; a pair "
+                  "in several windows is joined in each) or session (ends after gap_ms without a "
+                  "record of the key on either side).")},
          },
          .derive = deriveJoin});
 

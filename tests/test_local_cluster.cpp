@@ -49,6 +49,19 @@ const QString kBin = QStringLiteral(WEIR_BIN_DIR);
 /// Waits at most 20 s for `f`.
 bool eventually(const std::function<bool()>& f) { return weir::test::waitUntil(f, 20000); }
 
+/// Kills the cluster's JobManager with SIGKILL and starts `replacement`, a plain
+/// weir-jobmanager (no TLS, no secret) on the same ports and data folder.
+void replaceJobManager(const LocalCluster& c, const LocalClusterOptions& o, QProcess& replacement) {
+  const auto jm = c.processes()[0];
+  QCOMPARE(QString::fromStdString(jm.role), QString("jobmanager"));
+  const QString apiPort = QString::fromStdString(c.url()).section(':', -1);
+  ::kill(jm.pid, SIGKILL);
+  QVERIFY(eventually([&] { return !pidAlive(jm.pid); }));
+  replacement.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(c.rpcPort()), "--api-port", apiPort,
+                                               "--data-dir", QString::fromStdString(o.dataDir.string())});
+  QVERIFY(replacement.waitForStarted());
+}
+
 struct Result {
   int code = -1;
   QString out, err;
@@ -265,17 +278,10 @@ class TestLocalCluster : public QObject {
     o.dataDir = tmp_.filePath("cluster-again").toStdString();
     o.binDir = WEIR_BIN_DIR;
     LocalCluster c = LocalCluster::start(o);
-    const auto jm = c.processes()[0];
-    QCOMPARE(QString::fromStdString(jm.role), QString("jobmanager"));
-    const QString apiPort = QString::fromStdString(c.url()).section(':', -1);
-    ::kill(jm.pid, SIGKILL);
-    QVERIFY(eventually([&] { return !pidAlive(jm.pid); }));
-
     QProcess again;
     again.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    again.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(c.rpcPort()), "--api-port", apiPort,
-                                           "--data-dir", QString::fromStdString(o.dataDir.string())});
-    QVERIFY(again.waitForStarted());
+    replaceJobManager(c, o, again);
+    if (QTest::currentTestFailed()) return;
     json tms;
     QVERIFY2(eventually([&] {
                try {
@@ -317,17 +323,11 @@ class TestLocalCluster : public QObject {
     o.binDir = WEIR_BIN_DIR;
     certs.applyTo(o);
     LocalCluster c = LocalCluster::start(o);
-    const auto jm = c.processes()[0];
     const auto tm = c.processes()[1];
     QCOMPARE(QString::fromStdString(tm.role), QString("taskmanager"));
-    const QString apiPort = QString::fromStdString(c.url()).section(':', -1);
-    ::kill(jm.pid, SIGKILL);
-    QVERIFY(eventually([&] { return !pidAlive(jm.pid); }));
-
     QProcess plain;
-    plain.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(c.rpcPort()), "--api-port", apiPort,
-                                           "--data-dir", QString::fromStdString(o.dataDir.string())});
-    QVERIFY(plain.waitForStarted());
+    replaceJobManager(c, o, plain);  // without TLS
+    if (QTest::currentTestFailed()) return;
     QElapsedTimer waited;
     waited.start();
     QVERIFY(weir::test::waitUntil([&] { return !pidAlive(tm.pid); }, 15000));

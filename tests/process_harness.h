@@ -3,7 +3,9 @@
 // condition with a deadline (no timing assertions: only a generous upper bound), and
 // whether a process still runs.
 
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QtTest>
 
 #include <netinet/in.h>
@@ -51,6 +53,27 @@ inline bool pidAlive(pid_t pid) {
   std::getline(stat, s);
   const auto p = s.rfind(')');
   return !(p != std::string::npos && p + 2 < s.size() && s[p + 2] == 'Z');
+}
+
+/// Every line of every file in `dir` whose name matches `pattern` (a job's part files,
+/// "q1*.jsonl"), sorted.
+inline QStringList sortedFileLines(const QString& dir, const QString& pattern) {
+  QStringList lines;
+  for (const auto& f : QDir(dir).entryInfoList({pattern}, QDir::Files)) {
+    QFile file(f.absoluteFilePath());
+    if (!file.open(QIODevice::ReadOnly)) continue;
+    for (const auto& l : QString::fromUtf8(file.readAll()).split('\n', Qt::SkipEmptyParts)) lines << l;
+  }
+  lines.sort();
+  return lines;
+}
+
+/// Writes `jobText` to <base>/<folder>/job.weir.json (the folder is made); its path.
+inline QString writeJobFile(const QString& base, const QString& folder, const std::string& jobText) {
+  QDir(base).mkpath(folder);
+  const QString path = base + "/" + folder + "/job.weir.json";
+  std::ofstream(path.toStdString()) << jobText;
+  return path;
 }
 
 }  // namespace weir::test

@@ -74,17 +74,8 @@ namespace {
 
 const QString kBin = QStringLiteral(WEIR_BIN_DIR);
 
-/// Every line of every part file "<stem>*<ext>" in `dir`, sorted.
-QStringList outputLines(const QString& dir) {
-  QStringList lines;
-  for (const auto& f : QDir(dir).entryInfoList({"q1*.jsonl"}, QDir::Files)) {
-    QFile file(f.absoluteFilePath());
-    if (!file.open(QIODevice::ReadOnly)) continue;
-    for (const auto& l : QString::fromUtf8(file.readAll()).split('\n', Qt::SkipEmptyParts)) lines << l;
-  }
-  lines.sort();
-  return lines;
-}
+/// Every line of the job's part files "q1*.jsonl" in `dir`, sorted.
+QStringList outputLines(const QString& dir) { return weir::test::sortedFileLines(dir, "q1*.jsonl"); }
 
 }  // namespace
 
@@ -114,10 +105,7 @@ class TestCluster : public QObject {
 
   /// Writes `job` into a fresh folder under the temp dir; returns the file path.
   QString writeJob(const QString& folder, const json& job) {
-    QDir(tmp_.path()).mkpath(folder);
-    const QString path = tmp_.path() + "/" + folder + "/job.weir.json";
-    std::ofstream(path.toStdString()) << job.dump(2);
-    return path;
+    return weir::test::writeJobFile(tmp_.path(), folder, job.dump(2));
   }
 
   QString submit(const QString& jobFile, int parallelism) {

@@ -57,14 +57,8 @@ QString readAll(const QString& path) {
   return QString::fromUtf8(f.readAll());
 }
 
-/// Every line of every part file "q1*.jsonl" in `dir`, sorted.
-QStringList outputLines(const QString& dir) {
-  QStringList lines;
-  for (const auto& f : QDir(dir).entryInfoList({"q1*.jsonl"}, QDir::Files))
-    for (const auto& l : readAll(f.absoluteFilePath()).split('\n', Qt::SkipEmptyParts)) lines << l;
-  lines.sort();
-  return lines;
-}
+/// Every line of the job's part files "q1*.jsonl" in `dir`, sorted.
+QStringList outputLines(const QString& dir) { return weir::test::sortedFileLines(dir, "q1*.jsonl"); }
 
 struct Ran {
   int code = -1;
@@ -120,10 +114,7 @@ class TestClusterTls : public QObject {
   }
 
   QString writeJob(const QString& folder, const json& job) {
-    QDir(tmp_.path()).mkpath(folder);
-    const QString path = tmp_.path() + "/" + folder + "/job.weir.json";
-    std::ofstream(path.toStdString()) << job.dump(2);
-    return path;
+    return weir::test::writeJobFile(tmp_.path(), folder, job.dump(2));
   }
 
   QString submit(const QString& jobFile, int parallelism) {

@@ -136,17 +136,14 @@ class AggregateOperator final : public Operator {
 
   void processBatch(int, const RecordBatch& batch, Output& out) override {
     const std::size_t n = batch.numRows();
-    hashes_.clear();
-    hashKeys(batch, keyFields_, hashes_);
-    ids_.clear();
-    backend_->keys().intern(batch, keyFields_, hashes_, ids_);
+    const std::vector<KeyId>& ids = backend_->keys().internRows(batch, keyFields_);
     if (batchMode_) {
       // Hash aggregation: slots for the whole batch, then one loop per aggregate.
       rows_.resize(n);
       slots_.resize(n);
       for (std::size_t r = 0; r < n; ++r) {
         rows_[r] = static_cast<std::uint32_t>(r);
-        slots_[r] = table_->findOrCreate(ids_[r]);
+        slots_[r] = table_->findOrCreate(ids[r]);
         auto& slot = table_->slot(slots_[r]);
         slot.maxTs = std::max(slot.maxTs, batch.eventTime(r));
       }
@@ -154,7 +151,7 @@ class AggregateOperator final : public Operator {
         addBatch(aggs_[a], batch, rows_, slots_, table_->allAccs(), aggs_.size(), a);
     } else {
       for (std::size_t r = 0; r < n; ++r) {
-        const std::uint32_t s = table_->findOrCreate(ids_[r]);
+        const std::uint32_t s = table_->findOrCreate(ids[r]);
         Acc* accs = table_->accs(s);
         for (std::size_t a = 0; a < aggs_.size(); ++a) addRow(aggs_[a], batch, r, accs[a]);
         update(s, batch.eventTime(r), out);
@@ -232,8 +229,6 @@ class AggregateOperator final : public Operator {
   std::unique_ptr<BatchBuilder> builder_;
 
   // Scratch, reused.
-  std::vector<std::uint64_t> hashes_;
-  std::vector<KeyId> ids_;
   std::vector<std::uint32_t> rows_, slots_;
   std::vector<Value> current_;
   std::vector<Column*> keyColumns_;

@@ -88,19 +88,6 @@ struct JoinKeys {
     }
     if (fields[kLeft].size() != fields[kRight].size()) throw JobError("left_key and right_key differ in length");
   }
-
-  /// The key id of every row of `batch` (side `side`), valid until keys.sweep().
-  const std::vector<KeyId>& intern(const RecordBatch& batch, int side, KeyDictionary& keys) {
-    hashes_.clear();
-    hashKeys(batch, fields[side], hashes_);
-    ids_.clear();
-    keys.intern(batch, fields[side], hashes_, ids_);
-    return ids_;
-  }
-
- private:
-  std::vector<std::uint64_t> hashes_;
-  std::vector<KeyId> ids_;
 };
 
 /// Appends row l of `left` then row r of `right` to the first columns of `b` (the caller
@@ -195,7 +182,7 @@ class JoinOperator final : public Operator {
   void processBatch(int port, const RecordBatch& batch, Output& out) override {
     const int side = port == 0 ? kLeft : kRight;
     const std::size_t n = batch.numRows();
-    const std::vector<KeyId>& ids = keys_.intern(batch, side, backend_->keys());
+    const std::vector<KeyId>& ids = backend_->keys().internRows(batch, keys_.fields[side]);
     auto shared = std::make_shared<const RecordBatch>(batch);
     std::int64_t late = 0;
     for (std::size_t r = 0; r < n; ++r) {
@@ -359,7 +346,7 @@ class WindowJoinOperator final : public Operator {
 
   void processBatch(int port, const RecordBatch& batch, Output&) override {
     const int side = port == 0 ? kLeft : kRight;
-    const std::vector<KeyId>& ids = keys_.intern(batch, side, backend_->keys());
+    const std::vector<KeyId>& ids = backend_->keys().internRows(batch, keys_.fields[side]);
     auto shared = std::make_shared<const RecordBatch>(batch);
     std::int64_t late = 0;
     for (std::size_t r = 0; r < batch.numRows(); ++r) {

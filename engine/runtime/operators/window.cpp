@@ -260,10 +260,7 @@ class WindowOperator final : public Operator {
 
   void processBatch(int, const RecordBatch& batch, Output& out) override {
     const std::size_t n = batch.numRows();
-    hashes_.clear();
-    hashKeys(batch, keyFields_, hashes_);
-    ids_.clear();
-    backend_->keys().intern(batch, keyFields_, hashes_, ids_);
+    const std::vector<KeyId>& ids = backend_->keys().internRows(batch, keyFields_);
     pairRows_.clear();
     pairSlots_.clear();
     lateRows_.clear();
@@ -276,7 +273,7 @@ class WindowOperator final : public Operator {
           lateRows_.push_back(static_cast<std::uint32_t>(r));
           continue;
         }
-        addToSession(batch, r, ids_[r], t, out);
+        addToSession(batch, r, ids[r], t, out);
       }
     } else {
       KeyId lastKey = kNoKey;
@@ -292,7 +289,7 @@ class WindowOperator final : public Operator {
       }
       for (std::size_t r = 0; r < n; ++r) {
         if (r + kAhead < n && lastStarts_[r + kAhead] != kNoTimestamp)
-          table_->prefetch(ids_[r + kAhead], lastStarts_[r + kAhead]);
+          table_->prefetch(ids[r + kAhead], lastStarts_[r + kAhead]);
         const std::int64_t t = processingTime_ ? now : batch.eventTime(r);
         if (t == kNoTimestamp) {
           lateRows_.push_back(static_cast<std::uint32_t>(r));
@@ -307,16 +304,16 @@ class WindowOperator final : public Operator {
           skipped = false;
           if (eventTime && end - 1 <= watermark_) {
             // Its window already fired (or is due): the slow path, record by record.
-            updateFired(batch, r, ids_[r], start, end, out);
+            updateFired(batch, r, ids[r], start, end, out);
             continue;
           }
           std::uint32_t s;
-          if (ids_[r] == lastKey && start == lastStart) {
+          if (ids[r] == lastKey && start == lastStart) {
             s = lastSlot;
           } else {
-            s = table_->find(ids_[r], start);
-            if (s == kNoSlot) s = createSlot(ids_[r], start, end);
-            lastKey = ids_[r];
+            s = table_->find(ids[r], start);
+            if (s == kNoSlot) s = createSlot(ids[r], start, end);
+            lastKey = ids[r];
             lastStart = start;
             lastSlot = s;
           }
@@ -693,8 +690,6 @@ class WindowOperator final : public Operator {
   std::unique_ptr<BatchBuilder> builder_;
 
   // Per-batch scratch, reused.
-  std::vector<std::uint64_t> hashes_;
-  std::vector<KeyId> ids_;
   std::vector<std::uint32_t> pairRows_, pairSlots_, lateRows_, touching_;
   std::vector<std::int64_t> lastStarts_;
   std::vector<Column*> keyColumns_;

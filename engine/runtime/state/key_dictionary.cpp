@@ -107,6 +107,14 @@ KeyId KeyDictionary::find(std::string_view bytes, std::uint64_t hash) const {
   return kNoKey;
 }
 
+const std::vector<KeyId>& KeyDictionary::internRows(const RecordBatch& batch, std::span<const int> fields) {
+  rowHashes_.clear();
+  hashKeys(batch, fields, rowHashes_);
+  rowIds_.clear();
+  intern(batch, fields, rowHashes_, rowIds_);
+  return rowIds_;
+}
+
 void KeyDictionary::intern(const RecordBatch& batch, std::span<const int> fields,
                            std::span<const std::uint64_t> hashes, std::vector<KeyId>& ids) {
   const std::size_t n = batch.numRows();

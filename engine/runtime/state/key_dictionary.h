@@ -62,6 +62,10 @@ class KeyDictionary {
   /// adding keys not seen yet (with no references). hashes[i] = hashKeys of row i.
   void intern(const RecordBatch& batch, std::span<const int> fields,
               std::span<const std::uint64_t> hashes, std::vector<KeyId>& ids);
+  /// The id of the key of every row of `batch` (key fields `fields`), hashed with hashKeys
+  /// (the partitioner's hash) and interned as above; the vector is the dictionary's own and
+  /// is reused by the next call.
+  const std::vector<KeyId>& internRows(const RecordBatch& batch, std::span<const int> fields);
   /// The id of a key given as encoded bytes and its hash; added when new.
   KeyId intern(std::string_view bytes, std::uint64_t hash);
 
@@ -113,6 +117,8 @@ class KeyDictionary {
   FlatIndex<std::uint64_t, HashOfHash> byHash_;  // first key of each hash
   std::size_t collisions_ = 0;
   std::string scratch_;
+  std::vector<std::uint64_t> rowHashes_;  // internRows' scratch
+  std::vector<KeyId> rowIds_;
 };
 
 }  // namespace weir

@@ -22,6 +22,10 @@
 using namespace weir;
 using namespace weir::net;
 
+namespace {
+ChannelKey ch(std::uint32_t n) { return {1, 1, n}; }
+}  // namespace
+
 int main(int argc, char** argv) {
   int batches = 20000, rows = 1024, channels = 1, capacity = 8;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -74,8 +78,8 @@ int main(int argc, char** argv) {
   InputGate gate(channels, capacity);
   std::vector<std::unique_ptr<NetworkChannelWriter>> writers;
   for (int c = 0; c < channels; ++c) {
-    b.addInput(conn, static_cast<std::uint32_t>(c), gate, c);
-    writers.push_back(a.openOutput(static_cast<std::uint32_t>(c)));
+    b.addInput(conn, ch(static_cast<std::uint32_t>(c)), gate, c);
+    writers.push_back(a.openOutput(ch(static_cast<std::uint32_t>(c))));
   }
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> producers;

@@ -197,11 +197,20 @@ class TestNetCodec final : public QObject {
   }
 
   void frameHeaderChecks() {
-    auto frame = makeFrame(FrameType::Credit, 7, encodeCredit(3));
+    const ChannelKey key{0x0123456789abcdefull, 3, 7};
+    auto frame = makeFrame(FrameType::Credit, key, encodeCredit(3));
+    QCOMPARE(frame.size(), kFrameHeaderSize + 4);
     FrameDecoder dec;
     QCOMPARE(dec.feed(frame), frame.size());
     QCOMPARE(dec.state(), FrameDecoder::State::Frame);
-    QCOMPARE(dec.header().channel, 7u);
+    QVERIFY(dec.header().channel == key);
+    QCOMPARE(dec.header().channel.toString(), std::string("0123456789abcdef/3/7"));
+    // The byte layout of docs/protocol.md: job u64 at 8, attempt u32 at 16, channel at 20.
+    QCOMPARE(int(frame[8]), 0xef);
+    QCOMPARE(int(frame[15]), 0x01);
+    QCOMPARE(int(frame[16]), 3);
+    QCOMPARE(int(frame[20]), 7);
+    QCOMPARE(int(frame[24]), 4);
     std::string err;
     QCOMPARE(*parseCredit(dec.payload(), err), 3u);
 
@@ -215,7 +224,7 @@ class TestNetCodec final : public QObject {
     f[0] = 'X';
     refuse(f, kDefaultMaxPayload, "bad magic");
     f = frame;
-    f[4] = 2;
+    f[4] = 1;  // version 1 had a 16-byte header without job and attempt
     refuse(f, kDefaultMaxPayload, "protocol version");
     f = frame;
     f[5] = 77;
@@ -225,11 +234,11 @@ class TestNetCodec final : public QObject {
     refuse(f, kDefaultMaxPayload, "flags");
     // Oversized: refused from the header alone, before any payload byte arrives.
     std::vector<std::uint8_t> head(kFrameHeaderSize);
-    writeFrameHeader(head.data(), FrameHeader{FrameType::Data, 0, 1, 5000});
+    writeFrameHeader(head.data(), FrameHeader{FrameType::Data, 0, ChannelKey{0, 0, 1}, 5000});
     refuse(head, 4096, "exceeds the limit of 4096");
-    writeFrameHeader(head.data(), FrameHeader{FrameType::Data, 0, 1, 0xffffffffu});
+    writeFrameHeader(head.data(), FrameHeader{FrameType::Data, 0, ChannelKey{0, 0, 1}, 0xffffffffu});
     refuse(head, kHardMaxPayload, "exceeds");
-    writeFrameHeader(head.data(), FrameHeader{FrameType::Hello, 0, 0, 2000});
+    writeFrameHeader(head.data(), FrameHeader{FrameType::Hello, 0, ChannelKey{0, 0, 0}, 2000});
     refuse(head, kDefaultMaxPayload, "exceeds the limit of 1024");
   }
 
@@ -240,7 +249,8 @@ class TestNetCodec final : public QObject {
       std::vector<std::uint8_t> payload;
       encodeDataPayloadHeader(payload, 1);
       encodeElement(Watermark{c}, 0, false, payload);
-      auto f = c % 3 ? makeFrame(FrameType::Data, c, payload) : makeFrame(FrameType::Ping, c, {});
+      const ChannelKey key{c * 1000003ull, c / 2, c};
+      auto f = c % 3 ? makeFrame(FrameType::Data, key, payload) : makeFrame(FrameType::Ping, key, {});
       stream.insert(stream.end(), f.begin(), f.end());
       channels.push_back(c);
     }
@@ -255,12 +265,13 @@ class TestNetCodec final : public QObject {
           piece = piece.subspan(dec.feed(piece));
           QVERIFY(dec.state() != FrameDecoder::State::Error);
           if (dec.state() == FrameDecoder::State::Frame) {
-            seen.push_back(dec.header().channel);
+            QCOMPARE(dec.header().channel.job, dec.header().channel.channel * 1000003ull);
+            seen.push_back(dec.header().channel.channel);
             if (dec.header().type == FrameType::Data) {
               SchemaDecoder t;
               auto r = decodeDataPayload(dec.payload(), t);
               QVERIFY(r.ok());
-              QVERIFY(std::get<Watermark>(r.value()[0]).timestamp == dec.header().channel);
+              QVERIFY(std::get<Watermark>(r.value()[0]).timestamp == dec.header().channel.channel);
             }
             dec.next();
           }
@@ -312,7 +323,7 @@ class TestNetCodec final : public QObject {
       auto [id, inl] = *enc.idOf(std::get_if<RecordBatch>(&e) ? std::get<RecordBatch>(e).schemaPtr() : allTypes());
       encodeElement(e, id, std::holds_alternative<RecordBatch>(e) && inl, payload);
     }
-    auto frame = makeFrame(FrameType::Data, 1, payload);
+    auto frame = makeFrame(FrameType::Data, ChannelKey{0, 0, 1}, payload);
     int decodedOk = 0, refused = 0;
     for (int it = 0; it < 20000; ++it) {
       auto b = frame;

@@ -35,6 +35,18 @@ using namespace weir::net;
 
 namespace {
 
+/// Channel `n` of one attempt of one job (the tests' channels all belong to it).
+ChannelKey ch(std::uint32_t n) { return {0xfeed, 1, n}; }
+
+/// Waits (bounded) until the writer's first credit arrived, so a write will not block.
+bool waitUntilCredited(const NetworkChannelWriter& w) {
+  for (int i = 0; i < 1000; ++i) {
+    if (w.credited()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 SchemaPtr recSchema() {
   static SchemaPtr s = makeSchema({{"channel", Type::Int64}, {"seq", Type::Int64}, {"text", Type::String}});
   return s;
@@ -157,12 +169,12 @@ class RawPeer {
   /// Runs the client side of the handshake with `secret`; true when welcomed.
   bool handshake(const std::string& secret, std::string cluster = "weir") {
     Hello h{kProtocolVersion, cluster, "raw", randomNonce()};
-    send(makeFrame(FrameType::Hello, 0, encodeHello(h)));
+    send(makeFrame(FrameType::Hello, {}, encodeHello(h)));
     auto f = readFrame();
     if (!f || f->first != FrameType::Challenge) return false;
     std::string err;
     auto ch = parseChallenge(f->second, err);
-    send(makeFrame(FrameType::Auth, 0, encodeAuth({clientProof(secret, cluster, h.nonce, ch->nonce)})));
+    send(makeFrame(FrameType::Auth, {}, encodeAuth({clientProof(secret, cluster, h.nonce, ch->nonce)})));
     f = readFrame();
     return f && f->first == FrameType::Welcome;
   }
@@ -188,8 +200,8 @@ class TestNetTransport final : public QObject {
   /// (a connection of `to`), and checks they all arrive in order.
   void exchange(Transport& from, Transport& to, const ConnectionPtr& conn, int batches, int rows) {
     InputGate gate(1, 4);
-    to.addInput(conn, 7, gate, 0);
-    auto w = from.openOutput(7);
+    to.addInput(conn, ch(7), gate, 0);
+    auto w = from.openOutput(ch(7));
     std::thread producer([&] {
       for (int i = 0; i < batches; ++i) w->write(makeBatch(0, std::int64_t{i} * rows, rows));
       w->write(EndOfPartition{});
@@ -307,13 +319,13 @@ class TestNetTransport final : public QObject {
 
     constexpr int kChannels = 4, kBatches = 500, kRows = 37;
     InputGate gateB(kChannels, 4);
-    for (int c = 0; c < kChannels; ++c) b.addInput(conn, static_cast<std::uint32_t>(c + 1), gateB, c);
+    for (int c = 0; c < kChannels; ++c) b.addInput(conn, ch(static_cast<std::uint32_t>(c + 1)), gateB, c);
     InputGate gateA(1, 3);
-    a.addInput(accepted, 100, gateA, 0);
+    a.addInput(accepted, ch(100), gateA, 0);
 
     std::vector<std::unique_ptr<NetworkChannelWriter>> writers;
-    for (int c = 0; c < kChannels; ++c) writers.push_back(a.openOutput(static_cast<std::uint32_t>(c + 1)));
-    auto reverse = b.openOutput(100);
+    for (int c = 0; c < kChannels; ++c) writers.push_back(a.openOutput(ch(static_cast<std::uint32_t>(c + 1))));
+    auto reverse = b.openOutput(ch(100));
 
     std::atomic<bool> stop{false};
     std::vector<Seen> seenB(kChannels), seenA(1);
@@ -361,11 +373,11 @@ class TestNetTransport final : public QObject {
     ConnectionPtr conn = b.connect("127.0.0.1", port);
     constexpr int kCapacity = 2, kElements = 200;
     InputGate slow(1, kCapacity), fast(3, kCapacity);
-    b.addInput(conn, 1, slow, 0);
-    for (int c = 0; c < 3; ++c) b.addInput(conn, static_cast<std::uint32_t>(c + 2), fast, c);
+    b.addInput(conn, ch(1), slow, 0);
+    for (int c = 0; c < 3; ++c) b.addInput(conn, ch(static_cast<std::uint32_t>(c + 2)), fast, c);
 
     std::vector<std::unique_ptr<NetworkChannelWriter>> writers;
-    for (std::uint32_t c = 1; c <= 4; ++c) writers.push_back(a.openOutput(c));
+    for (std::uint32_t c = 1; c <= 4; ++c) writers.push_back(a.openOutput(ch(c)));
     std::vector<std::atomic<int>> written(4);
     std::vector<std::thread> producers;
     for (int c = 0; c < 4; ++c) {
@@ -414,8 +426,8 @@ class TestNetTransport final : public QObject {
     Transport a(ao), b(opts("tm-b"));
     ConnectionPtr conn = b.connect("127.0.0.1", a.listen());
     InputGate gate(1, 64);
-    b.addInput(conn, 7, gate, 0);
-    auto w = a.openOutput(7);
+    b.addInput(conn, ch(7), gate, 0);
+    auto w = a.openOutput(ch(7));
     for (int i = 0; i < 50; ++i) w->write(Watermark{i});
     w->write(EndOfPartition{});
     std::atomic<bool> stop{false};
@@ -429,14 +441,82 @@ class TestNetTransport final : public QObject {
     Transport c(co);
     ConnectionPtr conn2 = b.connect("127.0.0.1", c.listen());
     InputGate gate2(1, 4);
-    b.addInput(conn2, 8, gate2, 0);
-    auto w2 = c.openOutput(8);
+    b.addInput(conn2, ch(8), gate2, 0);
+    auto w2 = c.openOutput(ch(8));
     w2->write(Watermark{5});
     // No flush call, no end of partition: only the timer sends it (next waits up to 10 s).
     std::optional<InputGate::Next> got = gate2.next(std::chrono::seconds(10));
     QVERIFY(got.has_value());
     QCOMPARE(std::get<Watermark>(got->element).timestamp, 5);
     QCOMPARE(w2->framesSent(), std::uint64_t{1});
+  }
+
+  /// An attempt's channels end together: after release, data still in flight for it is
+  /// dropped without closing the connection (other attempts on it flow on), the same
+  /// channel index of the next attempt is a channel of its own, writers of the released
+  /// attempt fail, and nothing of either attempt is left once both are released.
+  void releaseEndsAnAttempt() {
+    auto ao = opts("tm-a");
+    ao.flushTimeout = std::chrono::hours(1);  // only a flush, a full frame or the release sends
+    Transport a(ao), b(opts("tm-b"));
+    ConnectionPtr conn = b.connect("127.0.0.1", a.listen());
+    const ChannelKey first{0xabc, 1, 0}, second{0xabc, 2, 0};
+    InputGate gate1(1, 4);
+    b.addInput(conn, first, gate1, 0);
+    auto w1 = a.openOutput(first);
+    for (int i = 0; i < 3; ++i) w1->write(Watermark{i});
+    w1->flush();
+    for (int i = 0; i < 3; ++i) {
+      auto got = gate1.next(std::chrono::seconds(10));
+      QVERIFY(got.has_value());
+      QCOMPARE(std::get<Watermark>(got->element).timestamp, i);
+    }
+    QCOMPARE(b.counts().inputs, std::size_t{1});
+    b.release(first.scope());  // the consumer's attempt ended first
+    QCOMPARE(b.counts().inputs, std::size_t{0});
+    w1->write(Watermark{99});  // late: its credit was given before the release
+    w1->flush();
+
+    InputGate gate2(1, 4);
+    b.addInput(conn, second, gate2, 0);
+    auto w2 = a.openOutput(second);  // same index, next attempt: no "already has a writer"
+    w2->write(Watermark{7});
+    w2->write(EndOfPartition{});
+    auto got = gate2.next(std::chrono::seconds(10));
+    QVERIFY(got.has_value());
+    QCOMPARE(std::get<Watermark>(got->element).timestamp, 7);
+    QVERIFY2(conn->isOpen(), conn->closeReason().c_str());
+    QVERIFY(!gate1.next(std::chrono::milliseconds(200)).has_value());  // the late one was dropped
+
+    QCOMPARE(a.counts().attempts, std::size_t{2});
+    a.release(first.scope());
+    try {
+      w1->write(Watermark{100});
+      QFAIL("a writer of a released attempt wrote");
+    } catch (const NetworkError& e) {
+      QVERIFY2(QString(e.what()).contains("released"), e.what());
+    }
+    // What a producer wrote before its attempt was released still reaches the consumer (its
+    // last frame, often with the end of partition, may not have been sent yet).
+    const ChannelKey third{0xabc, 3, 0};
+    InputGate gate3(1, 4);
+    b.addInput(conn, third, gate3, 0);
+    auto w3 = a.openOutput(third);
+    QVERIFY(waitUntilCredited(*w3));
+    w3->write(Watermark{5});  // stays in the frame under construction: no flush
+    a.release(third.scope());
+    got = gate3.next(std::chrono::seconds(10));
+    QVERIFY2(got.has_value(), "the last frame of a released attempt was dropped");
+    QCOMPARE(std::get<Watermark>(got->element).timestamp, 5);
+    b.release(third.scope());
+
+    a.release(second.scope());
+    b.release(second.scope());
+    QCOMPARE(a.counts().outputs, std::size_t{0});
+    QCOMPARE(a.counts().attempts, std::size_t{0});
+    QCOMPARE(b.counts().inputs, std::size_t{0});
+    QCOMPARE(b.counts().attempts, std::size_t{0});
+    QVERIFY(conn->isOpen());
   }
 
   /// A writer blocked without credit is woken by cancel(); writers fail with a reason
@@ -446,8 +526,8 @@ class TestNetTransport final : public QObject {
     auto b = std::make_unique<Transport>(opts("tm-b"));
     ConnectionPtr conn = b->connect("127.0.0.1", a.listen());
     InputGate gate(1, 1);
-    b->addInput(conn, 3, gate, 0);
-    auto w = a.openOutput(3);
+    b->addInput(conn, ch(3), gate, 0);
+    auto w = a.openOutput(ch(3));
     w->write(Watermark{1});  // uses the only credit
     std::atomic<int> outcome{0};
     std::thread t([&] {
@@ -462,9 +542,9 @@ class TestNetTransport final : public QObject {
     t.join();
     QCOMPARE(outcome.load(), 2);
 
-    auto w2 = a.openOutput(4);
+    auto w2 = a.openOutput(ch(4));
     InputGate gate2(1, 1);
-    b->addInput(conn, 4, gate2, 0);
+    b->addInput(conn, ch(4), gate2, 0);
     w2->write(Watermark{1});
     std::thread t2([&] {
       try {
@@ -502,14 +582,14 @@ class TestNetTransport final : public QObject {
 
     RawPeer raw(port);
     Hello h{kProtocolVersion, "weir", "raw", randomNonce()};
-    raw.send(makeFrame(FrameType::Hello, 0, encodeHello(h)));
+    raw.send(makeFrame(FrameType::Hello, {}, encodeHello(h)));
     auto f = raw.readFrame();
     QVERIFY(f && f->first == FrameType::Challenge);
-    std::vector<std::uint8_t> bytes = makeFrame(FrameType::Auth, 0, encodeAuth({Proof{}}));
+    std::vector<std::uint8_t> bytes = makeFrame(FrameType::Auth, {}, encodeAuth({Proof{}}));
     std::vector<std::uint8_t> payload;
     encodeDataPayloadHeader(payload, 1);
     encodeElement(Watermark{1}, 0, false, payload);
-    auto data = makeFrame(FrameType::Data, 1, payload);
+    auto data = makeFrame(FrameType::Data, ChannelKey{0, 0, 1}, payload);
     bytes.insert(bytes.end(), data.begin(), data.end());
     raw.send(bytes);
     f = raw.readFrame();
@@ -543,8 +623,8 @@ class TestNetTransport final : public QObject {
     const std::uint16_t port = server.listen();
     ConnectionPtr good = client.connect("127.0.0.1", port);
     InputGate gate(1, 4);
-    client.addInput(good, 5, gate, 0);
-    auto w = server.openOutput(5);
+    client.addInput(good, ch(5), gate, 0);
+    auto w = server.openOutput(ch(5));
     std::atomic<bool> stop{false};
     std::vector<Seen> seen(1);
     std::thread consumer([&] { consume(gate, seen, stop); });
@@ -556,15 +636,15 @@ class TestNetTransport final : public QObject {
       const char* reason;
     };
     std::vector<std::uint8_t> oversized(kFrameHeaderSize);
-    writeFrameHeader(oversized.data(), FrameHeader{FrameType::Data, 0, 1, (1u << 16) + 1});
+    writeFrameHeader(oversized.data(), FrameHeader{FrameType::Data, 0, ChannelKey{0, 0, 1}, (1u << 16) + 1});
     std::vector<std::uint8_t> payload;
     encodeDataPayloadHeader(payload, 1);
     encodeElement(Watermark{1}, 0, false, payload);
     const std::vector<Abuse> abuses{
         {"garbage", std::vector<std::uint8_t>(64, 0xAB), "bad magic"},
         {"oversized", oversized, "exceeds the limit"},
-        {"no receiver", makeFrame(FrameType::Data, 77, payload), "no receiver"},
-        {"handshake again", makeFrame(FrameType::Hello, 0, {}), "after the handshake"},
+        {"no receiver", makeFrame(FrameType::Data, ChannelKey{0, 0, 77}, payload), "no receiver"},
+        {"handshake again", makeFrame(FrameType::Hello, {}, {}), "after the handshake"},
     };
     for (const auto& abuse : abuses) {
       RawPeer raw(port);

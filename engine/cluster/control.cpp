@@ -93,7 +93,7 @@ awaitable<std::string> ControlConnection::serverHandshake() {
   watchdog_.cancel();
   if (reject) {
     const CloseReason why{2, rejectText.substr(0, 500)};
-    const auto frame = makeFrame(FrameType::Reject, 0, encodeClose(why));
+    const auto frame = makeFrame(FrameType::Reject, {}, encodeClose(why));
     co_await writeFrame(frame);
   }
   if (!err.empty()) close();
@@ -116,7 +116,7 @@ awaitable<std::string> ControlConnection::serverExchange() {
   ch.nonce = randomNonce();
   ch.proof = serverProof(opt_.secret, opt_.clusterId, hello->nonce, ch.nonce);
   ch.nodeName = opt_.nodeName;
-  const auto challenge = makeFrame(FrameType::Challenge, 0, encodeChallenge(ch));
+  const auto challenge = makeFrame(FrameType::Challenge, {}, encodeChallenge(ch));
   err = co_await writeFrame(challenge);
   if (!err.empty()) co_return err;
   err = co_await nextFrame();
@@ -127,7 +127,7 @@ awaitable<std::string> ControlConnection::serverExchange() {
   if (!auth) co_return "bad AUTH: " + perr;
   if (!proofEquals(auth->proof, clientProof(opt_.secret, opt_.clusterId, hello->nonce, ch.nonce)))
     co_return "authentication failed (wrong cluster secret)";
-  const auto welcome = makeFrame(FrameType::Welcome, 0, {});
+  const auto welcome = makeFrame(FrameType::Welcome, {}, {});
   err = co_await writeFrame(welcome);
   co_return err;
 }
@@ -145,7 +145,7 @@ awaitable<std::string> ControlConnection::clientHandshake() {
 
 awaitable<std::string> ControlConnection::clientExchange() {
   const Hello hello{kProtocolVersion, opt_.clusterId, opt_.nodeName, randomNonce()};
-  const auto helloFrame = makeFrame(FrameType::Hello, 0, encodeHello(hello));
+  const auto helloFrame = makeFrame(FrameType::Hello, {}, encodeHello(hello));
   std::string err = co_await writeFrame(helloFrame);
   if (!err.empty()) co_return err;
   std::string perr;
@@ -170,7 +170,7 @@ awaitable<std::string> ControlConnection::clientExchange() {
       co_return "JobManager failed authentication (wrong cluster secret)";
     peerName_ = ch->nodeName;
     const Auth auth{clientProof(opt_.secret, opt_.clusterId, hello.nonce, ch->nonce)};
-    const auto authFrame = makeFrame(FrameType::Auth, 0, encodeAuth(auth));
+    const auto authFrame = makeFrame(FrameType::Auth, {}, encodeAuth(auth));
     err = co_await writeFrame(authFrame);
     if (!err.empty()) co_return err;
   }
@@ -201,7 +201,7 @@ awaitable<void> ControlConnection::writeLoop() {
 void ControlConnection::send(const nlohmann::json& message) {
   if (!open_) return;
   const std::string text = message.dump();
-  queue_.push_back(makeFrame(FrameType::Control, 0,
+  queue_.push_back(makeFrame(FrameType::Control, {},
                              std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())));
   wake_.cancel();
 }

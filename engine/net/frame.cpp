@@ -18,6 +18,8 @@ void put16(std::uint8_t* p, std::uint16_t v) { std::memcpy(p, &v, 2); }
 void put32(std::uint8_t* p, std::uint32_t v) { std::memcpy(p, &v, 4); }
 std::uint16_t get16(const std::uint8_t* p) { std::uint16_t v; std::memcpy(&v, p, 2); return v; }
 std::uint32_t get32(const std::uint8_t* p) { std::uint32_t v; std::memcpy(&v, p, 4); return v; }
+void put64(std::uint8_t* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
+std::uint64_t get64(const std::uint8_t* p) { std::uint64_t v; std::memcpy(&v, p, 8); return v; }
 
 /// Flags each frame type may carry.
 std::uint16_t allowedFlags(FrameType t) { return t == FrameType::Data ? kDataFlush : 0; }
@@ -105,6 +107,14 @@ std::string_view frameTypeName(FrameType t) {
 
 bool isKnownFrameType(std::uint8_t t) { return (t >= 1 && t <= 5) || (t >= 16 && t <= 20); }
 
+std::string AttemptKey::toString() const {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%016llx/%u", static_cast<unsigned long long>(job), attempt);
+  return buf;
+}
+
+std::string ChannelKey::toString() const { return scope().toString() + "/" + std::to_string(channel); }
+
 std::string FrameError::toString() const { return "at stream byte " + std::to_string(offset) + ": " + reason; }
 
 void writeFrameHeader(std::uint8_t* out, const FrameHeader& h) {
@@ -112,8 +122,10 @@ void writeFrameHeader(std::uint8_t* out, const FrameHeader& h) {
   out[4] = kProtocolVersion;
   out[5] = static_cast<std::uint8_t>(h.type);
   put16(out + 6, h.flags);
-  put32(out + 8, h.channel);
-  put32(out + 12, h.length);
+  put64(out + 8, h.channel.job);
+  put32(out + 16, h.channel.attempt);
+  put32(out + 20, h.channel.channel);
+  put32(out + 24, h.length);
 }
 
 std::optional<FrameError> checkFrameHeader(std::span<const std::uint8_t, kFrameHeaderSize> b,
@@ -130,19 +142,19 @@ std::optional<FrameError> checkFrameHeader(std::span<const std::uint8_t, kFrameH
   if (!isKnownFrameType(b[5])) return FrameError{at + 5, "unknown frame type " + std::to_string(b[5])};
   out.type = static_cast<FrameType>(b[5]);
   out.flags = get16(b.data() + 6);
-  out.channel = get32(b.data() + 8);
-  out.length = get32(b.data() + 12);
+  out.channel = {get64(b.data() + 8), get32(b.data() + 16), get32(b.data() + 20)};
+  out.length = get32(b.data() + 24);
   if (out.flags & ~allowedFlags(out.type))
     return FrameError{at + 6, "flags " + std::to_string(out.flags) + " not defined for " +
                                   std::string(frameTypeName(out.type))};
   const std::uint32_t limit = typeMaxPayload(out.type, std::min(maxPayload, kHardMaxPayload));
   if (out.length > limit)
-    return FrameError{at + 12, std::string(frameTypeName(out.type)) + " payload of " + std::to_string(out.length) +
+    return FrameError{at + 24, std::string(frameTypeName(out.type)) + " payload of " + std::to_string(out.length) +
                                    " bytes exceeds the limit of " + std::to_string(limit)};
   return std::nullopt;
 }
 
-std::vector<std::uint8_t> makeFrame(FrameType type, std::uint32_t channel, std::span<const std::uint8_t> payload,
+std::vector<std::uint8_t> makeFrame(FrameType type, ChannelKey channel, std::span<const std::uint8_t> payload,
                                     std::uint16_t flags) {
   std::vector<std::uint8_t> f(kFrameHeaderSize + payload.size());
   writeFrameHeader(f.data(), FrameHeader{type, flags, channel, static_cast<std::uint32_t>(payload.size())});

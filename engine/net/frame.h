@@ -1,9 +1,11 @@
 #pragma once
 // Frames: the unit of the TaskManager wire protocol (docs/protocol.md, byte by byte).
 //
-// Every frame is a 16-byte header and a payload:
-//   magic "WEIR" | version u8 | type u8 | flags u16 | channel u32 | payload length u32
-// little-endian. A frame whose header is wrong (magic, version, unknown type, flags set
+// Every frame is a 28-byte header and a payload:
+//   magic "WEIR" | version u8 | type u8 | flags u16 | job u64 | attempt u32 | channel u32
+//   | payload length u32
+// little-endian. Job, attempt and channel together name a logical channel (ChannelKey);
+// connection-level frames carry zeros there. A frame whose header is wrong (magic, version, unknown type, flags set
 // that the type does not define, a payload longer than the connection's limit or than
 // the type allows) is refused as soon as its header is read, before any payload byte is
 // buffered: the limit is what a peer can make us allocate.
@@ -20,6 +22,8 @@
 // connection's reader.
 
 #include <array>
+#include <compare>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,8 +35,8 @@
 namespace weir::net {
 
 inline constexpr std::uint32_t kFrameMagic = 0x52494557;  // bytes 'W' 'E' 'I' 'R'
-inline constexpr std::uint8_t kProtocolVersion = 1;
-inline constexpr std::size_t kFrameHeaderSize = 16;
+inline constexpr std::uint8_t kProtocolVersion = 2;
+inline constexpr std::size_t kFrameHeaderSize = 28;
 /// Largest payload any connection accepts (a connection may configure less).
 inline constexpr std::uint32_t kHardMaxPayload = 64u << 20;
 /// Default payload limit of a connection.
@@ -62,10 +66,36 @@ bool isKnownFrameType(std::uint8_t t);
 /// Flags of a Data frame.
 inline constexpr std::uint16_t kDataFlush = 1;  // sent by the flush timer (informational)
 
+/// One attempt (deployment) of one job: everything a TaskManager wires for it is released
+/// together when the attempt ends, and frames of a released attempt are dropped.
+struct AttemptKey {
+  std::uint64_t job = 0;
+  std::uint32_t attempt = 0;
+  auto operator<=>(const AttemptKey&) const = default;
+  std::string toString() const;
+};
+
+/// A logical channel on the wire: its job, the job's attempt and the channel's index in
+/// that attempt's execution graph. Never reused: a restarted job gets a new attempt, a
+/// resubmitted one a new job id, so a stale frame can never reach a newer channel.
+struct ChannelKey {
+  std::uint64_t job = 0;
+  std::uint32_t attempt = 0;
+  std::uint32_t channel = 0;
+  auto operator<=>(const ChannelKey&) const = default;
+  AttemptKey scope() const { return {job, attempt}; }
+  std::string toString() const;  // "JOB/ATTEMPT/CHANNEL", job in hex
+};
+struct ChannelKeyHash {
+  std::size_t operator()(const ChannelKey& k) const {
+    return std::hash<std::uint64_t>{}(k.job ^ (std::uint64_t{k.attempt} << 40) ^ (std::uint64_t{k.channel} * 0x9E3779B97F4A7C15ull));
+  }
+};
+
 struct FrameHeader {
   FrameType type = FrameType::Ping;
   std::uint16_t flags = 0;
-  std::uint32_t channel = 0;
+  ChannelKey channel;
   std::uint32_t length = 0;  // payload bytes
 };
 
@@ -76,15 +106,15 @@ struct FrameError {
   std::string toString() const;
 };
 
-/// Writes a header into 16 bytes at `out`.
+/// Writes a header into kFrameHeaderSize bytes at `out`.
 void writeFrameHeader(std::uint8_t* out, const FrameHeader& h);
-/// Parses and checks 16 header bytes against `maxPayload`; `streamOffset` for the error.
+/// Parses and checks the header bytes against `maxPayload`; `streamOffset` for the error.
 std::optional<FrameError> checkFrameHeader(std::span<const std::uint8_t, kFrameHeaderSize> bytes,
                                            std::uint32_t maxPayload, std::uint64_t streamOffset,
                                            FrameHeader& out);
 
 /// A whole frame (header + payload) in one buffer, ready to write.
-std::vector<std::uint8_t> makeFrame(FrameType type, std::uint32_t channel, std::span<const std::uint8_t> payload,
+std::vector<std::uint8_t> makeFrame(FrameType type, ChannelKey channel, std::span<const std::uint8_t> payload,
                                     std::uint16_t flags = 0);
 
 /// Incremental decoder of a frame stream.

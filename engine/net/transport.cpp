@@ -72,10 +72,10 @@ class Session;
 /// The state of one sending channel, shared by its writer (producer thread) and the
 /// network thread. Every field under `mu` except `timer` (network thread only).
 struct OutputChannel {
-  explicit OutputChannel(std::uint32_t id, asio::io_context& io, const TransportOptions& opt)
+  explicit OutputChannel(ChannelKey id, asio::io_context& io, const TransportOptions& opt)
       : id(id), io(&io), opt(opt), timer(std::make_unique<asio::steady_timer>(io)) {}
 
-  const std::uint32_t id;
+  const ChannelKey id;
   asio::io_context* io;            // posts only while `failed` is empty (see shutdown)
   const TransportOptions opt;      // a copy: a writer may outlive its Transport
 
@@ -96,7 +96,7 @@ struct OutputChannel {
   bool hasWriter = false;
   std::string failed;              // non-empty: the connection is gone or the transport stopped
 
-  std::unique_ptr<asio::steady_timer> timer;
+  std::unique_ptr<asio::steady_timer> timer;  // null once released (network thread)
 
   /// Patches the header of the frame under construction and queues it (mu held).
   void finishFrame(std::uint16_t flags = 0) {
@@ -118,9 +118,16 @@ struct OutputChannel {
 /// Gate channel -> (connection, channel id), for the gate's take listener.
 struct GateRoute {
   std::mutex mu;
-  bool dead = false;  // the Transport is gone
-  std::vector<std::pair<std::weak_ptr<Session>, std::uint32_t>> entries;
+  bool dead = false;  // the Transport is gone, or the gate's attempt was released
+  AttemptKey scope;   // the attempt whose gate this is
+  std::vector<std::pair<std::weak_ptr<Session>, ChannelKey>> entries;
 };
+
+/// How many released attempts a Transport remembers, to drop their late frames quietly
+/// (data and credits in flight when an attempt ended). Older ones are forgotten: by then
+/// nothing of theirs is in flight (a producer sends only against credit, and credit stops
+/// at the release).
+constexpr std::size_t kReleasedAttemptsKept = 4096;
 
 class Transport::Impl {
  public:
@@ -146,8 +153,18 @@ class Transport::Impl {
   void opened(const std::shared_ptr<Session>& s);
   void closed(const std::shared_ptr<Session>& s, const std::string& reason);
   /// Credit for an output channel from `s`; an error text when the peer misbehaves.
-  std::string credit(std::uint32_t channel, std::uint32_t credits, const std::shared_ptr<Session>& s);
-  std::shared_ptr<OutputChannel> output(std::uint32_t channel, bool* overLimit);
+  std::string credit(ChannelKey channel, std::uint32_t credits, const std::shared_ptr<Session>& s);
+  std::shared_ptr<OutputChannel> output(ChannelKey channel, bool* overLimit);
+  /// Network thread: was this attempt released here (its late frames are dropped)?
+  bool released(const AttemptKey& a) const { return releasedSet.count(a) > 0; }
+  void rememberReleased(const AttemptKey& a) {
+    if (!releasedSet.insert(a).second) return;
+    releasedOrder.push_back(a);
+    if (releasedOrder.size() > kReleasedAttemptsKept) {
+      releasedSet.erase(releasedOrder.front());
+      releasedOrder.pop_front();
+    }
+  }
 
   TransportOptions opt;
   std::shared_ptr<asio::ssl::context> tlsServer, tlsClient;  // null without TLS
@@ -164,8 +181,12 @@ class Transport::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::set<std::shared_ptr<Session>> sessions;     // open (after the handshake)
   std::vector<std::weak_ptr<Session>> everySession;  // also those in their handshake
-  std::unordered_map<std::uint32_t, std::shared_ptr<OutputChannel>> outputs;
-  std::map<InputGate*, std::shared_ptr<GateRoute>> routes;
+  std::unordered_map<ChannelKey, std::shared_ptr<OutputChannel>, ChannelKeyHash> outputs;
+  std::map<InputGate*, std::shared_ptr<GateRoute>> routes;  // erased when their attempt is released
+  // Network thread only: attempts released here, oldest first (kReleasedAttemptsKept).
+  std::set<AttemptKey> releasedSet;
+  std::deque<AttemptKey> releasedOrder;
+  std::uint64_t droppedLateFrames = 0;  // network thread
   std::function<void(const ConnectionPtr&)> onConnection;
   std::function<void(const ConnectionPtr&, const std::string&)> onClosed;
   bool stopped = false;
@@ -228,15 +249,21 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     wake_.cancel();
   }
   /// Any thread: one more free slot for input `channel` (a gate's take listener).
-  void creditLater(std::uint32_t channel) {
+  void creditLater(ChannelKey channel) {
     asio::post(stream_.socket().get_executor(), [self = shared_from_this(), channel] { self->grant(channel, 1); });
   }
   /// Network thread: registers an input and announces its first credit.
-  void addInput(std::uint32_t channel, InputGate* gate, int gateChannel) {
+  void addInput(ChannelKey channel, InputGate* gate, int gateChannel) {
+    if (closing_ || impl_.released(channel.scope())) return;  // released before this ran
     auto& in = inputs_[channel];
     in.gate = gate;
     in.gateChannel = gateChannel;
     grant(channel, static_cast<std::uint32_t>(gate->capacity()));
+  }
+  /// Network thread: forgets every input of a released attempt (its gates are about to go).
+  void release(const AttemptKey& a) {
+    std::erase_if(inputs_, [&](const auto& kv) { return kv.first.scope() == a; });
+    std::erase_if(pendingCredits_, [&](const auto& kv) { return kv.first.scope() == a; });
   }
   void closeOnThread(CloseCode code, const std::string& reason, bool sendClose);
   /// "TLSv1.3, peer CN=..." or "plain" (network thread).
@@ -251,7 +278,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     bool canceled = false;         // the gate was canceled: drop what arrives
   };
 
-  void grant(std::uint32_t channel, std::uint32_t n) {
+  void grant(ChannelKey channel, std::uint32_t n) {
     if (closing_) return;
     auto it = inputs_.find(channel);
     if (it == inputs_.end() || it->second.canceled) return;
@@ -317,8 +344,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::string closeReason_;
 
   std::deque<std::vector<std::uint8_t>> writeQueue_;
-  std::map<std::uint32_t, std::uint32_t> pendingCredits_;
-  std::unordered_map<std::uint32_t, Input> inputs_;
+  std::map<ChannelKey, std::uint32_t> pendingCredits_;
+  std::unordered_map<ChannelKey, Input, ChannelKeyHash> inputs_;
 
   std::atomic<std::uint64_t> framesOut_{0}, framesIn_{0}, bytesOut_{0}, bytesIn_{0}, dataFramesOut_{0};
 };
@@ -368,7 +395,7 @@ awaitable<std::string> Session::serverHandshake() {
   }
   if (r.sendReject) {
     const CloseReason why{static_cast<std::uint16_t>(r.code), r.tlsText ? std::string(kTlsRequiredText) : r.error};
-    const auto frame = makeFrame(FrameType::Reject, 0, encodeClose(why));
+    const auto frame = makeFrame(FrameType::Reject, {}, encodeClose(why));
     error_code ec;
     co_await writeRaw(frame, ec);
   }
@@ -399,7 +426,7 @@ awaitable<Session::Refusal> Session::serverExchange() {
   ch.proof = serverProof(opt.secret, opt.clusterId, hello->nonce, ch.nonce);
   ch.nodeName = opt.nodeName;
   error_code ec;
-  const auto challenge = makeFrame(FrameType::Challenge, 0, encodeChallenge(ch));
+  const auto challenge = makeFrame(FrameType::Challenge, {}, encodeChallenge(ch));
   co_await writeRaw(challenge, ec);
   if (ec) co_return Refusal{"write failed: " + ec.message()};
   err = co_await nextFrame();
@@ -412,7 +439,7 @@ awaitable<Session::Refusal> Session::serverExchange() {
   if (!auth) co_return Refusal{"bad AUTH: " + perr, true};
   if (!proofEquals(auth->proof, clientProof(opt.secret, opt.clusterId, hello->nonce, ch.nonce)))
     co_return Refusal{"authentication failed (wrong cluster secret)", true, CloseCode::AuthFailed};
-  const auto welcome = makeFrame(FrameType::Welcome, 0, {});
+  const auto welcome = makeFrame(FrameType::Welcome, {}, {});
   co_await writeRaw(welcome, ec);
   if (ec) co_return Refusal{"write failed: " + ec.message()};
   co_return Refusal{};
@@ -425,7 +452,7 @@ awaitable<std::string> Session::clientHandshake() {
   Refusal r = co_await clientExchange();
   if (r.sendReject) {
     const CloseReason why{static_cast<std::uint16_t>(r.code), r.error};
-    const auto frame = makeFrame(FrameType::Reject, 0, encodeClose(why));
+    const auto frame = makeFrame(FrameType::Reject, {}, encodeClose(why));
     error_code ec;
     co_await writeRaw(frame, ec);
   }
@@ -437,7 +464,7 @@ awaitable<Session::Refusal> Session::clientExchange() {
   const auto& opt = impl_.opt;
   const Hello hello{kProtocolVersion, opt.clusterId, opt.nodeName, randomNonce()};
   error_code ec;
-  const auto helloFrame = makeFrame(FrameType::Hello, 0, encodeHello(hello));
+  const auto helloFrame = makeFrame(FrameType::Hello, {}, encodeHello(hello));
   co_await writeRaw(helloFrame, ec);
   if (ec) co_return Refusal{"write failed: " + ec.message()};
   std::string perr;
@@ -462,7 +489,7 @@ awaitable<Session::Refusal> Session::clientExchange() {
       co_return Refusal{"server failed authentication (wrong cluster secret)", true, CloseCode::AuthFailed};
     peerName_ = ch->nodeName + " (" + endpoint_ + ")";
     const Auth auth{clientProof(opt.secret, opt.clusterId, hello.nonce, ch->nonce)};
-    const auto authFrame = makeFrame(FrameType::Auth, 0, encodeAuth(auth));
+    const auto authFrame = makeFrame(FrameType::Auth, {}, encodeAuth(auth));
     co_await writeRaw(authFrame, ec);
     if (ec) co_return Refusal{"write failed: " + ec.message()};
   }
@@ -495,14 +522,21 @@ std::string Session::handle(const FrameHeader& h, std::span<const std::uint8_t> 
   switch (h.type) {
     case FrameType::Data: {
       auto it = inputs_.find(h.channel);
-      if (it == inputs_.end()) return "DATA on channel " + std::to_string(h.channel) + ", which has no receiver here";
+      if (it == inputs_.end()) {
+        // Data in flight when its attempt ended (the credit was given before): dropped.
+        if (impl_.released(h.channel.scope())) {
+          ++impl_.droppedLateFrames;
+          return "";
+        }
+        return "DATA on channel " + h.channel.toString() + ", which has no receiver here";
+      }
       Input& in = it->second;
       auto r = decodeDataPayload(payload, in.schemas);
-      if (!r) return "DATA on channel " + std::to_string(h.channel) + ": payload " + r.error().toString();
+      if (!r) return "DATA on channel " + h.channel.toString() + ": payload " + r.error().toString();
       auto& elements = r.value();
       if (static_cast<std::int64_t>(elements.size()) > in.outstanding) {
         code = CloseCode::CreditViolation;
-        return "DATA on channel " + std::to_string(h.channel) + ": " + std::to_string(elements.size()) +
+        return "DATA on channel " + h.channel.toString() + ": " + std::to_string(elements.size()) +
                " elements with " + std::to_string(in.outstanding) + " credits";
       }
       in.outstanding -= static_cast<std::int64_t>(elements.size());
@@ -511,7 +545,7 @@ std::string Session::handle(const FrameHeader& h, std::span<const std::uint8_t> 
         for (auto& e : elements) {
           if (!in.gate->tryPush(in.gateChannel, e)) {
             code = CloseCode::CreditViolation;
-            return "DATA on channel " + std::to_string(h.channel) + " found its queue full";
+            return "DATA on channel " + h.channel.toString() + " found its queue full";
           }
         }
       } catch (const ChannelCanceled&) {
@@ -588,7 +622,7 @@ void Session::closeOnThread(CloseCode code, const std::string& reason, bool send
   if (sendClose && open_) {
     // Best effort: whatever is queued, then the reason; the watchdog ends a peer that
     // does not read.
-    writeQueue_.push_back(makeFrame(FrameType::Close, 0, encodeClose({static_cast<std::uint16_t>(code), reason})));
+    writeQueue_.push_back(makeFrame(FrameType::Close, ChannelKey{}, encodeClose({static_cast<std::uint16_t>(code), reason})));
     wake_.cancel();
     watchdog_.expires_after(std::chrono::seconds(2));
     watchdog_.async_wait([self = shared_from_this()](error_code ec) {
@@ -624,7 +658,7 @@ void drainReady(const std::shared_ptr<OutputChannel>& st) {
     frames.swap(st->ready);
     s = st->session.lock();
     if (!frames.empty() && (!s || !s->isOpen())) {
-      st->fail("channel " + std::to_string(st->id) + ": connection closed" +
+      st->fail("channel " + st->id.toString() + ": connection closed" +
                (s ? " (" + s->closeReason() + ")" : ""));
       return;
     }
@@ -633,6 +667,7 @@ void drainReady(const std::shared_ptr<OutputChannel>& st) {
 }
 
 void armFlushTimer(const std::shared_ptr<OutputChannel>& st, std::chrono::milliseconds timeout) {
+  if (!st->timer) return;  // released
   st->timer->expires_after(timeout);
   st->timer->async_wait([st](error_code ec) {
     if (ec) return;
@@ -709,7 +744,7 @@ void Transport::Impl::closed(const std::shared_ptr<Session>& s, const std::strin
   for (auto& st : bound) {
     std::lock_guard lock(st->mu);
     if (st->session.lock() == s)
-      st->fail("channel " + std::to_string(st->id) + ": connection to " + s->peerName() + " closed: " + reason);
+      st->fail("channel " + st->id.toString() + ": connection to " + s->peerName() + " closed: " + reason);
   }
   bool stopping;
   {
@@ -719,7 +754,7 @@ void Transport::Impl::closed(const std::shared_ptr<Session>& s, const std::strin
   if (onClosed && !stopping) onClosed(s, reason);  // never from ~Transport
 }
 
-std::shared_ptr<OutputChannel> Transport::Impl::output(std::uint32_t channel, bool* overLimit) {
+std::shared_ptr<OutputChannel> Transport::Impl::output(ChannelKey channel, bool* overLimit) {
   std::lock_guard lock(mu);
   auto it = outputs.find(channel);
   if (it != outputs.end()) return it->second;
@@ -733,13 +768,14 @@ std::shared_ptr<OutputChannel> Transport::Impl::output(std::uint32_t channel, bo
   return st;
 }
 
-std::string Transport::Impl::credit(std::uint32_t channel, std::uint32_t credits, const std::shared_ptr<Session>& s) {
+std::string Transport::Impl::credit(ChannelKey channel, std::uint32_t credits, const std::shared_ptr<Session>& s) {
+  if (released(channel.scope())) return "";  // the producer's attempt ended here: nothing to send
   bool over = false;
   auto st = output(channel, &over);
   if (!st) return "CREDIT for more than " + std::to_string(kMaxChannels) + " channels";
   std::lock_guard lock(st->mu);
   if (st->credit + credits > kMaxCredit)
-    return "CREDIT of channel " + std::to_string(channel) + " beyond " + std::to_string(kMaxCredit);
+    return "CREDIT of channel " + channel.toString() + " beyond " + std::to_string(kMaxCredit);
   st->session = s;
   if (st->initialCredit == 0) st->initialCredit = credits;
   st->credit += credits;
@@ -766,7 +802,7 @@ void Transport::Impl::shutdown() {
   }
   for (auto& st : outs) {
     std::lock_guard lock(st->mu);
-    st->fail("channel " + std::to_string(st->id) + ": transport stopped");
+    st->fail("channel " + st->id.toString() + ": transport stopped");
   }
   std::promise<void> done;
   asio::post(*io, [this, &done] {
@@ -798,11 +834,12 @@ void Transport::Impl::shutdown() {
   std::lock_guard lock(mu);
   for (auto& [id, st] : outputs) st->timer.reset();
   sessions.clear();
+  routes.clear();
 }
 
 // ---- NetworkChannelWriter ----------------------------------------------------------------
 
-NetworkChannelWriter::NetworkChannelWriter(std::shared_ptr<OutputChannel> state, std::uint32_t id)
+NetworkChannelWriter::NetworkChannelWriter(std::shared_ptr<OutputChannel> state, ChannelKey id)
     : state_(std::move(state)), id_(id) {}
 
 NetworkChannelWriter::~NetworkChannelWriter() {
@@ -844,14 +881,14 @@ std::int64_t NetworkChannelWriter::writeOne(StreamElement element) {
   bool inlineSchema = false;
   if (const auto* b = std::get_if<RecordBatch>(&element)) {
     auto id = st.schemas.idOf(b->schemaPtr());
-    if (!id) throw NetworkError("channel " + std::to_string(id_) + ": more than " + std::to_string(kMaxSchemas) +
+    if (!id) throw NetworkError("channel " + id_.toString() + ": more than " + std::to_string(kMaxSchemas) +
                                 " schemas");
     std::tie(schemaId, inlineSchema) = *id;
   }
   const std::size_t size = encodedSize(element, inlineSchema);
   const std::size_t limit = st.opt.maxFramePayload + kFrameHeaderSize;
   if (kDataHeader + size > limit)
-    throw NetworkError("channel " + std::to_string(id_) + ": an element of " + std::to_string(size) +
+    throw NetworkError("channel " + id_.toString() + ": an element of " + std::to_string(size) +
                        " bytes exceeds the frame limit of " + std::to_string(st.opt.maxFramePayload));
   if (st.pendingCount > 0 && st.pending.size() + size > limit) flushLocked(state_);
   if (st.pendingCount == 0) {
@@ -889,6 +926,11 @@ void NetworkChannelWriter::cancel() {
   std::lock_guard lock(state_->mu);
   state_->canceled = true;
   state_->cv.notify_all();
+}
+
+bool NetworkChannelWriter::credited() const {
+  std::lock_guard lock(state_->mu);
+  return state_->totalCredit > 0;
 }
 
 std::uint64_t NetworkChannelWriter::framesSent() const {
@@ -983,7 +1025,7 @@ void Transport::setOnClosed(std::function<void(const ConnectionPtr&, const std::
   impl_->onClosed = std::move(f);
 }
 
-void Transport::addInput(const ConnectionPtr& connection, std::uint32_t channel, InputGate& gate, int gateChannel) {
+void Transport::addInput(const ConnectionPtr& connection, ChannelKey channel, InputGate& gate, int gateChannel) {
   auto s = std::dynamic_pointer_cast<Session>(connection);
   if (!s) throw NetworkError("addInput: not a connection of this transport");
   std::shared_ptr<GateRoute> route;
@@ -994,6 +1036,7 @@ void Transport::addInput(const ConnectionPtr& connection, std::uint32_t channel,
     auto& r = impl_->routes[&gate];
     if (!r) {
       r = std::make_shared<GateRoute>();
+      r->scope = channel.scope();
       r->entries.resize(static_cast<std::size_t>(gate.numChannels()));
       fresh = true;
     }
@@ -1014,13 +1057,100 @@ void Transport::addInput(const ConnectionPtr& connection, std::uint32_t channel,
   asio::post(*impl_->io, [s, channel, g = &gate, gateChannel] { s->addInput(channel, g, gateChannel); });
 }
 
-std::unique_ptr<NetworkChannelWriter> Transport::openOutput(std::uint32_t channel) {
+std::unique_ptr<NetworkChannelWriter> Transport::openOutput(ChannelKey channel) {
   auto st = impl_->output(channel, nullptr);
   if (!st) throw NetworkError("too many channels");
   std::lock_guard lock(st->mu);
-  if (st->hasWriter) throw NetworkError("channel " + std::to_string(channel) + " already has a writer");
+  if (st->hasWriter) throw NetworkError("channel " + channel.toString() + " already has a writer");
   st->hasWriter = true;
   return std::unique_ptr<NetworkChannelWriter>(new NetworkChannelWriter(st, channel));
+}
+
+void Transport::release(AttemptKey attempt) {
+  std::vector<std::shared_ptr<OutputChannel>> outs;
+  std::vector<std::shared_ptr<GateRoute>> rs;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopped) return;
+    for (auto it = impl_->outputs.begin(); it != impl_->outputs.end();) {
+      if (it->first.scope() == attempt) {
+        outs.push_back(it->second);
+        it = impl_->outputs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = impl_->routes.begin(); it != impl_->routes.end();) {
+      if (it->second->scope == attempt) {
+        rs.push_back(it->second);
+        it = impl_->routes.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // The gates' take listeners stop granting credit; writers fail if anyone still writes.
+  for (auto& r : rs) {
+    std::lock_guard lock(r->mu);
+    r->dead = true;
+    r->entries.clear();
+  }
+  // On the network thread, after every frame the producers posted before they stopped:
+  // what a finished producer still holds (its last frame, with the end of partition) goes
+  // out before its channel is forgotten; sessions forget the attempt's inputs (their gates
+  // may be freed once this returns); its late frames are dropped from now on; its timers
+  // end.
+  std::promise<void> done;
+  asio::post(*impl_->io, [this, attempt, outs, &done] {
+    for (auto& st : outs) {
+      std::deque<std::vector<std::uint8_t>> frames;
+      std::shared_ptr<Session> s;
+      {
+        std::lock_guard lock(st->mu);
+        if (st->failed.empty() && !st->canceled) {
+          st->finishFrame();
+          frames.swap(st->ready);
+          s = st->session.lock();
+        }
+        st->fail("channel " + st->id.toString() + ": attempt released");
+        st->ready.clear();
+        st->pending.clear();
+        st->pendingCount = 0;
+      }
+      if (s && s->isOpen())
+        for (auto& f : frames) s->enqueue(std::move(f));
+    }
+    impl_->rememberReleased(attempt);
+    std::vector<std::shared_ptr<Session>> open;
+    {
+      std::lock_guard lock(impl_->mu);
+      open.assign(impl_->sessions.begin(), impl_->sessions.end());
+    }
+    for (auto& s : open) s->release(attempt);
+    for (auto& st : outs) {
+      if (!st->timer) continue;
+      st->timer->cancel();
+      st->timer.reset();
+    }
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+TransportCounts Transport::counts() const {
+  TransportCounts c;
+  std::lock_guard lock(impl_->mu);
+  c.outputs = impl_->outputs.size();
+  std::set<AttemptKey> scopes;
+  for (const auto& [key, st] : impl_->outputs) scopes.insert(key.scope());
+  for (const auto& [gate, r] : impl_->routes) {
+    std::lock_guard rl(r->mu);
+    for (const auto& e : r->entries)
+      if (!e.first.expired()) ++c.inputs;
+    scopes.insert(r->scope);
+  }
+  c.attempts = scopes.size();
+  return c;
 }
 
 }  // namespace weir::net

@@ -5,8 +5,9 @@
 // Model (Flink's network stack, reduced):
 //   - One Transport per process: one network thread running every connection.
 //   - One Connection per pair of processes, multiplexing any number of logical channels.
-//     A channel is a u32 id agreed by both ends (the deployment layer assigns them); data
-//     of channel c flows one way, its credits the other way. Both ends of a connection
+//     A channel is a ChannelKey (job, attempt, channel index) agreed by both ends (the
+//     deployment layer assigns them); data of channel c flows one way, its credits the
+//     other way. Everything of one attempt is released together (release()). Both ends of a connection
 //     may send and receive.
 //   - Receiving end (addInput): data of channel c arriving on a connection goes into one
 //     channel of an InputGate. The receiver announces as credit the free slots of that
@@ -100,6 +101,13 @@ using ConnectionPtr = std::shared_ptr<Connection>;
 class Transport;
 struct OutputChannel;
 
+/// Channels a Transport holds now.
+struct TransportCounts {
+  std::size_t outputs = 0;   // sending ends (opened, or credited before being opened)
+  std::size_t inputs = 0;    // receiving ends registered with addInput
+  std::size_t attempts = 0;  // distinct attempts among them
+};
+
 /// The sending end of one network channel (see the top of this file).
 class NetworkChannelWriter final : public ChannelWriter {
  public:
@@ -115,17 +123,19 @@ class NetworkChannelWriter final : public ChannelWriter {
   void flush();
   /// Wakes a blocked write; later writes throw ChannelCanceled.
   void cancel();
-  std::uint32_t channel() const { return id_; }
+  ChannelKey channel() const { return id_; }
+  /// Whether the receiver has announced credit yet (it registered the channel).
+  bool credited() const;
   /// Frames and elements sent by this writer so far.
   std::uint64_t framesSent() const;
 
  private:
   friend class Transport;
-  NetworkChannelWriter(std::shared_ptr<OutputChannel> state, std::uint32_t id);
+  NetworkChannelWriter(std::shared_ptr<OutputChannel> state, ChannelKey id);
   std::int64_t writeOne(StreamElement element);
 
   std::shared_ptr<OutputChannel> state_;
-  std::uint32_t id_;
+  ChannelKey id_;
 };
 
 class Transport {
@@ -159,11 +169,24 @@ class Transport {
   /// must be empty and written by nobody else. The gate must outlive the Transport, or
   /// the connection; call before the gate's consumer starts (it installs the gate's
   /// take listener the first time a gate is seen).
-  void addInput(const ConnectionPtr& connection, std::uint32_t channel, InputGate& gate, int gateChannel);
+  void addInput(const ConnectionPtr& connection, ChannelKey channel, InputGate& gate, int gateChannel);
 
   /// Sending end of `channel`. Its frames go to the connection its credits come from, so
   /// a writer may be opened before the consumer's process connects. One writer per id.
-  std::unique_ptr<NetworkChannelWriter> openOutput(std::uint32_t channel);
+  std::unique_ptr<NetworkChannelWriter> openOutput(ChannelKey channel);
+
+  /// Ends everything of one attempt here (call once its subtasks have stopped, before its
+  /// gates and writers are destroyed): what its producers wrote is still sent (the frame
+  /// under construction included), then its outputs fail and are forgotten, its gates get
+  /// no more credit callbacks, every connection forgets its inputs, and its late frames
+  /// (data or credit in flight) are dropped quietly from now on instead of closing the
+  /// connection. Blocks until the network thread has done its part; must not be called
+  /// on the network thread. A no-op after the Transport stopped.
+  void release(AttemptKey attempt);
+
+  /// What is wired now (for the TaskManager's report and tests: zero once every attempt
+  /// is released).
+  TransportCounts counts() const;
 
   const TransportOptions& options() const;
 

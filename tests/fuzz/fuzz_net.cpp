@@ -20,7 +20,7 @@ namespace weir::net::fuzz {
 namespace {
 
 void parseFrame(const FrameHeader& h, std::span<const std::uint8_t> payload,
-                std::map<std::uint32_t, SchemaDecoder>& tables) {
+                std::map<ChannelKey, SchemaDecoder>& tables) {
   std::string error;
   switch (h.type) {
     case FrameType::Hello: (void)parseHello(payload, error); break;
@@ -67,7 +67,7 @@ void runOne(const std::uint8_t* data, std::size_t size) {
   if (mode & 1) return roundTrip(in);
   // Small limit so that the fuzzer reaches the oversized-frame path easily.
   FrameDecoder dec((mode & 2) ? 4096 : kDefaultMaxPayload);
-  std::map<std::uint32_t, SchemaDecoder> tables;
+  std::map<ChannelKey, SchemaDecoder> tables;
   std::size_t chunk = 1 + (mode >> 2);  // 1..64 bytes per feed
   while (!in.empty()) {
     const std::size_t n = std::min(chunk, in.size());
@@ -103,9 +103,9 @@ std::vector<std::vector<std::uint8_t>> seeds() {
                                             CheckpointBarrier{7, 99}, EndOfPartition{}};
   std::vector<std::uint8_t> stream{0x00};
   Hello hello{kProtocolVersion, "weir", "tm-1", randomNonce()};
-  for (auto f : {makeFrame(FrameType::Hello, 0, encodeHello(hello)),
-                 makeFrame(FrameType::Credit, 3, encodeCredit(4)),
-                 makeFrame(FrameType::Close, 0, encodeClose({1, "bye"}))})
+  for (auto f : {makeFrame(FrameType::Hello, {}, encodeHello(hello)),
+                 makeFrame(FrameType::Credit, ChannelKey{0, 0, 3}, encodeCredit(4)),
+                 makeFrame(FrameType::Close, {}, encodeClose({1, "bye"}))})
     stream.insert(stream.end(), f.begin(), f.end());
   std::vector<std::uint8_t> payload;
   encodeDataPayloadHeader(payload, static_cast<std::uint32_t>(elements.size()));
@@ -120,7 +120,7 @@ std::vector<std::vector<std::uint8_t>> seeds() {
     single.insert(single.end(), bytes.begin(), bytes.end());
     out.push_back(std::move(single));
   }
-  auto data = makeFrame(FrameType::Data, 3, payload);
+  auto data = makeFrame(FrameType::Data, ChannelKey{0, 0, 3}, payload);
   stream.insert(stream.end(), data.begin(), data.end());
   out.push_back(stream);
   stream[0] = 0x02 | (7 << 2);  // small limit, 8-byte chunks

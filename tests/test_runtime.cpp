@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "runtime/channel.h"
+#include "runtime/execution_graph.h"
 #include "runtime/local_executor.h"
 #include "runtime/partition.h"
 #include "runtime/tap.h"
@@ -27,6 +28,13 @@
 using namespace weir;
 
 namespace {
+
+/// The plan nodes of each vertex (chain) of the plan's execution graph.
+std::vector<std::vector<int>> computeChains(const JobPlan& plan) {
+  std::vector<std::vector<int>> chains;
+  for (const auto& v : ExecutionGraph::build(plan).vertices) chains.push_back(v.nodes);
+  return chains;
+}
 
 SchemaPtr kvSchema() {
   static SchemaPtr s = makeSchema({{"key", Type::Int64}, {"value", Type::Int64}});
@@ -259,6 +267,42 @@ class TestRuntime : public QObject {
     QCOMPARE(computeChains(plan), (std::vector<std::vector<int>>{{0, 1}, {2}}));
     plan = threeStage(1, 2, 2, Partition::Rebalance, Partition::Hash);
     QCOMPARE(computeChains(plan), (std::vector<std::vector<int>>{{0}, {1}, {2}}));
+  }
+
+  /// The one layout every deployment uses: gate channels per incoming edge and producer
+  /// (forward: one), channels numbered in edge, producer, consumer order; its JSON form
+  /// reads back the same and a form that does not fit the plan is refused with a reason.
+  void executionGraphLayout() {
+    auto plan = threeStage(2, 2, 3, Partition::Forward, Partition::Rebalance);  // a -> b => c
+    ExecutionGraph g = ExecutionGraph::build(plan);
+    QCOMPARE(g.vertices.size(), std::size_t{2});
+    QCOMPARE(g.vertices[0].id, plan.nodes[0].id);
+    QCOMPARE(g.vertices[1].gateChannels(), 2);  // one per producer subtask
+    QCOMPARE(g.slotsNeeded(), 3);
+    QCOMPARE(g.channels.size(), std::size_t{6});  // 2 producers x 3 consumers
+    const ExecutionChannel& c = g.channels[4];  // producer 1 -> consumer 1
+    QCOMPARE(c.index, 4);
+    QCOMPARE(c.fromSubtask, 1);
+    QCOMPARE(c.toSubtask, 1);
+    QCOMPARE(c.gateChannel, 1);
+    QCOMPARE(g.vertexOfNode, (std::vector<int>{0, 0, 1}));
+    QCOMPARE(g.name(plan, 0), plan.nodes[0].id + " -> " + plan.nodes[1].id);
+
+    std::string error;
+    auto back = ExecutionGraph::fromJson(g.toJson(), plan, error);
+    QVERIFY2(back.has_value(), error.c_str());
+    QCOMPARE(back->toJson(), g.toJson());
+    nlohmann::json broken = g.toJson();
+    broken["channels"].erase(3);  // a gate channel nobody feeds
+    QVERIFY(!ExecutionGraph::fromJson(broken, plan, error));
+    QVERIFY2(error.find("fed by no channel") != std::string::npos, error.c_str());
+    broken = g.toJson();
+    broken["channels"][0][5] = 7;
+    QVERIFY(!ExecutionGraph::fromJson(broken, plan, error));
+    QVERIFY2(error.find("does not fit the plan") != std::string::npos, error.c_str());
+    broken = g.toJson();
+    broken["vertices"][1]["id"] = "other";
+    QVERIFY(!ExecutionGraph::fromJson(broken, plan, error));
   }
 
   void everyRecordExactlyOnce_data() {

@@ -1,5 +1,7 @@
 #include "runtime/local_executor.h"
 
+#include "runtime/execution_graph.h"
+
 #include <map>
 
 namespace weir {
@@ -13,36 +15,6 @@ std::string_view jobStatusName(JobStatus s) {
     case JobStatus::Canceled: return "CANCELED";
   }
   return "?";
-}
-
-std::vector<std::vector<int>> computeChains(const JobPlan& plan) {
-  const int n = static_cast<int>(plan.nodes.size());
-  std::vector<int> outDegree(static_cast<std::size_t>(n), 0), inDegree(static_cast<std::size_t>(n), 0);
-  for (const auto& e : plan.edges) {
-    ++outDegree[static_cast<std::size_t>(e.from)];
-    ++inDegree[static_cast<std::size_t>(e.to)];
-  }
-  // next[i] = the node i chains into, or -1.
-  std::vector<int> next(static_cast<std::size_t>(n), -1);
-  std::vector<bool> chainedInto(static_cast<std::size_t>(n), false);
-  for (const auto& e : plan.edges) {
-    const auto& a = plan.nodes[static_cast<std::size_t>(e.from)];
-    const auto& b = plan.nodes[static_cast<std::size_t>(e.to)];
-    if (e.partition == Partition::Forward && a.parallelism == b.parallelism &&
-        outDegree[static_cast<std::size_t>(e.from)] == 1 && inDegree[static_cast<std::size_t>(e.to)] == 1 &&
-        e.fromPort == 0 && e.toPort == 0) {
-      next[static_cast<std::size_t>(e.from)] = e.to;
-      chainedInto[static_cast<std::size_t>(e.to)] = true;
-    }
-  }
-  std::vector<std::vector<int>> chains;
-  for (int i = 0; i < n; ++i) {
-    if (chainedInto[static_cast<std::size_t>(i)]) continue;
-    std::vector<int> chain{i};
-    for (int j = next[static_cast<std::size_t>(i)]; j >= 0; j = next[static_cast<std::size_t>(j)]) chain.push_back(j);
-    chains.push_back(std::move(chain));
-  }
-  return chains;
 }
 
 LocalExecutor::LocalExecutor(JobPlan plan, ExecutorOptions options, const OperatorRegistry& registry)
@@ -60,73 +32,14 @@ LocalExecutor::~LocalExecutor() {
 }
 
 void LocalExecutor::build() {
-  const auto chains = computeChains(plan_);
-  std::map<int, std::size_t> chainOfHead;  // head node -> chain index
-  std::map<int, std::size_t> chainOfTail;
-  for (std::size_t c = 0; c < chains.size(); ++c) {
-    chainOfHead[chains[c].front()] = c;
-    chainOfTail[chains[c].back()] = c;
-  }
-
-  // Gate layout of each chain head: for every incoming edge, one channel per producer
-  // subtask that sends to it (forward: one; otherwise all of the producer's subtasks).
-  struct EdgeChannels {
-    std::size_t edge;
-    int firstChannel;  // channel of producer subtask 0 (forward: of the one producer)
+  const ExecutionGraph graph = ExecutionGraph::build(plan_);
+  SubtaskWiring wiring;
+  wiring.runsHere = [](int, int) { return true; };
+  wiring.writer = [](const ExecutionChannel& ch, Subtask* consumer) -> std::unique_ptr<ChannelWriter> {
+    return std::make_unique<LocalChannelWriter>(*consumer->gate(), ch.gateChannel);
   };
-  std::vector<std::vector<EdgeChannels>> layout(chains.size());
-  std::vector<int> channelCount(chains.size(), 0);
-  std::vector<std::vector<int>> channelPorts(chains.size());
-  std::vector<std::vector<int>> channelEdges(chains.size());
-  for (std::size_t e = 0; e < plan_.edges.size(); ++e) {
-    const auto& edge = plan_.edges[e];
-    auto it = chainOfHead.find(edge.to);
-    if (it == chainOfHead.end()) continue;  // chained edge: a direct call
-    const std::size_t c = it->second;
-    const int producers = edge.partition == Partition::Forward
-                              ? 1 : plan_.nodes[static_cast<std::size_t>(edge.from)].parallelism;
-    layout[c].push_back({e, channelCount[c]});
-    for (int i = 0; i < producers; ++i) {
-      channelPorts[c].push_back(edge.toPort);
-      channelEdges[c].push_back(static_cast<int>(e));
-    }
-    channelCount[c] += producers;
-  }
-
-  // Subtasks, indexed [chain][subtask].
-  std::vector<std::vector<Subtask*>> byChain(chains.size());
-  for (std::size_t c = 0; c < chains.size(); ++c) {
-    const int p = plan_.nodes[static_cast<std::size_t>(chains[c].front())].parallelism;
-    for (int s = 0; s < p; ++s) {
-      std::unique_ptr<InputGate> gate;
-      if (channelCount[c] > 0) gate = std::make_unique<InputGate>(channelCount[c], options_.queueCapacity);
-      subtasks_.push_back(std::make_unique<Subtask>(plan_, chains[c], s, std::move(gate), channelPorts[c],
-                                                    channelEdges[c], registry_, deadLetters_.get()));
-      byChain[c].push_back(subtasks_.back().get());
-    }
-  }
-
-  // Writers from each chain tail to the gates of its consumers.
-  for (std::size_t c = 0; c < chains.size(); ++c) {
-    for (const auto& ec : layout[c]) {
-      const PlanEdge& edge = plan_.edges[ec.edge];
-      const auto& producers = byChain[chainOfTail.at(edge.from)];
-      const auto& consumers = byChain[c];
-      for (std::size_t s = 0; s < producers.size(); ++s) {
-        std::vector<std::unique_ptr<ChannelWriter>> channels;
-        if (edge.partition == Partition::Forward) {
-          channels.push_back(std::make_unique<LocalChannelWriter>(*consumers[s]->gate(), ec.firstChannel));
-        } else {
-          for (Subtask* consumer : consumers)
-            channels.push_back(std::make_unique<LocalChannelWriter>(
-                *consumer->gate(), ec.firstChannel + static_cast<int>(s)));
-        }
-        producers[s]->addOutput(edge.fromPort,
-                                std::make_unique<EdgeWriter>(plan_, static_cast<int>(ec.edge), std::move(channels),
-                                                             producers[s]->metrics()));
-      }
-    }
-  }
+  for (auto& vertex : buildSubtasks(plan_, graph, options_.queueCapacity, registry_, deadLetters_.get(), wiring))
+    for (auto& st : vertex) subtasks_.push_back(std::move(st));
   for (auto& st : subtasks_) st->attachTaps(*taps_);
 }
 
@@ -244,12 +157,12 @@ JobMetrics collectMetrics(const JobPlan& plan, const std::vector<const Subtask*>
     index[n.id] = m.nodes.size();
     m.nodes.push_back(NodeMetrics{n.id, n.type, n.parallelism});
   }
-  const auto chains = computeChains(plan);
+  const ExecutionGraph graph = ExecutionGraph::build(plan);
   std::vector<bool> chainedEdge(plan.edges.size(), false);
-  for (const auto& c : chains)
-    for (std::size_t i = 0; i + 1 < c.size(); ++i)
-      for (std::size_t e = 0; e < plan.edges.size(); ++e)
-        if (plan.edges[e].from == c[i] && plan.edges[e].to == c[i + 1]) chainedEdge[e] = true;
+  for (std::size_t e = 0; e < plan.edges.size(); ++e) {  // both ends in one vertex: a direct call
+    const int v = graph.vertexOfNode[static_cast<std::size_t>(plan.edges[e].to)];
+    chainedEdge[e] = graph.vertices[static_cast<std::size_t>(v)].nodes.front() != plan.edges[e].to;
+  }
   for (std::size_t e = 0; e < plan.edges.size(); ++e) {
     const PlanEdge& pe = plan.edges[e];
     const PlanNode& a = plan.nodes[static_cast<std::size_t>(pe.from)];

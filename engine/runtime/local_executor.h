@@ -136,7 +136,4 @@ class LocalExecutor {
 /// the TaskManager's metric reports.
 JobMetrics collectMetrics(const JobPlan& plan, const std::vector<const Subtask*>& subtasks);
 
-/// Groups plan nodes into chains (head to tail), in plan order of their heads.
-std::vector<std::vector<int>> computeChains(const JobPlan& plan);
-
 }  // namespace weir

@@ -738,6 +738,34 @@ class TestCli : public QObject {
     QVERIFY(!fs::exists(job.parent_path() / "out/sensor-readings.dead-letters.jsonl"));
   }
 
+  /// A job whose attempts always fail, with restart fixed_delay (2 restarts): three
+  /// attempts, then it fails naming the exhausted strategy, in this process as in a cluster.
+  void failedAttemptsRestartByTheStrategy_data() {
+    QTest::addColumn<bool>("inProcess");
+    QTest::newRow("in-process") << true;
+    QTest::newRow("local cluster") << false;
+  }
+  void failedAttemptsRestartByTheStrategy() {
+    QFETCH(bool, inProcess);
+    QTemporaryDir dir;
+    const fs::path job = copyJob(dir, kE2e, "sensor-readings.weir.json");
+    {
+      json j = json::parse(std::ifstream(job));
+      j["on_bad_record"] = "fail";
+      j["restart"] = {{"strategy", "fixed_delay"}, {"max_attempts", 2}, {"delay_ms", 10}};
+      std::ofstream(job) << j.dump(2);
+    }
+    const Weir w = runWeir(runArgs(job, inProcess, {"--quiet"}));
+    QCOMPARE(w.exitCode, 1);
+    QVERIFY2(w.err.contains("the restart strategy fixed_delay (2 restarts, 10 ms apart) is exhausted"),
+             qPrintable(w.err));
+    if (inProcess) {
+      QVERIFY2(w.err.contains("weir: restarting sensor-readings in 10 ms (attempt 2)\n"), qPrintable(w.err));
+      QVERIFY2(w.err.contains("weir: restarting sensor-readings in 10 ms (attempt 3)\n"), qPrintable(w.err));
+      QCOMPARE(w.err.count("failed: readings[0/1]: bad record"), 3);
+    }
+  }
+
   // ---- 8. the generator: paced to an end, and unbounded until interrupted ---------------
 
   void pacedGeneratorEmitsExactlyItsEvents() {

@@ -38,7 +38,7 @@
 //   liveNeedsTheToken        with a secret, /live without or with a wrong token: 401
 //                            before the upgrade; with it, an unknown job: 404
 //   migratesVersion1Metadata a JobManager opens a schema-version-1 metadata file: the old
-//                            exception and run are served, the file is at version 3
+//                            exception and run are served, the file is at version 4
 //   hungTaskManagerTimesOut  the other TaskManager stopped with SIGSTOP: the JobManager
 //                            marks it LOST for a missed heartbeat (timeout 5 s); resumed
 //                            with SIGCONT, it registers again
@@ -798,7 +798,7 @@ class TestCluster : public QObject {
                  },
                  &version, nullptr);
     sqlite3_close(db);
-    QCOMPARE(version, 3);
+    QCOMPARE(version, 4);
   }
 
   void hungTaskManagerTimesOut() {

@@ -39,6 +39,7 @@
 #include "cli/cli.h"
 #include "cluster/daemon_args.h"
 #include "cluster/http_client.h"
+#include "cluster/job_state.h"
 #include "cluster/local_cluster.h"
 #include "core/catalog.h"
 #include "core/file_util.h"
@@ -433,13 +434,45 @@ bool parseArgs(int argc, char** argv, Args& a) {
   return true;
 }
 
-/// weir run --in-process: the job on a LocalExecutor in this process.
+/// Wall milliseconds since the epoch.
+std::int64_t wallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int runAttemptInProcess(const Args& a, const JobPlan& plan);
+
+/// weir run --in-process: the job on a LocalExecutor in this process; a failed attempt is
+/// followed by another as the job's restart strategy says (each starts over from the
+/// sources, as in the cluster: docs/fault-tolerance.md).
 int runInProcess(const Args& a, JobPlan plan) {
   installSignalHandlers(2);
+  weir::cluster::RestartTracker restarts(weir::cluster::RestartStrategy::fromJson(plan.restart));
+  for (int attempt = 1;; ++attempt) {
+    const std::int64_t startedMs = wallMs();
+    const int code = runAttemptInProcess(a, plan);
+    if (code != kExitFailed || signalsReceived() > 0) return code;
+    const auto d = restarts.onFailure(wallMs(), startedMs);
+    if (!d.restart) {
+      if (attempt > 1) std::fprintf(stderr, "weir: no restart: %s\n", d.reason.c_str());
+      return code;
+    }
+    std::fprintf(stderr, "weir: restarting %s in %lld ms (attempt %d)\n", plan.name.c_str(),
+                 static_cast<long long>(d.delayMs), attempt + 1);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(d.delayMs);
+    while (std::chrono::steady_clock::now() < until) {
+      if (signalsReceived() > 0) return 128 + lastSignal();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+}
+
+/// One attempt of `weir run --in-process`.
+int runAttemptInProcess(const Args& a, const JobPlan& plan) {
   const bool live = !a.quiet && isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   if (a.verbose) std::fprintf(stderr, "weir: running %s in this process (--in-process)\n", plan.name.c_str());
-  LocalExecutor job(std::move(plan));
+  LocalExecutor job(plan);
   job.start();
   ProgressLine progress(start);
   bool interrupted = false;

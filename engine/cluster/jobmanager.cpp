@@ -33,11 +33,13 @@
 #include <random>
 #include <set>
 
+#include "cluster/job_state.h"
 #include "cluster/metadata.h"
 #include "cluster/plan_json.h"
 #include "cluster/plugin_ship.h"
 #include "core/file_util.h"
 #include "core/validate.h"
+#include "runtime/execution_graph.h"
 #include "runtime/local_executor.h"
 #include "runtime/planner.h"
 #include "runtime/registry.h"
@@ -103,6 +105,9 @@ struct TmInfo {
   std::string lostReason;
   std::int64_t registeredMs = 0;
   std::set<std::string> pluginHashes;  // plugin libraries it has (cluster/plugin_ship.h)
+  // As its last heartbeat said: what its Transport holds (zero once every attempt there
+  // has ended and been released) and the attempts it still runs.
+  std::int64_t channels = 0, attempts = 0;
 };
 
 /// One WebSocket client of GET /v1/jobs/{id}/live. The publisher (io thread) replaces
@@ -129,10 +134,10 @@ struct LiveSocket final : LiveClient {
 };
 
 struct SubtaskInfo {
-  int chain = 0;
+  int vertex = 0;  // index into the job's ExecutionGraph::vertices (the API's "chain")
   int index = 0;
   std::string tm;
-  std::string state = "CREATED";  // CREATED DEPLOYING RUNNING FINISHED FAILED CANCELED
+  SubtaskState state = SubtaskState::Created;
   std::string cause;
 };
 
@@ -145,31 +150,35 @@ struct TapInfo {
 
 struct JobInfo {
   std::string id;
+  std::uint64_t key = 0;  // the id as a number: the job part of its channels' keys
   std::string name;
-  std::string status = "CREATED";
-  std::string reason;  // why CREATED waits, or the first failure
+  JobState state = JobState::Created;
+  std::string reason;  // why CREATED / RESTARTING waits, or the failure
   json jobFile;
   JobPlan plan;
-  std::vector<std::vector<int>> chains;
-  std::vector<std::vector<std::string>> chainNames;
-  std::vector<SubtaskInfo> subtasks;
+  ExecutionGraph graph;
+  std::vector<SubtaskInfo> subtasks;  // of the current attempt
+  // Slots each TaskManager holds for the current (or last) attempt. A TaskManager's
+  // entry goes when it says the attempt ended there (`attempt_ended`), or when it is lost.
   std::map<std::string, int> slotsByTm;
   int slotsNeeded = 0;
+  int attempt = 0;  // 0 before the first deployment, then 1, 2, ...
+  RestartTracker restarts;
+  std::int64_t attemptStartedMs = 0;
+  Clock::time_point restartAt{};  // RESTARTING: not deployed again before this
+  bool cancelRequested = false;   // a cancel came while FAILING: end CANCELED, no restart
+  int attemptExceptions = 0;      // exceptions recorded for the current attempt
+  std::string status() const { return std::string(stateName(state)); }
   std::int64_t submittedMs = 0, startedMs = 0, endedMs = 0;
   // The latest and the one before of each subtask's metric rows (a TaskManager's
   // `metrics` message), by (chain, subtask); at_ms is the TaskManager's steady clock.
   std::map<std::pair<int, int>, json> metricsLatest, metricsPrevious;
-  int exceptions = 0;  // recorded in the metadata; the first is the root cause
   std::map<int, TapInfo> taps;  // enabled taps by plan edge index
   std::map<std::string, PluginBlob> plugins;  // udf libraries by SHA-256, shipped on deploy
-  bool terminal() const { return status == "FINISHED" || status == "FAILED" || status == "CANCELED"; }
+  bool terminal() const { return isTerminal(state); }
+  /// RUNNING, or on its way to another attempt or an end with subtasks still deployed.
+  bool active() const { return state == JobState::Running || state == JobState::Failing || state == JobState::Canceling; }
 };
-
-std::string chainName(const JobPlan& plan, const std::vector<int>& chain) {
-  std::string s;
-  for (int n : chain) s += (s.empty() ? "" : " -> ") + plan.nodes[static_cast<std::size_t>(n)].id;
-  return s;
-}
 
 std::string newJobId() {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -191,6 +200,10 @@ class JobManager {
   }
 
   int run() {
+    // Runs an earlier JobManager on this data dir left open (it was killed, or stopped
+    // with jobs running) are over: nothing resumes them yet (docs/operations.md).
+    if (const int n = meta_.settleRuns("the JobManager stopped while the job ran; it was not resumed"))
+      logLine("warn", "jobmanager", "settled runs left open by an earlier JobManager", {{"runs", n}});
     const auto addr = asio::ip::make_address(flags_.bind);
     for (auto [acc, port] : {std::pair{&rpc_, flags_.rpcPort}, std::pair{&api_, flags_.apiPort}}) {
       tcp::endpoint ep(addr, static_cast<std::uint16_t>(port));
@@ -230,6 +243,9 @@ class JobManager {
 
   void stop() {
     stopping_ = true;
+    // The TaskManagers cancel every subtask when this connection goes; the runs end here.
+    if (const int n = meta_.settleRuns("the JobManager was stopped while the job ran"))
+      logLine("info", "jobmanager", "settled the runs of jobs still running", {{"runs", n}});
     error_code ec;
     rpc_.close(ec);
     api_.close(ec);
@@ -298,7 +314,13 @@ class JobManager {
       } else if (name.empty()) {
         conn->send({{"type", "refused"}, {"reason", "register first"}});
       } else if (type == "heartbeat") {
+        TmInfo& tm = tms_[name];
+        tm.lastHeartbeat = Clock::now();
+        tm.channels = msg->value("channels", std::int64_t{0});
+        tm.attempts = msg->value("attempts", std::int64_t{0});
+      } else if (type == "attempt_ended") {
         tms_[name].lastHeartbeat = Clock::now();
+        onAttemptEnded(*msg, name);
       } else if (type == "metrics") {
         tms_[name].lastHeartbeat = Clock::now();
         onMetrics(*msg);
@@ -333,47 +355,52 @@ class JobManager {
         lost(n, "no heartbeat for " + std::to_string(flags_.heartbeatTimeoutMs) + " ms");
       }
       expireTaps(now);
+      schedule();  // restarts whose delay has passed
     }
   }
 
+  /// A TaskManager is gone: its slots with it. Every job with a subtask of its current
+  /// attempt there fails over (FAILING, then a restart or FAILED by its strategy); the
+  /// lost TaskManager's part of the attempt counts as ended.
   void lost(const std::string& name, const std::string& reason) {
     TmInfo& tm = tms_[name];
     tm.state = "LOST";
     tm.lostReason = reason;
     tm.slotsUsed = 0;
+    tm.channels = tm.attempts = 0;
     if (tm.conn) tm.conn->close();
     meta_.taskManagerLost(name, reason);
     logLine("warn", "jobmanager", "TaskManager lost", {{"taskmanager", name}, {"reason", reason}});
     for (auto& [id, job] : jobs_) {
-      if (job.terminal() || job.status == "CREATED") continue;
-      for (const auto& st : job.subtasks)
-        if (st.tm == name) {
-          ExceptionRecord e;
-          e.message = "TaskManager " + name + " lost (" + reason + ")";
-          e.taskmanager = name;
-          failJob(job, std::move(e));
-          break;
-        }
+      if (!job.slotsByTm.erase(name)) continue;  // nothing of this job's attempt there
+      if (job.state == JobState::Running) {
+        ExceptionRecord e;
+        e.message = "TaskManager " + name + " lost (" + reason + ")";
+        e.taskmanager = name;
+        fail(job, std::move(e));
+      }
+      settle(job);
     }
     schedule();
   }
 
   // ---- jobs ---------------------------------------------------------------------------
 
-  void setStatus(JobInfo& job, const std::string& status) {
-    if (job.status == status) return;
-    job.status = status;
-    meta_.runStatus(job.id, status);
-    if (status == "RUNNING") job.startedMs = wallMs();
-    if (job.terminal()) {
-      job.endedMs = wallMs();
-      for (auto& [tm, n] : job.slotsByTm) {
-        auto it = tms_.find(tm);
-        if (it != tms_.end() && it->second.state != "LOST") it->second.slotsUsed -= n;
-      }
-      job.slotsByTm.clear();
+  /// Moves the job along the diagram of cluster/job_state.h (a transition not in it is
+  /// a bug: logged and refused).
+  void setState(JobInfo& job, JobState to) {
+    if (job.state == to) return;
+    if (!canTransition(job.state, to)) {
+      logLine("error", "jobmanager", "refused job state transition",
+              {{"job", job.id}, {"from", job.status()}, {"to", std::string(stateName(to))}});
+      return;
     }
-    logLine("info", "jobmanager", "job status", {{"job", job.id}, {"name", job.name}, {"status", status}});
+    job.state = to;
+    meta_.runStatus(job.id, job.status());
+    if (to == JobState::Running && job.startedMs == 0) job.startedMs = wallMs();
+    if (job.terminal()) job.endedMs = wallMs();
+    logLine("info", "jobmanager", "job status",
+            {{"job", job.id}, {"name", job.name}, {"status", job.status()}, {"attempt", job.attempt}});
     if (job.terminal()) {
       recordHistory(job);  // a last sample: a job shorter than the interval has one too
       finishLive(job);
@@ -381,62 +408,145 @@ class JobManager {
     }
   }
 
+  /// Tells every TaskManager still holding the current attempt to cancel it.
   void cancelOnTaskManagers(JobInfo& job) {
-    std::set<std::string> sent;
-    for (auto& st : job.subtasks) {
-      if (st.state == "CREATED" || st.state == "DEPLOYING" || st.state == "RUNNING") st.state = "CANCELING";
-      if (!sent.insert(st.tm).second) continue;
-      auto it = tms_.find(st.tm);
+    for (auto& st : job.subtasks)
+      if (!isTerminal(st.state)) st.state = SubtaskState::Canceling;
+    for (const auto& [name, n] : job.slotsByTm) {
+      auto it = tms_.find(name);
       if (it != tms_.end() && it->second.state != "LOST" && it->second.conn)
-        it->second.conn->send({{"type", "cancel"}, {"job", job.id}});
+        it->second.conn->send({{"type", "cancel"}, {"job", job.id}, {"attempt", job.attempt}});
     }
   }
 
-  /// Records an exception of the job: the first fails it (the root cause), later ones
-  /// (failures seen while it stops) are only recorded.
+  /// Records an exception of the job's current attempt: the first is that attempt's root
+  /// cause, later ones (failures seen while it stops) are only recorded.
   void recordException(JobInfo& job, ExceptionRecord e) {
     e.atMs = wallMs();
-    e.rootCause = job.exceptions++ == 0;
+    e.attempt = job.attempt;
+    e.rootCause = job.attemptExceptions++ == 0;
     meta_.exception(job.id, e);
   }
 
-  void failJob(JobInfo& job, ExceptionRecord e) {
-    if (job.terminal()) return;
+  /// A failure of the running attempt: FAILING, its subtasks canceled everywhere; what
+  /// follows (a restart or FAILED) is decided once every TaskManager ended the attempt.
+  void fail(JobInfo& job, ExceptionRecord e) {
+    if (job.state != JobState::Running) return;
     job.reason = e.message;
     recordException(job, std::move(e));
+    setState(job, JobState::Failing);
     cancelOnTaskManagers(job);
-    setStatus(job, "FAILED");
+    settle(job);
   }
 
-  /// A subtask_state message from TaskManager `tm`.
+  /// A job FAILING or CANCELING whose attempt has ended on every TaskManager (all slots
+  /// given back) takes its next state: CANCELED; or RESTARTING / FAILED by the restart
+  /// strategy.
+  void settle(JobInfo& job) {
+    if (!job.slotsByTm.empty()) return;
+    if (job.state == JobState::Canceling || (job.state == JobState::Failing && job.cancelRequested)) {
+      if (job.state == JobState::Failing) job.state = JobState::Canceling;  // the cancel wins over a restart
+      setState(job, JobState::Canceled);
+      return;
+    }
+    if (job.state != JobState::Failing) return;
+    const auto d = job.restarts.onFailure(wallMs(), job.attemptStartedMs);
+    if (!d.restart) {
+      job.reason += " (no restart: " + d.reason + ")";
+      setState(job, JobState::Failed);
+      return;
+    }
+    job.restartAt = Clock::now() + std::chrono::milliseconds(d.delayMs);
+    meta_.restart(job.id, job.attempt + 1, wallMs(), job.reason, d.delayMs);
+    logLine("info", "jobmanager", "job restarts",
+            {{"job", job.id}, {"attempt", job.attempt + 1}, {"delay_ms", d.delayMs}, {"cause", job.reason}});
+    setState(job, JobState::Restarting);
+    schedule();
+  }
+
+  /// POST /v1/jobs/{id}/cancel: a job not deployed ends at once; a running one is
+  /// CANCELING until every TaskManager ended the attempt; a failing one ends CANCELED
+  /// instead of restarting.
+  void cancel(JobInfo& job) {
+    switch (job.state) {
+      case JobState::Created:
+      case JobState::Restarting:
+        job.reason.clear();
+        setState(job, JobState::Canceled);
+        break;
+      case JobState::Running:
+        setState(job, JobState::Canceling);
+        cancelOnTaskManagers(job);
+        settle(job);
+        break;
+      case JobState::Failing:
+        job.cancelRequested = true;
+        settle(job);
+        break;
+      default: break;
+    }
+  }
+
+  /// Where jobJson and the live status put `reason`: why a job waits, or its failure.
+  static const char* waitingReasonKey(const JobInfo& job) {
+    return job.state == JobState::Created || job.state == JobState::Restarting ? "waiting_reason" : "failure";
+  }
+
+  /// A subtask_state message from TaskManager `tm`. Believed only for the job's current
+  /// attempt and from the TaskManager the subtask was placed on.
   void onSubtaskState(const json& m, const std::string& tm) {
     auto it = jobs_.find(m.value("job", ""));
     if (it == jobs_.end()) return;
     JobInfo& job = it->second;
-    const int chain = m.value("chain", -1), index = m.value("subtask", -1);
-    const std::string state = m.value("state", "");
-    for (auto& st : job.subtasks) {
-      if (st.chain != chain || st.index != index) continue;
-      if (st.state == "FINISHED" || st.state == "FAILED" || st.state == "CANCELED") return;
-      st.state = state;
-      if (m.contains("cause")) st.cause = m["cause"];
+    if (m.value("attempt", -1) != job.attempt) return;  // a report of an attempt that is over
+    const int vertex = job.graph.vertexIndex(m.value("vertex", "")), index = m.value("subtask", -1);
+    const auto state = parseSubtaskState(m.value("state", ""));
+    auto st = std::find_if(job.subtasks.begin(), job.subtasks.end(),
+                           [&](const SubtaskInfo& s) { return s.vertex == vertex && s.index == index; });
+    if (st == job.subtasks.end() || !state) {
+      logLine("warn", "jobmanager", "subtask_state for no such subtask ignored",
+              {{"job", job.id}, {"taskmanager", tm}, {"vertex", m.value("vertex", "")}, {"subtask", index}});
+      return;
     }
-    if (state == "FAILED") {
+    if (st->tm != tm) {
+      logLine("warn", "jobmanager", "subtask_state from a TaskManager the subtask is not on ignored",
+              {{"job", job.id}, {"taskmanager", tm}, {"placed_on", st->tm}, {"subtask", index}});
+      return;
+    }
+    if (isTerminal(st->state)) return;
+    st->state = *state;
+    if (m.contains("cause") && m["cause"].is_string()) st->cause = m["cause"];
+    if (*state == SubtaskState::Failed) {
       ExceptionRecord e;
       e.message = m.value("cause", "subtask failed");
       e.node = m.value("node", "");
-      if (e.node.empty() && chain >= 0 && chain < static_cast<int>(job.chains.size()))
-        e.node = chainName(job.plan, job.chains[static_cast<std::size_t>(chain)]);
+      if (e.node.empty()) e.node = job.graph.name(job.plan, vertex);
       e.subtask = index;
       e.taskmanager = tm;
-      if (!job.terminal()) failJob(job, std::move(e));
-      else if (job.status == "FAILED") recordException(job, std::move(e));
+      if (job.state == JobState::Running) fail(job, std::move(e));
+      else if (job.state == JobState::Failing) recordException(job, std::move(e));
       return;
     }
-    if (job.status != "RUNNING") return;
+    if (job.state != JobState::Running) return;
     const bool allDone = std::all_of(job.subtasks.begin(), job.subtasks.end(),
-                                     [](const SubtaskInfo& s) { return s.state == "FINISHED"; });
-    if (allDone) setStatus(job, "FINISHED");
+                                     [](const SubtaskInfo& s) { return s.state == SubtaskState::Finished; });
+    if (allDone) setState(job, JobState::Finished);
+  }
+
+  /// `attempt_ended` from TaskManager `tm`: every subtask of that attempt there has
+  /// stopped and everything it wired is released: its slots are free again.
+  void onAttemptEnded(const json& m, const std::string& tm) {
+    auto it = jobs_.find(m.value("job", ""));
+    if (it == jobs_.end()) return;
+    JobInfo& job = it->second;
+    if (m.value("attempt", -1) != job.attempt) return;
+    auto held = job.slotsByTm.find(tm);
+    if (held == job.slotsByTm.end()) return;
+    TmInfo& info = tms_[tm];
+    if (info.state != "LOST") info.slotsUsed = std::max(0, info.slotsUsed - held->second);
+    job.slotsByTm.erase(held);
+    settle(job);
+    schedule();
   }
 
   // ---- taps (docs/api.md, "Taps") ----------------------------------------------------
@@ -446,7 +556,8 @@ class JobManager {
     for (const auto& [tm, n] : job.slotsByTm) {
       auto it = tms_.find(tm);
       if (it != tms_.end() && it->second.state != "LOST" && it->second.conn)
-        it->second.conn->send({{"type", "tap"}, {"job", job.id}, {"edge", edge}, {"enable", on}});
+        it->second.conn->send(
+            {{"type", "tap"}, {"job", job.id}, {"attempt", job.attempt}, {"edge", edge}, {"enable", on}});
     }
   }
 
@@ -508,7 +619,7 @@ class JobManager {
     json r = edgeJson(job, edge);
     if (on && job.terminal()) {
       status = 409;
-      return {{"error", "job " + job.id + " is " + job.status + ": nothing flows any more"}};
+      return {{"error", "job " + job.id + " is " + job.status() + ": nothing flows any more"}};
     }
     if (on) {
       const bool fresh = !job.taps.count(edge);
@@ -567,11 +678,12 @@ class JobManager {
     auto it = jobs_.find(m.value("job", ""));
     if (it == jobs_.end() || !m.contains("subtasks") || !m["subtasks"].is_array()) return;
     JobInfo& job = it->second;
+    if (m.value("attempt", -1) != job.attempt) return;  // figures of an attempt that is over
     const double atMs = m.value("at_ms", 0.0);
     for (const auto& row : m["subtasks"]) {
       if (!row.is_object()) continue;
-      const std::pair<int, int> key{row.value("chain", -1), row.value("subtask", -1)};
-      if (key.first < 0 || key.first >= static_cast<int>(job.chains.size()) || key.second < 0) continue;
+      const std::pair<int, int> key{job.graph.vertexIndex(row.value("vertex", "")), row.value("subtask", -1)};
+      if (key.first < 0 || key.second < 0) continue;
       json r = row;
       r["at_ms"] = atMs;
       auto cur = job.metricsLatest.find(key);
@@ -600,8 +712,8 @@ class JobManager {
     }
     // Plan edges; chained ones are direct calls inside one subtask.
     std::set<std::pair<int, int>> chainedPairs;
-    for (const auto& c : job.chains)
-      for (std::size_t i = 0; i + 1 < c.size(); ++i) chainedPairs.insert({c[i], c[i + 1]});
+    for (const auto& v : job.graph.vertices)
+      for (std::size_t i = 0; i + 1 < v.nodes.size(); ++i) chainedPairs.insert({v.nodes[i], v.nodes[i + 1]});
     json edges = json::array();
     for (std::size_t e = 0; e < job.plan.edges.size(); ++e) {
       const PlanEdge& pe = job.plan.edges[e];
@@ -618,7 +730,7 @@ class JobManager {
                        {"bytes_per_s", 0.0}});
     }
     std::map<std::pair<int, int>, std::string> placement;
-    for (const auto& st : job.subtasks) placement[{st.chain, st.index}] = st.tm;
+    for (const auto& st : job.subtasks) placement[{st.vertex, st.index}] = st.tm;
     json subtasks = json::array();
     for (const auto& [key, r] : job.metricsLatest) {
       const json* prev = nullptr;
@@ -715,7 +827,8 @@ class JobManager {
                           {"edges_out", edgesOut},
                           {"edges_in", edgesIn}});
     }
-    return {{"job", job.id}, {"status", job.status}, {"nodes", nodes}, {"edges", edges}, {"subtasks", subtasks}};
+    return {{"job", job.id}, {"status", job.status()}, {"attempt", job.attempt}, {"nodes", nodes}, {"edges", edges},
+            {"subtasks", subtasks}};
   }
 
   static std::string promLabel(const std::string& v) {
@@ -751,7 +864,7 @@ class JobManager {
         c.slots += tm.slots;
       }
     for (const auto& [id, j] : jobs_)
-      if (j.status == "RUNNING") ++c.jobsRunning;
+      if (j.state == JobState::Running) ++c.jobsRunning;
     return c;
   }
 
@@ -774,7 +887,7 @@ class JobManager {
     std::vector<json> views;
     for (const auto& id : jobOrder_) {
       const JobInfo& j = jobs_.at(id);
-      if (j.status == "RUNNING" && !j.metricsLatest.empty()) views.push_back(metricsJson(j));
+      if (j.state == JobState::Running && !j.metricsLatest.empty()) views.push_back(metricsJson(j));
     }
     struct OpCounter {
       const char* metric;
@@ -846,11 +959,14 @@ class JobManager {
     return n;
   }
 
-  /// Places every waiting job that fits now, in submission order.
+  /// Deploys every waiting job that fits now, in submission order: CREATED ones, and
+  /// RESTARTING ones whose restart delay has passed. One that does not fit says why.
   void schedule() {
+    const auto now = Clock::now();
     for (const auto& id : jobOrder_) {
       JobInfo& job = jobs_.at(id);
-      if (job.status != "CREATED") continue;
+      if (job.state != JobState::Created && job.state != JobState::Restarting) continue;
+      if (job.state == JobState::Restarting && now < job.restartAt) continue;
       const int free = freeSlots();
       if (free < job.slotsNeeded) {
         job.reason = "waiting for slots: needs " + std::to_string(job.slotsNeeded) + ", " + std::to_string(free) +
@@ -861,11 +977,21 @@ class JobManager {
     }
   }
 
+  /// Deploys the next attempt of the job: slots, placement, then one `deploy` message per
+  /// TaskManager carrying the plan and its ExecutionGraph (channels are keyed by job,
+  /// attempt and the graph's channel index, so nothing of an earlier attempt or an earlier
+  /// JobManager's numbering can clash).
   void deploy(JobInfo& job) {
-    // Slot sharing: job slot s holds subtask s of every chain; slots go round robin over
+    ++job.attempt;
+    job.attemptExceptions = 0;
+    job.attemptStartedMs = wallMs();
+    job.metricsLatest.clear();  // figures start again with the attempt
+    job.metricsPrevious.clear();
+    // Slot sharing: job slot s holds subtask s of every vertex; slots go round robin over
     // the TaskManagers that have one free, in registration order.
     std::vector<std::string> slotTm;
     std::size_t cursor = 0;
+    job.slotsByTm.clear();
     while (static_cast<int>(slotTm.size()) < job.slotsNeeded) {
       const std::string& name = tmOrder_[cursor++ % tmOrder_.size()];
       TmInfo& tm = tms_[name];
@@ -874,50 +1000,24 @@ class JobManager {
       ++job.slotsByTm[name];
       slotTm.push_back(name);
     }
-    std::vector<std::vector<std::string>> placement(job.chains.size());
+    std::vector<std::vector<std::string>> placement(job.graph.vertices.size());
     job.subtasks.clear();
-    for (std::size_t c = 0; c < job.chains.size(); ++c) {
-      const int p = job.plan.nodes[static_cast<std::size_t>(job.chains[c].front())].parallelism;
-      for (int s = 0; s < p; ++s) {
-        placement[c].push_back(slotTm[static_cast<std::size_t>(s)]);
-        job.subtasks.push_back({static_cast<int>(c), s, slotTm[static_cast<std::size_t>(s)], "DEPLOYING", ""});
+    for (std::size_t v = 0; v < job.graph.vertices.size(); ++v)
+      for (int s = 0; s < job.graph.vertices[v].parallelism; ++s) {
+        placement[v].push_back(slotTm[static_cast<std::size_t>(s)]);
+        job.subtasks.push_back(
+            {static_cast<int>(v), s, slotTm[static_cast<std::size_t>(s)], SubtaskState::Deploying, ""});
       }
-    }
-    // Channels, as the LocalExecutor lays out gates: per edge into a chain head, one gate
-    // channel per producer subtask (forward: one), numbered in edge order.
-    std::map<int, std::size_t> chainOfHead;
-    for (std::size_t c = 0; c < job.chains.size(); ++c) chainOfHead[job.chains[c].front()] = c;
-    std::vector<int> gateNext(job.chains.size(), 0);
-    json channels = json::array();
-    for (std::size_t e = 0; e < job.plan.edges.size(); ++e) {
-      const auto& edge = job.plan.edges[e];
-      auto it = chainOfHead.find(edge.to);
-      if (it == chainOfHead.end()) continue;  // chained: a direct call
-      const std::size_t c = it->second;
-      const int producers = job.plan.nodes[static_cast<std::size_t>(edge.from)].parallelism;
-      const int consumers = job.plan.nodes[static_cast<std::size_t>(edge.to)].parallelism;
-      const int first = gateNext[c];
-      if (edge.partition == Partition::Forward) {
-        for (int s = 0; s < producers; ++s)
-          channels.push_back({{"id", nextChannel_++}, {"edge", e}, {"from", s}, {"to", s}, {"gate_channel", first}});
-        gateNext[c] += 1;
-      } else {
-        for (int s = 0; s < producers; ++s)
-          for (int t = 0; t < consumers; ++t)
-            channels.push_back({{"id", nextChannel_++}, {"edge", e}, {"from", s}, {"to", t}, {"gate_channel", first + s}});
-        gateNext[c] += producers;
-      }
-    }
     json tms = json::object();
     for (const auto& [name, n] : job.slotsByTm)
       tms[name] = {{"host", tms_[name].dataHost}, {"port", tms_[name].dataPort}};
     json taps = json::array();
     for (const auto& [edge, t] : job.taps) taps.push_back(edge);
-    const json msg{{"type", "deploy"},    {"job", job.id},           {"plan", planToJson(job.plan)},
-                   {"chains", job.chains}, {"placement", placement}, {"taskmanagers", tms},
-                   {"channels", channels}, {"taps", taps}};
+    const json msg{{"type", "deploy"},         {"job", job.id},           {"attempt", job.attempt},
+                   {"plan", planToJson(job.plan)}, {"graph", job.graph.toJson()}, {"placement", placement},
+                   {"taskmanagers", tms},      {"taps", taps}};
     job.reason.clear();
-    setStatus(job, "RUNNING");
+    setState(job, JobState::Running);
     for (const auto& [name, n] : job.slotsByTm) {
       TmInfo& tm = tms_[name];
       if (job.plugins.empty()) {
@@ -932,8 +1032,8 @@ class JobManager {
       tm.conn->send(withPlugins);
     }
     logLine("info", "jobmanager", "job deployed",
-            {{"job", job.id}, {"slots", job.slotsNeeded}, {"taskmanagers", job.slotsByTm.size()},
-             {"channels", channels.size()}});
+            {{"job", job.id}, {"attempt", job.attempt}, {"slots", job.slotsNeeded},
+             {"taskmanagers", job.slotsByTm.size()}, {"channels", job.graph.channels.size()}});
   }
 
   /// POST /v1/jobs: the job file as JSON; nullopt + error on refusal.
@@ -962,9 +1062,11 @@ class JobManager {
       applyOverrides(*graph, ov, diags);
     }
     std::optional<JobPlan> plan;
+    json validatedRestart;
     if (graph && diags.empty()) {
       const ValidatedJob v = validateJob(*graph, diags);
       if (v.ok && diags.empty()) plan = planJob(*graph, v);
+      validatedRestart = v.restart;
     }
     if (!plan) {
       json problems = json::array();
@@ -983,12 +1085,13 @@ class JobManager {
       return {{"error", err}};
     }
     job.id = id;
+    job.key = std::stoull(id, nullptr, 16);
     job.name = plan->name;
     job.jobFile = json::parse(body, nullptr, false);
     job.plan = std::move(*plan);
-    job.chains = computeChains(job.plan);
-    for (const auto& c : job.chains)
-      job.slotsNeeded = std::max(job.slotsNeeded, job.plan.nodes[static_cast<std::size_t>(c.front())].parallelism);
+    job.graph = ExecutionGraph::build(job.plan);
+    job.slotsNeeded = job.graph.slotsNeeded();
+    job.restarts = RestartTracker(RestartStrategy::fromJson(validatedRestart));
     job.submittedMs = wallMs();
     if (flags_.refuseWithoutSlots && freeSlots() < job.slotsNeeded) {
       status = 409;
@@ -1001,36 +1104,49 @@ class JobManager {
     jobOrder_.push_back(id);
     schedule();
     status = 201;
-    return {{"id", id}, {"name", jobs_.at(id).name}, {"status", jobs_.at(id).status}};
+    return {{"id", id}, {"name", jobs_.at(id).name}, {"status", jobs_.at(id).status()}};
   }
 
-  json jobJson(const JobInfo& job, bool detail) const {
+  json jobJson(const JobInfo& job, bool detail) {
     json j{{"id", job.id},
            {"name", job.name},
-           {"status", job.status},
+           {"status", job.status()},
+           {"attempt", job.attempt},
+           {"restarts", job.restarts.restarts()},
            {"submitted_ms", job.submittedMs},
            {"started_ms", job.startedMs},
            {"ended_ms", job.endedMs},
            {"slots", job.slotsNeeded}};
-    if (!job.reason.empty()) j[job.status == "CREATED" ? "waiting_reason" : "failure"] = job.reason;
+    if (!job.reason.empty()) j[waitingReasonKey(job)] = job.reason;
     if (!detail) return j;
     json chains = json::array();
-    for (std::size_t c = 0; c < job.chains.size(); ++c) {
+    for (std::size_t c = 0; c < job.graph.vertices.size(); ++c) {
+      const ExecutionVertex& v = job.graph.vertices[c];
       json nodes = json::array();
-      for (int n : job.chains[c]) nodes.push_back(job.plan.nodes[static_cast<std::size_t>(n)].id);
+      for (int n : v.nodes) nodes.push_back(job.plan.nodes[static_cast<std::size_t>(n)].id);
       chains.push_back({{"index", c},
-                        {"name", chainName(job.plan, job.chains[c])},
+                        {"id", v.id},
+                        {"name", job.graph.name(job.plan, static_cast<int>(c))},
                         {"nodes", nodes},
-                        {"parallelism", job.plan.nodes[static_cast<std::size_t>(job.chains[c].front())].parallelism}});
+                        {"parallelism", v.parallelism}});
     }
     json subtasks = json::array();
     for (const auto& st : job.subtasks) {
-      json s{{"chain", st.chain}, {"subtask", st.index}, {"taskmanager", st.tm}, {"state", st.state}};
+      json s{{"chain", st.vertex},
+             {"vertex", job.graph.vertices[static_cast<std::size_t>(st.vertex)].id},
+             {"subtask", st.index},
+             {"taskmanager", st.tm},
+             {"state", std::string(stateName(st.state))}};
       if (!st.cause.empty()) s["cause"] = st.cause;
       subtasks.push_back(s);
     }
     j["chains"] = chains;
     j["subtasks"] = subtasks;
+    json restarts = json::array();
+    for (const auto& r : meta_.restarts(job.id))
+      restarts.push_back({{"attempt", r.attempt}, {"time_ms", r.atMs}, {"cause", r.cause}, {"delay_ms", r.delayMs}});
+    j["restart_history"] = restarts;
+    j["restart_strategy"] = job.restarts.strategy().describe();
     j["job"] = job.jobFile;
     return j;
   }
@@ -1040,6 +1156,7 @@ class JobManager {
     json a = json::array();
     for (const auto& e : meta_.exceptions(id))
       a.push_back({{"root_cause", e.rootCause},
+                   {"attempt", e.attempt},
                    {"time_ms", e.atMs},
                    {"message", e.message},
                    {"node", e.node.empty() ? json() : json(e.node)},
@@ -1057,7 +1174,7 @@ class JobManager {
       error_code ec;
       co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
       for (auto& [id, job] : jobs_)
-        if (job.status == "RUNNING") recordHistory(job);
+        if (job.state == JobState::Running) recordHistory(job);
     }
   }
 
@@ -1136,10 +1253,10 @@ class JobManager {
   /// The status message of GET /v1/jobs/{id}/live.
   json liveStatusJson(const JobInfo& job) const {
     json j{{"type", "status"},           {"job", job.id},
-           {"name", job.name},           {"status", job.status},
+           {"name", job.name},           {"status", job.status()},
            {"time_ms", wallMs()},        {"started_ms", job.startedMs},
            {"ended_ms", job.endedMs}};
-    if (!job.reason.empty()) j[job.status == "CREATED" ? "waiting_reason" : "failure"] = job.reason;
+    if (!job.reason.empty()) j[waitingReasonKey(job)] = job.reason;
     return j;
   }
 
@@ -1249,7 +1366,7 @@ class JobManager {
                        {"bytes", e["bytes"]},
                        {"records_per_s", e["records_per_s"]},
                        {"bytes_per_s", e["bytes_per_s"]}});
-    return {{"type", "metrics"}, {"job", job.id},       {"status", job.status}, {"time_ms", wallMs()},
+    return {{"type", "metrics"}, {"job", job.id},       {"status", job.status()}, {"time_ms", wallMs()},
             {"subtasks", subtasks}, {"edges", edges},   {"vertices", vs}};
   }
 
@@ -1556,6 +1673,8 @@ class JobManager {
         const TmInfo& tm = tms_.at(n);
         json t{{"name", tm.name},
                {"state", tm.state},
+               {"channels", tm.channels},
+               {"attempts", tm.attempts},
                {"slots", tm.slots},
                {"slots_available", tm.state == "LOST" ? 0 : tm.slots - tm.slotsUsed},
                {"data_address", tm.dataHost + ":" + std::to_string(tm.dataPort)},
@@ -1632,10 +1751,7 @@ class JobManager {
       }
       if (sub.empty() && method == http::verb::get) return jobJson(job, true);
       if (sub == "cancel" && method == http::verb::post) {
-        if (!job.terminal()) {
-          cancelOnTaskManagers(job);
-          setStatus(job, "CANCELED");
-        }
+        cancel(job);
         return jobJson(job, false);
       }
     }
@@ -1655,7 +1771,6 @@ class JobManager {
   std::vector<std::string> tmOrder_;
   std::map<std::string, JobInfo> jobs_;
   std::vector<std::string> jobOrder_;
-  std::uint32_t nextChannel_ = 1;
   std::map<std::string, std::vector<std::shared_ptr<LiveClient>>> live_;  // by job id
 };
 

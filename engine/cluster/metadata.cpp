@@ -10,7 +10,7 @@
 namespace weir::cluster {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -48,6 +48,11 @@ const char* const kMigrations[] = {
                                     backpressured_ms_per_s_max REAL NOT NULL, watermark INTEGER);
        CREATE INDEX metric_history_by_job ON metric_history (job_id, node, at_ms);
        CREATE INDEX jobs_by_name ON jobs (name, submitted_ms);)",
+    // 4: restarts (one row per attempt after the first, with the failure that caused it);
+    // exceptions.run holds the attempt the exception belongs to (version 3 knew only 1).
+    R"(CREATE TABLE restarts (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+                             cause TEXT NOT NULL, delay_ms INTEGER NOT NULL);
+       CREATE INDEX restarts_by_job ON restarts (job_id, attempt);)",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == kSchemaVersion);
 
@@ -164,16 +169,16 @@ void Metadata::runStatus(const std::string& jobId, const std::string& status) {
 void Metadata::exception(const std::string& jobId, const ExceptionRecord& e) {
   auto orNull = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
   run("INSERT INTO exceptions (job_id, run, at_ms, message, node, subtask, taskmanager, root_cause) "
-      "VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
-      {jobId, std::to_string(e.atMs ? e.atMs : nowMs()), e.message, orNull(e.node),
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      {jobId, std::to_string(e.attempt), std::to_string(e.atMs ? e.atMs : nowMs()), e.message, orNull(e.node),
        e.subtask >= 0 ? std::optional<std::string>(std::to_string(e.subtask)) : std::nullopt, orNull(e.taskmanager),
        e.rootCause ? "1" : "0"});
 }
 
 std::vector<ExceptionRecord> Metadata::exceptions(const std::string& jobId) {
   std::vector<ExceptionRecord> out;
-  query("SELECT at_ms, message, node, subtask, taskmanager, root_cause FROM exceptions WHERE job_id = ? "
-        "ORDER BY root_cause DESC, rowid",
+  query("SELECT at_ms, message, node, subtask, taskmanager, root_cause, run FROM exceptions WHERE job_id = ? "
+        "ORDER BY root_cause DESC, run DESC, rowid",
         {jobId}, [&](sqlite3_stmt* st) {
           ExceptionRecord e;
           e.atMs = sqlite3_column_int64(st, 0);
@@ -182,6 +187,7 @@ std::vector<ExceptionRecord> Metadata::exceptions(const std::string& jobId) {
           e.subtask = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3);
           e.taskmanager = columnText(st, 4);
           e.rootCause = sqlite3_column_int(st, 5) != 0;
+          e.attempt = sqlite3_column_int(st, 6);
           out.push_back(std::move(e));
         });
   return out;
@@ -259,6 +265,44 @@ std::vector<RunRecord> Metadata::runsByName(const std::string& name) {
           out.push_back(std::move(r));
         });
   return out;
+}
+
+void Metadata::restart(const std::string& jobId, int attempt, std::int64_t atMs, const std::string& cause,
+                       std::int64_t delayMs) {
+  run("INSERT INTO restarts (job_id, attempt, at_ms, cause, delay_ms) VALUES (?, ?, ?, ?, ?)",
+      {jobId, std::to_string(attempt), std::to_string(atMs), cause, std::to_string(delayMs)});
+}
+
+std::vector<RestartRecord> Metadata::restarts(const std::string& jobId) {
+  std::vector<RestartRecord> out;
+  query("SELECT attempt, at_ms, cause, delay_ms FROM restarts WHERE job_id = ? ORDER BY attempt", {jobId},
+        [&](sqlite3_stmt* st) {
+          out.push_back({sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1), columnText(st, 2),
+                         sqlite3_column_int64(st, 3)});
+        });
+  return out;
+}
+
+int Metadata::settleRuns(const std::string& reason) {
+  std::vector<std::string> open;
+  query("SELECT job_id FROM runs WHERE status NOT IN ('FINISHED', 'FAILED', 'CANCELED')", {},
+        [&](sqlite3_stmt* st) { open.push_back(columnText(st, 0)); });
+  for (const auto& id : open) {
+    ExceptionRecord e;
+    e.message = reason;
+    e.rootCause = true;
+    int attempt = 1;
+    query("SELECT MAX(run) FROM exceptions WHERE job_id = ?", {id}, [&](sqlite3_stmt* st) {
+      if (sqlite3_column_type(st, 0) != SQLITE_NULL) attempt = sqlite3_column_int(st, 0);
+    });
+    query("SELECT MAX(attempt) FROM restarts WHERE job_id = ?", {id}, [&](sqlite3_stmt* st) {
+      if (sqlite3_column_type(st, 0) != SQLITE_NULL) attempt = std::max(attempt, sqlite3_column_int(st, 0));
+    });
+    e.attempt = attempt;
+    exception(id, e);
+    runStatus(id, "FAILED");
+  }
+  return static_cast<int>(open.size());
 }
 
 bool Metadata::jobExists(const std::string& jobId) {

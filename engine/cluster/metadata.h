@@ -28,7 +28,17 @@ struct ExceptionRecord {
   std::string node;          // the failing operator; "" when not a subtask's failure
   int subtask = -1;          // its subtask index; -1 when not a subtask's failure
   std::string taskmanager;   // the TaskManager it happened on (or that was lost); "" if none
-  bool rootCause = false;
+  bool rootCause = false;    // the first exception of its attempt: what failed that attempt
+  int attempt = 1;           // the job's attempt it belongs to
+};
+
+/// A restart of a job: the attempt it started, when it was decided, the failure that
+/// caused it and the delay before the new attempt was deployed.
+struct RestartRecord {
+  int attempt = 0;
+  std::int64_t atMs = 0;
+  std::string cause;
+  std::int64_t delayMs = 0;
 };
 
 /// One downsampled sample of one node of a running job (the metric history).
@@ -61,7 +71,17 @@ class Metadata {
   void runStatus(const std::string& jobId, const std::string& status);
   /// Records an exception of the job's run (e.rootCause says whether it is the first).
   void exception(const std::string& jobId, const ExceptionRecord& e);
-  /// The job's exceptions, root cause first, then in the order they happened.
+  /// Records that the job restarts as attempt `attempt` after `delayMs` because of `cause`.
+  void restart(const std::string& jobId, int attempt, std::int64_t atMs, const std::string& cause,
+               std::int64_t delayMs);
+  /// The job's restarts, by attempt.
+  std::vector<RestartRecord> restarts(const std::string& jobId);
+  /// Ends every run still open in the database (FAILED, with `reason` as its attempt's
+  /// root cause): a JobManager starting over a data dir whose previous JobManager died
+  /// or stopped with jobs running. Returns how many it settled.
+  int settleRuns(const std::string& reason);
+  /// The job's exceptions: root causes first (the newest attempt's first), then the others
+  /// in the order they happened.
   std::vector<ExceptionRecord> exceptions(const std::string& jobId);
   /// Appends samples of the job's metric history (one transaction).
   void metricHistory(const std::string& jobId, const std::vector<HistoryRow>& rows);

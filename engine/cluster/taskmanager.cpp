@@ -35,6 +35,7 @@
 #include "cluster/plugin_ship.h"
 #include "net/transport.h"
 #include "runtime/dead_letter.h"
+#include "runtime/execution_graph.h"
 #include "runtime/local_executor.h"
 #include "runtime/registry.h"
 #include "runtime/tap.h"
@@ -89,13 +90,19 @@ std::string peerNodeName(const std::string& peer) {
 }
 
 struct LocalSubtask {
-  int chain = 0;
+  int vertex = 0;  // index into the attempt's ExecutionGraph::vertices
   std::unique_ptr<Subtask> task;
 };
 
+/// One attempt of one job on this TaskManager: from its `deploy` until every subtask has
+/// stopped, its threads are joined and its channels released (reap); then the JobManager
+/// hears `attempt_ended` and gives its slots to whatever comes next.
 struct RunningJob {
   std::string id;
+  int attempt = 0;
+  net::AttemptKey key;
   JobPlan plan;
+  ExecutionGraph graph;
   std::unique_ptr<DeadLetterSink> deadLetters;
   std::unique_ptr<JobTaps> taps;  // one per plan edge; created by setup (under mu)
   std::set<int> tapsWanted;       // edges enabled before setup created the taps (under mu)
@@ -105,6 +112,7 @@ struct RunningJob {
   std::atomic<bool> canceled{false};
   std::atomic<bool> started{false};  // every subtask wired (their threads start right after)
   std::atomic<int> running{0};       // subtask threads not yet ended
+  std::atomic<int> unreported{0};    // subtask threads that have not yet sent their final state
   bool finalReported = false;        // io thread: the metrics after the last subtask ended were sent
   std::thread setup;
   std::mutex mu;
@@ -244,7 +252,13 @@ class TaskManager {
   awaitable<void> heartbeats(std::shared_ptr<ControlConnection> conn) {
     asio::steady_timer t(io_);
     while (conn->isOpen() && conn == jm_) {
-      jm_->send({{"type", "heartbeat"}});
+      const net::TransportCounts wired = transport_->counts();
+      std::size_t attempts;
+      {
+        std::lock_guard lock(jobsMu_);
+        attempts = jobs_.size();
+      }
+      jm_->send({{"type", "heartbeat"}, {"channels", wired.inputs + wired.outputs}, {"attempts", attempts}});
       sendMetrics();
       sendTapSamples();
       t.expires_after(std::chrono::milliseconds(flags_.heartbeatMs));
@@ -268,13 +282,13 @@ class TaskManager {
       if (!job->started.load() || job->finalReported) continue;
       const bool ended = job->running.load() == 0;
       std::vector<const Subtask*> tasks;
-      std::vector<int> chains;
+      std::vector<std::string> vertices;
       JobMetrics m;
       {
         std::lock_guard lock(job->mu);
         for (const auto& ls : job->subtasks) {
           tasks.push_back(ls.task.get());
-          chains.push_back(ls.chain);
+          vertices.push_back(job->graph.vertices[static_cast<std::size_t>(ls.vertex)].id);
         }
         m = collectMetrics(job->plan, tasks);
       }
@@ -291,13 +305,13 @@ class TaskManager {
           for (const auto& t : list) a.push_back({{"edge", t.edge}, {"records", t.records}, {"bytes", t.bytes}});
           return a;
         };
-        rows.push_back({{"chain", chains[i]}, {"subtask", v.subtask}, {"name", v.chain}, {"busy_ms", v.busyMs},
+        rows.push_back({{"vertex", vertices[i]}, {"subtask", v.subtask}, {"name", v.chain}, {"busy_ms", v.busyMs},
                         {"backpressured_ms", v.backpressuredMs}, {"idle_ms", v.idleMs},
                         {"input_usage", v.inputUsage}, {"output_usage", v.outputUsage}, {"max_queued", v.maxQueued},
                         {"input_watermark", v.inputWatermark}, {"output_watermark", v.outputWatermark},
                         {"operators", ops}, {"edges_out", traffic(v.edgesOut)}, {"edges_in", traffic(v.edgesIn)}});
       }
-      jm_->send({{"type", "metrics"}, {"job", job->id}, {"at_ms", atMs}, {"subtasks", rows}});
+      jm_->send({{"type", "metrics"}, {"job", job->id}, {"attempt", job->attempt}, {"at_ms", atMs}, {"subtasks", rows}});
       if (ended) job->finalReported = true;
     }
   }
@@ -328,23 +342,21 @@ class TaskManager {
       }
       for (auto& sample : samples) {
         const int edge = sample["edge"];
-        jm_->send({{"type", "tap_sample"}, {"job", job->id}, {"edge", edge}, {"sample", std::move(sample)}});
+        jm_->send({{"type", "tap_sample"},
+                   {"job", job->id},
+                   {"attempt", job->attempt},
+                   {"edge", edge},
+                   {"sample", std::move(sample)}});
       }
     }
   }
 
   /// A `tap` message: turns the tap of one plan edge of a job on or off.
   void setTap(const json& msg) {
-    const std::string id = msg.value("job", "");
     const int edge = msg.value("edge", -1);
     const bool on = msg.value("enable", true);
-    std::shared_ptr<RunningJob> job;
-    {
-      std::lock_guard lock(jobsMu_);
-      auto it = jobs_.find(id);
-      if (it == jobs_.end()) return;
-      job = it->second;
-    }
+    std::shared_ptr<RunningJob> job = findJob(msg);
+    if (!job) return;
     std::lock_guard lock(job->mu);
     if (!job->taps) {
       if (on) job->tapsWanted.insert(edge);
@@ -368,23 +380,34 @@ class TaskManager {
     } else if (type == "tap") {
       setTap(msg);
     } else if (type == "cancel") {
-      const std::string id = msg.value("job", "");
-      std::lock_guard lock(jobsMu_);
-      auto it = jobs_.find(id);
-      if (it != jobs_.end()) {
-        logLine("info", "taskmanager", "canceling job", {{"job", id}});
-        it->second->cancel();
+      if (auto job = findJob(msg)) {
+        logLine("info", "taskmanager", "canceling job", {{"job", job->id}, {"attempt", job->attempt}});
+        job->cancel();
       }
     } else {
       logLine("warn", "taskmanager", "unknown control message ignored", {{"type", type}});
     }
   }
 
+  /// The attempt a `cancel` or `tap` message names (`job`, `attempt`), or null.
+  std::shared_ptr<RunningJob> findJob(const json& msg) {
+    const std::string id = msg.value("job", "");
+    std::lock_guard lock(jobsMu_);
+    for (auto& [key, job] : jobs_)
+      if (job->id == id && job->attempt == msg.value("attempt", -1)) return job;
+    return nullptr;
+  }
+
   /// Sends a subtask state to the JobManager (any thread).
   /// `node` (FAILED only): the operator that failed, when known.
-  void report(const std::string& job, int chain, int subtask, const std::string& state, const std::string& cause,
+  void report(const RunningJob& job, int vertex, int subtask, const std::string& state, const std::string& cause,
               const std::string& node = "") {
-    json m{{"type", "subtask_state"}, {"job", job}, {"chain", chain}, {"subtask", subtask}, {"state", state}};
+    json m{{"type", "subtask_state"},
+           {"job", job.id},
+           {"attempt", job.attempt},
+           {"vertex", job.graph.vertices.empty() ? "" : job.graph.vertices[static_cast<std::size_t>(vertex)].id},
+           {"subtask", subtask},
+           {"state", state}};
     if (!cause.empty()) m["cause"] = cause;
     if (!node.empty()) m["node"] = node;
     asio::post(io_, [this, m] {
@@ -397,10 +420,21 @@ class TaskManager {
 
   void deploy(const json& msg) {
     auto job = std::make_shared<RunningJob>();
-    job->id = msg.at("job").get<std::string>();
+    try {
+      job->id = msg.at("job").get<std::string>();
+      job->attempt = msg.at("attempt").get<int>();
+      job->key = {std::stoull(job->id, nullptr, 16), static_cast<std::uint32_t>(job->attempt)};
+    } catch (const std::exception& e) {
+      logLine("error", "taskmanager", "deploy without a usable job id and attempt ignored", {{"error", e.what()}});
+      return;
+    }
     {
       std::lock_guard lock(jobsMu_);
-      jobs_[job->id] = job;
+      if (!jobs_.emplace(job->key, job).second) {
+        logLine("error", "taskmanager", "a second deploy of the same attempt ignored",
+                {{"job", job->id}, {"attempt", job->attempt}});
+        return;
+      }
     }
     // Wiring connects to peers, which blocks: on its own thread.
     job->setup = std::thread([this, job, msg] { setup(job, msg); });
@@ -428,11 +462,16 @@ class TaskManager {
   }
 
   void setup(const std::shared_ptr<RunningJob>& job, const json& msg) {
-    std::vector<std::pair<int, int>> mine;  // (chain, subtask) deployed here
+    std::vector<std::pair<int, int>> mine;  // (vertex, subtask) deployed here
     try {
       job->plan = planFromJson(msg.at("plan"));
+      std::string error;
+      auto graph = ExecutionGraph::fromJson(msg.at("graph"), job->plan, error);
+      if (!graph) throw std::runtime_error(error);
+      job->graph = std::move(*graph);
       installPlugins(job->plan, msg.value("plugins", json::array()), pluginCache());
       const JobPlan& plan = job->plan;
+      const ExecutionGraph& g = job->graph;
       {
         // Taps enabled with the deploy (`taps`: edge indices) or by a `tap` message that came first.
         std::lock_guard lock(job->mu);
@@ -443,133 +482,122 @@ class TaskManager {
         for (int e : job->tapsWanted)
           if (EdgeTap* tap = job->taps->edge(e)) tap->enable(true);
       }
-      const auto chains = msg.at("chains").get<std::vector<std::vector<int>>>();
       const auto placement = msg.at("placement").get<std::vector<std::vector<std::string>>>();
+      if (placement.size() != g.vertices.size())
+        throw std::runtime_error("placement does not match the execution graph");
+      for (std::size_t v = 0; v < g.vertices.size(); ++v) {
+        if (placement[v].size() != static_cast<std::size_t>(g.vertices[v].parallelism))
+          throw std::runtime_error("placement of " + g.vertices[v].id + " does not match its parallelism");
+        for (std::size_t s = 0; s < placement[v].size(); ++s)
+          if (placement[v][s] == name_) mine.emplace_back(static_cast<int>(v), static_cast<int>(s));
+      }
       const json& tms = msg.at("taskmanagers");
-      for (std::size_t c = 0; c < chains.size(); ++c)
-        for (std::size_t s = 0; s < placement[c].size(); ++s)
-          if (placement[c][s] == name_) mine.emplace_back(static_cast<int>(c), static_cast<int>(s));
+      auto tmOf = [&](int v, int s) -> const std::string& {
+        return placement[static_cast<std::size_t>(v)][static_cast<std::size_t>(s)];
+      };
       // Dead letters: one file per TaskManager beside the job's (two processes must not append to one file).
       // "<stem>.<taskmanager name><ext>" beside the job's dead-letter file; a stale one from an
-      // earlier run must not pass for this run's (as in the LocalExecutor).
+      // earlier run or attempt must not pass for this one's (as in the LocalExecutor).
       std::filesystem::path dl = plan.deadLetterPath;
       dl.replace_filename(dl.stem().string() + "." + name_ + dl.extension().string());
       std::error_code rmErr;
       std::filesystem::remove(dl, rmErr);
       job->deadLetters = std::make_unique<DeadLetterSink>(dl);
 
-      std::map<int, std::size_t> chainOfHead, chainOfTail;
-      for (std::size_t c = 0; c < chains.size(); ++c) {
-        chainOfHead[chains[c].front()] = c;
-        chainOfTail[chains[c].back()] = c;
-      }
-      // Gate layout per chain from the channel list: channel count and the port of each gate channel.
-      std::vector<int> gateChannels(chains.size(), 0);
-      std::vector<std::vector<int>> channelPorts(chains.size()), channelEdges(chains.size());
-      for (const auto& ch : msg.at("channels")) {
-        const auto edge = ch.at("edge").get<std::size_t>();
-        const auto& e = plan.edges.at(edge);
-        const std::size_t c = chainOfHead.at(e.to);
-        const int g = ch.at("gate_channel").get<int>();
-        if (g + 1 > gateChannels[c]) {
-          gateChannels[c] = g + 1;
-          channelPorts[c].resize(static_cast<std::size_t>(g + 1), 0);
-          channelEdges[c].resize(static_cast<std::size_t>(g + 1), 0);
-        }
-        channelPorts[c][static_cast<std::size_t>(g)] = e.toPort;
-        channelEdges[c][static_cast<std::size_t>(g)] = static_cast<int>(edge);
-      }
-      // Subtasks of this TaskManager, with their gates.
-      std::map<std::pair<int, int>, Subtask*> local;
-      for (auto [c, s] : mine) {
-        std::unique_ptr<InputGate> gate;
-        if (gateChannels[static_cast<std::size_t>(c)] > 0)
-          gate = std::make_unique<InputGate>(gateChannels[static_cast<std::size_t>(c)], kNetworkQueueCapacity);
-        auto t = std::make_unique<Subtask>(plan, chains[static_cast<std::size_t>(c)], s, std::move(gate),
-                                           channelPorts[static_cast<std::size_t>(c)],
-                                           channelEdges[static_cast<std::size_t>(c)], OperatorRegistry::builtin(),
-                                           job->deadLetters.get());
-        local[{c, s}] = t.get();
+      // The one wiring of runtime/execution_graph.h: in-memory channels where both ends
+      // are here, network channels keyed by (job, attempt, channel index) where not.
+      SubtaskWiring wiring;
+      wiring.runsHere = [&](int v, int s) { return tmOf(v, s) == name_; };
+      wiring.writer = [&](const ExecutionChannel& ch, Subtask* consumer) -> std::unique_ptr<ChannelWriter> {
+        if (consumer) return std::make_unique<LocalChannelWriter>(*consumer->gate(), ch.gateChannel);
+        peer(tmOf(ch.to, ch.toSubtask), tms);  // make sure the pair is connected (either side may own it)
+        auto w = transport_->openOutput({job->key.job, job->key.attempt, static_cast<std::uint32_t>(ch.index)});
         std::lock_guard lock(job->mu);
-        job->subtasks.push_back({c, std::move(t)});
-      }
-      // Channels: consumers here register their inputs; producers here get writers, in
-      // consumer order per (edge, producer subtask).
-      std::map<std::pair<std::size_t, int>, std::vector<std::pair<int, std::unique_ptr<ChannelWriter>>>> outputs;
-      for (const auto& ch : msg.at("channels")) {
-        const std::size_t edge = ch.at("edge").get<std::size_t>();
-        const auto& e = plan.edges.at(edge);
-        const int from = ch.at("from").get<int>(), to = ch.at("to").get<int>();
-        const int g = ch.at("gate_channel").get<int>();
-        const auto id = ch.at("id").get<std::uint32_t>();
-        const int pc = static_cast<int>(chainOfTail.at(e.from)), cc = static_cast<int>(chainOfHead.at(e.to));
-        const std::string& producerTm = placement[static_cast<std::size_t>(pc)][static_cast<std::size_t>(from)];
-        const std::string& consumerTm = placement[static_cast<std::size_t>(cc)][static_cast<std::size_t>(to)];
-        if (producerTm == name_ && consumerTm == name_) {
-          outputs[{edge, from}].emplace_back(to, std::make_unique<LocalChannelWriter>(*local.at({cc, to})->gate(), g));
-        } else if (producerTm == name_) {
-          peer(consumerTm, tms);  // make sure the pair is connected (either side may own the connection)
-          auto w = transport_->openOutput(id);
-          {
-            std::lock_guard lock(job->mu);
-            job->netWriters.push_back(w.get());
+        job->netWriters.push_back(w.get());
+        return w;
+      };
+      wiring.remoteInput = [&](const ExecutionChannel& ch, Subtask& consumer) {
+        auto conn = peer(tmOf(ch.from, ch.fromSubtask), tms);
+        transport_->addInput(conn, {job->key.job, job->key.attempt, static_cast<std::uint32_t>(ch.index)},
+                             *consumer.gate(), ch.gateChannel);
+      };
+      // A cancel meanwhile finds few gates: setup cancels again once all exist (below).
+      auto built = buildSubtasks(plan, g, kNetworkQueueCapacity, OperatorRegistry::builtin(), job->deadLetters.get(),
+                                 wiring);
+      std::lock_guard lock(job->mu);
+      for (std::size_t v = 0; v < built.size(); ++v)
+        for (auto& t : built[v])
+          if (t) {
+            t->attachTaps(*job->taps);
+            job->subtasks.push_back({static_cast<int>(v), std::move(t)});
           }
-          outputs[{edge, from}].emplace_back(to, std::move(w));
-        } else if (consumerTm == name_) {
-          auto conn = peer(producerTm, tms);
-          transport_->addInput(conn, id, *local.at({cc, to})->gate(), g);
-        }
-      }
-      for (auto& [key, list] : outputs) {
-        std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-        const auto& e = plan.edges[key.first];
-        std::vector<std::unique_ptr<ChannelWriter>> writers;
-        for (auto& [to, w] : list) writers.push_back(std::move(w));
-        Subtask* producer = local.at({static_cast<int>(chainOfTail.at(e.from)), key.second});
-        producer->addOutput(e.fromPort, std::make_unique<EdgeWriter>(plan, static_cast<int>(key.first),
-                                                                     std::move(writers), producer->metrics()));
-      }
-      for (auto& [key, t] : local) t->attachTaps(*job->taps);
     } catch (const std::exception& ex) {
-      logLine("error", "taskmanager", "deployment failed", {{"job", job->id}, {"error", ex.what()}});
-      for (auto [c, s] : mine) report(job->id, c, s, "FAILED", std::string("deployment failed on ") + name_ + ": " + ex.what());
+      logLine("error", "taskmanager", "deployment failed",
+              {{"job", job->id}, {"attempt", job->attempt}, {"error", ex.what()}});
+      for (auto [v, s] : mine) report(*job, v, s, "FAILED", std::string("deployment failed on ") + name_ + ": " + ex.what());
+      asio::post(io_, [this, job] { reap(job); });
       return;
     }
-    logLine("info", "taskmanager", "starting subtasks", {{"job", job->id}, {"subtasks", mine.size()}});
+    logLine("info", "taskmanager", "starting subtasks",
+            {{"job", job->id}, {"attempt", job->attempt}, {"subtasks", mine.size()}});
     // A cancel that arrived while wiring found some gates and writers missing: repeat it
     // now that all exist (the subtasks then end at once).
     if (job->canceled.load()) job->cancel();
     std::lock_guard lock(job->mu);
     job->running.store(static_cast<int>(job->subtasks.size()));
+    job->unreported.store(static_cast<int>(job->subtasks.size()));
     // Started before the first thread: a subtask that ends at once posts the job's final
     // metrics, which must not be skipped as "not started yet" (sendMetrics then waits for
     // this lock, so it reads the subtasks only when all exist).
     job->started.store(true);
+    if (job->subtasks.empty()) asio::post(io_, [this, job] { reap(job); });
     for (auto& ls : job->subtasks) {
       Subtask* t = ls.task.get();
-      const int chain = ls.chain;
-      report(job->id, chain, t->index(), "RUNNING", "");
-      job->threads.emplace_back([this, job, t, chain] {
+      const int vertex = ls.vertex;
+      report(*job, vertex, t->index(), "RUNNING", "");
+      job->threads.emplace_back([this, job, t, vertex] {
         std::string cause, node;
-        t->run(job->canceled, [&](const SubtaskFailure& f) {
-          cause = f.toString();
-          node = f.node;
-        });
+        try {
+          t->run(job->canceled, [&](const SubtaskFailure& f) {
+            cause = f.toString();
+            node = f.node;
+          });
+        } catch (const std::exception& e) {  // never out of a daemon's thread
+          cause = std::string("subtask ended by an unexpected error: ") + e.what();
+        }
         // The last subtask here: its job's final metrics go out before its state, so that
         // when the JobManager sees the job end it already holds the final figures.
         if (job->running.fetch_sub(1) == 1) asio::post(io_, [this] { sendMetrics(); });
         if (!cause.empty()) {
-          report(job->id, chain, t->index(), "FAILED", cause + " (on " + name_ + ")", node);
+          report(*job, vertex, t->index(), "FAILED", cause + " (on " + name_ + ")", node);
           job->cancel();  // the JobManager cancels the others; stop the local ones now
         } else {
-          report(job->id, chain, t->index(), job->canceled.load() ? "CANCELED" : "FINISHED", "");
+          report(*job, vertex, t->index(), job->canceled.load() ? "CANCELED" : "FINISHED", "");
         }
+        // The last one to report: the attempt is over here.
+        if (job->unreported.fetch_sub(1) == 1) asio::post(io_, [this, job] { reap(job); });
       });
     }
   }
 
+  /// io thread: every subtask of the attempt has stopped (or it never started): joins its
+  /// threads, releases its channels in the Transport (late frames of it are dropped from
+  /// now on), forgets it, and tells the JobManager that its slots are free.
+  void reap(const std::shared_ptr<RunningJob>& job) {
+    if (job->setup.joinable()) job->setup.join();
+    for (auto& t : job->threads)
+      if (t.joinable()) t.join();
+    if (transport_) transport_->release(job->key);
+    {
+      std::lock_guard lock(jobsMu_);
+      jobs_.erase(job->key);
+    }
+    logLine("info", "taskmanager", "attempt ended", {{"job", job->id}, {"attempt", job->attempt}});
+    if (jm_) jm_->send({{"type", "attempt_ended"}, {"job", job->id}, {"attempt", job->attempt}});
+  }
+
   void shutdown() {
-    std::map<std::string, std::shared_ptr<RunningJob>> jobs;
+    std::map<net::AttemptKey, std::shared_ptr<RunningJob>> jobs;
     {
       std::lock_guard lock(jobsMu_);
       jobs = jobs_;
@@ -598,9 +626,8 @@ class TaskManager {
   int exitCode_ = 0;
 
   std::mutex jobsMu_;
-  // Jobs stay here for the life of the process: the Transport may still hold their gates
-  // (addInput) until their connection closes. Releasing them is a later step.
-  std::map<std::string, std::shared_ptr<RunningJob>> jobs_;
+  // The attempts deployed here and not yet reaped (their channels released).
+  std::map<net::AttemptKey, std::shared_ptr<RunningJob>> jobs_;
 
   std::mutex peersMu_;
   std::condition_variable peersChanged_;

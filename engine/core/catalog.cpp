@@ -1143,6 +1143,10 @@ const std::vector<ParamSpec>& restartParams() {
        .doc = "exponential_delay: factor between successive waits.", .min = 1},
       {.name = "interval_ms", .kind = ParamKind::Int, .defaultValue = 60000,
        .doc = "failure_rate: the measuring interval.", .min = 1},
+      {.name = "reset_after_ms", .kind = ParamKind::Int, .defaultValue = 3600000,
+       .doc = "exponential_delay: after the job ran this long without a failure, the wait "
+              "and the count start over.",
+       .min = 1},
   };
   return params;
 }

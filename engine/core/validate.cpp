@@ -297,6 +297,7 @@ class Validator final {
     topologicalOrder();
     resolvePartitions();
     deriveSchemas();
+    checkRestartable();
 
     std::stable_sort(found_.begin(), found_.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -375,6 +376,23 @@ class Validator final {
                                     jobReport);
     json restart = job_.restart.is_null() ? json{{"strategy", "none"}} : job_.restart;
     out_.restart = checkObject(restartParams(), restart, "restart.", "field", jobReport);
+  }
+
+  /// A restart starts the job over from its sources (docs/fault-tolerance.md): a sink that
+  /// would keep what an earlier attempt wrote and add it again must not be offered one.
+  /// sink.file replaces its output at the end and sink.sqlite with a key upserts, so both
+  /// are safe; sink.sqlite without a key would insert every row again.
+  void checkRestartable() {
+    if (out_.restart.value("strategy", "none") == "none") return;
+    for (std::size_t i = 0; i < out_.nodes.size(); ++i) {
+      const ValidatedNode& vn = out_.nodes[i];
+      if (vn.type != "sink.sqlite") continue;
+      const json& key = vn.params.contains("key") ? vn.params["key"] : json();
+      if (key.is_array() && !key.empty()) continue;
+      nodeError(i, "key",
+                "a restart starts the job over, and sink.sqlite without a key would insert the rows of "
+                "every attempt: give it a key (its rows are then upserted), or set restart.strategy to none");
+    }
   }
 
   // -- nodes

@@ -43,6 +43,9 @@ struct JobPlan {
   std::filesystem::path baseDir;
   std::filesystem::path deadLetterPath;
   int maxParallelism = 128;
+  /// The job's normalized `restart` object (validation fills it; {"strategy": "none"} by
+  /// default). The deployment layer applies it (cluster/job_state.h).
+  nlohmann::json restart = {{"strategy", "none"}};
   std::vector<PlanNode> nodes;  // in topological order
   std::vector<PlanEdge> edges;
 };

@@ -78,6 +78,7 @@ JobPlan planJob(const JobGraph& job, const ValidatedJob& v) {
   JobPlan plan;
   plan.name = v.name;
   plan.batchMode = v.mode == JobMode::Batch;
+  if (v.restart.is_object()) plan.restart = v.restart;
   plan.baseDir = v.baseDir;
   plan.deadLetterPath = v.deadLetter.empty() ? defaultDeadLetterPath(job)
                                              : (std::filesystem::path(v.deadLetter).is_absolute()

@@ -17,6 +17,8 @@ QString cell(const json& v) {
   if (v.is_null()) return QStringLiteral("null");
   if (v.is_string()) return QString::fromStdString(v.get<std::string>());
   if (v.is_boolean()) return v.get<bool>() ? QStringLiteral("true") : QStringLiteral("false");
+  // Twelve significant digits: 1120.472, not the 1120.4720000000002 of binary arithmetic.
+  if (v.is_number_float()) return QString::number(v.get<double>(), 'g', 12);
   return QString::fromStdString(v.dump());
 }
 

@@ -1,6 +1,11 @@
 #include "format.h"
 
 #include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QKeySequence>
+#include <QLocale>
+#include <QRegularExpression>
 
 
 #include <algorithm>
@@ -24,6 +29,7 @@ QString Format::durationText(double ms) {
 }
 
 QString Format::timeText(std::int64_t ms, std::int64_t nowMs) {
+  if (ms >= endOfInputMs) return QStringLiteral("end of input");
   const QDateTime t = QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
   const QDateTime now = QDateTime::fromMSecsSinceEpoch(nowMs, Qt::UTC);
   return t.date() == now.date() ? t.toString("HH:mm:ss") : t.toString("yyyy-MM-dd HH:mm:ss");
@@ -35,4 +41,41 @@ QString Format::time(double ms) const {
 
 QString Format::percentText(double msPerS) {
   return QString::number(std::llround(std::clamp(msPerS, 0.0, 1000.0) / 10)) + "%";
+}
+
+QString Format::countText(double n) {
+  QLocale c(QLocale::English);
+  return c.toString(static_cast<qlonglong>(std::llround(n)));
+}
+
+QString Format::shortcutText(const QVariant& sequence) {
+  if (sequence.typeId() == QMetaType::QString) return QKeySequence(sequence.toString()).toString(QKeySequence::NativeText);
+  bool isNumber = false;
+  const int key = sequence.toInt(&isNumber);
+  if (!isNumber) return {};
+  const auto list = QKeySequence::keyBindings(static_cast<QKeySequence::StandardKey>(key));
+  return list.isEmpty() ? QString() : list.front().toString(QKeySequence::NativeText);
+}
+
+QString Format::causeText(const QString& message) {
+  static const QRegularExpression subtask(QStringLiteral("^[^\\s:\\[]+\\[\\d+/\\d+\\]: "));
+  static const QRegularExpression where(QStringLiteral(" \\(on [^()]+\\)$"));
+  QString m = message;
+  m.remove(subtask);
+  m.remove(where);
+  return m;
+}
+
+QString Format::pathLabel(const QString& path, int max) {
+  const QFileInfo fi(path);
+  QString folder = fi.path();
+  const QString home = QDir::homePath();
+  if (!home.isEmpty() && (folder == home || folder.startsWith(home + "/"))) folder = "~" + folder.mid(home.size());
+  const QString name = fi.fileName();
+  const int room = std::max(8, max - static_cast<int>(name.size()) - 3);
+  if (folder.size() > room) {
+    const int keep = room - 1;
+    folder = folder.left(keep / 2) + QStringLiteral("…") + folder.right(keep - keep / 2);
+  }
+  return name + QStringLiteral(" — ") + folder;
 }

@@ -1,5 +1,7 @@
 #include "graph_models.h"
 
+#include "format.h"
+
 #include "graph_layout.h"
 #include "job_document.h"
 #include "json_util.h"
@@ -10,6 +12,24 @@ using json = nlohmann::json;
 namespace {
 
 /// One line that says what a node does, from its params ("price > 1000", "bids.csv").
+/// A window's shape with its sizes: "tumbling 10 s", "sliding 10 s every 2 s", "session gap 30 s".
+QString windowShape(const json& w) {
+  const std::string type = w["type"].get<std::string>();
+  auto ms = [&](const char* k) {
+    auto it = w.find(k);
+    return it != w.end() && it->is_number() ? " " + Format::durationText(it->get<double>()) : QString();
+  };
+  if (type == "sliding") {
+    const QString slide = ms("slide_ms");
+    return "sliding" + ms("size_ms") + (slide.isEmpty() ? QString() : " every" + slide);
+  }
+  if (type == "session") {
+    const QString gap = ms("gap_ms");
+    return "session" + (gap.isEmpty() ? QString() : " gap" + gap);
+  }
+  return qs(type) + ms("size_ms");
+}
+
 QString summary(const weir::JobNode& n, const weir::OperatorSpec* spec) {
   const json& p = n.params;
   auto str = [&](const char* k) -> QString {
@@ -31,13 +51,18 @@ QString summary(const weir::JobNode& n, const weir::OperatorSpec* spec) {
           if (k.is_string()) keys << qs(k.get<std::string>());
       if (!keys.isEmpty()) s = "by " + keys.join(", ") + (s.isEmpty() ? "" : ": " + s);
       if (auto w = p.find("window"); w != p.end() && w->is_object() && w->contains("type") && (*w)["type"].is_string())
-        s = qs((*w)["type"].get<std::string>()) + (s.isEmpty() ? "" : " " + s);
+        s = windowShape(*w) + (s.isEmpty() ? "" : " " + s);
     }
     return s;
   }
   if (n.type == "source.generator") {
+    // What it generates, how many (or that it never ends) and how fast.
     QString t = str("table");
-    if (auto it = p.find("events"); it != p.end() && it->is_number()) t += ", " + qs(it->dump()) + " events";
+    const auto events = p.find("events");
+    const bool bounded = events != p.end() && events->is_number() && events->get<double>() > 0;
+    t += bounded ? ", " + Format::countText(events->get<double>()) + " events" : QStringLiteral(", unbounded");
+    if (auto rate = p.find("rate"); rate != p.end() && rate->is_number() && rate->get<double>() > 0)
+      t += ", " + Format::rateText(rate->get<double>());
     return t;
   }
   if (!spec) return {};

@@ -1,5 +1,8 @@
 #include "inspector_model.h"
 
+#include <map>
+#include <set>
+
 #include <cmath>
 #include <limits>
 
@@ -47,18 +50,16 @@ QVariantMap specMap(const weir::ParamSpec& c) {
 
 bool isWordChar(QChar c) { return c.isLetterOrNumber() || c == '_'; }
 
-/// The schema arriving at input `port`. Validation leaves ValidatedNode::inputSchemas empty
-/// for a node whose own params are wrong (a new filter without `where`), but the edge into
-/// it still carries its upstream's schema: exactly what an editor of those params needs.
-weir::SchemaPtr inputSchemaOf(const weir::ValidatedJob& job, const weir::ValidatedNode& vn, std::size_t port) {
+}  // namespace
+
+weir::SchemaPtr InspectorModel::inputSchemaOf(const weir::ValidatedJob& job, const weir::ValidatedNode& vn,
+                                              std::size_t port) {
   if (port < vn.inputSchemas.size() && vn.inputSchemas[port]) return vn.inputSchemas[port];
   if (port < vn.inputEdges.size())
     for (std::size_t e : vn.inputEdges[port])
       if (e < job.edges.size() && job.edges[e].schema) return job.edges[e].schema;
   return nullptr;
 }
-
-}  // namespace
 
 InspectorModel::InspectorModel(JobDocument* doc) : QAbstractListModel(nullptr), doc_(doc) {
   connect(doc_, &JobDocument::selectionChanged, this, [this] { setNode(doc_->currentNode()); });
@@ -222,7 +223,20 @@ QHash<int, QByteArray> InspectorModel::roleNames() const {
           {ItemErrorsRole, "itemErrors"}, {FieldCandidatesRole, "fieldCandidates"},
           {ParentSetRole, "parentSet"},
           {SwitchableRole, "switchable"},
-          {ParentOptionalRole, "parentOptional"}};
+          {ParentOptionalRole, "parentOptional"}, {AppliesRole, "applies"}};
+}
+
+bool InspectorModel::applies(const std::string& path, const json& params) {
+  // The members of a window shape (catalog.cpp windowShapeParams) that one type uses.
+  static const std::map<std::string, std::set<std::string>> byType = {
+      {"size_ms", {"tumbling", "sliding"}}, {"slide_ms", {"sliding"}}, {"gap_ms", {"session"}}};
+  const std::size_t dot = path.rfind('.');
+  if (dot == std::string::npos) return true;
+  const auto it = byType.find(path.substr(dot + 1));
+  if (it == byType.end()) return true;
+  const json* type = wb::jsonAt(params, path.substr(0, dot) + ".type");
+  if (!type || !type->is_string()) return true;  // no shape chosen yet: show them all
+  return it->second.contains(type->get<std::string>());
 }
 
 QString InspectorModel::errorFor(const std::string& path, bool includeInside) const {
@@ -315,6 +329,7 @@ QVariant InspectorModel::data(const QModelIndex& index, int role) const {
     // The job's settings (checkpoint, restart) are all turned on and off as a whole.
     case SwitchableRole: return row.depth == 0 && p.kind == weir::ParamKind::Object && (jobMode_ || switchable(p));
     case ParentOptionalRole: return row.parent != nullptr && (jobMode_ || switchable(*row.parent));
+    case AppliesRole: return applies(row.path, params);
     case FieldCandidatesRole: {
       if (p.kind == weir::ParamKind::Field || p.kind == weir::ParamKind::FieldList ||
           p.kind == weir::ParamKind::Expression || p.kind == weir::ParamKind::ObjectList)

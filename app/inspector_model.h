@@ -19,6 +19,7 @@
 
 #include "core/catalog.h"
 #include "core/schema.h"
+#include "core/validate.h"
 
 class JobDocument;
 
@@ -73,6 +74,8 @@ class InspectorModel : public QAbstractListModel {
     SwitchableRole,               // "switchable": an object param turned on and off as a whole
                                   // (optional, with no default: a join's window; job settings)
     ParentOptionalRole,           // "parentOptional": it is a member of a switchable object
+    AppliesRole,                  // "applies": the param means something with its siblings'
+                                  // values (a window's slide_ms only when its type is sliding)
   };
   Q_ENUM(Role)
 
@@ -111,6 +114,10 @@ class InspectorModel : public QAbstractListModel {
   /// with kind field / function / keyword, fields first, matching the word before the
   /// cursor case-insensitively.
   Q_INVOKABLE QVariantMap completions(const QString& path, const QString& text, int cursor) const;
+  /// The schema arriving at input `port`. Validation leaves ValidatedNode::inputSchemas empty
+  /// for a node whose own params are wrong (a new filter without `where`), but the edge into
+  /// it still carries its upstream's schema: exactly what an editor of those params needs.
+  static weir::SchemaPtr inputSchemaOf(const weir::ValidatedJob& job, const weir::ValidatedNode& vn, std::size_t port);
   /// The field names the param at `path` can use (its input's fields; a source's own).
   Q_INVOKABLE QStringList fieldNames(const QString& path) const;
 
@@ -130,6 +137,9 @@ class InspectorModel : public QAbstractListModel {
   void refresh();
   void addRows(const std::vector<weir::ParamSpec>& specs, const std::string& prefix, int depth,
                const weir::ParamSpec* parent, std::vector<Row>& out) const;
+  /// Whether the member at `path` applies given the object it belongs to: a window shape's
+  /// size_ms (tumbling, sliding), slide_ms (sliding), gap_ms (session).
+  static bool applies(const std::string& path, const nlohmann::json& params);
   weir::SchemaPtr schemaFor(const std::string& path) const;
   QString errorFor(const std::string& path, bool includeInside) const;
   /// The diagnostics about what the rows show (the node's, or the job's own).

@@ -114,8 +114,9 @@ JobDocument::JobDocument(QObject* parent)
 }
 
 JobDocument::~JobDocument() {
-  // Nothing lost on the way out: unsaved edits stay in the autosave file.
-  if (dirty()) autosaveNow();
+  // Nothing lost on the way out: unsaved edits stay in the autosave file (unless the user
+  // threw them away).
+  if (dirty() && !editsDiscarded_) autosaveNow();
   if (pending_) pending_->watcher.waitForFinished();
 }
 
@@ -235,6 +236,7 @@ void JobDocument::apply(const EditStep& s, bool forward) {
 }
 
 void JobDocument::afterEdit() {
+  editsDiscarded_ = false;
   pruneSelection();
   remapDiagnostics();
   scheduleValidation();
@@ -836,6 +838,25 @@ QRectF JobDocument::nodeRect(const QString& id) const {
   return {nodePos(r), QSizeF(wb::NodeGeometry::width, h)};
 }
 
+QPointF JobDocument::freeSpot(double x, double y) const {
+  // A new card is about 100 high; one that would touch another moves down and right, in
+  // steps, until it is clear of every card (a bounded search).
+  const QSizeF size(wb::NodeGeometry::width, wb::NodeGeometry::height(1, 1));
+  QPointF p(x, y);
+  for (int step = 0; step < 200; ++step) {
+    const QRectF want = QRectF(p, size).adjusted(-8, -8, 8, 8);
+    bool clear = true;
+    for (const weir::JobNode& n : job_.nodes)
+      if (nodeRect(qs(n.id)).intersects(want)) {
+        clear = false;
+        break;
+      }
+    if (clear) return p;
+    p += QPointF(32, 32);
+  }
+  return p;
+}
+
 QRectF JobDocument::itemsRect() const {
   QRectF all;
   for (const weir::JobNode& n : job_.nodes) all = all.united(nodeRect(qs(n.id)));
@@ -898,10 +919,92 @@ QStringList JobDocument::nodeProblems(const QString& nodeId) const {
   return out;
 }
 
+QVariantMap JobDocument::quickFix(int row) const {
+  if (row < 0 || row >= static_cast<int>(diags_.size())) return {};
+  const weir::Diagnostic& d = diags_[static_cast<std::size_t>(row)];
+  const int nr = nodeRow(qs(d.node));
+  if (nr < 0 || d.path.empty() || d.path.starts_with("edges[")) return {};
+  const weir::JobNode& n = job_.nodes[static_cast<std::size_t>(nr)];
+  const weir::OperatorSpec* spec = catalog_->find(n.type);
+  if (!spec) return {};
+  const QString message = qs(d.message);
+  static const QRegularExpression meant(QStringLiteral("did you mean '([^']+)'"));
+  static const QRegularExpression field(QStringLiteral("unknown field '([^']+)'"));
+  static const QRegularExpression notOneOf(QStringLiteral("^'([^']+)' is not one of"));
+  QString from, to = meant.match(message).captured(1);
+  bool renameKey = false;
+  if (const auto m = field.match(message); m.hasMatch()) {
+    from = m.captured(1);
+    if (to.isEmpty()) {
+      // An expression names its input's fields: the closest of them.
+      const int vr = validatedNodeRow(qs(n.id));
+      if (vr < 0) return {};
+      const weir::SchemaPtr in = InspectorModel::inputSchemaOf(*validated_, validated_->nodes[static_cast<std::size_t>(vr)], 0);
+      if (!in) return {};
+      std::vector<std::string> names;
+      for (const auto& f : in->fields()) names.push_back(f.name);
+      if (const auto c = weir::closestName(ss(from), names)) to = qs(*c);
+    }
+  } else if (const auto m = notOneOf.match(message); m.hasMatch()) {
+    from = m.captured(1);
+  } else if (message.startsWith("unknown param") && !to.isEmpty()) {
+    renameKey = true;
+    const std::size_t dot = d.path.rfind('.');
+    from = qs(dot == std::string::npos ? d.path : d.path.substr(dot + 1));
+  }
+  if (from.isEmpty() || to.isEmpty() || from == to) return {};
+  const json* value = wb::jsonAt(n.params, d.path);
+  if (!value || (!renameKey && !value->is_string())) return {};
+  if (!renameKey && !qs(value->get<std::string>()).contains(from)) return {};
+  return {{"label", tr("Use '%1'").arg(to)}, {"node", qs(n.id)}, {"path", qs(d.path)}, {"from", from},
+          {"to", to}, {"renameKey", renameKey}};
+}
+
+bool JobDocument::applyQuickFix(int row) {
+  const QVariantMap fix = quickFix(row);
+  if (fix.isEmpty()) return false;
+  const int r = nodeRow(fix["node"].toString());
+  weir::JobNode n = job_.nodes[static_cast<std::size_t>(r)];
+  const std::string path = ss(fix["path"].toString());
+  const QString from = fix["from"].toString(), to = fix["to"].toString();
+  if (fix["renameKey"].toBool()) {
+    const json v = *wb::jsonAt(n.params, path);
+    const std::size_t dot = path.rfind('.');
+    wb::eraseJsonAt(n.params, path);
+    if (!wb::setJsonAt(n.params, (dot == std::string::npos ? std::string() : path.substr(0, dot + 1)) + ss(to), v)) return false;
+  } else {
+    // The value itself, or the word in it (an expression).
+    QString text = qs(wb::jsonAt(n.params, path)->get<std::string>());
+    if (text == from) text = to;
+    else text.replace(QRegularExpression("\\b" + QRegularExpression::escape(from) + "\\b"), to);
+    wb::setJsonAt(n.params, path, ss(text));
+  }
+  EditBuilder b(*this);
+  b.replaceNode(r, std::move(n));
+  push(new EditCommand(this, tr("Fix %1.%2").arg(fix["node"].toString(), fix["path"].toString()), b.take()));
+  return true;
+}
+
+int JobDocument::problemRow(const QString& nodeId, const QString& path) const {
+  for (std::size_t i = 0; i < diags_.size(); ++i)
+    if (qs(diags_[i].node) == nodeId && qs(diags_[i].path) == path) return static_cast<int>(i);
+  return -1;
+}
+
 QStringList JobDocument::problemTexts() const {
   QStringList out;
   for (const weir::Diagnostic& d : diags_) out << qs(d.toString());
   return out;
+}
+
+int JobDocument::debugEdgeRow(const QString& nodeId) const {
+  const std::string id = ss(nodeId);
+  int firstIn = -1;
+  for (std::size_t i = 0; i < job_.edges.size(); ++i) {
+    if (job_.edges[i].from == id) return static_cast<int>(i);
+    if (job_.edges[i].to == id && firstIn < 0) firstIn = static_cast<int>(i);
+  }
+  return firstIn;
 }
 
 int JobDocument::findEdge(const QString& from, const QString& to) const {
@@ -1091,6 +1194,8 @@ void JobDocument::setDocument(weir::JobGraph job, const QString& path) {
   undo_.clear();
   undo_.setClean();
   forcedDirty_ = false;
+  editsDiscarded_ = false;
+  ++session_;
   const bool diskFlag = changedOnDisk_;
   changedOnDisk_ = false;
   if (path != path_) {
@@ -1183,6 +1288,12 @@ bool JobDocument::writeFile(const QString& path, const QString& text, QString* e
 }
 
 QString JobDocument::toText() const { return qs(weir::formatJob(job_)); }
+
+QString JobDocument::runText() const {
+  weir::JobGraph job = job_;
+  for (auto& n : job.nodes) n.ui = nullptr;
+  return qs(weir::formatJob(job));
+}
 
 bool JobDocument::save() {
   if (path_.isEmpty()) {
@@ -1326,6 +1437,13 @@ bool JobDocument::recover() {
   forcedDirty_ = true;
   emit dirtyChanged();
   return true;
+}
+
+void JobDocument::discardChanges() {
+  autosave_.stop();
+  QFile::remove(autosavePath());
+  editsDiscarded_ = true;
+  discardRecovery();
 }
 
 void JobDocument::discardRecovery() {

@@ -82,6 +82,9 @@ class JobDocument : public QObject {
   Q_PROPERTY(bool recoveryAvailable READ recoveryAvailable NOTIFY recoveryAvailableChanged FINAL)
   /// The sample jobs (samples/*.weir.json): [{name, path, description}], for the gallery.
   Q_PROPERTY(QVariantList samples READ samples CONSTANT FINAL)
+  /// Grows each time the document is replaced (new, open, reload, recover, a job attached
+  /// to): figures of a run belong to the session it was started from.
+  Q_PROPERTY(int session READ session NOTIFY loaded FINAL)
   Q_PROPERTY(int autosaveDelay READ autosaveDelay WRITE setAutosaveDelay NOTIFY autosaveDelayChanged FINAL)
 
   // ---- undo
@@ -144,6 +147,7 @@ class JobDocument : public QObject {
   /// else the source tree's samples/.
   static QString samplesDir();
   QString lastError() const { return lastError_; }
+  int session() const { return session_; }
   bool changedOnDisk() const { return changedOnDisk_; }
   bool recoveryAvailable() const { return !recoveryPath_.isEmpty(); }
   int autosaveDelay() const { return autosave_.interval(); }
@@ -190,12 +194,19 @@ class JobDocument : public QObject {
   /// Replaces the document's content by the autosave's (the document becomes dirty).
   Q_INVOKABLE bool recover();
   Q_INVOKABLE void discardRecovery();
+  /// The unsaved edits are thrown away (the unsaved-changes question's Discard): their
+  /// autosave goes, and none is written when the document goes away, so no recovery is
+  /// offered next time. A later edit is kept as usual.
+  Q_INVOKABLE void discardChanges();
   /// Writes the autosave now (the timer does it autosaveDelay ms after an edit).
   Q_INVOKABLE bool autosaveNow();
   Q_INVOKABLE QString autosavePath() const;
   Q_INVOKABLE void clearRecentFiles();
   /// The job as formatJob writes it.
   Q_INVOKABLE QString toText() const;
+  /// The job as it runs: its text without the nodes' layout (`ui`), so that moving a node
+  /// does not make it differ from the job submitted.
+  Q_INVOKABLE QString runText() const;
 
   // ---- edits (each one undoable)
   /// Adds a node of `type` at (x, y) with an id made from the type ("filter", "filter_2",
@@ -275,6 +286,10 @@ class JobDocument : public QObject {
   Q_INVOKABLE QPointF portPosition(const QString& nodeId, const QString& port, bool input) const;
   /// The box of a node on the canvas (empty when unknown).
   Q_INVOKABLE QRectF nodeRect(const QString& id) const;
+  /// Where a new node put at (x, y) touches no other: (x, y) itself, or the first spot
+  /// free of cards down and to the right of it (a node added from the keyboard twice must
+  /// not land on the first one).
+  Q_INVOKABLE QPointF freeSpot(double x, double y) const;
   /// The box around every node (empty for an empty job).
   Q_INVOKABLE QRectF itemsRect() const;
   /// A node's params as JSON text (for tests and the "raw" view).
@@ -283,6 +298,14 @@ class JobDocument : public QObject {
   /// The node's problems, "path: message" each.
   Q_INVOKABLE QStringList nodeProblems(const QString& nodeId) const;
   Q_INVOKABLE QStringList problemTexts() const;
+  /// The quick fix of problem `row` when the engine (or the closest field name) knows what
+  /// was meant: {label ("Use 'price'"), node, path, from, to}; empty when there is none.
+  /// Fixes: a misspelt field in an expression or a field param, an enum value, a param name.
+  Q_INVOKABLE QVariantMap quickFix(int row) const;
+  /// Applies quickFix(row) as one undoable edit; false when there is none.
+  Q_INVOKABLE bool applyQuickFix(int row);
+  /// The row of the first problem at (nodeId, path), or -1.
+  Q_INVOKABLE int problemRow(const QString& nodeId, const QString& path) const;
   /// Validates now on this thread (any pending worker result is dropped).
   Q_INVOKABLE void validateNow();
 
@@ -297,6 +320,10 @@ class JobDocument : public QObject {
   int allocateEdgeId() { return nextEdgeId_++; }
   /// {from, fromPort, to, toPort, schema: [{name, type}], partition, keyFields, problem}
   Q_INVOKABLE QVariantMap edgeInfo(int edgeId) const;
+  /// The edge (row, JobGraph order) whose records tell what a node does, for its debug view:
+  /// a sink's first input (what a print sink prints), another node's first output; -1 when
+  /// it has none.
+  Q_INVOKABLE int debugEdgeRow(const QString& nodeId) const;
   /// The id of the first edge from node `from` to node `to`, or 0.
   Q_INVOKABLE int findEdge(const QString& from, const QString& to) const;
   /// The node's row in the last validation's result, or -1.
@@ -400,6 +427,8 @@ class JobDocument : public QObject {
   QString lastError_;
   QString diskText_;  // what the file held when opened or last saved
   bool forcedDirty_ = false;
+  bool editsDiscarded_ = false;
+  int session_ = 0;
   bool changedOnDisk_ = false;
   QString recoveryPath_;
   QFileSystemWatcher watcher_;

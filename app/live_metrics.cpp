@@ -123,8 +123,11 @@ bool LiveMetrics::applyMessage(const json& m) {
   if (const auto edges = m.find("edges"); edges != m.end() && edges->is_array())
     for (const auto& e : *edges) {
       if (!e.is_object()) continue;
-      edges_[{e.value("from", ""), e.value("from_port", "out"), e.value("to", ""), e.value("to_port", "in")}] =
-          num(e, "records_per_s");
+      EdgeStats& es = edges_[{e.value("from", ""), e.value("from_port", "out"), e.value("to", ""),
+                              e.value("to_port", "in")}];
+      es.rate = num(e, "records_per_s");
+      es.records = e.contains("records") && e["records"].is_number() ? e["records"].get<std::int64_t>() : -1;
+      es.chained = e.value("chained", false);
     }
   ++revision_;
   emit updated();
@@ -198,10 +201,20 @@ void LiveMetrics::finish(std::map<std::string, NodeStats>& next, std::int64_t no
               [](const SubtaskStats& a, const SubtaskStats& b) { return a.subtask < b.subtask; });
     if (s.subtasks.size() <= 1 && !s.fromVertex) s.holdingSubtask = s.watermark ? -1 : s.holdingSubtask;
     if (s.subtasks.size() <= 1 && s.fromVertex) s.holdingSubtask = -1;
-    s.watermarkLagMs = s.watermark ? static_cast<double>(now - *s.watermark) : 0.0;
+    const bool end = s.watermark && *s.watermark >= endOfInputMs;
+    s.watermarkLagMs = s.watermark && !end ? static_cast<double>(now - *s.watermark) : 0.0;
     s.nowMs = now;
+    for (const auto& sub : s.subtasks) s.inputQueue = std::max(s.inputQueue, sub.inputUsage);
     auto& h = history_[id];
-    h.push_back({s.recordsInPerS, s.recordsOutPerS, s.busy, s.backpressured, s.watermarkLagMs});
+    // How fast event time moves: the watermark's progress over the last ten seconds or so
+    // (twenty messages) of wall-clock time.
+    if (s.watermark && !end)
+      for (std::size_t k = h.size() > 20 ? h.size() - 20 : 0; k < h.size(); ++k)
+        if (h[k].watermark && *h[k].watermark < endOfInputMs && h[k].nowMs < now) {
+          s.eventRate = static_cast<double>(*s.watermark - *h[k].watermark) / static_cast<double>(now - h[k].nowMs);
+          break;
+        }
+    h.push_back({s.recordsInPerS, s.recordsOutPerS, s.busy, s.backpressured, s.watermarkLagMs, now, s.watermark});
     while (h.size() > historyLength) h.pop_front();
   }
 }
@@ -244,39 +257,99 @@ QVariantMap LiveMetrics::node(const QString& id) const {
           {"backpressureLevel", level(s.backpressured)},
           {"watermark", msOrNull(s.watermark)},
           {"watermarkLagMs", s.watermarkLagMs},
+          {"endOfInput", s.watermark && *s.watermark >= endOfInputMs},
+          {"eventRate", s.eventRate},
+          {"historical", s.watermark && *s.watermark < endOfInputMs && historical(s.watermarkLagMs, s.eventRate)},
+          {"inputQueue", s.inputQueue},
           {"holdingSubtask", s.holdingSubtask},
           {"parallelism", static_cast<int>(s.subtasks.size())},
           {"subtasks", subs}};
+}
+
+bool LiveMetrics::historical(double lagMs, double eventRate) {
+  constexpr double hour = 3600e3;
+  return lagMs > 24 * hour || (lagMs > hour && eventRate > 1.5);
+}
+
+bool LiveMetrics::ended() const {
+  return status_ == "FINISHED" || status_ == "FAILED" || status_ == "CANCELED";
 }
 
 QVariantMap LiveMetrics::overlay(const QString& id) const {
   const auto it = nodes_.find(id.toStdString());
   if (it == nodes_.end()) return {};
   const NodeStats& s = it->second;
-  const QString pill = Format::rateText(s.hasInputs ? s.recordsInPerS : s.recordsOutPerS) + "  busy " + Format::percentText(s.busy) +
-                       "  bp " + Format::percentText(s.backpressured);
+  const bool isSource = !s.hasInputs;
+  const QString rate = Format::rateText(isSource ? s.recordsOutPerS : s.recordsInPerS);
+  const QString busy = "busy " + Format::percentText(s.busy), bp = "bp " + Format::percentText(s.backpressured);
+  QString pill = rate + "  " + busy + "  " + bp;
+  const bool done = ended();
+  if (done) {
+    // What the run did in all, not its last rates.
+    QStringList parts;
+    if (s.hasInputs) parts << "in " + Format::countText(static_cast<double>(s.recordsIn));
+    if (isSource || s.recordsOut > 0) parts << "out " + Format::countText(static_cast<double>(s.recordsOut));
+    if (s.deadLetters > 0) parts << Format::countText(static_cast<double>(s.deadLetters)) + " dead letters";
+    if (s.lateRecords > 0) parts << Format::countText(static_cast<double>(s.lateRecords)) + " late";
+    pill = parts.join(" · ");
+  }
   QString wm;
   if (s.watermark) {
-    wm = "lag " + Format::durationText(s.watermarkLagMs);
-    if (s.holdingSubtask >= 0 && s.subtasks.size() > 1) wm += " (#" + QString::number(s.holdingSubtask) + ")";
-    wm += " · wm " + Format::timeText(*s.watermark, s.nowMs);
+    QString holder;
+    if (s.holdingSubtask >= 0 && s.subtasks.size() > 1) holder = " (#" + QString::number(s.holdingSubtask) + ")";
+    if (*s.watermark >= endOfInputMs) {
+      wm = "wm end of input";
+    } else if (historical(s.watermarkLagMs, s.eventRate)) {
+      // Replayed or generated data: where event time is, and how fast it moves.
+      wm = "wm " + Format::timeText(*s.watermark, s.nowMs) + holder;
+      if (s.eventRate >= 0 && !done) wm += "\nevent time +" + Format::durationText(s.eventRate * 1000) + "/s";
+    } else {
+      wm = "wm " + Format::timeText(*s.watermark, s.nowMs) + holder;
+      if (!done) wm += "\nlag " + Format::durationText(s.watermarkLagMs);
+    }
   }
-  return {{"level", level(std::max(s.busy, s.backpressured))}, {"pill", pill}, {"watermarkText", wm}};
+  const QString busyLevel = level(s.busy), bpLevel = level(s.backpressured);
+  const QString pressure = std::max(s.busy, s.backpressured) <= 100 ? QString()
+                           : s.backpressured > s.busy             ? QStringLiteral("backpressured")
+                                                                  : QStringLiteral("busy");
+  return {{"level", level(std::max(s.busy, s.backpressured))},
+          {"pill", pill},
+          {"rate", rate},
+          {"busy", busy},
+          {"bp", bp},
+          {"busyLevel", busyLevel},
+          {"bpLevel", bpLevel},
+          {"pressure", pressure},
+          {"watermarkText", wm},
+          {"ended", done}};
 }
 
 QString LiveMetrics::edgeLabel(const QString& from, const QString& fromPort, const QString& to,
                                const QString& toPort) const {
+  const auto it = edges_.find({from.toStdString(), fromPort.toStdString(), to.toStdString(), toPort.toStdString()});
+  if (ended() && it != edges_.end() && it->second.records >= 0)
+    return Format::countText(static_cast<double>(it->second.records));
   const double r = edgeRate(from, fromPort, to, toPort);
-  return r < 0 ? QString() : Format::rateText(r);
+  if (r < 0) return {};
+  const double q = edgeQueue(from, fromPort, to, toPort);
+  return Format::rateText(r) + (q >= 0 && !ended() ? " · " + QString::number(std::lround(q * 100)) + "%" : QString());
 }
 
 double LiveMetrics::edgeRate(const QString& from, const QString& fromPort, const QString& to,
                              const QString& toPort) const {
   const auto it = edges_.find({from.toStdString(), fromPort.toStdString(), to.toStdString(), toPort.toStdString()});
-  if (it != edges_.end()) return it->second;
+  if (it != edges_.end()) return it->second.rate;
   if (!edges_.empty()) return -1;  // the message lists edges, and not this one
   const auto n = nodes_.find(from.toStdString());
   return n == nodes_.end() ? -1 : n->second.recordsOutPerS;
+}
+
+double LiveMetrics::edgeQueue(const QString& from, const QString& fromPort, const QString& to,
+                              const QString& toPort) const {
+  const auto it = edges_.find({from.toStdString(), fromPort.toStdString(), to.toStdString(), toPort.toStdString()});
+  if (it == edges_.end() || it->second.chained) return -1;
+  const auto n = nodes_.find(to.toStdString());
+  return n == nodes_.end() || n->second.subtasks.empty() ? -1 : n->second.inputQueue;
 }
 
 QVariantList LiveMetrics::history(const QString& id, const QString& field) const {

@@ -70,6 +70,14 @@ void RunController::run(JobDocument* doc, int parallelism) {
   if (!doc) return;
   const QString base = doc->path().isEmpty() ? QDir::currentPath() : QFileInfo(doc->path()).absolutePath();
   runText(doc->toText(), base, parallelism);
+  if (submitting_) adopt(doc);
+}
+
+void RunController::adopt(JobDocument* doc) {
+  if (!doc) return;
+  documentSession_ = doc->session();
+  submittedText_ = doc->runText();
+  emit changed();
 }
 
 void RunController::runText(const QString& jobText, const QString& baseDir, int parallelism) {
@@ -79,6 +87,10 @@ void RunController::runText(const QString& jobText, const QString& baseDir, int 
     return;
   }
   live_.clear();
+  exceptions_.clear();
+  emit exceptionsChanged();
+  documentSession_ = -1;
+  submittedText_.clear();
   submitting_ = true;
   jobId_.clear();
   jobName_.clear();
@@ -177,6 +189,7 @@ void RunController::setJob(const QString& status, const QString& failure) {
   emit changed();
   if (ended(status) && !wasEnded) {
     pollTimer_.stop();
+    if (status == "FAILED") loadExceptions();
     emit jobEnded(status);
   }
 }
@@ -388,6 +401,8 @@ void RunController::attach(const QString& jobId) {
             return;
           }
           live_.clear();
+          exceptions_.clear();
+          emit exceptionsChanged();
           jobId_ = qid;
           jobName_ = name;
           lastError_.clear();
@@ -497,20 +512,36 @@ void RunController::loadRuns(const QString& jobName) {
   });
 }
 
+QVariantList RunController::exceptionList(const json& ex) {
+  QVariantList exceptions;
+  if (ex.is_object() && ex.contains("exceptions") && ex["exceptions"].is_array())
+    for (const auto& e : ex["exceptions"])
+      exceptions.push_back(QVariantMap{
+          {"rootCause", e.value("root_cause", false)},
+          {"timeMs", msOrNull(e, "time_ms")},
+          {"node", e.contains("node") && e["node"].is_string() ? QString::fromStdString(e["node"].get<std::string>()) : QString()},
+          {"subtask", e.contains("subtask") && e["subtask"].is_number() ? QVariant(e["subtask"].get<int>()) : QVariant()},
+          {"taskmanager", e.contains("taskmanager") && e["taskmanager"].is_string()
+                              ? QString::fromStdString(e["taskmanager"].get<std::string>()) : QString()},
+          {"message", QString::fromStdString(e.value("message", ""))}});
+  return exceptions;
+}
+
+void RunController::loadExceptions() {
+  if (jobId_.isEmpty()) return;
+  const QString job = jobId_;
+  getJson("/v1/jobs/" + weir::cluster::urlEncode(job.toStdString()) + "/exceptions",
+          [this, job](const json& ex, const QString& error) {
+            if (job != jobId_) return;
+            exceptions_ = error.isEmpty() ? exceptionList(ex) : QVariantList{};
+            emit exceptionsChanged();
+          });
+}
+
 void RunController::loadRun(const QString& jobId) {
   const std::string id = weir::cluster::urlEncode(jobId.toStdString());
   getJson("/v1/jobs/" + id + "/exceptions", [this, id, jobId](const json& ex, const QString& error) {
-    QVariantList exceptions;
-    if (error.isEmpty() && ex.contains("exceptions"))
-      for (const auto& e : ex["exceptions"])
-        exceptions.push_back(QVariantMap{
-            {"rootCause", e.value("root_cause", false)},
-            {"timeMs", msOrNull(e, "time_ms")},
-            {"node", e.contains("node") && e["node"].is_string() ? QString::fromStdString(e["node"].get<std::string>()) : QString()},
-            {"subtask", e.contains("subtask") && e["subtask"].is_number() ? QVariant(e["subtask"].get<int>()) : QVariant()},
-            {"taskmanager", e.contains("taskmanager") && e["taskmanager"].is_string()
-                                ? QString::fromStdString(e["taskmanager"].get<std::string>()) : QString()},
-            {"message", QString::fromStdString(e.value("message", ""))}});
+    const QVariantList exceptions = error.isEmpty() ? exceptionList(ex) : QVariantList{};
     getJson("/v1/jobs/" + id + "/metrics/history", [this, jobId, exceptions](const json& h, const QString& error2) {
       QVariantMap nodes;
       if (error2.isEmpty() && h.contains("nodes"))

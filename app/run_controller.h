@@ -72,6 +72,13 @@ class RunController : public QObject {
   Q_PROPERTY(QVariantMap runDetail READ runDetail NOTIFY historyChanged FINAL)
   // The live records of the watched edge (watchEdge) as DataPreview::sampleTable gives them.
   Q_PROPERTY(QVariantMap edgeSample READ edgeSample NOTIFY edgeSampleChanged FINAL)
+  /// The document session (JobDocument::session) the current job was run from or attached
+  /// to: its figures belong to that document only.
+  Q_PROPERTY(int documentSession READ documentSession NOTIFY changed FINAL)
+  /// The job as submitted (JobDocument::runText), to tell when the one on screen differs.
+  Q_PROPERTY(QString submittedText READ submittedText NOTIFY changed FINAL)
+  /// The current job's exceptions, root cause first (as runDetail's), loaded when it fails.
+  Q_PROPERTY(QVariantList exceptions READ exceptions NOTIFY exceptionsChanged FINAL)
   Q_PROPERTY(int watchedEdge READ watchedEdge NOTIFY edgeSampleChanged FINAL)
 
  public:
@@ -97,6 +104,11 @@ class RunController : public QObject {
   QVariantMap runDetail() const { return runDetail_; }
 
   QVariantMap edgeSample() const { return edgeSample_; }
+  int documentSession() const { return documentSession_; }
+  QString submittedText() const { return submittedText_; }
+  QVariantList exceptions() const { return exceptions_; }
+  /// The job now followed belongs to `doc` as it is (after attach() opened its file).
+  Q_INVOKABLE void adopt(JobDocument* doc);
   int watchedEdge() const { return watchedEdge_; }
   /// Shows the records flowing on edge `edgeIndex` (JobGraph order) of the running job:
   /// enables the engine's tap there and reads a sample every second (-1: stop watching,
@@ -142,6 +154,7 @@ class RunController : public QObject {
   void jobEnded(const QString& status);
   void clusterInfoChanged();
   void historyChanged();
+  void exceptionsChanged();
   void edgeSampleChanged();
   /// attach() found the job: its submitted file and the folder its paths resolve against.
   void attached(const QString& jobText, const QString& baseDir);
@@ -192,6 +205,13 @@ class RunController : public QObject {
   int watchedEdge_ = -1;
   QTimer sampleTimer_;
   void readSample();
+  /// Fetches the current job's exceptions into exceptions_.
+  void loadExceptions();
+  /// GET /v1/jobs/{id}/exceptions as the list runDetail and exceptions give.
+  static QVariantList exceptionList(const nlohmann::json& body);
+  int documentSession_ = -1;
+  QString submittedText_;
+  QVariantList exceptions_;
   QList<int> pids_;
   double elapsedS_ = 0;
   qint64 startedMs_ = 0;

@@ -1,6 +1,7 @@
 import QtQuick
 import Weir.Workbench
 import QtQuick.Controls
+import QtQuick.Dialogs
 import QtQuick.Layouts
 
 // Where jobs run: the embedded local cluster or a remote JobManager (URL and the cluster
@@ -13,6 +14,84 @@ Rectangle {
     property var remotes: []
     signal remotesEdited(var remotes)
     color: Theme.panel
+    readonly property alias addClusterDialog: addDialog
+
+    // Add cluster: its URL, the file holding its secret and, for https, its CA's file; the
+    // two files are picked in a file dialog (or typed).
+    Dialog {
+        id: addDialog
+        objectName: "addClusterDialog"
+        title: "Add a cluster"
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        width: 460
+        modal: true
+        property alias filePicker: picker
+        property var pickInto: null  // the field the picked file goes to
+        onOpened: urlField.forceActiveFocus()
+        function pick(field, title) {
+            pickInto = field
+            picker.title = title
+            picker.open()
+        }
+        FileDialog {
+            id: picker
+            fileMode: FileDialog.OpenFile
+            nameFilters: ["All files (*)"]
+            onAccepted: {
+                const f = String(selectedFile)
+                addDialog.pickInto.text = f.startsWith("file://") ? decodeURIComponent(f.substring(7)) : f
+            }
+        }
+        GridLayout {
+            anchors.fill: parent
+            columns: 3
+            columnSpacing: 6
+            rowSpacing: 6
+            Label { text: "URL"; color: Theme.text }
+            TextField {
+                id: urlField
+                objectName: "clusterUrlField"
+                Layout.fillWidth: true
+                Layout.columnSpan: 2
+                placeholderText: "http://host:8081 or https://host:8081"
+                selectByMouse: true
+            }
+            Label { text: "Secret file"; color: Theme.text }
+            TextField {
+                id: secretField
+                objectName: "clusterSecretField"
+                Layout.fillWidth: true
+                placeholderText: "none (or WEIR_SECRET)"
+                selectByMouse: true
+            }
+            Button { objectName: "browseSecret"; text: "Browse…"; onClicked: addDialog.pick(secretField, "The cluster's secret file") }
+            Label { text: "CA file"; color: Theme.text; enabled: caField.enabled }
+            TextField {
+                id: caField
+                objectName: "clusterCaField"
+                Layout.fillWidth: true
+                enabled: urlField.text.trim().startsWith("https")
+                placeholderText: enabled ? "the system's (or WEIR_TLS_CA)" : "only for https"
+                selectByMouse: true
+            }
+            Button { objectName: "browseCa"; text: "Browse…"; enabled: caField.enabled; onClicked: addDialog.pick(caField, "The CA certificate (PEM)") }
+        }
+        footer: DialogButtonBox {
+            Button { text: "Add"; enabled: urlField.text.trim() !== ""; DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole }
+            Button { text: "Cancel"; DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+        }
+        onAccepted: {
+            const url = urlField.text.trim(), secret = secretField.text.trim(), ca = caField.enabled ? caField.text.trim() : ""
+            const r = panel.remotes.filter(c => c.url !== url)
+            r.push({ url: url, secretFile: secret, caFile: ca })
+            panel.remotesEdited(r)
+            panel.run.useRemote(url, secret, ca)
+            urlField.text = ""
+            secretField.text = ""
+            caField.text = ""
+        }
+    }
 
     Timer {  // keep the lists fresh while the panel shows
         interval: 3000; repeat: true; running: panel.visible
@@ -60,43 +139,11 @@ Rectangle {
                 }
             }
         }
-        TextField {
-            id: urlField
-            objectName: "remoteUrl"
-            Layout.fillWidth: true
-            placeholderText: "http://host:8081"
-            selectByMouse: true
-        }
-        TextField {
-            id: secretField
-            objectName: "remoteSecretFile"
-            Layout.fillWidth: true
-            placeholderText: "secret file (optional)"
-            selectByMouse: true
-        }
-        TextField {
-            id: caField
-            objectName: "remoteCaFile"
-            Layout.fillWidth: true
-            visible: urlField.text.trim().startsWith("https")
-            placeholderText: "CA file for https (optional)"
-            selectByMouse: true
-        }
         Button {
-            objectName: "addRemote"
-            text: "Add and use"
-            enabled: urlField.text.trim() !== ""
-            onClicked: {
-                const r = panel.remotes.slice()
-                r.push({ url: urlField.text.trim(), secretFile: secretField.text.trim(), caFile: caField.text.trim() })
-                panel.remotesEdited(r)
-                panel.run.useRemote(urlField.text.trim(), secretField.text.trim(), caField.text.trim())
-                urlField.text = ""
-                secretField.text = ""
-                caField.text = ""
-            }
+            objectName: "addClusterButton"
+            text: "Add cluster…"
+            onClicked: addDialog.open()
         }
-
         Label {
             text: "TaskManagers"
             font.bold: true

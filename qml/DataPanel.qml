@@ -3,9 +3,11 @@ import Weir.Workbench
 import QtQuick.Controls
 import QtQuick.Layouts
 
-// The records on the selected edge: while a job runs, a live sample from the engine's tap
-// on that edge (refreshed every second); otherwise the design-time preview (the job run in
-// this process on the first records of its sources, writing nothing).
+// The records on the selected edge, or of the selected node (its debug view: what a sink
+// receives, which is what a print sink prints; what another node emits): while a job runs,
+// a live sample from the engine's tap on that edge (refreshed every second); otherwise the
+// design-time preview (the job run in this process on the first records of its sources,
+// writing nothing).
 Rectangle {
     id: panel
     required property JobDocument doc
@@ -13,7 +15,9 @@ Rectangle {
     required property DataPreview preview
     color: Theme.panel
 
-    readonly property int edgeIndex: doc.selectedEdge > 0 ? doc.edgeRow(doc.selectedEdge) : -1
+    readonly property string nodeId: doc.selectedEdge > 0 ? "" : doc.currentNode
+    readonly property int edgeIndex: doc.selectedEdge > 0 ? doc.edgeRow(doc.selectedEdge)
+                                   : nodeId !== "" && doc.nodes.count >= 0 ? doc.debugEdgeRow(nodeId) : -1
     readonly property bool live: run.jobStatus === "RUNNING" || run.jobStatus === "CREATED"
     readonly property var table: live ? run.edgeSample
                                       : (preview.revision >= 0 && edgeIndex >= 0 ? preview.edgeTable(edgeIndex) : ({}))
@@ -44,7 +48,7 @@ Rectangle {
                 elide: Text.ElideRight
                 font.pixelSize: 11
                 color: panel.preview.error !== "" && !panel.live ? Theme.error : Theme.textMuted
-                text: panel.edgeIndex < 0 ? "Select an edge (click its handle) to see its records."
+                text: panel.edgeIndex < 0 ? "Select a node or an edge (click its handle) to see its records."
                     : panel.live ? (panel.table.note !== undefined ? panel.table.note : "waiting for the first live records…")
                     : panel.preview.error !== "" ? panel.preview.error
                     : panel.table.note !== undefined ? panel.table.note
@@ -55,7 +59,9 @@ Rectangle {
             objectName: "dataTitle"
             visible: panel.table.title !== undefined
             text: panel.table.title !== undefined
-                  ? panel.table.title + (panel.table.records !== undefined && panel.table.records !== null
+                  ? (panel.nodeId !== "" ? panel.nodeId + (panel.doc.debugEdgeRow(panel.nodeId) >= 0 && panel.table.title.indexOf(panel.nodeId + ".") !== 0
+                                                           ? " receives: " : " emits: ") : "")
+                    + panel.table.title + (panel.table.records !== undefined && panel.table.records !== null
                                          ? "  ·  " + panel.table.records + " records" : "") : ""
             font.bold: true
             color: Theme.text

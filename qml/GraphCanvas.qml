@@ -13,6 +13,11 @@ FocusScope {
     id: board
     required property JobDocument doc
     property LiveMetrics live: null  // figures of the running job, drawn on nodes and edges
+    /// The exceptions of the job shown (RunController.exceptions, root cause first): a
+    /// failed node turns red with its cause.
+    property var exceptions: []
+    /// A failed node's cause was clicked: show the whole of it.
+    signal failureActivated(string nodeId)
     property real zoom: 1
     property real panX: 40
     property real panY: 40

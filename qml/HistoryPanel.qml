@@ -19,6 +19,10 @@ Rectangle {
         target: panel.run
         function onJobEnded() { if (panel.visible) panel.refresh() }
     }
+    Connections {  // another document (or this one opened again): none of the old run shows
+        target: panel.doc
+        function onLoaded() { panel.chosen = ""; if (panel.visible) panel.refresh() }
+    }
 
     readonly property var nodeHistory: run.runDetail.nodes && doc.currentNode !== "" ? run.runDetail.nodes[doc.currentNode] : undefined
 

@@ -9,6 +9,8 @@ Rectangle {
     id: inspector
     required property JobDocument doc
     color: Theme.panel
+    /// The job's checkpoint and restart settings do nothing yet: shown, not offered.
+    property bool faultToleranceAvailable: false
     function focusId() { idField.forceActiveFocus(); idField.selectAll() }
 
     readonly property bool showNode: doc.inspector.active
@@ -239,6 +241,7 @@ Rectangle {
                 delegate: ParamRow {
                     doc: inspector.doc
                     nodeId: ""
+                    available: inspector.faultToleranceAvailable
                     focused: inspector.doc.inspector.focusPath !== "" && inspector.doc.inspector.focusPath === path
                 }
             }

@@ -73,12 +73,40 @@ ApplicationWindow {
         // A job attached to on a cluster: show its graph (its submitted file).
         onAttached: (text, baseDir) => {
             if (!doc.openText(text, baseDir)) window.showNotice(doc.lastError)
+            else runner.adopt(doc)
             bottomTabs.currentIndex = 1
         }
-        onJobEnded: (status) => window.showNotice(runner.jobName + " " + status.toLowerCase()
-                                                  + (runner.failure !== "" ? ": " + runner.failure : ""))
+        onJobEnded: (status) => {
+            window.showNotice(runner.jobName + " " + status.toLowerCase() + (runner.failure !== "" ? ": " + runner.failure : ""))
+            if (window.pendingRestart) { window.pendingRestart = false; window.runJob() }
+        }
     }
     property alias runController: runner
+    // The run shown is the one of this document (as opened): another document, or this file
+    // opened again, shows no figures, failures or history of it.
+    readonly property bool runHere: runner.documentSession === doc.session && (runner.jobId !== "" || runner.jobActive)
+    // The job on screen is not the one running (edited since it was submitted).
+    property bool jobDiffers: false
+    function checkDiffers() { jobDiffers = runHere && runner.jobActive && runner.submittedText !== "" && doc.runText() !== runner.submittedText }
+    Connections {
+        target: doc
+        function onValidated() { window.checkDiffers() }
+    }
+    onRunHereChanged: checkDiffers()
+    Connections {
+        target: runner
+        function onChanged() { window.checkDiffers() }
+    }
+    function restartJob() {
+        // Cancel the running job, then run the one on screen once it has stopped.
+        pendingRestart = true
+        runner.cancel()
+    }
+    property bool pendingRestart: false
+    property alias openDialog: openDialog
+    property alias saveDialog: saveDialog
+    property alias unsavedDialog: unsavedDialog
+    property alias addClusterDialog: clustersPanel.addClusterDialog
     DataPreview { id: dataPreview }
     Connections {  // a preview shows the job as it was: an edit makes it stale
         target: doc
@@ -116,10 +144,18 @@ ApplicationWindow {
 
     function addFromPalette(type) {
         const c = graphCanvas.viewCenter()
-        doc.addNode(type, Math.round(c.x - doc.nodeWidth / 2), Math.round(c.y - 40))
+        const p = doc.freeSpot(Math.round(c.x - doc.nodeWidth / 2), Math.round(c.y - 40))
+        doc.addNode(type, p.x, p.y)
         graphCanvas.forceActiveFocus()
     }
-    function saveOrAsk() { if (doc.path === "") saveDialog.open(); else doc.save() }
+    function saveOrAsk() { if (doc.path === "") askSaveAs(); else doc.save() }
+    // The save dialog opens in the file's folder with its name filled in (an untitled job:
+    // its name), so that Save is one click.
+    function askSaveAs() {
+        if (doc.path !== "") saveDialog.currentFolder = "file://" + doc.path.substring(0, doc.path.lastIndexOf("/"))
+        saveDialog.selectedFile = saveDialog.currentFolder + "/" + doc.fileName
+        saveDialog.open()
+    }
     function openFile(path) { if (!doc.open(path)) showNotice(doc.lastError) }
     property var pendingAfterSave: null
     function whenSaved(action) {
@@ -132,7 +168,7 @@ ApplicationWindow {
     Action { id: newAction; text: "&New"; shortcut: StandardKey.New; onTriggered: window.whenSaved(() => doc.newJob()) }
     Action { id: openAction; text: "&Open…"; shortcut: StandardKey.Open; onTriggered: window.whenSaved(() => openDialog.open()) }
     Action { id: saveAction; text: "&Save"; shortcut: StandardKey.Save; onTriggered: window.saveOrAsk() }
-    Action { id: saveAsAction; text: "Save &As…"; shortcut: "Ctrl+Shift+S"; onTriggered: saveDialog.open() }
+    Action { id: saveAsAction; text: "Save &As…"; shortcut: "Ctrl+Shift+S"; onTriggered: window.askSaveAs() }
     Action { id: quitAction; text: "&Quit"; shortcut: StandardKey.Quit; onTriggered: window.close() }
     Action { id: undoAction; text: doc.canUndo ? "&Undo " + doc.undoText : "&Undo"; shortcut: StandardKey.Undo; enabled: doc.canUndo && !window.editingText; onTriggered: doc.undo() }
     Action { id: redoAction; text: doc.canRedo ? "&Redo " + doc.redoText : "&Redo"; shortcut: "Ctrl+Shift+Z"; enabled: doc.canRedo && !window.editingText; onTriggered: doc.redo() }
@@ -157,11 +193,31 @@ ApplicationWindow {
     Action { id: stopClusterAction; text: "&Stop Local Cluster"; enabled: runner.clusterState === "running" && !runner.jobActive; onTriggered: runner.stopCluster() }
     Action { id: findAction; text: "&Find Operator"; shortcut: StandardKey.Find; onTriggered: palettePanel.focusSearch() }
 
+    // A menu entry of an action, with its shortcut on the right.
+    component ActionItem: MenuItem {
+        id: actionItem
+        readonly property string keys: action ? Format.shortcut(action.shortcut) : ""
+        contentItem: RowLayout {
+            spacing: 28
+            Label {
+                text: actionItem.text.replace("&", "")
+                Layout.fillWidth: true
+                color: !actionItem.enabled ? Theme.textFaint : actionItem.highlighted ? "white" : Theme.text
+            }
+            Label {
+                objectName: "shortcut"
+                visible: text !== ""
+                text: actionItem.keys
+                color: !actionItem.enabled ? Theme.textFaint : actionItem.highlighted ? "white" : Theme.textMuted
+            }
+        }
+    }
+
     menuBar: MenuBar {
         Menu {
             title: "&File"
-            MenuItem { action: newAction }
-            MenuItem { action: openAction }
+            ActionItem { action: newAction }
+            ActionItem { action: openAction }
             Menu {
                 id: recentMenu
                 title: "Open &Recent"
@@ -170,7 +226,9 @@ ApplicationWindow {
                     model: doc.recentFiles
                     delegate: MenuItem {
                         required property string modelData
-                        text: modelData
+                        // The file's name first, then its folder, shortened in the middle: the
+                        // end of a path is what tells files apart.
+                        text: Format.pathText(modelData, 64)
                         onTriggered: window.whenSaved(() => window.openFile(modelData))
                     }
                     onObjectAdded: (i, o) => recentMenu.insertItem(i, o)
@@ -194,45 +252,45 @@ ApplicationWindow {
                 }
             }
             MenuSeparator {}
-            MenuItem { action: saveAction }
-            MenuItem { action: saveAsAction }
+            ActionItem { action: saveAction }
+            ActionItem { action: saveAsAction }
             MenuSeparator {}
-            MenuItem { action: quitAction }
+            ActionItem { action: quitAction }
         }
         Menu {
             title: "&Edit"
-            MenuItem { action: undoAction }
-            MenuItem { action: redoAction }
+            ActionItem { action: undoAction }
+            ActionItem { action: redoAction }
             MenuSeparator {}
-            MenuItem { action: cutAction }
-            MenuItem { action: copyAction }
-            MenuItem { action: pasteAction }
-            MenuItem { action: deleteAction }
+            ActionItem { action: cutAction }
+            ActionItem { action: copyAction }
+            ActionItem { action: pasteAction }
+            ActionItem { action: deleteAction }
             MenuSeparator {}
-            MenuItem { action: selectAllAction }
-            MenuItem { action: renameAction }
-            MenuItem { action: findAction }
+            ActionItem { action: selectAllAction }
+            ActionItem { action: renameAction }
+            ActionItem { action: findAction }
         }
         Menu {
             title: "&View"
-            MenuItem { action: zoomInAction }
-            MenuItem { action: zoomOutAction }
-            MenuItem { action: actualSizeAction }
-            MenuItem { action: fitAction }
+            ActionItem { action: zoomInAction }
+            ActionItem { action: zoomOutAction }
+            ActionItem { action: actualSizeAction }
+            ActionItem { action: fitAction }
             MenuSeparator {}
-            MenuItem { action: darkAction }
+            ActionItem { action: darkAction }
         }
         Menu {
             title: "&Graph"
-            MenuItem { action: layoutAction }
+            ActionItem { action: layoutAction }
         }
         Menu {
             title: "&Run"
-            MenuItem { action: runAction }
-            MenuItem { action: cancelAction }
-            MenuItem { action: previewAction }
+            ActionItem { action: runAction }
+            ActionItem { action: cancelAction }
+            ActionItem { action: previewAction }
             MenuSeparator {}
-            MenuItem { action: stopClusterAction }
+            ActionItem { action: stopClusterAction }
         }
     }
 
@@ -248,7 +306,7 @@ ApplicationWindow {
                 display: AbstractButton.TextOnly
                 ToolTip.visible: hovered && action && action.shortcut
                 ToolTip.delay: 500
-                ToolTip.text: action ? action.text.replace("&", "") + "  (" + action.shortcut + ")" : ""
+                ToolTip.text: action ? action.text.replace("&", "") + "  (" + Format.shortcut(action.shortcut) + ")" : ""
             }
             Tool { action: newAction; text: "New" }
             Tool { action: openAction; text: "Open" }
@@ -264,9 +322,10 @@ ApplicationWindow {
             Tool { action: cancelAction; text: "■ Cancel"; objectName: "cancelButton" }
             Rectangle {  // the run's status
                 visible: runner.jobStatus !== "" || runner.jobActive
+                objectName: "runBadgeBox"
                 Layout.leftMargin: 4
-                width: runLabel.implicitWidth + 18
-                height: 22
+                implicitWidth: runLabel.implicitWidth + 18  // a layout sizes by implicit size
+                implicitHeight: 22
                 radius: 11
                 color: runner.jobStatus === "FAILED" ? Theme.errorSoft : runner.jobStatus === "FINISHED" ? Theme.okSoft : Theme.accentSoft
                 Label {
@@ -295,9 +354,10 @@ ApplicationWindow {
                 Layout.maximumWidth: 420
             }
             Rectangle {
+                objectName: "validityBadgeBox"
                 Layout.leftMargin: 8
-                width: status.implicitWidth + 18
-                height: 22
+                implicitWidth: status.implicitWidth + 18
+                implicitHeight: 22
                 radius: 11
                 color: doc.nodes.count === 0 ? Theme.window : doc.valid ? Theme.okSoft : Theme.errorSoft
                 Label {
@@ -346,7 +406,8 @@ ApplicationWindow {
         handle: Rectangle { implicitWidth: 1; implicitHeight: 1; color: Theme.panelBorder }
 
         ColumnLayout {
-            SplitView.preferredWidth: 210
+            // The clusters' URLs, TaskManagers and jobs need more room than operator names.
+            SplitView.preferredWidth: leftTabs.currentIndex === 1 ? 320 : 210
             SplitView.minimumWidth: 150
             spacing: 0
             TabBar {
@@ -367,6 +428,7 @@ ApplicationWindow {
                     onAddRequested: (type) => window.addFromPalette(type)
                 }
                 ClustersPanel {
+                    id: clustersPanel
                     objectName: "clustersPanel"
                     run: runner
                     remotes: JSON.parse(window.remoteClusters)
@@ -392,6 +454,14 @@ ApplicationWindow {
                     onActivated: (i) => i === 0 ? doc.recover() : doc.discardRecovery()
                 }
                 Banner {
+                    visible: window.jobDiffers
+                    Layout.fillWidth: true
+                    objectName: "differsBanner"
+                    text: "The job on screen differs from the one running (edited since it was started)."
+                    actions: ["Restart with these changes"]
+                    onActivated: window.restartJob()
+                }
+                Banner {
                     visible: doc.changedOnDisk
                     Layout.fillWidth: true
                     objectName: "diskBanner"
@@ -403,11 +473,13 @@ ApplicationWindow {
                     id: graphCanvas
                     objectName: "graphCanvas"
                     doc: doc
-                    live: runner.jobId !== "" ? runner.live : null
+                    live: window.runHere && runner.jobId !== "" ? runner.live : null
+                    exceptions: window.runHere ? runner.exceptions : []
                     focus: true
                     Layout.fillWidth: true
                     Layout.fillHeight: true
                     onRefused: (why) => window.showNotice("Cannot connect: " + why)
+                    onFailureActivated: (id) => { bottomTabs.currentIndex = 1; runPanel.showException(id) }
                 }
             }
 
@@ -433,11 +505,14 @@ ApplicationWindow {
                         onProblemActivated: (id) => graphCanvas.centerOn(id)
                     }
                     RunPanel {
+                        id: runPanel
                         objectName: "runPanel"
                         doc: doc
                         run: runner
+                        here: window.runHere
                     }
                     HistoryPanel {
+                        id: historyPanel
                         objectName: "historyPanel"
                         doc: doc
                         run: runner
@@ -476,6 +551,7 @@ ApplicationWindow {
         id: saveDialog
         title: "Save the job as"
         fileMode: FileDialog.SaveFile
+        acceptLabel: "Save"
         defaultSuffix: "weir.json"
         nameFilters: ["Weir jobs (*.weir.json)"]
         onAccepted: {
@@ -496,13 +572,13 @@ ApplicationWindow {
             Button { text: "Cancel"; DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
             onAccepted: {
                 unsavedDialog.close()
-                if (doc.path === "") { saveDialog.open(); return }
+                if (doc.path === "") { window.askSaveAs(); return }
                 if (doc.save() && window.pendingAfterSave) { const a = window.pendingAfterSave; window.pendingAfterSave = null; a() }
             }
             onClicked: (button) => {
                 if (button.DialogButtonBox.buttonRole === DialogButtonBox.DestructiveRole) {
                     unsavedDialog.close()
-                    doc.discardRecovery()
+                    doc.discardChanges()
                     const a = window.pendingAfterSave; window.pendingAfterSave = null
                     if (a) a()
                 }
@@ -511,9 +587,38 @@ ApplicationWindow {
         }
     }
 
+    // Quitting while a job runs asks first: on the local cluster, quitting stops it.
+    Dialog {
+        id: quitRunningDialog
+        objectName: "quitRunningDialog"
+        title: "A job is running"
+        width: 420
+        anchors.centerIn: parent
+        modal: true
+        Label {
+            objectName: "quitRunningText"
+            width: parent.width
+            wrapMode: Text.Wrap
+            text: runner.remote ? (runner.jobName || "The job") + " is running on " + runner.targetUrl + "; it goes on running there after you quit."
+                                : (runner.jobName || "The job") + " is running on the local cluster; quitting stops it."
+        }
+        footer: DialogButtonBox {
+            Button { text: "Quit"; DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole }
+            Button { text: "Don't Quit"; DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+        }
+        onAccepted: { window.runningQuitConfirmed = true; window.close() }
+    }
+    property alias quitRunningDialog: quitRunningDialog
+    property bool runningQuitConfirmed: false
     property bool closeConfirmed: false
     onClosing: (close) => {
-        if (doc.dirty && !closeConfirmed && !screenshotMode) {
+        if (screenshotMode) return
+        if (runner.jobActive && !runningQuitConfirmed) {
+            close.accepted = false
+            quitRunningDialog.open()
+            return
+        }
+        if (doc.dirty && !closeConfirmed) {
             close.accepted = false
             whenSaved(() => { closeConfirmed = true; window.close() })
         }

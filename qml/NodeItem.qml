@@ -30,6 +30,13 @@ Item {
     readonly property var stats: canvas && canvas.live && canvas.live.revision >= 0 && canvas.live.active
                                  ? canvas.live.overlay(nodeId) : ({})
     readonly property bool hasStats: stats.pill !== undefined
+    // The node's exception when the job failed here (the root cause when it is this node's).
+    readonly property var failure: {
+        const list = canvas && canvas.exceptions ? canvas.exceptions : []
+        for (let i = 0; i < list.length; ++i) if (list[i].node === nodeId) return list[i]
+        return null
+    }
+    readonly property bool failed: failure !== null
 
     objectName: "node_" + nodeId
     x: posX + (selected && canvas ? canvas.dragDelta.x : 0)
@@ -42,41 +49,90 @@ Item {
         id: card
         anchors.fill: parent
         radius: 6
-        color: Theme.node
-        border.color: node.selected ? Theme.accent : node.problemCount > 0 ? Theme.error : Theme.nodeBorder
-        border.width: node.selected ? 2 : 1
+        color: node.failed ? Theme.errorSoft : Theme.node
+        border.color: node.selected ? Theme.accent : node.problemCount > 0 || node.failed ? Theme.error : Theme.nodeBorder
+        border.width: node.selected || node.failed ? 2 : 1
     }
-    Rectangle {  // live: busy / backpressured level along the card's bottom edge
-        visible: node.hasStats
+    Rectangle {  // live: what holds the node (busy, or backpressured) along the card's bottom edge
+        objectName: "liveBar_" + node.nodeId
+        visible: node.hasStats && !node.stats.ended
         x: 1; y: parent.height - 5
         width: parent.width - 2; height: 4; radius: 2
-        color: node.hasStats ? Theme.levelColor(node.stats.level) : "transparent"
+        color: node.hasStats ? Theme.pressureColor(node.stats) : "transparent"
     }
-    Rectangle {  // live: throughput and time above the card
+    Rectangle {  // live: throughput and time above the card (totals once the job ended)
         id: livePill
         objectName: "live_" + node.nodeId
         visible: node.hasStats
         y: -height - 4
-        width: liveText.implicitWidth + 12; height: 18; radius: 9
+        width: liveRow.implicitWidth + 12; height: 18; radius: 9
         color: Theme.panel
-        border.color: node.hasStats ? Theme.levelColor(node.stats.level) : Theme.panelBorder
-        Text {
-            id: liveText
+        border.color: node.hasStats && !node.stats.ended ? Theme.pressureColor(node.stats) : Theme.panelBorder
+        readonly property string text: node.hasStats ? node.stats.pill : ""
+        Row {
+            id: liveRow
             anchors.centerIn: parent
-            font.pixelSize: 10
-            color: Theme.text
-            text: node.hasStats ? node.stats.pill : ""
+            spacing: 6
+            Text {
+                objectName: "liveRate_" + node.nodeId
+                font.pixelSize: 10
+                color: Theme.text
+                text: !node.hasStats ? "" : node.stats.ended ? node.stats.pill : node.stats.rate
+            }
+            Text {
+                objectName: "liveBusy_" + node.nodeId
+                visible: node.hasStats && !node.stats.ended
+                font.pixelSize: 10
+                font.bold: visible && node.stats.busyLevel !== "ok"
+                color: visible && node.stats.busyLevel !== "ok" ? Theme.levelColor(node.stats.busyLevel) : Theme.textMuted
+                text: visible ? node.stats.busy : ""
+            }
+            Text {
+                objectName: "liveBp_" + node.nodeId
+                visible: node.hasStats && !node.stats.ended
+                font.pixelSize: 10
+                font.bold: visible && node.stats.bpLevel !== "ok"
+                color: visible && node.stats.bpLevel !== "ok" ? Theme.bpColor(node.stats.bpLevel) : Theme.textMuted
+                text: visible ? node.stats.bp : ""
+            }
         }
     }
-    Text {  // live: the node's watermark and who holds it back, under the card
+    Text {  // live: the node's watermark (whole) and who holds it back, under the card
+        id: watermarkText
         objectName: "watermark_" + node.nodeId
         visible: node.hasStats && node.stats.watermarkText !== ""
         y: parent.height + 3
-        width: parent.width
         font.pixelSize: 10
         color: Theme.textMuted
-        elide: Text.ElideRight
         text: visible ? node.stats.watermarkText : ""
+    }
+    Rectangle {  // the failure: its cause, subtask and TaskManager; a click shows all of it
+        id: failureBox
+        objectName: "failure_" + node.nodeId
+        visible: node.failed
+        y: parent.height + (watermarkText.visible ? watermarkText.height + 6 : 4)
+        width: Math.max(parent.width, 240)
+        height: failureText.implicitHeight + 10
+        radius: 4
+        color: Theme.errorSoft
+        border.color: Theme.error
+        z: 3
+        readonly property string text: failureText.text
+        Text {
+            id: failureText
+            x: 6; y: 5
+            width: parent.width - 12
+            font.pixelSize: 10
+            wrapMode: Text.Wrap
+            maximumLineCount: 4
+            elide: Text.ElideRight
+            color: Theme.error
+            text: !node.failed ? "" : (node.failure.rootCause ? "✖ " : "") + Format.cause(node.failure.message)
+                  + "\nsubtask #" + (node.failure.subtask !== null && node.failure.subtask !== undefined ? node.failure.subtask : "?")
+                  + (node.failure.taskmanager ? " on " + node.failure.taskmanager : "")
+        }
+        TapHandler { onTapped: node.canvas.failureActivated(node.nodeId) }
+        HoverHandler { cursorShape: Qt.PointingHandCursor }
     }
     Rectangle {  // category stripe
         x: 1; y: 1
@@ -121,12 +177,16 @@ Item {
             }
         }
         onCanceled: node.canvas.dragDelta = Qt.point(0, 0)
-        ToolTip.visible: containsMouse && !pressed && !node.canvas.connecting
-        ToolTip.delay: 700
-        ToolTip.text: (node.problemCount > 0 ? "⚠ " + node.problem + "\n" : "") + node.title + " (" + node.type + ")" +
-                      (node.summary !== "" ? "\n" + node.summary : "") +
-                      (node.schema !== "" ? "\nout: " + node.schema : "") +
-                      (node.parallelism > 0 ? "\nparallelism " + node.parallelism : "")
+        ToolTip {  // at most 380 wide: long schemas and conditions wrap
+            objectName: "tooltip_" + node.nodeId
+            visible: body.containsMouse && !body.pressed && !node.canvas.connecting
+            delay: 700
+            width: Math.min(implicitWidth, 380)
+            text: (node.problemCount > 0 ? "⚠ " + node.problem + "\n" : "") + node.title + " (" + node.type + ")" +
+                  (node.summary !== "" ? "\n" + node.summary : "") +
+                  (node.schema !== "" ? "\nout: " + node.schema : "") +
+                  (node.parallelism > 0 ? "\nparallelism " + node.parallelism : "")
+        }
     }
 
     Column {

@@ -36,7 +36,10 @@ Rectangle {
     required property bool parentSet
     required property bool switchable
     required property bool parentOptional
+    required property bool applies
     property bool focused: false
+    /// False: the engine cannot honour this setting yet (shown, not editable, with a note).
+    property bool available: true
     /// No node: the row is one of the job's own settings (checkpoint.*, restart.*).
     readonly property bool jobSetting: nodeId === ""
     /// An object that may be absent (a job setting such as checkpoint, or an optional
@@ -53,8 +56,9 @@ Rectangle {
     function setAt(p, v) { if (jobSetting) doc.setJobParam(p, v); else doc.setParam(nodeId, p, v) }
     function reset() { setAt(path, undefined) }
 
-    // A member of an optional object that is off is not shown.
-    visible: !parentOptional || parentSet
+    // A member of an optional object that is off is not shown, nor a param that does not
+    // apply (a tumbling window's slide_ms).
+    visible: applies && (!parentOptional || parentSet)
     height: visible ? implicitHeight : 0
 
     ColumnLayout {
@@ -80,6 +84,14 @@ Rectangle {
                 ToolTip.text: row.help
             }
             Label {
+                objectName: "unavailable_" + row.path
+                visible: !row.available && row.depth === 0
+                text: "not available yet"
+                font.pixelSize: 10
+                font.italic: true
+                color: Theme.warning
+            }
+            Label {
                 text: row.kind
                 font.pixelSize: 10
                 color: Theme.textFaint
@@ -99,6 +111,7 @@ Rectangle {
             id: editor
             Layout.fillWidth: true
             active: row.kind !== "object" || row.objectSwitch
+            enabled: row.available
             sourceComponent: row.objectSwitch ? objectEditor
                            : row.kind === "int" ? intEditor
                            : row.kind === "double" ? numberEditor
@@ -112,23 +125,41 @@ Rectangle {
                            : textEditor
         }
 
-        Label {
+        RowLayout {
             Layout.fillWidth: true
-            // An expression editor shows its own live error; validation's is not repeated.
-            visible: row.error !== "" && !(editor.item && editor.item.check !== undefined && !editor.item.check.ok)
-            text: row.error
-            color: Theme.error
-            font.pixelSize: 11
-            wrapMode: Text.Wrap
+            visible: errorLabel.shown || fixButton.fix.label !== undefined
+            Label {
+                id: errorLabel
+                Layout.fillWidth: true
+                // An expression editor shows its own live error; validation's is not repeated.
+                readonly property bool shown: row.error !== "" && !(editor.item && editor.item.check !== undefined && !editor.item.check.ok)
+                visible: shown
+                text: row.error
+                color: Theme.error
+                font.pixelSize: 11
+                wrapMode: Text.Wrap
+            }
+            Button {  // the problem's quick fix ("did you mean")
+                id: fixButton
+                readonly property int problem: row.error !== "" && !row.jobSetting ? row.doc.problemRow(row.nodeId, row.path) : -1
+                readonly property var fix: problem >= 0 ? row.doc.quickFix(problem) : ({})
+                objectName: "fix_" + row.path
+                visible: fix.label !== undefined
+                text: fix.label || ""
+                font.pixelSize: 11
+                implicitHeight: 22
+                onClicked: row.doc.applyQuickFix(problem)
+            }
         }
-        Label {
+        Label {  // the param's doc, always there (the whole of it when the row is focused)
+            objectName: "doc_" + row.path
             Layout.fillWidth: true
-            visible: row.help !== "" && (row.kind === "object" || row.focused)
+            visible: row.help !== ""
             text: row.help
             color: Theme.textMuted
-            font.pixelSize: 11
+            font.pixelSize: 10
             wrapMode: Text.Wrap
-            maximumLineCount: 3
+            maximumLineCount: row.focused ? 8 : 2
             elide: Text.ElideRight
         }
     }
@@ -149,7 +180,11 @@ Rectangle {
             from: isNaN(row.minimum) ? -2000000000 : Math.max(-2000000000, row.minimum)
             to: isNaN(row.maximum) ? 2000000000 : Math.min(2000000000, row.maximum)
             editable: true
-            value: typeof row.effective === "number" ? row.effective : 0
+            // Unset and without a default: empty, not the lowest value allowed.
+            readonly property bool empty: !row.isSet && typeof row.effective !== "number"
+            value: typeof row.effective === "number" ? row.effective : Math.max(from, Math.min(to, 0))
+            textFromValue: (v) => empty ? "" : String(v)
+            valueFromText: (t) => { const n = parseInt(t); return isNaN(n) ? value : n }
             stepSize: row.name.endsWith("_ms") ? 100 : 1
             onValueModified: row.set(value)
         }
@@ -157,7 +192,8 @@ Rectangle {
     Component {
         id: numberEditor
         TextField {
-            text: row.effectiveText
+            objectName: "number_" + row.path
+            text: row.isSet || row.defaultText !== "" ? row.effectiveText : ""
             placeholderText: row.defaultText
             validator: DoubleValidator {}
             selectByMouse: true

@@ -68,7 +68,22 @@ Rectangle {
                     Rectangle { width: 8; height: 8; radius: 4; color: Theme.error }
                     Label { text: problem.node; font.bold: true; font.pixelSize: 12; color: Theme.text }
                     Label { visible: problem.path !== ""; text: problem.path; font.family: Theme.monoFamily; font.pixelSize: 11; color: Theme.textMuted }
-                    Label { text: problem.message; font.pixelSize: 12; color: Theme.text; elide: Text.ElideRight; Layout.fillWidth: true }
+                    Label {
+                        text: problem.message; font.pixelSize: 12; color: Theme.text; elide: Text.ElideRight; Layout.fillWidth: true
+                        HoverHandler { id: messageHover }
+                        ToolTip.visible: messageHover.hovered && truncated
+                        ToolTip.delay: 500
+                        ToolTip.text: problem.message
+                    }
+                    Button {  // "did you mean": one click makes it so
+                        readonly property var fix: panel.doc.problemCount >= 0 ? panel.doc.quickFix(problem.index) : ({})
+                        objectName: "fix_" + problem.index
+                        visible: fix.label !== undefined
+                        text: fix.label || ""
+                        font.pixelSize: 11
+                        implicitHeight: 20
+                        onClicked: panel.doc.applyQuickFix(problem.index)
+                    }
                 }
             }
             Label {

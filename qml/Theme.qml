@@ -49,6 +49,18 @@ QtObject {
     function levelColor(level) {
         return level === "high" ? levelHigh : level === "low" ? levelLow : levelOk
     }
+    // Backpressured time has its own colours (slate, as Flink's dark grey), so that a busy
+    // node (orange, red) and a backpressured one read differently at a glance.
+    readonly property color bpLow: dark ? "#94a3b8" : "#64748b"
+    readonly property color bpHigh: dark ? "#cbd5e1" : "#334155"
+    function bpColor(level) {
+        return level === "high" ? bpHigh : level === "low" ? bpLow : levelOk
+    }
+    // The colour of a node's live bar: what holds it (busy or backpressured), by level.
+    function pressureColor(stats) {
+        return stats.pressure === "backpressured" ? bpColor(stats.bpLevel)
+             : stats.pressure === "busy" ? levelColor(stats.busyLevel) : levelOk
+    }
     function categoryColor(category) {
         return category === "source" ? source
              : category === "transform" ? transform

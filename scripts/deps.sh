@@ -16,6 +16,8 @@ packages=(
   qml6-module-qtquick-shapes qml6-module-qtquick-layouts qml6-module-qtquick-dialogs
   qml6-module-qtquick-window qml6-module-qtqml-workerscript qml6-module-qtcharts qml6-module-qttest
   qml6-module-qtqml-models qml6-module-qt-labs-settings qml6-module-qt-labs-platform
+  # the non-native file dialogs (QtQuick.Dialogs) list folders with Qt.labs.folderlistmodel
+  qml6-module-qt-labs-folderlistmodel
   # fonts so the UI renders text the same everywhere
   fonts-dejavu-core
 )

@@ -22,3 +22,12 @@ shot docs/images/workbench-running.png samples/backpressure-demo.weir.json --sel
 # The data preview of an edge (the job run here on the first records, nothing written).
 shot docs/images/workbench-preview.png samples/bid-stats.weir.json --select 'pricey>euros' --preview \
   --screenshot-delay 2500
+# A failed job: bid-stats with on_bad_record "fail" stops at the CSV's first malformed row;
+# the source turns red with its exception (its input copied to a scratch folder).
+failed=$(mktemp -d)
+trap 'rm -rf "$failed"' EXIT
+mkdir -p "$failed/data"
+cp samples/data/bids.csv "$failed/data/"
+sed 's/"mode": "streaming",/"mode": "streaming", "on_bad_record": "fail",/' samples/bid-stats.weir.json \
+  > "$failed/bid-stats.weir.json"
+shot docs/images/workbench-failed.png "$failed/bid-stats.weir.json" --run --screenshot-delay 7000

@@ -210,6 +210,36 @@ class TestAppFiles : public QObject {
     QCOMPARE(e.paramValue("pricey", "where").toString(), QString("price > 2"));
   }
 
+  // Edits thrown away (the unsaved-changes question's Discard, then quit) leave no autosave
+  // behind, so the next opening offers no recovery; an edit after the discard is kept again.
+  void discardedEditsAreNotRecovered() {
+    QString autosave;
+    {
+      JobDocument d;
+      d.setValidationMode(JobDocument::Synchronous);
+      QVERIFY(d.open(sample_));
+      autosave = d.autosavePath();
+      d.setParam("pricey", "where", "price > 5");
+      QVERIFY(d.autosaveNow());
+      QVERIFY(QFile::exists(autosave));
+      d.discardChanges();
+      QVERIFY(!QFile::exists(autosave));
+      QVERIFY(d.dirty());  // the window closes next; the document still holds the edit
+    }
+    QVERIFY(!QFile::exists(autosave));
+    {
+      JobDocument d;
+      d.setValidationMode(JobDocument::Synchronous);
+      QVERIFY(d.open(sample_));
+      QVERIFY(!d.recoveryAvailable());
+      d.discardChanges();
+      d.setParam("pricey", "where", "price > 6");  // a new edit after a discard is kept
+    }
+    QVERIFY(QFile::exists(autosave));
+    QVERIFY(read(autosave).contains("price > 6"));
+    QFile::remove(autosave);
+  }
+
   void changedOnDiskIsNoticed() {
     JobDocument d;
     d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once

@@ -113,6 +113,44 @@ class TestAppGraph : public QObject {
     QCOMPARE(d.nodeRect("filter").topLeft(), QPointF(100, 300));
   }
 
+  // A node added where another is (from the keyboard, at the view's centre) goes beside it.
+  void freeSpotAvoidsCards() {
+    JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);
+    QCOMPARE(d.freeSpot(100, 100), QPointF(100, 100));  // an empty job: where asked
+    const QString a = d.addNode("filter", 100, 100);
+    const QPointF p = d.freeSpot(100, 100);
+    QVERIFY(p != QPointF(100, 100));
+    const QString b = d.addNode("filter", p.x(), p.y());
+    QVERIFY(!d.nodeRect(a).intersects(d.nodeRect(b)));
+    const QPointF q = d.freeSpot(100, 100);
+    const QString c = d.addNode("filter", q.x(), q.y());
+    QVERIFY(!d.nodeRect(c).intersects(d.nodeRect(a)));
+    QVERIFY(!d.nodeRect(c).intersects(d.nodeRect(b)));
+  }
+
+  // Cards show the params that matter at a glance: a window's shape and sizes, a
+  // generator's count (or that it never ends) and rate.
+  void cardsShowKeyParams() {
+    JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);
+    const QString g = d.addNode("source.generator", 0, 0);
+    QVERIFY(d.setParam(g, "table", "bid"));
+    auto summaryOf = [&](const QString& id) { return d.nodes()->index(d.nodeRow(id)).data(NodeListModel::SummaryRole).toString(); };
+    QCOMPARE(summaryOf(g), QString("bid, unbounded"));
+    QVERIFY(d.setParam(g, "rate", 60000));
+    QCOMPARE(summaryOf(g), QString("bid, unbounded, 60k/s"));
+    QVERIFY(d.setParam(g, "events", 12000));
+    QCOMPARE(summaryOf(g), QString("bid, 12,000 events, 60k/s"));
+    const QString w = d.addNode("window", 300, 0);
+    QVERIFY(d.setParamJson(w, "window", R"({"type": "sliding", "size_ms": 10000, "slide_ms": 2000})"));
+    QVERIFY(d.setParamJson(w, "key", R"(["auction"])"));
+    QVERIFY(d.setParamJson(w, "aggregates", R"([{"name": "n", "fn": "count"}])"));
+    QCOMPARE(summaryOf(w), QString("sliding 10 s every 2.0 s by auction: n"));
+    QVERIFY(d.setParamJson(w, "window", R"({"type": "tumbling", "size_ms": 60000})"));
+    QCOMPARE(summaryOf(w), QString("tumbling 60 s by auction: n"));
+  }
+
   void removeTakesEdgesAlongAndUndoRestoresOrder() {
     JobDocument d;
     d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once
@@ -216,9 +254,10 @@ class TestAppGraph : public QObject {
     QCOMPARE(pricey.data(NodeListModel::ProblemCountRole).toInt(), 1);
     QCOMPARE(pricey.data(NodeListModel::ProblemRole).toString(),
              QString("where: at 0: unknown field 'prize' (fields: auction, bidder, price, channel, date_time)"));
-    // Downstream nodes are not checked further (no cascade) and have no schema.
+    // A filter passes its input on even with a broken condition: the nodes downstream are
+    // checked (all problems at once) and know their schema; nothing cascades from it.
     QCOMPARE(d.nodes()->index(2).data(NodeListModel::ProblemCountRole).toInt(), 0);
-    QCOMPARE(d.nodes()->index(2).data(NodeListModel::SchemaRole).toString(), QString());
+    QVERIFY(d.nodes()->index(2).data(NodeListModel::SchemaRole).toString().startsWith("auction:int64, channel:string"));
     QModelIndex p0 = d.problems()->index(0);
     QCOMPARE(p0.data(ProblemListModel::NodeRole).toString(), QString("pricey"));
     QCOMPARE(p0.data(ProblemListModel::PathRole).toString(), QString("where"));

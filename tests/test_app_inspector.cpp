@@ -289,6 +289,31 @@ class TestAppInspector : public QObject {
     QVERIFY(!row(m, "watermark.max_out_of_orderness_ms").value("parentOptional").toBool());
   }
 
+  // A window's members that its shape does not use are not offered.
+  void paramsOfAnotherWindowShapeDoNotApply() {
+    JobDocument d;
+    d.setValidationMode(JobDocument::Synchronous);
+    QVERIFY(d.open(sample_));
+    d.addNode("window", 100, 600);
+    d.selectNode("window");
+    InspectorModel* m = d.inspector();
+    // No shape chosen yet: every member applies.
+    for (const char* p : {"window.size_ms", "window.slide_ms", "window.gap_ms"})
+      QVERIFY2(row(m, p).value("applies").toBool(), p);
+    d.setParam("window", "window.type", "tumbling");
+    QVERIFY(row(m, "window.size_ms").value("applies").toBool());
+    QVERIFY(!row(m, "window.slide_ms").value("applies").toBool());
+    QVERIFY(!row(m, "window.gap_ms").value("applies").toBool());
+    QVERIFY(row(m, "window.time").value("applies").toBool());
+    d.setParam("window", "window.type", "sliding");
+    QVERIFY(row(m, "window.slide_ms").value("applies").toBool());
+    QVERIFY(!row(m, "window.gap_ms").value("applies").toBool());
+    d.setParam("window", "window.type", "session");
+    QVERIFY(!row(m, "window.size_ms").value("applies").toBool());
+    QVERIFY(row(m, "window.gap_ms").value("applies").toBool());
+    QVERIFY(row(m, "allowed_lateness_ms").value("applies").toBool());
+  }
+
   void jobSettingsAreRowsToo() {
     JobDocument d;
     d.setValidationMode(JobDocument::Synchronous);  // checks follow edits at once

@@ -178,12 +178,78 @@ class TestAppRun : public QObject {
     const QVariantMap counts = live.overlay("counts");
     QCOMPARE(counts["pill"].toString(), QString("5.0k/s  busy 95%  bp 0%"));
     QCOMPARE(counts["level"].toString(), QString("high"));
-    QCOMPARE(counts["watermarkText"].toString(), QString("lag 11 s (#1) · wm 00:01:29"));
+    QCOMPARE(counts["watermarkText"].toString(), QString("wm 00:01:29 (#1)\nlag 11 s"));
+    QCOMPARE(counts["pressure"].toString(), QString("busy"));
+    QCOMPARE(counts["busyLevel"].toString(), QString("high"));
+    QCOMPARE(live.overlay("bids")["pressure"].toString(), QString("backpressured"));
+    QCOMPARE(live.overlay("bids")["bpLevel"].toString(), QString("high"));
+    QCOMPARE(live.overlay("out")["pressure"].toString(), QString());
     QCOMPARE(live.overlay("bids")["pill"].toString(), QString("5.0k/s  busy 8%  bp 70%"));  // a source: its output
-    QCOMPARE(live.overlay("out")["watermarkText"].toString(), QString("lag 11 s · wm 00:01:29"));
-    QCOMPARE(live.edgeLabel("bids", "out", "counts", "in"), QString("5.0k/s"));
+    QCOMPARE(live.overlay("out")["watermarkText"].toString(), QString("wm 00:01:29\nlag 11 s"));
+    // The edge's rate and how full the queue it feeds is (counts' fullest input queue).
+    QCOMPARE(live.edgeLabel("bids", "out", "counts", "in"), QString("5.0k/s · 100%"));
+    QCOMPARE(live.edgeQueue("bids", "out", "counts", "in"), 1.0);
     QCOMPARE(live.edgeLabel("bids", "late", "counts", "in"), QString());
     QVERIFY(live.overlay("nope").isEmpty());
+  }
+
+  // The end-of-input watermark reads so; event time far behind the wall clock (replayed or
+  // generated history) shows its progress and rate, not a lag of 341 days; an ended job
+  // shows its totals, not its last rates.
+  void watermarksAndTotalsThatMeanSomething() {
+    QCOMPARE(Format::timeText(std::numeric_limits<std::int64_t>::max(), 1767225700000), QString("end of input"));
+    QCOMPARE(Format::countText(1234567), QString("1,234,567"));
+    // Doubles in record tables are rounded to what they mean.
+    const QVariantMap t = DataPreview::sampleTable(json::parse(
+        R"({"schema": [{"name": "p", "type": "double"}], "rows": [{"p": 1120.4720000000002}, {"p": 0.1}]})"));
+    QCOMPARE(t["rows"].toList()[0].toStringList()[0], QString("1120.472"));
+    QCOMPARE(t["rows"].toList()[1].toStringList()[0], QString("0.1"));
+    QCOMPARE(Format::causeText("src[0/1]: bad record at in.csv:3: field 'a' (on host-4711)"), QString("bad record at in.csv:3: field 'a'"));
+    QCOMPARE(Format::pathLabel("/data/jobs/very/long/folder/name/here/and/more/bid-stats.weir.json", 40),
+             QString("bid-stats.weir.json — /data/jo…/and/more"));
+    QCOMPARE(Format::pathLabel("/tmp/a.weir.json", 40), QString("a.weir.json — /tmp"));
+    QCOMPARE(Format::shortcutText(QString("Ctrl+Shift+S")), QString("Ctrl+Shift+S"));
+    QCOMPARE(Format::shortcutText(int(QKeySequence::Open)), QString("Ctrl+O"));
+
+    const json base = readJson(WEIR_SOURCE_DIR "/tests/data/live/live-backpressure.json");
+    auto shifted = [&](std::int64_t timeMs, std::int64_t watermarkShift) {
+      json m = base;
+      m["time_ms"] = timeMs;
+      for (auto& v : m["vertices"])
+        if (v["watermark"].is_number()) v["watermark"] = v["watermark"].get<std::int64_t>() + watermarkShift;
+      return m;
+    };
+    const std::int64_t t0 = 1767225700000LL + 341LL * 86400000LL;  // 341 days after the data's time
+    LiveMetrics hist;
+    QVERIFY(hist.applyMessage(shifted(t0, 0)));
+    QCOMPARE(hist.overlay("counts")["watermarkText"].toString(), QString("wm 2026-01-01 00:01:29 (#1)"));
+    QVERIFY(hist.applyMessage(shifted(t0 + 1000, 120000)));  // two minutes of event time per second
+    QCOMPARE(hist.overlay("counts")["watermarkText"].toString(), QString("wm 2026-01-01 00:03:29 (#1)\nevent time +2 min/s"));
+    QCOMPARE(hist.node("counts")["eventRate"].toDouble(), 120.0);
+    QVERIFY(hist.node("counts")["historical"].toBool());
+
+    // Real time: the lag is what matters, even when it is large.
+    LiveMetrics real;
+    QVERIFY(real.applyMessage(shifted(1767225700000LL + 7200000LL, 0)));
+    QVERIFY(real.applyMessage(shifted(1767225701000LL + 7200000LL, 1000)));
+    QCOMPARE(real.overlay("counts")["watermarkText"].toString(), QString("wm 00:01:30 (#1)\nlag 2 h"));
+
+    // The end of input.
+    json end = base;
+    for (auto& v : end["vertices"]) v["watermark"] = std::numeric_limits<std::int64_t>::max();
+    LiveMetrics ended;
+    QVERIFY(ended.applyMessage(end));
+    QCOMPARE(ended.overlay("counts")["watermarkText"].toString(), QString("wm end of input"));
+    QCOMPARE(ended.node("counts")["watermarkLagMs"].toDouble(), 0.0);
+    QCOMPARE(ended.node("counts")["endOfInput"].toBool(), true);
+
+    // Once the job has ended: totals, on nodes and edges.
+    QVERIFY(ended.applyMessage(json{{"type", "status"}, {"status", "FINISHED"}}));
+    QCOMPARE(ended.overlay("counts")["ended"].toBool(), true);
+    QCOMPARE(ended.overlay("counts")["pill"].toString(), QString("in 199,000 · out 300 · 7 late"));
+    QCOMPARE(ended.overlay("bids")["pill"].toString(), QString("out 200,000"));
+    QCOMPARE(ended.overlay("out")["pill"].toString(), QString("in 300 · 2 dead letters"));
+    QCOMPARE(ended.edgeLabel("bids", "out", "counts", "in"), QString("199,000"));
   }
 
   // Design-time preview: the filter's first records are the CSV's first rows that pass it,

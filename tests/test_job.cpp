@@ -412,6 +412,33 @@ class TestJob : public QObject {
     }));
   }
 
+  // A broken node whose output is its input (a filter, a watermark) does not hide the
+  // problems downstream: the filter's output schema is its input's even when its condition
+  // is broken, so the aggregate's bad key and the map's type error are reported too.
+  void problemsDownstreamOfABrokenFilterAreReported() {
+    JobGraph job = parseOrFail(R"({"weir": 1, "name": "t", "nodes": [
+      {"id": "bids", "type": "source.generator", "params": {"table": "bid", "events": 10}},
+      {"id": "pricey", "type": "filter", "params": {"where": "prize > 10"}},
+      {"id": "typed", "type": "map", "params": {"fields": [{"name": "p", "expr": "price + 'x'"}]}},
+      {"id": "per", "type": "aggregate", "params": {"key": ["auctoin"], "aggregates": [{"fn": "count", "name": "n"}]}},
+      {"id": "out", "type": "sink.discard"}, {"id": "out2", "type": "sink.discard"}],
+      "edges": [{"from": "bids", "to": "pricey"}, {"from": "pricey", "to": "typed"},
+                {"from": "pricey", "to": "per"}, {"from": "per", "to": "out"}, {"from": "typed", "to": "out2"}]})");
+    Diagnostics diags;
+    ValidatedJob v = validateJob(job, diags);
+    std::vector<std::string> lines;
+    for (const Diagnostic& d : diags) lines.push_back(d.toString());
+    QCOMPARE(lines.size(), std::size_t{3});
+    QVERIFY2(lines[0].starts_with("pricey: where: at 0: unknown field 'prize'"), lines[0].c_str());
+    QVERIFY2(lines[1].starts_with("typed: fields[0].expr: "), lines[1].c_str());
+    QVERIFY2(lines[2].starts_with("per: key"), lines[2].c_str());
+    QVERIFY2(lines[2].find("auctoin") != std::string::npos, lines[2].c_str());
+    const ValidatedNode* pricey = v.node("pricey");
+    QVERIFY(pricey && pricey->outputSchemas.at(0));
+    QCOMPARE(pricey->outputSchemas[0]->toString(), v.node("bids")->outputSchemas.at(0)->toString());
+    QVERIFY(!v.ok);
+  }
+
   void diagnosticText() {
     QCOMPARE((Diagnostic{"pricey", "where", "at 6: unknown field 'prize'"}.toString()),
              std::string("pricey: where: at 6: unknown field 'prize'"));

@@ -766,6 +766,17 @@ class Validator final {
 
   // -- schemas
 
+  static bool outputsAreInputs(const SchemaDerivation& d) {
+    for (const SchemaPtr& out : d.outputs) {
+      bool found = false;
+      for (const auto& port : d.inputs)
+        for (const PortInput& in : port)
+          if (out && in.schema && (out == in.schema || *out == *in.schema)) found = true;
+      if (!found) return false;
+    }
+    return !d.outputs.empty();
+  }
+
   void deriveSchemas() {
     for (std::size_t i : out_.order) {
       ValidatedNode& vn = out_.nodes[i];
@@ -811,7 +822,12 @@ class Validator final {
       }
       for (Diagnostic& diag : d.diagnostics)
         report(static_cast<int>(i), label(i), std::move(diag.path), std::move(diag.message));
-      if (d.failed() || d.outputs.size() != vn.outputPorts.size()) continue;
+      if (d.outputs.size() != vn.outputPorts.size()) continue;
+      // A derivation with errors gives no outputs to trust, except where every output is
+      // one of its inputs unchanged (a filter with a broken condition still passes its
+      // input's records): then the nodes downstream are checked too, so all problems show
+      // at once instead of the first broken node hiding the rest.
+      if (d.failed() && !outputsAreInputs(d)) continue;
       vn.outputSchemas = d.outputs;
       vn.outputProps = d.outputProps;
       vn.outputProps.resize(vn.outputSchemas.size());

@@ -32,6 +32,15 @@ class TestEnv : public QObject {
     QFile::setPermissions(to, QFile::ReadOwner | QFile::WriteOwner);
     return to;
   }
+  /// A fresh copy of samples/`sample` named `name` in the scratch folder.
+  Q_INVOKABLE QString freshCopy(const QString& sample, const QString& name) const {
+    const QString to = dir_.filePath(name);
+    QFile::remove(to);
+    QFile::remove(dir_.filePath("." + name + ".autosave"));
+    QFile::copy(QStringLiteral(WEIR_SOURCE_DIR "/samples/") + sample, to);
+    QFile::setPermissions(to, QFile::ReadOwner | QFile::WriteOwner);
+    return to;
+  }
   /// The same, with the sample's input (data/bids.csv) beside it, so that it can run.
   Q_INVOKABLE QString freshRunnableSample(const QString& name) const {
     QDir(dir_.path()).mkpath("data");
@@ -56,6 +65,13 @@ class TestEnv : public QObject {
     return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
   }
   Q_INVOKABLE bool exists(const QString& path) const { return QFile::exists(path); }
+  /// Writes `text` to `name` in the scratch folder; returns its path.
+  Q_INVOKABLE QString writeFile(const QString& name, const QString& text) const {
+    const QString to = dir_.filePath(name);
+    QFile f(to);
+    if (f.open(QIODevice::WriteOnly | QIODevice::Truncate)) f.write(text.toUtf8());
+    return to;
+  }
 
  private:
   QTemporaryDir dir_;

@@ -45,6 +45,16 @@ Item {
         }
         function centre(item) { return item.mapToItem(win.contentItem, item.width / 2, item.height / 2) }
         function typeText(text) { for (const c of text) keyClick(c) }
+        function findButton(item, text) {
+            if (!item) return null
+            if (item.visible && item.text === text && item.clicked !== undefined) return item
+            const kids = item.children || []
+            for (let i = 0; i < kids.length; ++i) {
+                const f = findButton(kids[i], text)
+                if (f) return f
+            }
+            return null
+        }
 
         function test_1_addConnectEditUndoSaveReopen() {
             const path = TestEnv.freshSample("job.weir.json")
@@ -232,17 +242,77 @@ Item {
             keyClick(Qt.Key_Return)
             verify(doc.hasNode("bids2"))
             compare(doc.edgeInfo(doc.edges.data(doc.edges.index(0, 0), 257)).from, "bids2")
-            // With nothing selected, the job's settings: turn checkpoints on, give an interval.
+            // With nothing selected, the job's settings: checkpoints and restarts do nothing
+            // in the engine yet, so their switches are not offered, and say so.
             doc.clearSelection()
             waitForRendering(win.contentItem)
-            const cp = find("switch_checkpoint")
+            const settings = find("jobSettings")
+            const cp = findChild(settings, "switch_checkpoint")
+            verify(!cp.enabled)
             mouseClick(cp)
-            compare(doc.problemTexts(), ["job: checkpoint.interval_ms: missing required field"])
-            verify(doc.setJobParam("checkpoint.interval_ms", 2000), doc.toText())
-            compare(doc.problemTexts(), [])
-            keySequence(StandardKey.Undo)
-            keySequence(StandardKey.Undo)
             verify(doc.toText().indexOf("checkpoint") < 0)
+            compare(findChild(settings, "unavailable_checkpoint").text, "not available yet")
+            verify(findChild(settings, "unavailable_checkpoint").visible)
+            verify(findChild(settings, "unavailable_restart").visible)
+        }
+
+        // The inspector tells what each param is for, leaves unset numbers empty, hides what
+        // does not apply to the window's shape, and fixes a misspelt field in one click.
+        function test_3b_inspectorHonesty() {
+            open(TestEnv.freshSample("honest.weir.json"))
+            const id = doc.addNode("window", 300, 400)
+            doc.selectNode(id)
+            waitForRendering(win.contentItem)
+            // Docs inline, without hovering.
+            verify(find("doc_allowed_lateness_ms").visible)
+            verify(find("doc_allowed_lateness_ms").text.indexOf("late records") > 0, find("doc_allowed_lateness_ms").text)
+            // window.size_ms is unset and has no default: its box is empty, not "1".
+            compare(find("spin_window.size_ms").contentItem.text, "")
+            // A tumbling window has no slide and no gap.
+            doc.setParam(id, "window.type", "tumbling")
+            waitForRendering(win.contentItem)
+            verify(find("param_window.size_ms").visible)
+            verify(!find("param_window.slide_ms").visible)
+            verify(!find("param_window.gap_ms").visible)
+            doc.setParam(id, "window.type", "session")
+            waitForRendering(win.contentItem)
+            verify(!find("param_window.size_ms").visible)
+            verify(find("param_window.gap_ms").visible)
+
+            // Did you mean: the problem offers the fix, a click applies it.
+            doc.removeNodes([id])
+            doc.setParam("pricey", "where", "prize > 1000")
+            compare(doc.problemCount, 1)
+            mouseClick(find("bottomTabs").itemAt(0))
+            waitForRendering(win.contentItem)
+            const fix = find("fix_0")
+            verify(fix.visible)
+            compare(fix.text, "Use 'price'")
+            mouseClick(fix)
+            compare(doc.paramValue("pricey", "where"), "price > 1000")
+            compare(doc.problemCount, 0)
+            // And in the inspector, under the param.
+            doc.setParam("pricey", "where", "prize > 1000")
+            doc.selectNode("pricey")
+            waitForRendering(win.contentItem)
+            const fix2 = find("fix_where")
+            verify(fix2.visible, "fix " + fix2.problem + " " + JSON.stringify(fix2.fix) + " " + doc.problemTexts())
+            mouseClick(fix2)
+            compare(doc.paramValue("pricey", "where"), "price > 1000")
+
+            // Nodes added from the keyboard (Enter in the palette) do not pile up.
+            const search = find("paletteSearch")
+            mouseClick(search)
+            for (const c of "discard") keyClick(c)
+            keyClick(Qt.Key_Return)
+            const first = doc.selectedNodes[0]
+            mouseClick(search)
+            keyClick(Qt.Key_Return)
+            const second = doc.selectedNodes[0]
+            verify(first !== second)
+            const a = doc.nodeRect(first), b = doc.nodeRect(second)
+            verify(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y,
+                   JSON.stringify([a, b]))
         }
 
         // 200 nodes: panning and dragging a selection stay smooth (logged, with a generous bound).
@@ -318,11 +388,22 @@ Item {
                       "status " + win.runController.jobStatus + " " + win.runController.lastError + win.runController.failure)
             tryVerify(() => find("runBadge").text.indexOf("FINISHED") === 0, 2000)
             compare(find("runStatus").text, "bid-stats FINISHED")
-            // The last figures stay on the canvas: the source's pill and the edge's rate.
+            // An ended job shows what it did in all, not its last rates: the source's pill
+            // and the edge's count.
             tryVerify(() => find("live_bids").visible, 5000)
-            verify(find("live_bids").children[0].text.indexOf("/s") > 0)
+            tryVerify(() => find("live_bids").text.indexOf("out ") === 0, 5000, find("live_bids").text)
+            verify(find("live_bids").text.indexOf("/s") < 0, find("live_bids").text)
+            verify(find("live_bids").text.indexOf("3 dead letters") > 0, find("live_bids").text)  // the sample's malformed rows
             const handle = find("edgeHandle_bids_pricey")
-            verify(handle.children[0].text.indexOf("/s") > 0, handle.children[0].text)
+            verify(handle.children[0].text.indexOf("/s") < 0 && handle.children[0].text !== "", handle.children[0].text)
+            // The watermark is whole and means something: no lag of the CSV's old times
+            // against today, never the year -292275056.
+            const wm = find("watermark_pricey")
+            verify(wm.text.indexOf("lag") < 0 && wm.text.indexOf("-292275056") < 0, wm.text)
+            // The totals, and where the output went.
+            verify(find("runTotals").visible)
+            const outRow = find("total_out")
+            verify(outRow.text.indexOf(TestEnv.dir + "/out/pricey-bids.csv") > 0, outRow.text)
             doc.selectNode("pricey")
             tryVerify(() => find("runPanel").stats.subtasks !== undefined, 2000)
             compare(find("runPanel").stats.subtasks.length, 2)  // the sample runs at parallelism 2
@@ -331,6 +412,117 @@ Item {
             verify(produced.length > 1)
             compare(produced, expected)
             compare(find("cancelButton").enabled, false)
+
+            // Another document with the same node ids: none of that run shows on it.
+            const other = TestEnv.freshSample("other.weir.json")
+            win.openFile(other)
+            waitForRendering(win.contentItem)
+            verify(!find("live_bids").visible)
+            verify(!find("watermark_pricey").visible)
+            compare(find("runStatus").text, "Not running")
+            verify(!find("runTotals").visible)
+            // Nor on this file opened again.
+            win.openFile(path)
+            waitForRendering(win.contentItem)
+            verify(!find("live_bids").visible)
+            compare(find("runStatus").text, "Not running")
+        }
+
+        // A job that runs on: busy and backpressured in their own colours, queue fill on the
+        // edges, event-time progress of generated (historical) data, the edge inspector, the
+        // logs of this job following their end, the note when the job on screen differs
+        // from the running one, and quitting asks.
+        function test_7_aRunningJob() {
+            open(TestEnv.freshCopy("backpressure-demo.weir.json", "running.weir.json"))
+            win.runController.dataDir = TestEnv.dir + "/cluster"
+            mouseClick(find("runButton"))
+            tryVerify(() => win.runController.jobStatus === "RUNNING", 60000, win.runController.lastError)
+            // The slow sink is busy, the map before it backpressured: two colours.
+            tryVerify(() => find("liveBusy_slow_sink").color === Theme.levelHigh, 40000, find("live_slow_sink").text)
+            tryVerify(() => find("liveBp_euros").color === Theme.bpHigh, 40000, find("live_euros").text)
+            verify(find("liveBar_slow_sink").color !== find("liveBar_euros").color)
+            compare(find("liveBar_euros").color, Theme.bpHigh)
+            // The edge into the slow sink: its rate and how full the queue it feeds is.
+            const edge = find("edgeHandle_euros_slow_sink")
+            tryVerify(() => /\/s · \d+%$/.test(edge.children[0].text), 10000, edge.children[0].text)
+            // Generated data of 2026-01-01: where event time is and how fast it goes, no lag.
+            tryVerify(() => find("watermark_per_auction").text.indexOf("event time +") > 0, 20000, find("watermark_per_auction").text)
+            verify(find("watermark_per_auction").text.indexOf("lag") < 0)
+
+            // The edge inspector works while the job runs.
+            mouseClick(edge)
+            compare(doc.selectedEdge, doc.findEdge("euros", "slow_sink"))
+            verify(find("partitionCombo").visible)
+            doc.clearSelection()
+
+            // The slow sink's debug view: the records it receives, live from the tap.
+            doc.selectNode("slow_sink")
+            mouseClick(find("dataTab"))
+            tryVerify(() => find("dataTitle").visible, 20000)
+            verify(find("dataTitle").text.indexOf("slow_sink receives: euros.out → slow_sink.in") === 0, find("dataTitle").text)
+            tryVerify(() => find("dataPanel").table.rows !== undefined && find("dataPanel").table.rows.length > 0, 20000)
+            doc.clearSelection()
+            mouseClick(find("bottomTabs").itemAt(1))
+
+            // Logs: this job's lines, the end in view.
+            mouseClick(find("logsButton"))
+            const view = find("logView")
+            tryVerify(() => find("logText").text !== "", 10000)
+            verify(find("logJobOnly").checked)
+            for (const line of find("logText").text.split("\n")) verify(line.indexOf(win.runController.jobId) >= 0, line)
+            tryVerify(() => view.contentY + view.height >= view.contentHeight - 4, 3000)
+            mouseClick(find("logsButton"))
+
+            // An edit: the job on screen is not the one running, and the canvas says so.
+            verify(!find("differsBanner").visible)
+            doc.setParam("euros", "fields[1].expr", "price * 0.9")
+            tryVerify(() => find("differsBanner").visible, 2000)
+            doc.setNodePosition("bids", 10, 10)  // moving a node changes nothing that runs
+            keySequence(StandardKey.Undo)
+            keySequence(StandardKey.Undo)
+            tryVerify(() => !find("differsBanner").visible, 2000)
+
+            // Quitting asks while the job runs; "Don't Quit" keeps both.
+            win.close()
+            tryVerify(() => win.quitRunningDialog.visible, 3000)
+            const quitText = findChild(win.contentItem.parent, "quitRunningText")
+            verify(quitText.text.indexOf("quitting stops it") > 0, quitText.text)
+            const dontQuit = findButton(win.contentItem.parent, "Don't Quit")
+            verify(dontQuit !== null)
+            mouseClick(dontQuit)
+            tryVerify(() => !win.quitRunningDialog.visible, 3000)
+            verify(win.visible)
+            compare(win.runController.jobStatus, "RUNNING")
+
+            mouseClick(find("cancelButton"))
+            tryVerify(() => win.runController.jobStatus === "CANCELED", 30000)
+            tryVerify(() => find("live_bids").text.indexOf("out ") === 0, 5000, find("live_bids").text)
+        }
+
+        // A job that fails: the failed node turns red with its cause, subtask and
+        // TaskManager; a click on it shows the whole exception in the Run panel.
+        function test_8_aFailureOnTheCanvas() {
+            const path = TestEnv.freshRunnableSample("fails.weir.json")
+            open(path)
+            doc.setParam("bids", "on_bad_record", "fail")  // the CSV has malformed rows
+            verify(doc.valid, doc.problemTexts().join("\n"))
+            win.runController.dataDir = TestEnv.dir + "/cluster"
+            mouseClick(find("runButton"))
+            tryVerify(() => win.runController.jobStatus === "FAILED", 60000, win.runController.jobStatus + win.runController.lastError)
+            tryVerify(() => find("failure_bids").visible, 10000)
+            const box = find("failure_bids")
+            verify(box.text.indexOf("✖ ") === 0, box.text)
+            verify(box.text.indexOf("bad record") > 0, box.text)
+            verify(/subtask #\d on \S+/.test(box.text), box.text)
+            compare(find("node_bids").children[0].border.color, Theme.error)
+            verify(!find("failure_pricey").visible)
+            find("bottomTabs").currentIndex = 0
+            mouseClick(box)
+            compare(find("bottomTabs").currentIndex, 1)
+            const text = find("exceptionText_0")
+            verify(text.visible)
+            verify(text.text.indexOf("bad record") >= 0, text.text)
+            verify(find("exception_0").text.indexOf("root cause") > 0, find("exception_0").text)
         }
 
         // Data: select an edge, open the Data tab, press Preview: the edge's first records.

@@ -63,7 +63,7 @@ void RunController::onWorker(F&& f) {
 }
 
 bool RunController::jobActive() const {
-  return submitting_ || jobStatus_ == "CREATED" || jobStatus_ == "RUNNING";
+  return submitting_ || (!jobStatus_.isEmpty() && !ended(jobStatus_));  // RESTARTING, FAILING, ... too
 }
 
 void RunController::run(JobDocument* doc, int parallelism) {

@@ -49,7 +49,7 @@ class RunController : public QObject {
   Q_PROPERTY(QString jobStatus READ jobStatus NOTIFY changed FINAL)  // "" CREATED RUNNING FINISHED FAILED CANCELED
   Q_PROPERTY(QString failure READ failure NOTIFY changed FINAL)
   Q_PROPERTY(QString lastError READ lastError NOTIFY changed FINAL)
-  Q_PROPERTY(bool jobActive READ jobActive NOTIFY changed FINAL)  // submitting, CREATED or RUNNING
+  Q_PROPERTY(bool jobActive READ jobActive NOTIFY changed FINAL)  // submitting, or a job not ended (CREATED RUNNING FAILING RESTARTING CANCELING)
   Q_PROPERTY(double elapsedS READ elapsedS NOTIFY changed FINAL)
   Q_PROPERTY(QStringList logNames READ logNames NOTIFY changed FINAL)
   Q_PROPERTY(LiveMetrics* live READ live CONSTANT FINAL)

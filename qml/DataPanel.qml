@@ -18,7 +18,7 @@ Rectangle {
     readonly property string nodeId: doc.selectedEdge > 0 ? "" : doc.currentNode
     readonly property int edgeIndex: doc.selectedEdge > 0 ? doc.edgeRow(doc.selectedEdge)
                                    : nodeId !== "" && doc.nodes.count >= 0 ? doc.debugEdgeRow(nodeId) : -1
-    readonly property bool live: run.jobStatus === "RUNNING" || run.jobStatus === "CREATED"
+    readonly property bool live: run.jobActive
     readonly property var table: live ? run.edgeSample
                                       : (preview.revision >= 0 && edgeIndex >= 0 ? preview.edgeTable(edgeIndex) : ({}))
 

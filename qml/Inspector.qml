@@ -241,7 +241,9 @@ Rectangle {
                 delegate: ParamRow {
                     doc: inspector.doc
                     nodeId: ""
-                    available: inspector.faultToleranceAvailable
+                    // Restarts work (a restarted job starts over from its sources); checkpoints
+                    // are refused by validation until the engine takes them.
+                    available: inspector.faultToleranceAvailable || path === "restart" || path.indexOf("restart.") === 0
                     focused: inspector.doc.inspector.focusPath !== "" && inspector.doc.inspector.focusPath === path
                 }
             }

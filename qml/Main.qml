@@ -189,7 +189,7 @@ ApplicationWindow {
     Action { id: actualSizeAction; text: "&Actual Size"; shortcut: "Ctrl+1"; onTriggered: graphCanvas.actualSize() }
     Action { id: darkAction; text: "&Dark Theme"; checkable: true; checked: window.darkTheme; onTriggered: window.darkTheme = checked }
     Action { id: runAction; text: "&Run on Local Cluster"; shortcut: "Ctrl+R"; enabled: doc.nodes.count > 0 && !runner.jobActive; onTriggered: window.runJob() }
-    Action { id: cancelAction; text: "&Cancel Job"; shortcut: "Ctrl+."; enabled: runner.jobStatus === "RUNNING" || runner.jobStatus === "CREATED"; onTriggered: runner.cancel() }
+    Action { id: cancelAction; text: "&Cancel Job"; shortcut: "Ctrl+."; enabled: runner.jobActive; onTriggered: runner.cancel() }
     Action { id: stopClusterAction; text: "&Stop Local Cluster"; enabled: runner.clusterState === "running" && !runner.jobActive; onTriggered: runner.stopCluster() }
     Action { id: findAction; text: "&Find Operator"; shortcut: StandardKey.Find; onTriggered: palettePanel.focusSearch() }
 

@@ -1179,7 +1179,7 @@ class TestCli : public QObject {
     const Weir api = runWeir({"logs", "--jobmanager", url, "--lines", "3"});
     QCOMPARE(api.exitCode, 0);
     QCOMPARE(linesOf(api.out).size(), qsizetype(3));
-    QVERIFY2(api.out.contains("msg=\"job status\" job=\"" + id + "\" name=\"endless-bids\" status=\"CANCELED\""),
+    QVERIFY2(api.out.contains("msg=\"job status\" attempt=1 job=\"" + id + "\" name=\"endless-bids\" status=\"CANCELED\""),
              qPrintable(api.out));
   }
 

@@ -452,7 +452,8 @@ class JobManager {
     if (job.state != JobState::Failing) return;
     const auto d = job.restarts.onFailure(wallMs(), job.attemptStartedMs);
     if (!d.restart) {
-      job.reason += " (no restart: " + d.reason + ")";
+      // Without a strategy the failure says it all; with one, also why it gave up.
+      if (job.restarts.strategy().kind != RestartStrategy::Kind::None) job.reason += " (no restart: " + d.reason + ")";
       setState(job, JobState::Failed);
       return;
     }

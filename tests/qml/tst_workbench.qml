@@ -242,8 +242,8 @@ Item {
             keyClick(Qt.Key_Return)
             verify(doc.hasNode("bids2"))
             compare(doc.edgeInfo(doc.edges.data(doc.edges.index(0, 0), 257)).from, "bids2")
-            // With nothing selected, the job's settings: checkpoints and restarts do nothing
-            // in the engine yet, so their switches are not offered, and say so.
+            // With nothing selected, the job's settings: checkpoints do nothing in the engine
+            // yet, so their switch is not offered, and says so; restarts work and are offered.
             doc.clearSelection()
             waitForRendering(win.contentItem)
             const settings = find("jobSettings")
@@ -253,7 +253,13 @@ Item {
             verify(doc.toText().indexOf("checkpoint") < 0)
             compare(findChild(settings, "unavailable_checkpoint").text, "not available yet")
             verify(findChild(settings, "unavailable_checkpoint").visible)
-            verify(findChild(settings, "unavailable_restart").visible)
+            verify(!findChild(settings, "unavailable_restart").visible)
+            const rs = findChild(settings, "switch_restart")
+            verify(rs.enabled)
+            mouseClick(rs)
+            verify(doc.toText().indexOf("\"restart\"") >= 0, doc.toText())
+            mouseClick(rs)
+            verify(doc.toText().indexOf("\"restart\"") < 0, doc.toText())
         }
 
         // The inspector tells what each param is for, leaves unset numbers empty, hides what

@@ -1,5 +1,10 @@
 #include "cluster/plan_json.h"
 
+#include <algorithm>
+#include <map>
+
+#include "cluster/limits.h"
+#include "core/json_limits.h"
 #include "core/types.h"
 
 namespace weir::cluster {
@@ -101,6 +106,30 @@ JobPlan planFromJson(const json& j) {
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("plan: ") + e.what());
   }
+}
+
+std::size_t deployMessageBound(const JobPlan& plan, const std::vector<std::vector<int>>& chains,
+                               std::size_t pluginBytes) {
+  // {"id":4294967295,"edge":N,"from":S,"to":T,"gate_channel":G}: under 96 bytes each.
+  constexpr std::size_t kChannelBytes = 96;
+  constexpr std::size_t kNameBytes = kMaxNodeName * 6 + 8;  // a quoted name, every byte escaped at worst
+  std::size_t bytes = dumpJson(planToJson(plan)).size() + 1024;
+  std::map<int, std::size_t> headChain;
+  for (std::size_t c = 0; c < chains.size(); ++c) headChain[chains[c].front()] = c;
+  int maxParallelism = 1;
+  for (std::size_t c = 0; c < chains.size(); ++c) {
+    const int p = plan.nodes[static_cast<std::size_t>(chains[c].front())].parallelism;
+    maxParallelism = std::max(maxParallelism, p);
+    bytes += static_cast<std::size_t>(p) * kNameBytes + 16;  // placement
+  }
+  bytes += static_cast<std::size_t>(maxParallelism) * (kNameBytes + 64);  // taskmanagers
+  for (const auto& e : plan.edges) {
+    if (!headChain.count(e.to)) continue;  // chained: no channel
+    const auto producers = static_cast<std::size_t>(plan.nodes[static_cast<std::size_t>(e.from)].parallelism);
+    const auto consumers = static_cast<std::size_t>(plan.nodes[static_cast<std::size_t>(e.to)].parallelism);
+    bytes += (e.partition == Partition::Forward ? producers : producers * consumers) * kChannelBytes;
+  }
+  return bytes + (pluginBytes + 2) / 3 * 4 + 4096;
 }
 
 }  // namespace weir::cluster

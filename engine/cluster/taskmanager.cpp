@@ -34,6 +34,7 @@
 #include "cluster/plan_json.h"
 #include "cluster/plugin_ship.h"
 #include "net/transport.h"
+#include "core/text.h"
 #include "runtime/dead_letter.h"
 #include "runtime/local_executor.h"
 #include "runtime/registry.h"
@@ -148,12 +149,26 @@ class TaskManager {
       io_.stop();
     });
     asio::co_spawn(io_, session(), asio::detached);
-    io_.run();
+    runIo();
     shutdown();
     return exitCode_;
   }
 
  private:
+  /// Runs the io thread until it is stopped. A handler that throws (a message it could not
+  /// handle) is logged and the loop goes on: no exception ends the process with subtask
+  /// threads still running (which would be std::terminate, and every job here lost).
+  void runIo() {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        logLine("error", "taskmanager", std::string("io thread: ") + e.what());
+      }
+    }
+  }
+
   void onPeer(const net::ConnectionPtr& c) {
     std::lock_guard lock(peersMu_);
     peers_[peerNodeName(c->peerName())] = c;
@@ -551,10 +566,14 @@ class TaskManager {
       report(job->id, chain, t->index(), "RUNNING", "");
       job->threads.emplace_back([this, job, t, chain] {
         std::string cause, node;
-        t->run(job->canceled, [&](const SubtaskFailure& f) {
-          cause = f.toString();
-          node = f.node;
-        });
+        try {
+          t->run(job->canceled, [&](const SubtaskFailure& f) {
+            cause = toValidUtf8(f.toString());  // it may quote a bad record
+            node = toValidUtf8(f.node);
+          });
+        } catch (const std::exception& e) {
+          cause = std::string("subtask thread: ") + e.what();
+        }
         // The last subtask here: its job's final metrics go out before its state, so that
         // when the JobManager sees the job end it already holds the final figures.
         if (job->running.fetch_sub(1) == 1) asio::post(io_, [this] { sendMetrics(); });

@@ -10,6 +10,8 @@
 
 #include "net/transport.h"
 
+#include "net/accept_backoff.h"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -658,14 +660,16 @@ void flushLocked(const std::shared_ptr<OutputChannel>& st) {
 // ---- Transport::Impl --------------------------------------------------------------------
 
 awaitable<void> Transport::Impl::acceptLoop(tcp::acceptor& acceptor) {
+  AcceptBackoff backoff;
   for (;;) {
     error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      log("accept failed: " + ec.message());
+      co_await backoff.failed(ec, [this](const std::string& m) { log(m); });
       continue;
     }
+    backoff.succeeded();
     asio::co_spawn(*io, serve(std::move(socket)), asio::detached);
   }
 }

@@ -479,12 +479,91 @@ class TestIo : public QObject {
     QTemporaryDir dir;
     auto schema = makeSchema({{"a", Type::Int64}, {"b", Type::String}});
     const std::string p = dir.filePath("u.csv").toStdString();
-    writeFile(p, "a,b\n1,ok\n2,\"never closed\n3,x\n");
-    ReadAll r = readSplit(FileFormat::Csv, schema, wholeFile(p), {});
-    QCOMPARE(r.rows.size(), std::size_t(1));
+    // The quote is cut at the end of its line: that line is the one dead letter, and the
+    // 995 lines after it are records (they were swallowed into the dead letter before).
+    std::string content = "a,b\n1,ok\n2,\"never closed\n";
+    for (int i = 3; i < 998; ++i) content += std::to_string(i) + ",x\n";
+    writeFile(p, content);
+    for (std::size_t bufferBytes : {std::size_t{1} << 20, std::size_t{16}}) {
+      ReaderOptions o;
+      o.bufferBytes = bufferBytes;
+      ReadAll r = readSplit(FileFormat::Csv, schema, wholeFile(p), o);
+      QCOMPARE(r.rows.size(), std::size_t(996));
+      QCOMPARE(r.rows[1][0].asInt64(), std::int64_t(3));
+      QCOMPARE(r.bad.size(), std::size_t(1));
+      QCOMPARE(r.bad[0].line, std::int64_t(3));
+      QCOMPARE(r.bad[0].record, std::string("2,\"never closed"));
+      QCOMPARE(r.bad[0].reason, std::string("field 2: unterminated quoted field (cut at the end of its line)"));
+    }
+    // With no closing quote within the record bound either, and a line end inside it.
+    ReaderOptions small;
+    small.bufferBytes = 64;
+    small.maxRecordBytes = 256;
+    ReadAll r = readSplit(FileFormat::Csv, schema, wholeFile(p), small);
+    QCOMPARE(r.rows.size(), std::size_t(996));
     QCOMPARE(r.bad.size(), std::size_t(1));
-    QCOMPARE(r.bad[0].line, std::int64_t(3));
-    QCOMPARE(r.bad[0].reason, std::string("field 2: unterminated quoted field"));
+  }
+
+  // Line ends of every kind: "\n", "\r\n" and a lone "\r" (old Mac files), in CSV and JSON
+  // Lines, at every buffer size (a "\r\n" straddling the buffer's end is one line end).
+  void lineEndsOfEveryKind_data() {
+    QTest::addColumn<QString>("eol");
+    QTest::newRow("lf") << "\n";
+    QTest::newRow("crlf") << "\r\n";
+    QTest::newRow("cr") << "\r";
+  }
+  void lineEndsOfEveryKind() {
+    QFETCH(QString, eol);
+    const std::string nl = eol.toStdString();
+    QTemporaryDir dir;
+    auto schema = makeSchema({{"id", Type::Int64}, {"price", Type::Double}});
+    const std::string csv = dir.filePath("e.csv").toStdString();
+    const std::string jsonl = dir.filePath("e.jsonl").toStdString();
+    writeFile(csv, "id,price" + nl + "1,1.5" + nl + "2,\"2.5\"" + nl + nl + "3,3.5" + nl + "x,1" + nl);
+    writeFile(jsonl, "{\"id\":1,\"price\":1.5}" + nl + "{\"id\":2,\"price\":2.5}" + nl + nl +
+                         "{\"id\":3,\"price\":3.5}" + nl + "{\"id\":\"x\"}" + nl);
+    const Rows want = {{Value::int64(1), Value::dbl(1.5)}, {Value::int64(2), Value::dbl(2.5)},
+                       {Value::int64(3), Value::dbl(3.5)}};
+    for (std::size_t bufferBytes : {std::size_t{1} << 20, std::size_t{7}, std::size_t{16}}) {
+      ReaderOptions o;
+      o.bufferBytes = bufferBytes;
+      for (auto [format, path] : {std::pair{FileFormat::Csv, csv}, std::pair{FileFormat::Jsonl, jsonl}}) {
+        ReadAll r = readSplit(format, schema, wholeFile(path), o);
+        COMPARE_ROWS(r.rows, want);
+        QCOMPARE(r.bad.size(), std::size_t(1));
+        QCOMPARE(r.bad[0].line, std::int64_t(format == FileFormat::Csv ? 6 : 5));
+        QCOMPARE(r.end.offset, std::int64_t(std::filesystem::file_size(path)));
+      }
+    }
+  }
+
+  // Output files are created afresh and never written through a planted link: a sink's
+  // FILE.inprogress and the dead-letter file refuse a symbolic link, its target untouched.
+  void outputFilesRefuseSymlinks() {
+    QTemporaryDir dir;
+    const std::string victim = dir.filePath("victim.txt").toStdString();
+    writeFile(victim, "precious");
+    const std::string link = dir.filePath("dead.jsonl").toStdString();
+    std::filesystem::create_symlink(victim, link);
+    DeadLetterSink sink(link);
+    DeadLetter d;
+    d.reason = "bad";
+    QVERIFY_THROWS_EXCEPTION(JobError, sink.write("n", 0, d));
+    try {
+      sink.write("n", 0, d);
+    } catch (const JobError& e) {
+      QVERIFY2(std::string(e.what()).find("dead.jsonl: is a symbolic link; refusing to write through it") !=
+                   std::string::npos,
+               e.what());
+    }
+    QCOMPARE(readFile(victim), std::string("precious"));
+    // A stale regular file is replaced, not appended to.
+    const std::string stale = dir.filePath("stale.jsonl").toStdString();
+    writeFile(stale, "old line\n");
+    DeadLetterSink fresh(stale);
+    fresh.write("n", 0, d);
+    QVERIFY(readFile(stale).find("old line") == std::string::npos);
+    QCOMPARE(fresh.count(), std::int64_t(1));
   }
 
   void recordLongerThanLimitIsAJobError() {

@@ -127,9 +127,11 @@ void printSummary(const JobPlan& plan, const JobMetrics& m, const std::string& s
                  grouped(n.deadLetters).c_str());
   }
   const auto [in, out] = endToEnd(plan, m);
-  std::fprintf(stderr, "\n%s in %.3f s: %s records read (%s/s), %s written", status.c_str(), seconds,
+  // Only a finished run commits its output (a file sink renames FILE.inprogress into place):
+  // what reached the sinks of a failed or canceled run was not written.
+  std::fprintf(stderr, "\n%s in %.3f s: %s records read (%s/s), %s %s", status.c_str(), seconds,
                grouped(in).c_str(), rate(seconds > 0 ? static_cast<double>(in) / seconds : 0).c_str(),
-               grouped(out).c_str());
+               grouped(out).c_str(), status == "FINISHED" ? "written" : "reached the sinks, none committed");
   if (m.deadLetters > 0)
     std::fprintf(stderr, ", %s malformed record%s in %s", grouped(m.deadLetters).c_str(), m.deadLetters == 1 ? "" : "s",
                  deadLetterPath.string().c_str());

@@ -12,6 +12,8 @@
 #include <deque>
 #include <mutex>
 
+#include "core/json_limits.h"
+
 namespace weir::cluster {
 
 using asio::use_awaitable;
@@ -181,9 +183,18 @@ void ControlConnection::start() {
   asio::co_spawn(stream_.socket().get_executor(), [self = shared_from_this()] { return self->writeLoop(); }, asio::detached);
 }
 
+void ControlConnection::closeWhenSent() {
+  closeWhenSent_ = true;
+  wake_.cancel();
+}
+
 awaitable<void> ControlConnection::writeLoop() {
   while (open_) {
     if (queue_.empty()) {
+      if (closeWhenSent_) {
+        close();
+        co_return;
+      }
       error_code ec;
       co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
@@ -200,7 +211,7 @@ awaitable<void> ControlConnection::writeLoop() {
 
 void ControlConnection::send(const nlohmann::json& message) {
   if (!open_) return;
-  const std::string text = message.dump();
+  const std::string text = dumpJson(message);  // user data (a failure's cause) need not be UTF-8
   queue_.push_back(makeFrame(FrameType::Control, {},
                              std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())));
   wake_.cancel();
@@ -236,10 +247,11 @@ awaitable<std::optional<nlohmann::json>> ControlConnection::receive(std::string&
       co_return std::nullopt;
     }
     auto p = decoder_.payload();
-    auto j = nlohmann::json::parse(p.begin(), p.end(), nullptr, false);
+    std::string why;
+    auto j = parseJsonBounded(std::string_view(reinterpret_cast<const char*>(p.data()), p.size()), &why);
     decoder_.next();
     if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
-      error = "malformed control message (not a JSON object with a type)";
+      error = "malformed control message (" + (why.empty() ? "not a JSON object with a type" : why) + ")";
       close();
       co_return std::nullopt;
     }
@@ -269,8 +281,8 @@ void logLine(const char* level, const std::string& component, const std::string&
   std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   std::string line = std::string(ts) + " level=" + level + " component=" + component +
-                     " msg=" + nlohmann::json(message).dump();
-  for (auto it = fields.begin(); it != fields.end(); ++it) line += " " + it.key() + "=" + it.value().dump();
+                     " msg=" + dumpJson(message);
+  for (auto it = fields.begin(); it != fields.end(); ++it) line += " " + it.key() + "=" + dumpJson(it.value());
   {
     std::lock_guard lock(gRecentMu);
     gRecent.push_back(line);

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/limits.h"
 #include "net/frame.h"
 #include "net/tls_stream.h"
 
@@ -39,7 +40,7 @@ struct ControlOptions {
   std::string clusterId = "weir";
   std::string nodeName;
   std::string secret;
-  std::uint32_t maxPayload = 16u << 20;  // deploy messages carry a whole plan
+  std::uint32_t maxPayload = kMaxControlMessage;  // deploy messages carry a whole plan
   /// Null: plain TCP. Else a context of net::makeDaemonTlsContext for this side's role.
   std::shared_ptr<asio::ssl::context> tls;
 };
@@ -61,6 +62,9 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   void send(const nlohmann::json& message);
   /// Closes the socket (pending reads end with an error); idempotent.
   void close();
+  /// Closes the socket once every queued message is written (a refusal the peer should
+  /// read); the writer must have been started.
+  void closeWhenSent();
   bool isOpen() const { return open_; }
   /// The handshake or a read or write failed because the peer closed the connection: it
   /// went away (a JobManager dying as it accepted), rather than refused this side.
@@ -89,6 +93,7 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   asio::steady_timer wake_;
   asio::steady_timer watchdog_;
   bool open_ = true;
+  bool closeWhenSent_ = false;
   bool peerHungUp_ = false;
   std::string peerName_;
   std::string endpoint_;

@@ -1,7 +1,12 @@
 #include "cluster/daemon_args.h"
 
+#include "core/json_limits.h"
+#include "core/text.h"
 #include "net/tls.h"
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -19,10 +24,25 @@ std::string readSecretLine(const std::string& file) {
   return line;
 }
 
+std::string secretFileWarnings(const std::string& file, const std::string& secret) {
+  std::string out;
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    out += "warning: secret file " + file + " is readable by others (mode " + mode + "); chmod 600 it\n";
+  }
+  if (secret.size() < kMinSecretLength)
+    out += "warning: the secret in " + file + " is only " + std::to_string(secret.size()) + " characters; use at least " +
+           std::to_string(kMinSecretLength) + " (openssl rand -hex 32 makes one)\n";
+  return out;
+}
+
 std::string clusterSecret(const std::string& secretFile) {
   if (!secretFile.empty()) {
     std::string line = readSecretLine(secretFile);
     if (line.empty()) throw std::runtime_error("secret file " + secretFile + " is empty");
+    std::fputs(secretFileWarnings(secretFile, line).c_str(), stderr);
     return line;
   }
   const char* env = std::getenv("WEIR_SECRET");
@@ -35,11 +55,13 @@ namespace {
 std::vector<std::string> configTokens(const std::string& file, DaemonArgs::UsageExit usageExit) {
   std::ifstream in(file, std::ios::binary);
   if (!in) usageExit("cannot read config file " + file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   nlohmann::ordered_json j;
+  if (std::string deep = jsonDepthError(text); !deep.empty()) usageExit("config file " + file + ": " + deep);
   try {
-    j = nlohmann::ordered_json::parse(in);
+    j = nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    usageExit("config file " + file + ": not JSON: " + e.what());
+    usageExit("config file " + file + ": not JSON: " + toValidUtf8(e.what()));
   }
   if (!j.is_object()) usageExit("config file " + file + ": expected a JSON object of flags");
   std::vector<std::string> out;

@@ -19,8 +19,15 @@ namespace weir::cluster {
 std::string readSecretLine(const std::string& file);
 
 /// The cluster secret: the first line of `secretFile` when one is given (an empty line is
-/// an error), otherwise the environment variable WEIR_SECRET, otherwise "" (no secret).
+/// an error; secretFileWarnings go to stderr), otherwise the environment variable
+/// WEIR_SECRET, otherwise "" (no secret).
 std::string clusterSecret(const std::string& secretFile);
+
+/// A secret shorter than this is accepted with a warning (docs/security.md).
+constexpr std::size_t kMinSecretLength = 16;
+/// Warning lines (each ending in a newline; "" when none) about a secret file: readable or
+/// writable by group or others, or holding a secret shorter than kMinSecretLength.
+std::string secretFileWarnings(const std::string& file, const std::string& secret);
 
 /// Walks the arguments: `while (args.next())` then compare args.flag() and take values.
 /// `--config FILE` (anywhere on the line) reads FILE, a JSON object whose keys are flag

@@ -34,10 +34,15 @@
 #include <set>
 
 #include "cluster/job_state.h"
+#include "cluster/control_messages.h"
+#include "cluster/http_util.h"
 #include "cluster/metadata.h"
 #include "cluster/plan_json.h"
 #include "cluster/plugin_ship.h"
 #include "core/file_util.h"
+#include "core/json_limits.h"
+#include "core/text.h"
+#include "net/accept_backoff.h"
 #include "core/validate.h"
 #include "runtime/execution_graph.h"
 #include "runtime/local_executor.h"
@@ -103,6 +108,7 @@ struct TmInfo {
   Clock::time_point lastHeartbeat;
   std::string state = "REGISTERED";  // REGISTERED | LOST
   std::string lostReason;
+  Clock::time_point lostAt;  // when it became LOST (the oldest are forgotten first)
   std::int64_t registeredMs = 0;
   std::set<std::string> pluginHashes;  // plugin libraries it has (cluster/plugin_ship.h)
   // As its last heartbeat said: what its Transport holds (zero once every attempt there
@@ -257,14 +263,31 @@ class JobManager {
   // ---- TaskManagers ------------------------------------------------------------------
 
   awaitable<void> acceptRpc() {
+    net::AcceptBackoff backoff;
     while (!stopping_) {
       error_code ec;
       tcp::socket s = co_await rpc_.async_accept(asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (stopping_) co_return;
+        co_await backoff.failed(ec, [](const std::string& m) { logLine("error", "jobmanager", "RPC port: " + m); });
+        continue;
+      }
+      backoff.succeeded();
+      if (pendingHandshakes_ >= kMaxPendingHandshakes) {
+        refuseOverCap(s, "RPC connections in their handshake", kMaxPendingHandshakes);
         continue;
       }
       asio::co_spawn(io_, tmSession(std::move(s)), asio::detached);
+    }
+  }
+
+  /// Closes a connection accepted over a cap (limits.h); logs at most once per 10 s.
+  void refuseOverCap(tcp::socket& s, const char* what, int cap) {
+    error_code ec;
+    s.close(ec);
+    if (const auto now = Clock::now(); now - lastCapLog_ >= std::chrono::seconds(10)) {
+      lastCapLog_ = now;
+      logLine("warn", "jobmanager", std::string("connection closed: already ") + std::to_string(cap) + " " + what);
     }
   }
 
@@ -272,18 +295,28 @@ class JobManager {
     ControlOptions options{"weir", "jobmanager", secret_};
     options.tls = rpcTls_;
     auto conn = std::make_shared<ControlConnection>(std::move(socket), std::move(options));
+    CountedConnection handshaking(pendingHandshakes_);
     std::string err = co_await conn->serverHandshake();
+    handshaking.release();
     if (!err.empty()) {
       logLine("warn", "jobmanager", "control connection refused", {{"peer", conn->endpoint()}, {"reason", err}});
       co_return;
     }
     conn->start();
     std::string name;
+    bool refused = false;  // a malformed register: the refusal is sent, then the connection closed
     for (;;) {
       auto msg = co_await conn->receive(err);
       if (!msg) break;
+      try {
       const std::string type = (*msg)["type"];
       if (type == "register") {
+        if (std::string why = registerProblem(*msg); !why.empty()) {
+          logLine("warn", "jobmanager", "registration refused", {{"peer", conn->endpoint()}, {"reason", why}});
+          conn->send({{"type", "refused"}, {"reason", "malformed register: " + why}});
+          refused = true;
+          break;
+        }
         name = msg->value("name", "");
         auto it = tms_.find(name);
         if (name.empty() || (it != tms_.end() && it->second.state != "LOST")) {
@@ -330,8 +363,15 @@ class JobManager {
       } else if (type == "tap_sample") {
         onTapSample(*msg, name);
       }
+      } catch (const std::exception& e) {
+        // A field of the wrong kind in a message: that TaskManager's connection ends, nothing else.
+        err = std::string("malformed ") + toValidUtf8(msg->value("type", "")) + " message: " + e.what();
+        logLine("warn", "jobmanager", "control connection closed", {{"peer", conn->endpoint()}, {"reason", err}});
+        break;
+      }
     }
-    conn->close();
+    if (refused) conn->closeWhenSent();
+    else conn->close();
     if (!name.empty()) {
       auto it = tms_.find(name);
       if (it != tms_.end() && it->second.conn == conn && it->second.state != "LOST")
@@ -381,7 +421,23 @@ class JobManager {
       }
       settle(job);
     }
+    tm.lostAt = Clock::now();
+    forgetLostTaskManagers();
     schedule();
+  }
+
+  /// Keeps the newest kMaxLostTaskManagers LOST TaskManagers in memory (GET
+  /// /v1/taskmanagers shows them); older ones are forgotten here (the metadata keeps them).
+  void forgetLostTaskManagers() {
+    std::vector<std::pair<Clock::time_point, std::string>> lostOnes;
+    for (const auto& [n, t] : tms_)
+      if (t.state == "LOST") lostOnes.emplace_back(t.lostAt, n);
+    if (lostOnes.size() <= kMaxLostTaskManagers) return;
+    std::sort(lostOnes.begin(), lostOnes.end());
+    for (std::size_t i = 0; i + kMaxLostTaskManagers < lostOnes.size(); ++i) {
+      tms_.erase(lostOnes[i].second);
+      tmOrder_.erase(std::remove(tmOrder_.begin(), tmOrder_.end(), lostOnes[i].second), tmOrder_.end());
+    }
   }
 
   // ---- jobs ---------------------------------------------------------------------------
@@ -610,7 +666,7 @@ class JobManager {
   json tapRequest(JobInfo& job, int edge, const std::string& body, int& status) {
     bool on = true;
     if (!body.empty()) {
-      const json b = json::parse(body, nullptr, false);
+      const json b = parseJsonBounded(body);
       if (b.is_discarded() || !b.is_object() || (b.contains("enable") && !b["enable"].is_boolean())) {
         status = 400;
         return {{"error", "the body must be a JSON object {\"enable\": true|false}"}};
@@ -1053,11 +1109,10 @@ class JobManager {
       graph->baseDir = base;
       JobOverrides ov;
       if (auto it = query.find("parallelism"); it != query.end()) {
-        try {
-          ov.parallelism = std::stoi(it->second);
-        } catch (...) {
+        ov.parallelism = queryInt(it->second, 1, kMaxParallelism);
+        if (!ov.parallelism) {
           status = 400;
-          return {{"error", "parallelism must be a whole number"}};
+          return {{"error", "parallelism must be a whole number from 1 to " + std::to_string(kMaxParallelism)}};
         }
       }
       applyOverrides(*graph, ov, diags);
@@ -1088,11 +1143,21 @@ class JobManager {
     job.id = id;
     job.key = std::stoull(id, nullptr, 16);
     job.name = plan->name;
-    job.jobFile = json::parse(body, nullptr, false);
+    job.jobFile = parseJsonBounded(body);  // parseJob checked its depth and syntax
     job.plan = std::move(*plan);
     job.graph = ExecutionGraph::build(job.plan);
     job.slotsNeeded = job.graph.slotsNeeded();
     job.restarts = RestartTracker(RestartStrategy::fromJson(validatedRestart));
+    std::size_t pluginBytes = 0;
+    for (const auto& [sha, blob] : job.plugins) pluginBytes += blob.bytes.size() + blob.name.size() + 128;
+    if (const std::size_t bound = deployMessageBound(job.plan, job.graph, pluginBytes); bound > kMaxControlMessage) {
+      // No TaskManager could read its deployment: refused here, before it can fail anything.
+      status = 413;
+      return {{"error", "the job's deployment message could take " + std::to_string(bound) + " bytes, more than the " +
+                            std::to_string(kMaxControlMessage) +
+                            " a control message may carry (a long name or description, large params, "
+                            "or many channels)"}};
+    }
     job.submittedMs = wallMs();
     if (flags_.refuseWithoutSlots && freeSlots() < job.slotsNeeded) {
       status = 409;
@@ -1473,11 +1538,18 @@ class JobManager {
   // ---- HTTP API -----------------------------------------------------------------------
 
   awaitable<void> acceptApi() {
+    net::AcceptBackoff backoff;
     while (!stopping_) {
       error_code ec;
       tcp::socket s = co_await api_.async_accept(asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (stopping_) co_return;
+        co_await backoff.failed(ec, [](const std::string& m) { logLine("error", "jobmanager", "API port: " + m); });
+        continue;
+      }
+      backoff.succeeded();
+      if (apiConnections_ >= kMaxApiConnections) {
+        refuseOverCap(s, "API connections", kMaxApiConnections);
         continue;
       }
       asio::co_spawn(io_, httpSession(std::move(s)), asio::detached);
@@ -1488,6 +1560,7 @@ class JobManager {
   /// a plain request gets a 400 that says to use https://; with TLS off, a TLS client is
   /// logged and closed (it could not read an answer).
   awaitable<void> httpSession(tcp::socket socket) {
+    CountedConnection counted(apiConnections_);
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     error_code ec;
@@ -1554,11 +1627,26 @@ class JobManager {
   awaitable<void> serveHttp(Stream& stream, beast::flat_buffer& buffer) {
     for (;;) {
       http::request_parser<http::string_body> parser;
-      parser.body_limit(16u << 20);
+      parser.body_limit(kMaxRequestBody);
+      parser.header_limit(static_cast<std::uint32_t>(kMaxRequestHeader));
       error_code ec;
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-      if (ec) break;
+      if (ec) {
+        // A request too large or malformed is answered (and the connection closed); a
+        // peer that went away or timed out is not.
+        std::string why;
+        if (const int status = readErrorStatus(ec, why)) {
+          http::response<http::string_body> res{static_cast<http::status>(status), 11};
+          res.set(http::field::server, "weir-jobmanager");
+          res.set(http::field::content_type, "application/json");
+          res.keep_alive(false);
+          res.body() = dumpJson(json{{"error", why}}) + "\n";
+          res.prepare_payload();
+          co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+        }
+        break;
+      }
       auto req = parser.release();
       std::string liveJob;
       http::response<http::string_body> res = handle(req, liveJob);
@@ -1576,21 +1664,6 @@ class JobManager {
     }
     error_code ec;
     beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
-  }
-
-  static std::string urlDecode(const std::string& s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '%' && i + 2 < s.size()) {
-        out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-        i += 2;
-      } else if (s[i] == '+') {
-        out += ' ';
-      } else {
-        out += s[i];
-      }
-    }
-    return out;
   }
 
   /// Answers a request; for an accepted GET /v1/jobs/{id}/live sets `liveJob` instead
@@ -1613,7 +1686,7 @@ class JobManager {
       res.body() = std::move(text);
     } else {
       res.set(http::field::content_type, "application/json");
-      res.body() = body.dump() + "\n";
+      res.body() = dumpJson(body) + "\n";  // what it quotes of a request need not be UTF-8
     }
     return res;
   }
@@ -1630,19 +1703,14 @@ class JobManager {
     std::string target(req.target());
     std::map<std::string, std::string> query;
     if (auto q = target.find('?'); q != std::string::npos) {
-      std::string qs = target.substr(q + 1);
-      target.resize(q);
-      std::size_t start = 0;
-      while (start <= qs.size()) {
-        auto amp = qs.find('&', start);
-        if (amp == std::string::npos) amp = qs.size();
-        const std::string kv = qs.substr(start, amp - start);
-        if (!kv.empty()) {
-          const auto eq = kv.find('=');
-          query[urlDecode(kv.substr(0, eq))] = eq == std::string::npos ? "" : urlDecode(kv.substr(eq + 1));
-        }
-        start = amp + 1;
+      std::string why;
+      auto parsed = parseQuery(std::string_view(target).substr(q + 1), why);
+      if (!parsed) {
+        status = 400;
+        return {{"error", why}};
       }
+      query = std::move(*parsed);
+      target.resize(q);
     }
     const auto method = req.method();
     if (target == "/v1/overview" && method == http::verb::get) {
@@ -1652,11 +1720,7 @@ class JobManager {
     if (target == "/v1/logs" && method == http::verb::get) {
       int n = 100;
       if (auto it = query.find("lines"); it != query.end()) {
-        try {
-          n = std::stoi(it->second);
-        } catch (...) {
-          n = -1;
-        }
+        n = queryInt(it->second, 0, std::numeric_limits<int>::max()).value_or(-1);
         if (n < 0) {
           status = 400;
           return {{"error", "lines must be a whole number from 0 to " + std::to_string(kRecentLogLines)}};
@@ -1768,6 +1832,8 @@ class JobManager {
   tcp::acceptor rpc_, api_;
   std::shared_ptr<asio::ssl::context> rpcTls_, apiTls_;  // null without TLS
   bool stopping_ = false;
+  int pendingHandshakes_ = 0, apiConnections_ = 0;  // against the caps of cluster/limits.h
+  Clock::time_point lastCapLog_{};
   std::map<std::string, TmInfo> tms_;
   std::vector<std::string> tmOrder_;
   std::map<std::string, JobInfo> jobs_;

@@ -66,7 +66,7 @@ Metadata::Metadata(const std::filesystem::path& file) {
     db_ = nullptr;
     throw std::runtime_error("cannot open " + file.string() + ": " + why);
   }
-  sqlite3_busy_timeout(db_, 2000);
+  sqlite3_busy_timeout(db_, 1000);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
@@ -81,9 +81,120 @@ Metadata::Metadata(const std::filesystem::path& file) {
     run("INSERT INTO schema_version (version) VALUES (?)", {std::to_string(v + 1)});
     exec("COMMIT");
   }
+  if (sqlite3_open(file.c_str(), &wdb_) != SQLITE_OK) {
+    std::string why = wdb_ ? sqlite3_errmsg(wdb_) : "out of memory";
+    sqlite3_close(wdb_);
+    sqlite3_close(db_);
+    throw std::runtime_error("cannot open " + file.string() + ": " + why);
+  }
+  sqlite3_busy_timeout(wdb_, 2000);
+  sqlite3_exec(wdb_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+  writer_ = std::thread([this] { writerLoop(); });
 }
 
-Metadata::~Metadata() { sqlite3_close(db_); }
+Metadata::~Metadata() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  writer_.join();
+  sqlite3_close(wdb_);
+  sqlite3_close(db_);
+}
+
+void Metadata::enqueue(Write w) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(w));
+    ++queued_;
+  }
+  wake_.notify_one();
+}
+
+int Metadata::commit(const Write& w, std::string& why) {
+  auto fail = [&](int rc) {
+    why = sqlite3_errmsg(wdb_);
+    sqlite3_exec(wdb_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return rc;
+  };
+  if (int rc = sqlite3_exec(wdb_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK) return fail(rc);
+  for (const Statement& st : w) {
+    sqlite3_stmt* stmt = nullptr;
+    if (int rc = sqlite3_prepare_v2(wdb_, st.sql, -1, &stmt, nullptr); rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return fail(rc);
+    }
+    int i = 1;
+    for (const auto& a : st.args) {
+      if (a) sqlite3_bind_text(stmt, i, a->c_str(), static_cast<int>(a->size()), SQLITE_TRANSIENT);
+      else sqlite3_bind_null(stmt, i);
+      ++i;
+    }
+    const int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return fail(rc);
+  }
+  if (int rc = sqlite3_exec(wdb_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) return fail(rc);
+  return SQLITE_OK;
+}
+
+void Metadata::writerLoop() {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point lastLog{}, stopDeadline = Clock::time_point::max();
+  for (;;) {
+    Write w;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      w = queue_.front();
+    }
+    for (int attempt = 0;; ++attempt) {
+      std::string why;
+      const int rc = commit(w, why);
+      if (rc == SQLITE_OK) break;
+      const int primary = rc & 0xff;
+      if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED) {
+        logLine("error", "metadata", "write failed: " + why);  // retrying would fail alike
+        break;
+      }
+      const auto now = Clock::now();
+      {
+        std::lock_guard lock(mu_);
+        if (stop_ && stopDeadline == Clock::time_point::max()) stopDeadline = now + std::chrono::seconds(10);
+        if (now >= stopDeadline) {
+          logLine("error", "metadata", "database still locked at shutdown: " + std::to_string(queue_.size()) +
+                                           " writes not recorded");
+          return;
+        }
+      }
+      if (now - lastLog >= std::chrono::seconds(10)) {
+        lastLog = now;
+        std::size_t waiting;
+        {
+          std::lock_guard lock(mu_);
+          waiting = queue_.size();
+        }
+        logLine("warn", "metadata", "database locked (" + why + "); retrying, " + std::to_string(waiting) +
+                                        " writes waiting");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 << std::min(attempt, 5))));
+    }
+    {
+      std::lock_guard lock(mu_);
+      queue_.pop_front();
+      ++finished_;
+    }
+    done_.notify_all();
+  }
+}
+
+void Metadata::awaitWrites(std::chrono::milliseconds bound) {
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = queued_;
+  done_.wait_for(lock, bound, [&] { return finished_ >= target; });
+}
 
 int Metadata::schemaVersion() const {
   sqlite3_stmt* st = nullptr;
@@ -149,33 +260,35 @@ std::string columnText(sqlite3_stmt* st, int i) {
 void Metadata::jobSubmitted(const std::string& jobId, const std::string& name, const std::string& jobFile,
                             const std::string& baseDir) {
   const std::string now = std::to_string(nowMs());
-  run("INSERT INTO jobs (id, name, submitted_ms, base_dir) VALUES (?, ?, ?, ?)", {jobId, name, now, baseDir});
-  run("INSERT INTO job_versions (job_id, version, job_file, created_ms) VALUES (?, 1, ?, ?)", {jobId, jobFile, now});
-  run("INSERT INTO runs (job_id, run, status) VALUES (?, 1, 'CREATED')", {jobId});
-  run("INSERT INTO run_transitions (job_id, run, status, at_ms) VALUES (?, 1, 'CREATED', ?)", {jobId, now});
+  enqueue({{"INSERT INTO jobs (id, name, submitted_ms, base_dir) VALUES (?, ?, ?, ?)", {jobId, name, now, baseDir}},
+           {"INSERT INTO job_versions (job_id, version, job_file, created_ms) VALUES (?, 1, ?, ?)", {jobId, jobFile, now}},
+           {"INSERT INTO runs (job_id, run, status) VALUES (?, 1, 'CREATED')", {jobId}},
+           {"INSERT INTO run_transitions (job_id, run, status, at_ms) VALUES (?, 1, 'CREATED', ?)", {jobId, now}}});
 }
 
 void Metadata::runStatus(const std::string& jobId, const std::string& status) {
   const std::string now = std::to_string(nowMs());
-  run("INSERT INTO run_transitions (job_id, run, status, at_ms) VALUES (?, 1, ?, ?)", {jobId, status, now});
+  Write w{{"INSERT INTO run_transitions (job_id, run, status, at_ms) VALUES (?, 1, ?, ?)", {jobId, status, now}}};
   if (status == "RUNNING")
-    run("UPDATE runs SET status = ?, started_ms = ? WHERE job_id = ? AND run = 1", {status, now, jobId});
+    w.push_back({"UPDATE runs SET status = ?, started_ms = ? WHERE job_id = ? AND run = 1", {status, now, jobId}});
   else if (status == "FINISHED" || status == "FAILED" || status == "CANCELED")
-    run("UPDATE runs SET status = ?, ended_ms = ? WHERE job_id = ? AND run = 1", {status, now, jobId});
+    w.push_back({"UPDATE runs SET status = ?, ended_ms = ? WHERE job_id = ? AND run = 1", {status, now, jobId}});
   else
-    run("UPDATE runs SET status = ? WHERE job_id = ? AND run = 1", {status, jobId});
+    w.push_back({"UPDATE runs SET status = ? WHERE job_id = ? AND run = 1", {status, jobId}});
+  enqueue(std::move(w));
 }
 
 void Metadata::exception(const std::string& jobId, const ExceptionRecord& e) {
   auto orNull = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
-  run("INSERT INTO exceptions (job_id, run, at_ms, message, node, subtask, taskmanager, root_cause) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      {jobId, std::to_string(e.attempt), std::to_string(e.atMs ? e.atMs : nowMs()), e.message, orNull(e.node),
-       e.subtask >= 0 ? std::optional<std::string>(std::to_string(e.subtask)) : std::nullopt, orNull(e.taskmanager),
-       e.rootCause ? "1" : "0"});
+  enqueue({{"INSERT INTO exceptions (job_id, run, at_ms, message, node, subtask, taskmanager, root_cause) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            {jobId, std::to_string(e.attempt), std::to_string(e.atMs ? e.atMs : nowMs()), e.message, orNull(e.node),
+             e.subtask >= 0 ? std::optional<std::string>(std::to_string(e.subtask)) : std::nullopt,
+             orNull(e.taskmanager), e.rootCause ? "1" : "0"}}});
 }
 
 std::vector<ExceptionRecord> Metadata::exceptions(const std::string& jobId) {
+  awaitWrites(std::chrono::seconds(1));
   std::vector<ExceptionRecord> out;
   query("SELECT at_ms, message, node, subtask, taskmanager, root_cause, run FROM exceptions WHERE job_id = ? "
         "ORDER BY root_cause DESC, run DESC, rowid",
@@ -207,29 +320,20 @@ std::optional<std::int64_t> optionalInt(sqlite3_stmt* st, int i) {
 
 void Metadata::metricHistory(const std::string& jobId, const std::vector<HistoryRow>& rows) {
   if (rows.empty()) return;
-  try {
-    exec("BEGIN");
-  } catch (const std::exception& e) {
-    logLine("error", "metadata", e.what());
-    return;
-  }
+  Write w;
   for (const auto& r : rows)
-    run("INSERT INTO metric_history (job_id, run, node, at_ms, records_in, records_out, records_in_per_s, "
-        "records_out_per_s, busy_ms_per_s_max, backpressured_ms_per_s_max, watermark) "
-        "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {jobId, r.node, std::to_string(r.atMs), std::to_string(r.recordsIn), std::to_string(r.recordsOut),
-         number(r.recordsInPerS), number(r.recordsOutPerS), number(r.busyMsPerSMax),
-         number(r.backpressuredMsPerSMax),
-         r.watermark ? std::optional<std::string>(std::to_string(*r.watermark)) : std::nullopt});
-  try {
-    exec("COMMIT");
-  } catch (const std::exception& e) {
-    logLine("error", "metadata", e.what());
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
+    w.push_back({"INSERT INTO metric_history (job_id, run, node, at_ms, records_in, records_out, records_in_per_s, "
+                 "records_out_per_s, busy_ms_per_s_max, backpressured_ms_per_s_max, watermark) "
+                 "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 {jobId, r.node, std::to_string(r.atMs), std::to_string(r.recordsIn), std::to_string(r.recordsOut),
+                  number(r.recordsInPerS), number(r.recordsOutPerS), number(r.busyMsPerSMax),
+                  number(r.backpressuredMsPerSMax),
+                  r.watermark ? std::optional<std::string>(std::to_string(*r.watermark)) : std::nullopt}});
+  enqueue(std::move(w));
 }
 
 std::vector<HistoryRow> Metadata::metricHistory(const std::string& jobId, const std::string& node) {
+  awaitWrites(std::chrono::seconds(1));
   std::vector<HistoryRow> out;
   query("SELECT node, at_ms, records_in, records_out, records_in_per_s, records_out_per_s, busy_ms_per_s_max, "
         "backpressured_ms_per_s_max, watermark FROM metric_history WHERE job_id = ? AND (? = '' OR node = ?) "
@@ -251,6 +355,7 @@ std::vector<HistoryRow> Metadata::metricHistory(const std::string& jobId, const 
 }
 
 std::vector<RunRecord> Metadata::runsByName(const std::string& name) {
+  awaitWrites(std::chrono::seconds(1));
   std::vector<RunRecord> out;
   query("SELECT j.id, j.name, r.status, j.submitted_ms, r.started_ms, r.ended_ms FROM jobs j "
         "JOIN runs r ON r.job_id = j.id WHERE j.name = ? ORDER BY j.submitted_ms DESC, j.rowid DESC, r.run DESC",
@@ -269,11 +374,12 @@ std::vector<RunRecord> Metadata::runsByName(const std::string& name) {
 
 void Metadata::restart(const std::string& jobId, int attempt, std::int64_t atMs, const std::string& cause,
                        std::int64_t delayMs) {
-  run("INSERT INTO restarts (job_id, attempt, at_ms, cause, delay_ms) VALUES (?, ?, ?, ?, ?)",
-      {jobId, std::to_string(attempt), std::to_string(atMs), cause, std::to_string(delayMs)});
+  enqueue({{"INSERT INTO restarts (job_id, attempt, at_ms, cause, delay_ms) VALUES (?, ?, ?, ?, ?)",
+            {jobId, std::to_string(attempt), std::to_string(atMs), cause, std::to_string(delayMs)}}});
 }
 
 std::vector<RestartRecord> Metadata::restarts(const std::string& jobId) {
+  awaitWrites(std::chrono::seconds(1));
   std::vector<RestartRecord> out;
   query("SELECT attempt, at_ms, cause, delay_ms FROM restarts WHERE job_id = ? ORDER BY attempt", {jobId},
         [&](sqlite3_stmt* st) {
@@ -284,6 +390,7 @@ std::vector<RestartRecord> Metadata::restarts(const std::string& jobId) {
 }
 
 int Metadata::settleRuns(const std::string& reason) {
+  awaitWrites(std::chrono::seconds(10));  // the runs as every status change so far left them
   std::vector<std::string> open;
   query("SELECT job_id FROM runs WHERE status NOT IN ('FINISHED', 'FAILED', 'CANCELED')", {},
         [&](sqlite3_stmt* st) { open.push_back(columnText(st, 0)); });
@@ -306,6 +413,7 @@ int Metadata::settleRuns(const std::string& reason) {
 }
 
 bool Metadata::jobExists(const std::string& jobId) {
+  awaitWrites(std::chrono::seconds(1));
   bool found = false;
   query("SELECT 1 FROM jobs WHERE id = ?", {jobId}, [&](sqlite3_stmt*) { found = true; });
   return found;
@@ -313,14 +421,14 @@ bool Metadata::jobExists(const std::string& jobId) {
 
 void Metadata::taskManagerSeen(const std::string& name, int slots, const std::string& dataAddress) {
   const std::string now = std::to_string(nowMs());
-  run("INSERT INTO taskmanagers (name, slots, data_address, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?) "
-      "ON CONFLICT(name) DO UPDATE SET slots = excluded.slots, data_address = excluded.data_address, "
-      "last_seen_ms = excluded.last_seen_ms, lost_ms = NULL, lost_reason = NULL",
-      {name, std::to_string(slots), dataAddress, now, now});
+  enqueue({{"INSERT INTO taskmanagers (name, slots, data_address, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET slots = excluded.slots, data_address = excluded.data_address, "
+            "last_seen_ms = excluded.last_seen_ms, lost_ms = NULL, lost_reason = NULL",
+            {name, std::to_string(slots), dataAddress, now, now}}});
 }
 
 void Metadata::taskManagerLost(const std::string& name, const std::string& reason) {
-  run("UPDATE taskmanagers SET lost_ms = ?, lost_reason = ? WHERE name = ?", {std::to_string(nowMs()), reason, name});
+  enqueue({{"UPDATE taskmanagers SET lost_ms = ?, lost_reason = ? WHERE name = ?", {std::to_string(nowMs()), reason, name}}});
 }
 
 }  // namespace weir::cluster

@@ -5,11 +5,25 @@
 // apply in order when a newer JobManager opens an older file. docs/operations.md lists
 // the tables.
 //
-// Threading: one thread at a time (the JobManager's io thread). Write errors are logged
+// Threading: the methods are called from one thread at a time (the JobManager's io thread),
+// and never wait for a write: each write method queues its statements, and a writer
+// thread of its own commits them in order, one transaction per call, on its own
+// connection. A database locked by another process (SQLITE_BUSY) makes the writer wait
+// and retry (2 s busy timeout per try, then 50 ms doubling to 1 s between tries, logged
+// once per 10 s) without dropping the write, while the io thread serves the API and the
+// TaskManagers. Reads run on the caller's connection (WAL: a reader is not blocked by a
+// writer) after waiting at most 1 s for the writes queued before them, so an answer shows
+// what the JobManager did unless the database is locked. Other write errors are logged
 // and never stop the JobManager: the metadata records what happened, it does not decide it.
+// The destructor commits what is queued, waiting at most 10 s for a locked database.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -97,13 +111,33 @@ class Metadata {
 
  private:
   using Args = std::initializer_list<std::optional<std::string>>;  // nullopt binds NULL
+  struct Statement {
+    const char* sql;
+    std::vector<std::optional<std::string>> args;
+  };
+  using Write = std::vector<Statement>;  // committed in one transaction
+  /// Queues a write for the writer thread.
+  void enqueue(Write w);
+  void writerLoop();
+  /// Runs `w` in one transaction on the writer's connection: SQLITE_OK, or the error code
+  /// (`why` says what) after rolling back.
+  int commit(const Write& w, std::string& why);
+  /// Waits at most `bound` until the writes queued so far are done (before a read).
+  void awaitWrites(std::chrono::milliseconds bound);
   void exec(const char* sql);
   void run(const char* sql, Args args);
   /// Runs a query, calling `row` for each result row; false (logged) on error.
   template <typename F>
   bool query(const char* sql, Args args, F&& row);
   sqlite3_stmt* prepare(const char* sql, Args args);
-  sqlite3* db_ = nullptr;
+  sqlite3* db_ = nullptr;   // the caller's connection: migrations and reads
+  sqlite3* wdb_ = nullptr;  // the writer thread's connection
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  std::deque<Write> queue_;  // the front stays until it is committed
+  std::uint64_t queued_ = 0, finished_ = 0;
+  bool stop_ = false;
+  std::thread writer_;
 };
 
 }  // namespace weir::cluster

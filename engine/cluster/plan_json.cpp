@@ -1,5 +1,10 @@
 #include "cluster/plan_json.h"
 
+#include <algorithm>
+#include <map>
+
+#include "cluster/limits.h"
+#include "core/json_limits.h"
 #include "core/types.h"
 
 namespace weir::cluster {
@@ -101,6 +106,14 @@ JobPlan planFromJson(const json& j) {
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("plan: ") + e.what());
   }
+}
+
+std::size_t deployMessageBound(const JobPlan& plan, const ExecutionGraph& graph, std::size_t pluginBytes) {
+  constexpr std::size_t kNameBytes = kMaxNodeName * 6 + 8;  // a quoted name, every byte escaped at worst
+  std::size_t bytes = dumpJson(planToJson(plan)).size() + dumpJson(graph.toJson()).size() + 1024;
+  for (const auto& v : graph.vertices) bytes += static_cast<std::size_t>(v.parallelism) * kNameBytes + 16;  // placement
+  bytes += static_cast<std::size_t>(graph.slotsNeeded()) * (kNameBytes + 64);  // taskmanagers
+  return bytes + (pluginBytes + 2) / 3 * 4 + 4096;
 }
 
 }  // namespace weir::cluster

@@ -12,7 +12,9 @@
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <vector>
 
+#include "runtime/execution_graph.h"
 #include "runtime/plan.h"
 
 namespace weir::cluster {
@@ -20,5 +22,12 @@ namespace weir::cluster {
 nlohmann::json planToJson(const JobPlan& plan);
 /// Throws std::runtime_error naming the field when the JSON is not a plan.
 JobPlan planFromJson(const nlohmann::json& j);
+
+/// An upper bound of the bytes of the deploy message of `plan` laid out as `graph`, with
+/// `pluginBytes` of plugin libraries (base64 on the wire), whatever the placement: the
+/// plan's and the graph's JSON, and the longest TaskManager names. The JobManager refuses at
+/// submission a job whose bound is over the control message limit (cluster/control.h),
+/// since no TaskManager could take its deployment.
+std::size_t deployMessageBound(const JobPlan& plan, const ExecutionGraph& graph, std::size_t pluginBytes);
 
 }  // namespace weir::cluster

@@ -34,6 +34,7 @@
 #include "cluster/plan_json.h"
 #include "cluster/plugin_ship.h"
 #include "net/transport.h"
+#include "core/text.h"
 #include "runtime/dead_letter.h"
 #include "runtime/execution_graph.h"
 #include "runtime/local_executor.h"
@@ -156,12 +157,26 @@ class TaskManager {
       io_.stop();
     });
     asio::co_spawn(io_, session(), asio::detached);
-    io_.run();
+    runIo();
     shutdown();
     return exitCode_;
   }
 
  private:
+  /// Runs the io thread until it is stopped. A handler that throws (a message it could not
+  /// handle) is logged and the loop goes on: no exception ends the process with subtask
+  /// threads still running (which would be std::terminate, and every job here lost).
+  void runIo() {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        logLine("error", "taskmanager", std::string("io thread: ") + e.what());
+      }
+    }
+  }
+
   void onPeer(const net::ConnectionPtr& c) {
     std::lock_guard lock(peersMu_);
     peers_[peerNodeName(c->peerName())] = c;
@@ -220,6 +235,17 @@ class TaskManager {
       // one (closed), never ahead of `register` on this one.
       jm_ = conn;
       jm_->start();
+      if (!first) {
+        // Attempts of the lost JobManager's that never reached this TaskManager may still have
+        // channels here (a peer's credit came first): nothing will end them but this.
+        std::set<net::AttemptKey> live;
+        {
+          std::lock_guard lock(jobsMu_);
+          for (const auto& [key, job] : jobs_) live.insert(key);
+        }
+        if (const std::size_t n = transport_->releaseAllBut(live))
+          logLine("info", "taskmanager", "released channels of attempts never deployed here", {{"attempts", n}});
+      }
       jm_->send({{"type", "register"}, {"name", name_}, {"slots", flags_.slots}, {"data_host", flags_.bind},
                  {"data_port", dataPort_}, {"plugin_hashes", cachedPluginHashes(pluginCache())}});
       if (!first) logLine("info", "taskmanager", "registered with the JobManager again", {{"name", name_}});
@@ -559,11 +585,11 @@ class TaskManager {
         std::string cause, node;
         try {
           t->run(job->canceled, [&](const SubtaskFailure& f) {
-            cause = f.toString();
-            node = f.node;
+            cause = toValidUtf8(f.toString());  // it may quote a bad record
+            node = toValidUtf8(f.node);
           });
-        } catch (const std::exception& e) {  // never out of a daemon's thread
-          cause = std::string("subtask ended by an unexpected error: ") + e.what();
+        } catch (const std::exception& e) {
+          cause = std::string("subtask ended by an unexpected error: ") + e.what();  // never out of a daemon's thread
         }
         // The last subtask here: its job's final metrics go out before its state, so that
         // when the JobManager sees the job end it already holds the final figures.

@@ -75,6 +75,10 @@ std::string_view categoryName(OperatorCategory c);  // "source", "transform", "s
 /// hashed into this many groups and each subtask of a keyed operator owns a range of them,
 /// so a keyed operator runs as at most this many subtasks (runtime/partition.h).
 inline constexpr int kKeyGroups = 128;
+/// The most subtasks any node (and the job's default parallelism) may ask for: no more
+/// than there are key groups, and far more than a cluster of this kind runs; a job asking
+/// for more is refused (docs/security.md) rather than waiting for ever for slots.
+inline constexpr int kMaxParallelism = kKeyGroups;
 
 /// A keyed input: records reaching `port` are hash-partitioned on the fields that the
 /// (field_list) param `param` names.

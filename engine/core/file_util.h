@@ -16,4 +16,13 @@ namespace weir {
 /// <target>: <reason>"), after removing the temporary.
 void writeFileAtomically(const std::filesystem::path& target, std::string_view content);
 
+/// Creates `path` afresh for writing (an output file: a sink's FILE.inprogress, a dead-letter
+/// file) and returns its descriptor (O_WRONLY | O_CLOEXEC, mode 0644), or -1 with `error`
+/// saying why. A regular file already there (a stale output of an earlier run) is removed
+/// first; the new file is then created exclusively without following a link (O_CREAT |
+/// O_EXCL | O_NOFOLLOW). A symbolic link (or anything but a regular file) at `path` is
+/// refused, and what it points to is never touched: "<path>: is a symbolic link; refusing
+/// to write through it". A character device (/dev/null) is opened as it is.
+int createOutputFile(const std::filesystem::path& path, std::string& error);
+
 }  // namespace weir

@@ -7,6 +7,9 @@
 #include <limits>
 #include <sstream>
 
+#include "core/json_limits.h"
+#include "core/text.h"
+
 namespace weir {
 
 using json = nlohmann::json;
@@ -355,14 +358,25 @@ std::optional<JobGraph> parseJob(std::string_view text, const std::string& fileN
                                  Diagnostics& diags) {
   json root;
   DuplicateKeyFinder duplicates;
+  // Before parsing: what is copied and written back must not recurse past the stack.
+  if (std::string deep = jsonDepthError(text); !deep.empty()) {
+    diags.push_back(parseFailure(fileName, std::move(deep)));
+    return std::nullopt;
+  }
   try {
     root = json::parse(text.begin(), text.end(), std::ref(duplicates));
   } catch (const json::parse_error& e) {
-    std::string message = parseErrorText(e);
+    std::string message = toValidUtf8(parseErrorText(e));  // it quotes the bytes it stopped at
     auto [line, column] = lineColumn(text, tokenStart(text, e.byte, message));
     diags.push_back({"job", "",
                      fileName + ":" + std::to_string(line) + ":" + std::to_string(column) +
                          ": " + message});
+    return std::nullopt;
+  } catch (const json::exception& e) {
+    // A number out of range ("number overflow parsing '1e400'"): nlohmann gives no position.
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    diags.push_back(parseFailure(fileName, toValidUtf8(what)));
     return std::nullopt;
   }
   if (duplicates.found()) {

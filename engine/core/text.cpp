@@ -1,5 +1,7 @@
 #include "core/text.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -208,6 +210,49 @@ std::optional<bool> parseBool(std::string_view t) {
   if (iequals(t, "true") || t == "1") return true;
   if (iequals(t, "false") || t == "0") return false;
   return std::nullopt;
+}
+
+std::size_t utf8SequenceLength(std::string_view s, std::size_t i) {
+  // RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+  const auto b = static_cast<unsigned char>(s[i]);
+  if (b < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (b >= 0xC2 && b <= 0xDF) n = 2;
+  else if (b >= 0xE0 && b <= 0xEF) n = 3, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+  else if (b >= 0xF0 && b <= 0xF4) n = 4, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  const auto second = static_cast<unsigned char>(s[i + 1]);
+  if (second < lo || second > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+std::size_t utf8Length(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string toValidUtf8(std::string_view s, std::size_t maxBytes, std::size_t* consumed) {
+  std::string out;
+  out.reserve(std::min(s.size(), maxBytes));
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t n = utf8SequenceLength(s, i);
+    if (i + std::max<std::size_t>(n, 1) > maxBytes) break;
+    if (n == 0) {
+      out += "\uFFFD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  if (consumed) *consumed = i;
+  return out;
 }
 
 }  // namespace weir

@@ -27,4 +27,15 @@ std::optional<double> parseDouble(std::string_view text);
 /// "true"/"false"/"1"/"0", case-insensitive.
 std::optional<bool> parseBool(std::string_view text);
 
+/// Length of the well-formed UTF-8 sequence at s[i] (1 to 4), or 0 when it is not one.
+std::size_t utf8SequenceLength(std::string_view s, std::size_t i);
+/// How many characters `s` holds (bytes that do not continue a sequence).
+std::size_t utf8Length(std::string_view s);
+/// `s` as valid UTF-8: each byte that does not belong to a well-formed sequence becomes
+/// U+FFFD. Every message built from user data (failures, log lines, answers) goes through
+/// this or dumpJson (core/json_limits.h), so it always serializes. At most `maxBytes` of
+/// `s` are taken, cut at a character boundary; `consumed` (when given) says how many.
+std::string toValidUtf8(std::string_view s, std::size_t maxBytes = std::string_view::npos,
+                        std::size_t* consumed = nullptr);
+
 }  // namespace weir

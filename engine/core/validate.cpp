@@ -60,6 +60,11 @@ std::string intMessage(const json& v) {
   return mustBe("an integer", v);
 }
 
+std::string parallelismTooLarge(int p) {
+  return std::to_string(p) + " is more than the " + std::to_string(kMaxParallelism) +
+         " subtasks a node may have (the number of key groups, which every keyed operator's subtasks share)";
+}
+
 std::string numberText(double d) {
   if (std::floor(d) == d && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
   return formatDouble(d);
@@ -363,6 +368,8 @@ class Validator final {
     }
     if (job_.parallelism < 1)
       jobError("parallelism", "must be at least 1, not " + std::to_string(job_.parallelism));
+    else if (job_.parallelism > kMaxParallelism)
+      jobError("parallelism", parallelismTooLarge(job_.parallelism));
     if (job_.onBadRecord != "skip" && job_.onBadRecord != "fail")
       jobError("on_bad_record", oneOf(job_.onBadRecord, {"skip", "fail"}));
     if (job_.nodes.empty() && !job_.unread.contains("nodes"))
@@ -410,7 +417,7 @@ class Validator final {
     out_.nodes.resize(n);
     std::vector<std::string> types;
     for (const OperatorSpec& s : catalog_.operators()) types.push_back(s.type);
-    int jobParallelism = std::max(1, job_.parallelism);
+    int jobParallelism = std::clamp(job_.parallelism, 1, kMaxParallelism);  // refused above when outside
 
     for (std::size_t i = 0; i < n; ++i) {
       const JobNode& node = job_.nodes[i];
@@ -449,23 +456,14 @@ class Validator final {
         if (*node.parallelism < 1)
           nodeError(i, "parallelism", "must be at least 1, not " +
                                           std::to_string(*node.parallelism));
+        else if (*node.parallelism > kMaxParallelism)
+          nodeError(i, "parallelism", parallelismTooLarge(*node.parallelism));
         else if (maxPar > 0 && *node.parallelism > maxPar)
           nodeError(i, "parallelism", node.type + " runs as at most " + std::to_string(maxPar) +
                                           " subtask" + (maxPar == 1 ? "" : "s"));
       } else {
         vn.parallelism = maxPar > 0 ? std::min(jobParallelism, maxPar) : jobParallelism;
       }
-      // A keyed operator's subtasks each own a range of the key groups: beyond their
-      // number, subtasks would own none and get no records.
-      if (vn.spec && !vn.spec->keyed.empty() && vn.parallelism > kKeyGroups &&
-          (!node.parallelism || *node.parallelism >= 1))
-        nodeError(i, "parallelism",
-                  std::to_string(vn.parallelism) + (node.parallelism ? "" : " (the job's)") +
-                      " is more than the " + std::to_string(kKeyGroups) +
-                      " key groups of a keyed operator (" + node.type +
-                      "): subtasks beyond the " + std::to_string(kKeyGroups) +
-                      "th would get no keys; the number of key groups is fixed, so use at most " +
-                      std::to_string(kKeyGroups));
 
       if (!vn.spec) continue;
       // A node without a usable id cannot be reached by edges; checkPorts skips it.

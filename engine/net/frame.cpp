@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/text.h"
+
 namespace weir::net {
 
 namespace {
@@ -59,6 +61,8 @@ struct Cursor {
     if (p.size() - pos < n) return fail(std::string("truncated ") + what);
     out.assign(reinterpret_cast<const char*>(p.data() + pos), n);
     pos += n;
+    // Names end up in log lines, answers and metadata: text, not bytes.
+    if (toValidUtf8(out) != out) return fail(std::string(what) + " is not UTF-8");
     return true;
   }
   bool end() {

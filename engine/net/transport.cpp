@@ -10,6 +10,8 @@
 
 #include "net/transport.h"
 
+#include "net/accept_backoff.h"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -693,14 +695,16 @@ void flushLocked(const std::shared_ptr<OutputChannel>& st) {
 // ---- Transport::Impl --------------------------------------------------------------------
 
 awaitable<void> Transport::Impl::acceptLoop(tcp::acceptor& acceptor) {
+  AcceptBackoff backoff;
   for (;;) {
     error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      log("accept failed: " + ec.message());
+      co_await backoff.failed(ec, [this](const std::string& m) { log(m); });
       continue;
     }
+    backoff.succeeded();
     asio::co_spawn(*io, serve(std::move(socket)), asio::detached);
   }
 }
@@ -1067,41 +1071,47 @@ std::unique_ptr<NetworkChannelWriter> Transport::openOutput(ChannelKey channel) 
 }
 
 void Transport::release(AttemptKey attempt) {
-  std::vector<std::shared_ptr<OutputChannel>> outs;
-  std::vector<std::shared_ptr<GateRoute>> rs;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopped) return;
-    for (auto it = impl_->outputs.begin(); it != impl_->outputs.end();) {
-      if (it->first.scope() == attempt) {
-        outs.push_back(it->second);
-        it = impl_->outputs.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = impl_->routes.begin(); it != impl_->routes.end();) {
-      if (it->second->scope == attempt) {
-        rs.push_back(it->second);
-        it = impl_->routes.erase(it);
-      } else {
-        ++it;
-      }
-    }
   }
-  // The gates' take listeners stop granting credit; writers fail if anyone still writes.
-  for (auto& r : rs) {
-    std::lock_guard lock(r->mu);
-    r->dead = true;
-    r->entries.clear();
-  }
-  // On the network thread, after every frame the producers posted before they stopped:
-  // what a finished producer still holds (its last frame, with the end of partition) goes
-  // out before its channel is forgotten; sessions forget the attempt's inputs (their gates
-  // may be freed once this returns); its late frames are dropped from now on; its timers
-  // end.
+  // All on the network thread, so that no CREDIT handled there can re-create an output of
+  // the attempt between forgetting it and remembering the attempt as released; and after
+  // every frame its producers posted before they stopped: what a finished producer still
+  // holds (its last frame, with the end of partition) goes out before its channel is
+  // forgotten. Sessions forget its inputs (their gates may be freed once this returns);
+  // its late frames are dropped from now on; its timers end.
   std::promise<void> done;
-  asio::post(*impl_->io, [this, attempt, outs, &done] {
+  asio::post(*impl_->io, [this, attempt, &done] {
+    impl_->rememberReleased(attempt);
+    std::vector<std::shared_ptr<OutputChannel>> outs;
+    std::vector<std::shared_ptr<GateRoute>> rs;
+    std::vector<std::shared_ptr<Session>> open;
+    {
+      std::lock_guard lock(impl_->mu);
+      for (auto it = impl_->outputs.begin(); it != impl_->outputs.end();) {
+        if (it->first.scope() == attempt) {
+          outs.push_back(it->second);
+          it = impl_->outputs.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      for (auto it = impl_->routes.begin(); it != impl_->routes.end();) {
+        if (it->second->scope == attempt) {
+          rs.push_back(it->second);
+          it = impl_->routes.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      open.assign(impl_->sessions.begin(), impl_->sessions.end());
+    }
+    for (auto& r : rs) {  // the gates' take listeners grant no more credit
+      std::lock_guard lock(r->mu);
+      r->dead = true;
+      r->entries.clear();
+    }
     for (auto& st : outs) {
       std::deque<std::vector<std::uint8_t>> frames;
       std::shared_ptr<Session> s;
@@ -1119,22 +1129,28 @@ void Transport::release(AttemptKey attempt) {
       }
       if (s && s->isOpen())
         for (auto& f : frames) s->enqueue(std::move(f));
-    }
-    impl_->rememberReleased(attempt);
-    std::vector<std::shared_ptr<Session>> open;
-    {
-      std::lock_guard lock(impl_->mu);
-      open.assign(impl_->sessions.begin(), impl_->sessions.end());
+      if (st->timer) {
+        st->timer->cancel();
+        st->timer.reset();
+      }
     }
     for (auto& s : open) s->release(attempt);
-    for (auto& st : outs) {
-      if (!st->timer) continue;
-      st->timer->cancel();
-      st->timer.reset();
-    }
     done.set_value();
   });
   done.get_future().wait();
+}
+
+std::size_t Transport::releaseAllBut(const std::set<AttemptKey>& keep) {
+  std::set<AttemptKey> stale;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [key, st] : impl_->outputs)
+      if (!keep.count(key.scope())) stale.insert(key.scope());
+    for (const auto& [gate, r] : impl_->routes)
+      if (!keep.count(r->scope)) stale.insert(r->scope);
+  }
+  for (const auto& a : stale) release(a);
+  return stale.size();
 }
 
 TransportCounts Transport::counts() const {

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -183,6 +184,11 @@ class Transport {
   /// connection. Blocks until the network thread has done its part; must not be called
   /// on the network thread. A no-op after the Transport stopped.
   void release(AttemptKey attempt);
+
+  /// Releases every attempt that has anything wired here and is not in `keep` (a
+  /// TaskManager that lost its JobManager: credit may have come for an attempt whose
+  /// deployment never reached it). Returns how many it released.
+  std::size_t releaseAllBut(const std::set<AttemptKey>& keep);
 
   /// What is wired now (for the TaskManager's report and tests: zero once every attempt
   /// is released).

@@ -3,8 +3,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include "core/file_util.h"
 #include "core/text.h"
 
 namespace weir {
@@ -53,9 +56,14 @@ void DeadLetterSink::write(const std::string& node, int subtask, const DeadLette
   if (!file_) {
     std::error_code ec;
     if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
-    file_ = std::fopen(path_.c_str(), "w");
-    if (!file_)
+    std::string why;
+    const int fd = createOutputFile(path_, why);  // never through a planted link
+    if (fd < 0) throw JobError("cannot write dead-letter file: " + why);
+    file_ = ::fdopen(fd, "w");
+    if (!file_) {
+      ::close(fd);
       throw JobError("cannot write dead-letter file " + path_.string() + ": " + std::strerror(errno));
+    }
   }
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0)
     throw JobError("cannot write dead-letter file " + path_.string() + ": " + std::strerror(errno));

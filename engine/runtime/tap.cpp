@@ -9,35 +9,13 @@
 namespace weir {
 namespace {
 
-/// Length of the well-formed UTF-8 sequence at s[i], or 0 when it is not one.
-std::size_t utf8Length(std::string_view s, std::size_t i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  return n;
-}
-
 /// `s` as valid UTF-8 (each malformed byte becomes U+FFFD, so the row always serializes
 /// as JSON), cut after at most `max` bytes of input at a character boundary and then
 /// ending with the marker.
 std::string truncated(std::string_view s, std::size_t max) {
-  std::string out;
-  out.reserve(std::min(s.size(), max) + 4);
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t n = utf8Length(s, i);
-    if (i + std::max<std::size_t>(n, 1) > max) break;
-    if (n == 0) {
-      out += "\uFFFD";
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  if (i < s.size()) out += kTruncationMarker;
+  std::size_t used = 0;
+  std::string out = toValidUtf8(s, max, &used);
+  if (used < s.size()) out += kTruncationMarker;
   return out;
 }
 

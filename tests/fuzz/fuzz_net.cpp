@@ -7,6 +7,7 @@
 // Any crash, sanitizer report or assertion is a bug; errors returned as values are fine.
 
 #include "fuzz_net.h"
+#include "fuzz_target.h"
 
 #include <cstdlib>
 #include <map>
@@ -129,3 +130,9 @@ std::vector<std::vector<std::uint8_t>> seeds() {
 }
 
 }  // namespace weir::net::fuzz
+
+namespace weir::fuzz {
+const char* const kTargetName = "fuzz_net";
+void runOne(const std::uint8_t* data, std::size_t size) { net::fuzz::runOne(data, size); }
+std::vector<std::vector<std::uint8_t>> seeds() { return net::fuzz::seeds(); }
+}  // namespace weir::fuzz

@@ -1,5 +1,5 @@
-// The fuzz body without libFuzzer, for any compiler (registered as a ctest):
-//   fuzz_net_replay [--iterations N] [--seed S] [FILE|DIR]...
+// A fuzz body (fuzz_target.h) without libFuzzer, for any compiler (registered as a ctest):
+//   fuzz_net_replay [--iterations N] [--seed S] [FILE|DIR]...   (fuzz_inputs_replay likewise)
 //   fuzz_net_replay --write-seeds DIR     (writes the built-in seeds as a corpus)
 // runs every given file (a corpus, e.g. crashes found by the libFuzzer target), then N
 // inputs made by mutating the built-in seeds (flip, set, insert, erase, truncate and
@@ -14,10 +14,10 @@
 #include <random>
 #include <string>
 
-#include "fuzz_net.h"
+#include "fuzz_target.h"
 
 namespace fs = std::filesystem;
-using weir::net::fuzz::runOne;
+using weir::fuzz::runOne;
 
 namespace {
 
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
       const fs::path dir = argv[++i];
       fs::create_directories(dir);
       int n = 0;
-      for (const auto& s : weir::net::fuzz::seeds()) {
+      for (const auto& s : weir::fuzz::seeds()) {
         std::ofstream out(dir / ("seed-" + std::to_string(n++)), std::ios::binary);
         out.write(reinterpret_cast<const char*>(s.data()), static_cast<std::streamsize>(s.size()));
       }
@@ -90,14 +90,14 @@ int main(int argc, char** argv) {
       ++files;
     }
   }
-  const auto seeds = weir::net::fuzz::seeds();
+  const auto seeds = weir::fuzz::seeds();
   for (const auto& s : seeds) runOne(s.data(), s.size());
   std::mt19937_64 rng(seed);
   for (long i = 0; i < iterations; ++i) {
     auto input = mutate(seeds[rng() % seeds.size()], rng, seeds);
     runOne(input.data(), input.size());
   }
-  std::printf("fuzz_net_replay: %ld corpus files, %zu seeds, %ld mutated inputs, no failure\n", files,
+  std::printf("%s_replay: %ld corpus files, %zu seeds, %ld mutated inputs, no failure\n", weir::fuzz::kTargetName, files,
               seeds.size(), iterations);
   return 0;
 }

@@ -24,7 +24,7 @@ std::string quoteForReason(std::string_view text) {
   return s;
 }
 
-/// The first byte in [p, limit) that is `delim` or '\n', or limit. Eight bytes at a time
+/// The first byte in [p, limit) that is `delim`, '\n' or '\r', or limit. Eight bytes at a time
 /// (SWAR zero-byte test on little-endian machines), then byte by byte.
 inline const char* findFieldEnd(const char* p, const char* limit, char delim) {
   if constexpr (std::endian::native == std::endian::little) {
@@ -32,17 +32,20 @@ inline const char* findFieldEnd(const char* p, const char* limit, char delim) {
     constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
     const std::uint64_t d = kOnes * static_cast<std::uint8_t>(delim);
     const std::uint64_t nl = kOnes * static_cast<std::uint8_t>('\n');
+    const std::uint64_t cr = kOnes * static_cast<std::uint8_t>('\r');
     while (limit - p >= 8) {
       std::uint64_t w;
       std::memcpy(&w, p, 8);
       const std::uint64_t a = w ^ d;
       const std::uint64_t b = w ^ nl;
-      const std::uint64_t hit = ((a - kOnes) & ~a & kHigh) | ((b - kOnes) & ~b & kHigh);
+      const std::uint64_t c = w ^ cr;
+      const std::uint64_t hit =
+          ((a - kOnes) & ~a & kHigh) | ((b - kOnes) & ~b & kHigh) | ((c - kOnes) & ~c & kHigh);
       if (hit) return p + (std::countr_zero(hit) >> 3);
       p += 8;
     }
   }
-  while (p < limit && *p != delim && *p != '\n') ++p;
+  while (p < limit && *p != delim && *p != '\n' && *p != '\r') ++p;
   return p;
 }
 
@@ -61,13 +64,14 @@ CsvReader::CsvReader(SchemaPtr schema, FileSplit split, ReaderOptions options,
 RecordReader::Parse CsvReader::parse(const char* p, const char* limit, bool final,
                                      BatchBuilder& out, Record& rec) {
   const char delim = opts_.delimiter;
-  // Blank line.
-  if (*p == '\n' || (*p == '\r' && limit - p >= 2 && p[1] == '\n')) {
-    rec.consumed = *p == '\n' ? 1 : 2;
+  // Blank line ("\n", "\r\n" or a lone "\r").
+  if (*p == '\n' || *p == '\r') {
+    const LineEnd line = findLineEnd(p, limit, final);
+    if (line.needMore) return Parse::NeedMore;
+    rec.consumed = static_cast<std::size_t>(line.next - p);
     rec.newlines = 1;
     return Parse::Skip;
   }
-  if (*p == '\r' && limit - p == 1 && !final) return Parse::NeedMore;
 
   // Pass 1: find the fields and the record's end.
   spans_.clear();
@@ -94,11 +98,16 @@ RecordReader::Parse CsvReader::parse(const char* p, const char* limit, bool fina
         break;
       }
       if (!close) {
-        if (!final) return Parse::NeedMore;
-        // Unterminated quote: the record runs to the end of the file.
-        rec.length = rec.consumed = static_cast<std::size_t>(limit - p);
-        rec.newlines = std::count(p, limit, '\n');
-        reason_ = "field " + std::to_string(spans_.size() + 1) + ": unterminated quoted field";
+        if (!final && static_cast<std::size_t>(limit - p) < opts_.maxRecordBytes) return Parse::NeedMore;
+        // Unterminated quote (at the end of the file, or no closing quote within the record
+        // bound): the record is cut at the end of the line the quote opened on, and the
+        // lines after it are records of their own.
+        const LineEnd line = findLineEnd(q + 1, limit, true);
+        if (!line.found && !final) return Parse::NeedMore;  // no line end within the bound: a JobError
+        rec.length = static_cast<std::size_t>(line.end - p);
+        rec.consumed = static_cast<std::size_t>(line.next - p);
+        rec.newlines = std::count(p, line.end, '\n') + (line.found ? 1 : 0);
+        reason_ = "field " + std::to_string(spans_.size() + 1) + ": unterminated quoted field (cut at the end of its line)";
         return Parse::Bad;
       }
       newlines += std::count(q + 1, close, '\n');
@@ -113,32 +122,21 @@ RecordReader::Parse CsvReader::parse(const char* p, const char* limit, bool fina
         recordEnd = next = q;
         break;
       }
-      if (*q == '\n') {
+      if (*q == '\n' || *q == '\r') {
+        const LineEnd line = findLineEnd(q, limit, final);
+        if (line.needMore) return Parse::NeedMore;
         recordEnd = q;
-        next = q + 1;
+        next = line.next;
         ++newlines;
         break;
       }
-      if (*q == '\r') {
-        if (q + 1 == limit && !final) return Parse::NeedMore;
-        if (q + 1 == limit || q[1] == '\n') {
-          recordEnd = q;
-          next = q + 1 == limit ? limit : q + 2;
-          if (q + 1 < limit) ++newlines;
-          break;
-        }
-      }
-      // Text after a closing quote: malformed; the record ends at the next newline.
+      // Text after a closing quote: malformed; the record ends at the end of the line.
       badAt = q;
-      const char* nl = static_cast<const char*>(std::memchr(q, '\n', static_cast<std::size_t>(limit - q)));
-      if (!nl) {
-        if (!final) return Parse::NeedMore;
-        recordEnd = next = limit;
-      } else {
-        recordEnd = nl > q && nl[-1] == '\r' ? nl - 1 : nl;
-        next = nl + 1;
-        ++newlines;
-      }
+      const LineEnd line = findLineEnd(q, limit, final);
+      if (line.needMore || (!line.found && !final)) return Parse::NeedMore;
+      recordEnd = line.end;
+      next = line.next;
+      if (line.found) ++newlines;
       break;
     }
     // Unquoted field: up to the delimiter or the end of the line.
@@ -149,11 +147,12 @@ RecordReader::Parse CsvReader::parse(const char* p, const char* limit, bool fina
       q = e + 1;
       continue;
     }
-    const char* fieldEnd = e > q && e[-1] == '\r' ? e - 1 : e;
-    spans_.push_back({q, static_cast<std::uint32_t>(fieldEnd - q), false, false});
-    recordEnd = fieldEnd;
-    if (e < limit) {
-      next = e + 1;
+    spans_.push_back({q, static_cast<std::uint32_t>(e - q), false, false});
+    recordEnd = e;
+    if (e < limit) {  // '\n', "\r\n" or a lone '\r'
+      const LineEnd line = findLineEnd(e, limit, final);
+      if (line.needMore) return Parse::NeedMore;
+      next = line.next;
       ++newlines;
     } else {
       next = e;

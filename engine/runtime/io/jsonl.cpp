@@ -368,18 +368,11 @@ bool JsonlReader::convert(std::size_t field, const Slot& s, BatchBuilder& out) {
 
 RecordReader::Parse JsonlReader::parse(const char* p, const char* limit, bool final,
                                        BatchBuilder& out, Record& rec) {
-  const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(limit - p)));
-  const char* end;
-  if (nl) {
-    end = nl;
-    rec.consumed = static_cast<std::size_t>(nl - p) + 1;
-    rec.newlines = 1;
-  } else {
-    if (!final) return Parse::NeedMore;
-    end = limit;
-    rec.consumed = static_cast<std::size_t>(limit - p);
-  }
-  if (end > p && end[-1] == '\r') --end;
+  const LineEnd line = findLineEnd(p, limit, final);
+  if (line.needMore || (!line.found && !final)) return Parse::NeedMore;
+  const char* end = line.end;
+  rec.consumed = static_cast<std::size_t>(line.next - p);
+  rec.newlines = line.found ? 1 : 0;
   rec.length = static_cast<std::size_t>(end - p);
   const char* s = skipWs(p, end);
   if (s == end) return Parse::Skip;

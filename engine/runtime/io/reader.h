@@ -19,7 +19,13 @@
 //     [split.start, split.end).
 //   - position() is where the next record starts (byte offset, 1-based line). A reader built
 //     with that position as `resume` reads exactly the records that remain.
-//   - Lines are physical lines ('\n'-terminated; a quoted CSV field may span several).
+//   - Lines are physical lines, ended by "\n", "\r\n" or a lone "\r" (old Mac files); a
+//     quoted CSV field may span several. Splits of a large file start after a '\n' only
+//     (runtime/io/split.h), so a file with lone "\r" line ends is best read as one split.
+//   - A record is at most ReaderOptions::maxRecordBytes long. An unterminated CSV quote is
+//     cut at the end of the line it opened on (at the end of the file, or when no closing
+//     quote came within that bound) and that line is one dead letter; the lines after it
+//     are read as records. So every input line is a record read or a dead letter.
 //     A split that starts mid-file does not know its first line number; it counts the
 //     newlines before it only when it first needs a line number (a dead letter), so reading
 //     costs nothing extra. Until then position().line is 0 ("not known yet"), which is also
@@ -69,6 +75,17 @@ struct ReaderOptions {
 };
 
 using DeadLetterHandler = std::function<void(const DeadLetter&)>;
+
+/// The end of the line that starts at p: `end` before its terminator ("\n", "\r\n" or a
+/// lone "\r"), `next` after it. `found` false: no terminator before `limit` (end = next =
+/// limit). `needMore`: the last byte is '\r' and the file may go on (a "\r\n" may straddle).
+struct LineEnd {
+  const char* end = nullptr;
+  const char* next = nullptr;
+  bool found = false;
+  bool needMore = false;
+};
+LineEnd findLineEnd(const char* p, const char* limit, bool final);
 
 class RecordReader {
  public:

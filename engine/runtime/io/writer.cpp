@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/file_util.h"
 #include "runtime/io/csv.h"
 #include "runtime/io/jsonl.h"
 
@@ -15,8 +16,9 @@ namespace weir {
 
 FileOutput::FileOutput(std::filesystem::path path, std::size_t bufferBytes)
     : path_(std::move(path)), threshold_(std::max<std::size_t>(bufferBytes, 4096)) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw JobError(path_.string() + ": cannot create: " + std::strerror(errno));
+  std::string why;
+  fd_ = createOutputFile(path_, why);  // never through a planted link
+  if (fd_ < 0) throw JobError(why);
   buf_.reserve(threshold_ + threshold_ / 4);
 }
 

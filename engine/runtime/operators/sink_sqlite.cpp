@@ -122,7 +122,7 @@ class SqliteSink final : public Operator {
       std::filesystem::create_directories(file_.parent_path(), ec);
       if (ec) throw JobError(file_.parent_path().string() + ": cannot create folder: " + ec.message());
     }
-    if (sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
                         nullptr) != SQLITE_OK) {
       const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
       throw JobError(file_.string() + ": cannot open the database: " + msg);

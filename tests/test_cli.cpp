@@ -29,6 +29,8 @@
 //   e2e/endless-bids.weir.json         bids(generator, unbounded, 200/s) --> print(sink.stdout jsonl)
 //   e2e/glob-orders.weir.json          orders(csv glob "orders-*.csv": 3 files) --> out(csv, part files)
 //   (written by the test)              late: src --> w(window) and j(join): late records per node
+//   (written by the test)              fails: src(csv, 5,000 rows then a bad one, on_bad_record fail)
+//                                      --> out(sink.file): the summary says nothing was committed
 //
 // Expected outputs are written out here by hand or computed from the input files with
 // plain C++ (never with the engine's own readers or writers).
@@ -342,6 +344,33 @@ class TestCli : public QObject {
                  .match(w.err).hasMatch(), qPrintable(w.err));
   }
 
+  void failedRunCommitsNothing() {
+    // A bad record with on_bad_record "fail" after 5,000 good ones: the run FAILS, the sink
+    // leaves only out.csv.inprogress, and the summary does not call its records written.
+    QTemporaryDir dir;
+    {
+      std::ofstream in(dir.filePath("in.csv").toStdString());
+      in << "a\n";
+      for (int i = 0; i < 5000; ++i) in << i << "\n";
+      in << "not-a-number\n";
+    }
+    const nlohmann::json job = {
+        {"weir", 1},
+        {"name", "fails"},
+        {"on_bad_record", "fail"},
+        {"nodes",
+         {{{"id", "src"}, {"type", "source.file"},
+           {"params", {{"path", "in.csv"}, {"format", "csv"}, {"schema", {{{"name", "a"}, {"type", "int64"}}}}}}},
+          {{"id", "out"}, {"type", "sink.file"}, {"params", {{"path", "out.csv"}, {"format", "csv"}}}}}},
+        {"edges", {{{"from", "src"}, {"to", "out"}}}}};
+    std::ofstream(dir.filePath("job.weir.json").toStdString()) << job.dump(2);
+    const Weir w = runWeir({"run", dir.filePath("job.weir.json"), "--in-process"});
+    QVERIFY2(w.exitCode != 0, qPrintable(w.err));
+    QVERIFY2(QRegularExpression(R"(\nFAILED in [0-9.]+ s: [0-9,]+ records read \([^)]*\), [0-9,]+ reached the sinks, none committed)")
+                 .match(w.err).hasMatch(), qPrintable(w.err));
+    QVERIFY(!QFile::exists(dir.filePath("out.csv")));
+  }
+
   void stdoutRunsAsOneSubtask() {
     // A job parallelism of 4 leaves the print node at 1: one header, every row once.
     QTemporaryDir dir;
@@ -561,13 +590,13 @@ class TestCli : public QObject {
     QTest::newRow("validate without a job") << QStringList{"validate", "--quiet"}
                                             << QStringList{"weir validate: which job? (weir validate JOB)"} << true;
     QTest::newRow("parallelism 0") << QStringList{"run", job, "--parallelism", "0"}
-                                   << QStringList{"weir: --parallelism must be a whole number from 1 to 1024, not '0'"} << true;
+                                   << QStringList{"weir: --parallelism must be a whole number from 1 to 128, not '0'"} << true;
     QTest::newRow("parallelism two") << QStringList{"run", job, "-p", "two"}
-                                     << QStringList{"weir: --parallelism must be a whole number from 1 to 1024, not 'two'"} << true;
+                                     << QStringList{"weir: --parallelism must be a whole number from 1 to 128, not 'two'"} << true;
     QTest::newRow("parallelism 2.5") << QStringList{"validate", job, "--parallelism", "2.5"}
-                                     << QStringList{"weir: --parallelism must be a whole number from 1 to 1024, not '2.5'"} << true;
-    QTest::newRow("parallelism 1025") << QStringList{"run", job, "--parallelism", "1025"}
-                                      << QStringList{"weir: --parallelism must be a whole number from 1 to 1024, not '1025'"} << true;
+                                     << QStringList{"weir: --parallelism must be a whole number from 1 to 128, not '2.5'"} << true;
+    QTest::newRow("parallelism 129") << QStringList{"run", job, "--parallelism", "129"}
+                                      << QStringList{"weir: --parallelism must be a whole number from 1 to 128, not '129'"} << true;
     QTest::newRow("parallelism without value") << QStringList{"run", job, "--parallelism"}
                                                << QStringList{"weir: --parallelism needs a value"} << true;
     QTest::newRow("set without value") << QStringList{"run", job, "--set"} << QStringList{"weir: --set needs a value"} << true;

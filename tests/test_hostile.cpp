@@ -13,7 +13,7 @@
 //                              with a node `ui` 100,000 arrays deep: 400 naming "line 1,
 //                              column 333: JSON nested deeper than 64 levels"; `weir
 //                              validate` says the same and exits 2 (no crash)
-//   deepControlMessages        a registered peer sends `metrics` and `tap_sample` 70,000
+//   deepControlMessages        a registered peer sends `metrics` and `tap_sample` 200,000
 //                              levels deep: the JobManager closes that connection only
 //   registerWithBadFields      50 registers with "slots": "abc" (and other bad fields):
 //                              each is answered `refused` naming the field and closed; the
@@ -29,6 +29,8 @@
 //                              parallelism 2147483647, an oversize body (413), huge headers
 //                              (431), malformed HTTP (400): each a 4xx whose body is JSON
 //                              with an "error" saying what was wrong
+//   nonUtf8FileNameIsRefused   a glob matching a file named "in-\xff\xfe.csv": 400 naming
+//                              the split's path
 //   undeployableJobIsRefusedAtSubmission  a 9 MiB name (a legal body): 413 naming the
 //                              16 MiB control message limit, before it can reach a TaskManager
 //   lineEndsAndQuotesInTheCluster  CR-only CSV, and an unterminated quote in 1,000 rows:
@@ -44,6 +46,8 @@
 //                              JobManager starts, with both warnings on stderr
 //   helloWithInvalidUtf8       on the data port: a REJECT naming the field, the connection
 //                              closed, and a log line
+//   jobManagerMemoryStaysBounded  last: the JobManager's resident memory after all of the
+//                              above is under 256 MB (docs/security.md)
 //
 // Every wait polls with a generous deadline; no timing assertions.
 
@@ -293,8 +297,10 @@ class TestHostile : public QObject {
     // The daemons die with the test, even when it crashes.
     for (QProcess* p : {&jm_, &tm_}) p->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
     jm_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    // No heartbeat timeout within the suite: a raw peer's connection closes only for what it sent.
     jm_.start(kBin + "/weir-jobmanager", {"--rpc-port", QString::number(rpcPort_), "--api-port",
-                                          QString::number(apiPort_), "--data-dir", tmp_.path() + "/data"});
+                                          QString::number(apiPort_), "--data-dir", tmp_.path() + "/data",
+                                          "--heartbeat-timeout-ms", "3600000"});
     QVERIFY(jm_.waitForStarted());
     tm_.setProcessChannelMode(QProcess::SeparateChannels);
     tm_.start(kBin + "/weir-taskmanager",
@@ -370,8 +376,8 @@ class TestHostile : public QObject {
       const std::string deep =
           type == "metrics"
               ? "{\"type\":\"metrics\",\"job\":\"" + bystander_ + "\",\"subtasks\":[{\"chain\":0,\"subtask\":0,\"x\":" +
-                    deepObject(70000) + "}]}"
-              : "{\"type\":\"tap_sample\",\"job\":\"" + bystander_ + "\",\"edge\":0,\"sample\":" + deepObject(70000) + "}";
+                    deepObject(200000) + "}]}"
+              : "{\"type\":\"tap_sample\",\"job\":\"" + bystander_ + "\",\"edge\":0,\"sample\":" + deepObject(200000) + "}";
       peer.sendControl(deep);
       QVERIFY2(peer.closedByPeer(), "the JobManager kept the connection");
       checkUnharmed();
@@ -524,6 +530,19 @@ class TestHostile : public QObject {
       QVERIFY2(b.value("error", "").find(raw.says) != std::string::npos, got.c_str());
       QVERIFY(closed);
     }
+    checkUnharmed();
+  }
+
+  void nonUtf8FileNameIsRefused() {
+    // A glob matches a file whose name is not UTF-8: refused at submission, naming where.
+    const std::string dir = (tmp_.path() + "/glob").toStdString();
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/in-\xff\xfe.csv") << "id,price\n1,1.5\n";
+    json job = csvJob("glob", "skip");
+    job["nodes"][0]["params"]["path"] = "in-*.csv";
+    const auto r = request("POST", "/v1/jobs?base_dir=" + weir::cluster::urlEncode(dir), job.dump());
+    QCOMPARE(r.status, 400);
+    QVERIFY2(r.body.find("node src: params._splits[0].path is not UTF-8") != std::string::npos, r.body.c_str());
     checkUnharmed();
   }
 
@@ -691,6 +710,20 @@ class TestHostile : public QObject {
                return tmLog_.contains("node name is not UTF-8");
              }, 30000),
              "the TaskManager logged nothing");
+    checkUnharmed();
+  }
+
+  /// Runs last: after everything above, the JobManager's resident memory is under the bound
+  /// docs/security.md states.
+  void jobManagerMemoryStaysBounded() {
+    std::ifstream status("/proc/" + std::to_string(jm_.processId()) + "/status");
+    std::string line;
+    long rssKb = -1;
+    while (std::getline(status, line))
+      if (line.rfind("VmRSS:", 0) == 0) rssKb = std::stol(line.substr(6));
+    qInfo() << "JobManager VmRSS after the suite:" << rssKb << "kB";
+    QVERIFY(rssKb > 0);
+    QVERIFY2(rssKb < 256 * 1024, qPrintable(QString("VmRSS %1 kB").arg(rssKb)));
     checkUnharmed();
   }
 };

@@ -329,8 +329,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
       const char* v = value("--parallelism");
       if (!v) return false;
       auto n = parseInt64(v);
-      if (!n || *n < 1 || *n > 1024) {
-        std::fprintf(stderr, "weir: --parallelism must be a whole number from 1 to 1024, not '%s'\n", v);
+      if (!n || *n < 1 || *n > kMaxParallelism) {
+        std::fprintf(stderr, "weir: --parallelism must be a whole number from 1 to %d, not '%s'\n", kMaxParallelism, v);
         return false;
       }
       a.overrides.parallelism = static_cast<int>(*n);

@@ -248,7 +248,8 @@ awaitable<std::optional<nlohmann::json>> ControlConnection::receive(std::string&
     }
     auto p = decoder_.payload();
     std::string why;
-    auto j = parseJsonBounded(std::string_view(reinterpret_cast<const char*>(p.data()), p.size()), &why);
+    auto j = parseJsonBounded(std::string_view(reinterpret_cast<const char*>(p.data()), p.size()), &why,
+                              kMaxControlJsonDepth);
     decoder_.next();
     if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
       error = "malformed control message (" + (why.empty() ? "not a JSON object with a type" : why) + ")";

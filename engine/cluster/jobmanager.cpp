@@ -1131,6 +1131,13 @@ class JobManager {
       return {{"error", "the job is not valid"}, {"problems", problems}};
     }
     for (const auto& n : plan->nodes)
+      if (std::string where = nonUtf8Path(n.params); !where.empty()) {
+        // Bytes from the file system (a file name a glob matched) cannot travel as JSON.
+        status = 400;
+        return {{"error", "node " + n.id + ": params" + where +
+                              " is not UTF-8 (a file name matched by a glob?): rename it, a job's text must be UTF-8"}};
+      }
+    for (const auto& n : plan->nodes)
       if (!OperatorRegistry::builtin().find(n.type)) {
         status = 400;
         return {{"error", "operator type '" + n.type + "' (node " + n.id + ") cannot run yet in this version"}};

@@ -5,12 +5,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/json_limits.h"
+
 namespace weir::cluster {
 
 /// The largest CONTROL frame payload either side reads (a deploy message carries a whole
 /// plan and its plugin libraries). The JobManager refuses at submission a job whose deploy
 /// message could be larger (plan_json.h, deployMessageBound).
 constexpr std::uint32_t kMaxControlMessage = 16u << 20;
+/// The deepest nesting of a control message: a job's own limit (core/json_limits.h,
+/// kMaxJsonDepth) and room for the deploy message's envelope around its params, so that
+/// every job the API accepts can be deployed.
+constexpr int kMaxControlJsonDepth = kMaxJsonDepth + 8;
+
 /// The longest TaskManager name (and data host) a `register` may carry.
 constexpr std::size_t kMaxNodeName = 256;
 /// The most slots a TaskManager may offer (its --slots flag allows the same).

@@ -49,6 +49,38 @@ nlohmann::json parseJsonBounded(std::string_view text, std::string* error, int m
   }
 }
 
+namespace {
+
+bool notUtf8(const std::string& s) { return toValidUtf8(s) != s; }
+
+/// Appends to `path` the way to the first string or key in `j` that is not UTF-8.
+bool findNonUtf8(const nlohmann::json& j, std::string& path) {
+  if (j.is_string()) return notUtf8(j.get_ref<const std::string&>());
+  const std::size_t len = path.size();
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      path += "." + toValidUtf8(k);
+      if (notUtf8(k) || findNonUtf8(v, path)) return true;
+      path.resize(len);
+    }
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      path += "[" + std::to_string(i) + "]";
+      if (findNonUtf8(j[i], path)) return true;
+      path.resize(len);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string nonUtf8Path(const nlohmann::json& j) {
+  std::string path;
+  if (!findNonUtf8(j, path)) return {};
+  return path.empty() ? "(the value itself)" : path;
+}
+
 std::string dumpJson(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }

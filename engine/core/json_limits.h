@@ -34,4 +34,9 @@ nlohmann::json parseJsonBounded(std::string_view text, std::string* error = null
 /// as U+FFFD): for every message, answer, log line and file a process writes.
 std::string dumpJson(const nlohmann::json& j, int indent = -1);
 
+/// Where in `j` the first string (or object key) that is not valid UTF-8 is, as a path
+/// (".path", "._splits[3].path"); "" when every string is UTF-8. For values that came from
+/// the file system rather than from JSON (file names matched by a glob).
+std::string nonUtf8Path(const nlohmann::json& j);
+
 }  // namespace weir

@@ -45,6 +45,7 @@
 #include "core/file_util.h"
 #include "core/text.h"
 #include "runtime/local_executor.h"
+#include "runtime/watermarks.h"  // wallClockMs
 #include "runtime/planner.h"
 #include "runtime/preview.h"
 
@@ -436,12 +437,6 @@ bool parseArgs(int argc, char** argv, Args& a) {
   return true;
 }
 
-/// Wall milliseconds since the epoch.
-std::int64_t wallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 int runAttemptInProcess(const Args& a, const JobPlan& plan);
 
 /// weir run --in-process: the job on a LocalExecutor in this process; a failed attempt is
@@ -451,10 +446,10 @@ int runInProcess(const Args& a, JobPlan plan) {
   installSignalHandlers(2);
   weir::cluster::RestartTracker restarts(weir::cluster::RestartStrategy::fromJson(plan.restart));
   for (int attempt = 1;; ++attempt) {
-    const std::int64_t startedMs = wallMs();
+    const std::int64_t startedMs = wallClockMs();
     const int code = runAttemptInProcess(a, plan);
     if (code != kExitFailed || signalsReceived() > 0) return code;
-    const auto d = restarts.onFailure(wallMs(), startedMs);
+    const auto d = restarts.onFailure(wallClockMs(), startedMs);
     if (!d.restart) {
       if (attempt > 1) std::fprintf(stderr, "weir: no restart: %s\n", d.reason.c_str());
       return code;

@@ -46,6 +46,7 @@
 #include "core/validate.h"
 #include "runtime/execution_graph.h"
 #include "runtime/local_executor.h"
+#include "runtime/watermarks.h"  // wallClockMs
 #include "runtime/planner.h"
 #include "runtime/registry.h"
 #include "runtime/tap.h"
@@ -91,11 +92,6 @@ bool isLoopback(const std::string& addr) {
   error_code ec;
   auto a = asio::ip::make_address(addr, ec);
   return !ec && a.is_loopback();
-}
-
-std::int64_t wallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 struct TmInfo {
@@ -331,7 +327,7 @@ class JobManager {
         tm.dataPort = msg->value("data_port", 0);
         tm.conn = conn;
         tm.lastHeartbeat = Clock::now();
-        tm.registeredMs = wallMs();
+        tm.registeredMs = wallClockMs();
         if (auto h = msg->find("plugin_hashes"); h != msg->end() && h->is_array())
           for (const auto& x : *h)
             if (x.is_string()) tm.pluginHashes.insert(x.get<std::string>());
@@ -453,8 +449,8 @@ class JobManager {
     }
     job.state = to;
     meta_.runStatus(job.id, job.status());
-    if (to == JobState::Running && job.startedMs == 0) job.startedMs = wallMs();
-    if (job.terminal()) job.endedMs = wallMs();
+    if (to == JobState::Running && job.startedMs == 0) job.startedMs = wallClockMs();
+    if (job.terminal()) job.endedMs = wallClockMs();
     logLine("info", "jobmanager", "job status",
             {{"job", job.id}, {"name", job.name}, {"status", job.status()}, {"attempt", job.attempt}});
     if (job.terminal()) {
@@ -478,7 +474,7 @@ class JobManager {
   /// Records an exception of the job's current attempt: the first is that attempt's root
   /// cause, later ones (failures seen while it stops) are only recorded.
   void recordException(JobInfo& job, ExceptionRecord e) {
-    e.atMs = wallMs();
+    e.atMs = wallClockMs();
     e.attempt = job.attempt;
     e.rootCause = job.attemptExceptions++ == 0;
     meta_.exception(job.id, e);
@@ -506,7 +502,7 @@ class JobManager {
       return;
     }
     if (job.state != JobState::Failing) return;
-    const auto d = job.restarts.onFailure(wallMs(), job.attemptStartedMs);
+    const auto d = job.restarts.onFailure(wallClockMs(), job.attemptStartedMs);
     if (!d.restart) {
       // Without a strategy the failure says it all; with one, also why it gave up.
       if (job.restarts.strategy().kind != RestartStrategy::Kind::None) job.reason += " (no restart: " + d.reason + ")";
@@ -514,7 +510,7 @@ class JobManager {
       return;
     }
     job.restartAt = Clock::now() + std::chrono::milliseconds(d.delayMs);
-    meta_.restart(job.id, job.attempt + 1, wallMs(), job.reason, d.delayMs);
+    meta_.restart(job.id, job.attempt + 1, wallClockMs(), job.reason, d.delayMs);
     logLine("info", "jobmanager", "job restarts",
             {{"job", job.id}, {"attempt", job.attempt + 1}, {"delay_ms", d.delayMs}, {"cause", job.reason}});
     setState(job, JobState::Restarting);
@@ -1041,7 +1037,7 @@ class JobManager {
   void deploy(JobInfo& job) {
     ++job.attempt;
     job.attemptExceptions = 0;
-    job.attemptStartedMs = wallMs();
+    job.attemptStartedMs = wallClockMs();
     job.metricsLatest.clear();  // figures start again with the attempt
     job.metricsPrevious.clear();
     // Slot sharing: job slot s holds subtask s of every vertex; slots go round robin over
@@ -1165,7 +1161,7 @@ class JobManager {
                             " a control message may carry (a long name or description, large params, "
                             "or many channels)"}};
     }
-    job.submittedMs = wallMs();
+    job.submittedMs = wallClockMs();
     if (flags_.refuseWithoutSlots && freeSlots() < job.slotsNeeded) {
       status = 409;
       return {{"error", "not enough free slots: the job needs " + std::to_string(job.slotsNeeded) + ", " +
@@ -1257,7 +1253,7 @@ class JobManager {
     if (job.metricsLatest.empty()) return;
     const json live = liveMetricsJson(job);
     std::vector<HistoryRow> rows;
-    const std::int64_t now = wallMs();
+    const std::int64_t now = wallClockMs();
     for (const auto& v : live["vertices"]) {
       if (v.value("subtasks_reporting", 0) == 0) continue;
       HistoryRow r;
@@ -1306,7 +1302,7 @@ class JobManager {
   /// GET /v1/jobs?name=NAME: every run of that job name in the metadata, newest first.
   json runsJson(const std::string& name) {
     json a = json::array();
-    const std::int64_t now = wallMs();
+    const std::int64_t now = wallClockMs();
     for (const auto& r : meta_.runsByName(name)) {
       json duration;
       if (r.startedMs) duration = (r.endedMs ? *r.endedMs : now) - *r.startedMs;
@@ -1327,7 +1323,7 @@ class JobManager {
   json liveStatusJson(const JobInfo& job) const {
     json j{{"type", "status"},           {"job", job.id},
            {"name", job.name},           {"status", job.status()},
-           {"time_ms", wallMs()},        {"started_ms", job.startedMs},
+           {"time_ms", wallClockMs()},        {"started_ms", job.startedMs},
            {"ended_ms", job.endedMs}};
     if (!job.reason.empty()) j[waitingReasonKey(job)] = job.reason;
     return j;
@@ -1439,7 +1435,7 @@ class JobManager {
                        {"bytes", e["bytes"]},
                        {"records_per_s", e["records_per_s"]},
                        {"bytes_per_s", e["bytes_per_s"]}});
-    return {{"type", "metrics"}, {"job", job.id},       {"status", job.status()}, {"time_ms", wallMs()},
+    return {{"type", "metrics"}, {"job", job.id},       {"status", job.status()}, {"time_ms", wallClockMs()},
             {"subtasks", subtasks}, {"edges", edges},   {"vertices", vs}};
   }
 

@@ -55,6 +55,7 @@
 #include "core/batch.h"
 #include "core/stream_element.h"
 #include "runtime/state/keyed_state.h"
+#include "runtime/state/snapshot_io.h"
 
 namespace weir {
 
@@ -170,6 +171,32 @@ class Operator {
   /// The wall clock reached processingDeadline(): fire what is due.
   virtual void onProcessingTime(std::int64_t /*nowMs*/, Output& /*out*/) {}
   virtual void close() {}
+
+  // ---- Checkpoints (docs/fault-tolerance.md). On the subtask's thread, between elements.
+  //
+  // A checkpoint's barrier cuts the stream: everything before it is in the snapshot,
+  // nothing after it is. When it reaches this operator (all input channels aligned, or the
+  // trigger of a source), the runtime calls snapshotState, then writes the keyed state
+  // backend's key groups itself (timers included: they live in the backend), then sends
+  // the barrier on. Restore happens after open() and before the first element: the runtime
+  // fills the backend with the key groups this subtask owns now, then calls restoreState.
+
+  /// Writes this instance's non-keyed state: a source's read position, a sink's staged
+  /// files. Keep it short: processing waits for it. Default: none.
+  virtual void snapshotState(std::int64_t /*checkpointId*/, ByteWriter& /*out*/) {}
+  /// Restores from the operator states written by this node's subtasks in the snapshot
+  /// restored from: states[i] is old subtask i's (empty when it wrote none). Called on every
+  /// restore, also when states are all empty, after the keyed state is back (an operator
+  /// may rebuild derived indexes here). When the parallelism changed, the operator decides
+  /// what it takes (a source: the splits that now fall to ctx.subtask). Throw
+  /// SnapshotError for state it cannot read.
+  virtual void restoreState(const std::vector<std::string>& /*states*/) {}
+  /// Checkpoint `checkpointId` completed: every subtask's state up to its barrier is
+  /// durable. A two-phase-commit sink publishes what it staged up to that checkpoint.
+  virtual void notifyCheckpointComplete(std::int64_t /*checkpointId*/) {}
+  /// Checkpoint `checkpointId` was abandoned; what was staged for it stays staged and is
+  /// published with the next one that completes.
+  virtual void notifyCheckpointAborted(std::int64_t /*checkpointId*/) {}
 
  protected:
   OperatorContext* ctx_ = nullptr;

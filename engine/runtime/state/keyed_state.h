@@ -46,6 +46,7 @@
 
 #include "runtime/state/key_dictionary.h"
 #include "runtime/state/key_groups.h"
+#include "runtime/state/snapshot_io.h"
 
 namespace weir {
 
@@ -72,6 +73,13 @@ class KeyedTable {
   virtual void clearGroup(int group) = 0;
   /// Drops entries whose TTL expired at `nowMs`.
   virtual void expire(std::int64_t /*nowMs*/) {}
+  /// Writes every entry of key group `group` (snapshot_io.h format; keys as their encoded
+  /// bytes from the backend's KeyDictionary, never as KeyIds).
+  virtual void snapshotGroup(int /*group*/, ByteWriter& /*out*/) const {
+    throw SnapshotError("this kind of state cannot be snapshotted yet");
+  }
+  /// Adds the entries snapshotGroup wrote for `group` (interning their keys).
+  virtual void restoreGroup(int /*group*/, ByteReader& in) { in.fail("this kind of state cannot be restored yet"); }
 };
 
 template <class T>
@@ -222,6 +230,13 @@ class KeyedStateBackend {
   /// Entries over all tables (metrics: state size).
   std::size_t numEntries() const;
   void expire(std::int64_t nowMs);
+
+  /// Writes key group `group` of every table, by table name (a snapshot's keyed part).
+  void snapshotGroup(int group, ByteWriter& out) const;
+  /// Restores what snapshotGroup wrote. Tables are matched by name and must exist (the
+  /// operator creates its tables in open()); a table in the snapshot that the operator no
+  /// longer has is an error naming it.
+  void restoreGroup(int group, ByteReader& in);
 
  private:
   template <class Handle>

@@ -61,6 +61,8 @@ json planToJson(const JobPlan& plan) {
           {"base_dir", plan.baseDir.string()},
           {"dead_letter_path", plan.deadLetterPath.string()},
           {"max_parallelism", plan.maxParallelism},
+          {"restart", plan.restart},
+          {"checkpoint", plan.checkpoint},
           {"nodes", nodes},
           {"edges", edges}};
 }
@@ -73,6 +75,9 @@ JobPlan planFromJson(const json& j) {
     p.baseDir = j.at("base_dir").get<std::string>();
     p.deadLetterPath = j.at("dead_letter_path").get<std::string>();
     p.maxParallelism = j.at("max_parallelism").get<int>();
+    p.restart = j.value("restart", json{{"strategy", "none"}});
+    p.checkpoint = j.value("checkpoint", json());
+    if (!p.checkpoint.is_null() && !p.checkpoint.is_object()) throw std::runtime_error("checkpoint must be an object or null");
     for (const auto& jn : j.at("nodes")) {
       PlanNode n;
       n.id = jn.at("id").get<std::string>();

@@ -124,6 +124,8 @@ struct OperatorContext {
   std::vector<std::string> outputPorts;
   bool failOnBadRecord = false;           // job/operator "on_bad_record": "fail"
   bool batchMode = false;                 // job "mode": "batch"
+  bool checkpointing = false;             // the job takes checkpoints: a sink stages its output
+                                          // and publishes it when a checkpoint completes
   OperatorCounters* counters = nullptr;
   DeadLetterSink* deadLetters = nullptr;
   int maxParallelism = 128;               // the job's number of key groups

@@ -46,6 +46,10 @@ struct JobPlan {
   /// The job's normalized `restart` object (validation fills it; {"strategy": "none"} by
   /// default). The deployment layer applies it (cluster/job_state.h).
   nlohmann::json restart = {{"strategy", "none"}};
+  /// The job's normalized `checkpoint` object, null when the job takes no checkpoints
+  /// (batch jobs never do). The deployment layer runs the coordinator from it.
+  nlohmann::json checkpoint;
+  bool checkpointing() const { return checkpoint.is_object(); }
   std::vector<PlanNode> nodes;  // in topological order
   std::vector<PlanEdge> edges;
 };

@@ -79,6 +79,7 @@ JobPlan planJob(const JobGraph& job, const ValidatedJob& v) {
   plan.name = v.name;
   plan.batchMode = v.mode == JobMode::Batch;
   if (v.restart.is_object()) plan.restart = v.restart;
+  if (v.checkpoint.is_object() && !plan.batchMode) plan.checkpoint = v.checkpoint;
   plan.baseDir = v.baseDir;
   plan.deadLetterPath = v.deadLetter.empty() ? defaultDeadLetterPath(job)
                                              : (std::filesystem::path(v.deadLetter).is_absolute()

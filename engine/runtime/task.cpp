@@ -256,6 +256,7 @@ void Subtask::createOperators() {
     m.ctx.outputPorts = n.outputPorts;
     m.ctx.failOnBadRecord = n.failOnBadRecord;
     m.ctx.batchMode = plan_.batchMode;
+    m.ctx.checkpointing = plan_.checkpointing();
     m.ctx.counters = &m.counters;
     m.ctx.deadLetters = deadLetters_;
     m.ctx.maxParallelism = plan_.maxParallelism;

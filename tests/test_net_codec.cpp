@@ -104,7 +104,7 @@ class TestNetCodec final : public QObject {
   void eventsRoundTrip() {
     const std::vector<StreamElement> events{Watermark{INT64_MIN}, Watermark{1234567}, WatermarkStatus{true},
                                             WatermarkStatus{false}, CheckpointBarrier{42, -9},
-                                            EndOfPartition{}};
+                                            EndOfPartition{}, EndOfData{}};
     for (const auto& e : events) {
       QCOMPARE(encodeStandalone(e).size(), encodedSize(e, false));
       QVERIFY(sameElement(roundTrip(e), e));

@@ -45,7 +45,7 @@
 
 #include "cluster/control.h"
 #include "cluster/http_client.h"
-#include "process_harness.h"
+#include "cluster_harness.h"
 
 using nlohmann::json;
 using weir::test::freePort;
@@ -59,63 +59,8 @@ bool ended(const std::string& s) { return s == "FINISHED" || s == "FAILED" || s 
 
 }  // namespace
 
-class TestRecovery final : public QObject {
+class TestRecovery final : public QObject, private weir::test::Cluster {
   Q_OBJECT
-
-  QTemporaryDir tmp_;
-  std::unique_ptr<QProcess> jm_;
-  std::vector<std::unique_ptr<QProcess>> tms_;
-  int apiPort_ = 0, rpcPort_ = 0;
-  std::string url_;
-
-  json get(const std::string& target) {
-    try {
-      return json::parse(weir::cluster::httpRequest(url_, "GET", target).body, nullptr, false);
-    } catch (const std::exception&) {
-      return json();
-    }
-  }
-  std::string status(const QString& id) {
-    const json j = get("/v1/jobs/" + id.toStdString());
-    return j.is_object() ? j.value("status", "") : "";
-  }
-
-  void startJobManager() {
-    jm_ = std::make_unique<QProcess>();
-    jm_->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    jm_->start(kBin + "/weir-jobmanager",
-               {"--rpc-port", QString::number(rpcPort_), "--api-port", QString::number(apiPort_), "--data-dir",
-                tmp_.path() + "/data", "--heartbeat-timeout-ms", "3000"});
-    QVERIFY(jm_->waitForStarted());
-  }
-  void startTaskManager() {
-    auto p = std::make_unique<QProcess>();
-    p->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    p->start(kBin + "/weir-taskmanager", {"--jobmanager", QString("127.0.0.1:%1").arg(rpcPort_), "--slots", "2",
-                                          "--heartbeat-interval-ms", "200", "--connect-timeout-ms", "60000"});
-    QVERIFY(p->waitForStarted());
-    tms_.push_back(std::move(p));
-  }
-  bool clusterHas(int taskmanagers) {
-    return waitUntil([&] {
-      const json o = get("/v1/overview");
-      return o.is_object() && o.value("taskmanagers", 0) == taskmanagers;
-    });
-  }
-
-  QString writeJob(const QString& folder, const json& job) {
-    return weir::test::writeJobFile(tmp_.path(), folder, job.dump(2));
-  }
-  QString submit(const QString& file) {
-    QProcess p;
-    p.start(kBin + "/weir", {"submit", file, "--jobmanager", QString::fromStdString(url_)});
-    if (!p.waitForFinished(60000)) return {};
-    if (p.exitCode() != 0) qWarning() << p.readAllStandardError();
-    return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
-  }
-  bool waitForStatus(const QString& id, const std::string& want, int ms = 120000) {
-    return waitUntil([&] { return status(id) == want; }, ms);
-  }
 
   /// Generated bids (deterministic by seed whatever the parallelism) through two shuffles:
   /// bids (p1) -rebalance-> pricey (filter, p2) -rebalance-> out (sink.file, jsonl, p=1).
@@ -136,43 +81,8 @@ class TestRecovery final : public QObject {
     return j;
   }
 
-  QStringList output(const QString& jobFile) {
-    return weir::test::sortedFileLines(QFileInfo(jobFile).path() + "/out", "*.jsonl");
-  }
-  QStringList inProcessOutput(const QString& folder, const json& job) {
-    const QString file = writeJob(folder, job);
-    QProcess local;
-    local.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    local.start(kBin + "/weir", {"run", file, "--quiet", "--in-process"});
-    if (!local.waitForFinished(120000) || local.exitCode() != 0) return {};
-    return output(file);
-  }
-
-  bool everythingReleased() {
-    return waitUntil([&] {
-      const json t = get("/v1/taskmanagers");
-      if (!t.is_object()) return false;
-      int live = 0;
-      for (const auto& tm : t["taskmanagers"]) {
-        if (tm.value("state", "") == "LOST") continue;
-        ++live;
-        if (tm.value("channels", -1) != 0 || tm.value("attempts", -1) != 0) return false;
-        if (tm.value("slots_available", -1) != tm.value("slots", -2)) return false;
-      }
-      return live > 0;
-    });
-  }
-
  private slots:
-  void initTestCase() {
-    QVERIFY(tmp_.isValid());
-    apiPort_ = freePort();
-    rpcPort_ = freePort();
-    url_ = "http://127.0.0.1:" + std::to_string(apiPort_);
-    startJobManager();
-    for (int i = 0; i < 3; ++i) startTaskManager();
-    QVERIFY2(clusterHas(3), "the TaskManagers did not register");
-  }
+  void initTestCase() { QVERIFY2(startCluster(3), "the cluster did not start"); }
 
   void channelsReleasedAfterEveryAttempt() {
     const QString file = writeJob("release", shuffleJob(20000, 0, 2, 3));
@@ -348,16 +258,7 @@ class TestRecovery final : public QObject {
     QVERIFY2(everythingReleased(), get("/v1/taskmanagers").dump().c_str());
   }
 
-  void cleanupTestCase() {
-    for (auto& p : tms_) {
-      p->kill();
-      p->waitForFinished(5000);
-    }
-    if (jm_) {
-      jm_->kill();
-      jm_->waitForFinished(5000);
-    }
-  }
+  void cleanupTestCase() { stopAll(); }
 };
 
 QTEST_GUILESS_MAIN(TestRecovery)

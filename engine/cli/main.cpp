@@ -249,6 +249,7 @@ void usage(std::FILE* to) {
       "       weir submit JOB --jobmanager URL [--secret-file F] [--tls-ca F] [--parallelism N] [--set ...]\n"
       "       weir status ID --jobmanager URL [--follow] [--json]\n"
       "       weir list --jobmanager URL;  weir cancel ID --jobmanager URL\n"
+      "       weir checkpoints ID --jobmanager URL [--json]\n"
       "       weir cluster start [--taskmanagers N] [--slots S] [--data-dir D] [--api-port P]\n"
       "                          [--secret-file F] [--tls-cert F --tls-key F --tls-ca F]\n"
       "       weir cluster stop|status [--data-dir D]\n"
@@ -273,6 +274,8 @@ void usage(std::FILE* to) {
       "            WEIR_JOBMANAGER; default: the local cluster of `weir cluster start`, if one runs);\n"
       "            https://host:port checks the JobManager's certificate against --tls-ca F\n"
       "            (env WEIR_TLS_CA; default: the system's CAs)\n"
+      "  checkpoints  a job's checkpoints: counts, duration and size (min/avg/max), and each\n"
+      "            checkpoint with its status, duration, size and failure\n"
       "  cluster   start a JobManager and N TaskManagers (default 2 x 2 slots) in the\n"
       "            background on loopback ports, logs in D/logs; stop ends them; status\n"
       "            lists them.  D: env WEIR_CLUSTER_DIR or ~/.local/state/weir/cluster\n"
@@ -409,7 +412,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
   }
   if (a.command == "logs" && a.jobmanager.empty())
     if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
-  if ((a.command == "submit" || a.command == "status" || a.command == "list" || a.command == "cancel") &&
+  if ((a.command == "submit" || a.command == "status" || a.command == "list" || a.command == "cancel" ||
+       a.command == "checkpoints") &&
       a.jobmanager.empty()) {
     if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
     else if (auto local = runningLocalCluster(a)) {
@@ -422,7 +426,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
       return false;
     }
   }
-  if ((a.command == "submit" || a.command == "status" || a.command == "cancel") && a.job.empty()) {
+  if ((a.command == "submit" || a.command == "status" || a.command == "cancel" || a.command == "checkpoints") &&
+      a.job.empty()) {
     std::fprintf(stderr, "weir %s: which %s?\n", a.command.c_str(), a.command == "submit" ? "job file" : "job id");
     return false;
   }
@@ -671,6 +676,35 @@ int list(const Args& a) {
   return kExitOk;
 }
 
+/// weir checkpoints ID: GET /v1/jobs/{id}/checkpoints as a table (or --json).
+int checkpoints(const Args& a) {
+  auto j = api(a, "GET", "/v1/jobs/" + cluster::urlEncode(a.job) + "/checkpoints");
+  if (!j) return kExitRefused;
+  if (a.json) {
+    std::printf("%s\n", j->dump(2).c_str());
+    return kExitOk;
+  }
+  const auto& counts = (*j)["counts"];
+  std::printf("completed %d  failed %d  in progress %d\n", counts.value("completed", 0), counts.value("failed", 0),
+              counts.value("in_progress", 0));
+  const auto& sum = (*j)["summary"];
+  if (sum["duration_ms"].is_object())
+    std::printf("duration ms min/avg/max %lld/%lld/%lld  size bytes min/avg/max %lld/%lld/%lld\n",
+                sum["duration_ms"].value("min", 0LL), sum["duration_ms"].value("avg", 0LL),
+                sum["duration_ms"].value("max", 0LL), sum["bytes"].value("min", 0LL), sum["bytes"].value("avg", 0LL),
+                sum["bytes"].value("max", 0LL));
+  if ((*j)["latest"]["restored"].is_object())
+    std::printf("restored from checkpoint %lld\n", (*j)["latest"]["restored"].value("id", 0LL));
+  std::printf("%6s %7s %-11s %10s %12s  %s\n", "id", "attempt", "status", "duration", "bytes", "failure");
+  for (const auto& h : (*j)["history"]) {
+    const std::string duration = h["duration_ms"].is_number() ? std::to_string(h["duration_ms"].get<long long>()) + " ms" : "-";
+    std::printf("%6lld %7d %-11s %10s %12lld  %s\n", h.value("id", 0LL), h.value("attempt", 0),
+                h.value("status", "").c_str(), duration.c_str(), h.value("bytes", 0LL),
+                h["failure"].is_string() ? h["failure"].get<std::string>().c_str() : "");
+  }
+  return kExitOk;
+}
+
 int cancelJob(const Args& a) {
   auto j = api(a, "POST", "/v1/jobs/" + cluster::urlEncode(a.job) + "/cancel");
   if (!j) return kExitRefused;
@@ -845,6 +879,7 @@ int main(int argc, char** argv) {
     if (a.command == "status") return status(a);
     if (a.command == "list") return list(a);
     if (a.command == "cancel") return cancelJob(a);
+    if (a.command == "checkpoints") return checkpoints(a);
     if (a.command == "cluster") return clusterCommand(a);
     if (a.command == "logs") return logs(a);
   } catch (const std::exception& e) {

@@ -44,6 +44,7 @@
 #include "core/text.h"
 #include "net/accept_backoff.h"
 #include "core/validate.h"
+#include "runtime/checkpoint_coordinator.h"
 #include "runtime/execution_graph.h"
 #include "runtime/local_executor.h"
 #include "runtime/watermarks.h"  // wallClockMs
@@ -177,6 +178,12 @@ struct JobInfo {
   std::map<std::pair<int, int>, json> metricsLatest, metricsPrevious;
   std::map<int, TapInfo> taps;  // enabled taps by plan edge index
   std::map<std::string, PluginBlob> plugins;  // udf libraries by SHA-256, shipped on deploy
+  // Checkpoints (a job with a `checkpoint` object): the coordinator of the current attempt
+  // (null before the first deployment), the job's checkpoint folder, and the checkpoint
+  // the current attempt restored from (-1: none, it started from its sources).
+  std::unique_ptr<CheckpointCoordinator> coordinator;
+  std::filesystem::path checkpointDir;
+  std::int64_t restoredFrom = -1;
   bool terminal() const { return isTerminal(state); }
   /// RUNNING, or on its way to another attempt or an end with subtasks still deployed.
   bool active() const { return state == JobState::Running || state == JobState::Failing || state == JobState::Canceling; }
@@ -203,9 +210,9 @@ class JobManager {
 
   int run() {
     // Runs an earlier JobManager on this data dir left open (it was killed, or stopped
-    // with jobs running) are over: nothing resumes them yet (docs/operations.md).
-    if (const int n = meta_.settleRuns("the JobManager stopped while the job ran; it was not resumed"))
-      logLine("warn", "jobmanager", "settled runs left open by an earlier JobManager", {{"runs", n}});
+    // with jobs running): a checkpointed job with a completed checkpoint resumes from it;
+    // the others are over (docs/fault-tolerance.md, "JobManager failover").
+    resumeOpenRuns();
     const auto addr = asio::ip::make_address(flags_.bind);
     for (auto [acc, port] : {std::pair{&rpc_, flags_.rpcPort}, std::pair{&api_, flags_.apiPort}}) {
       tcp::endpoint ep(addr, static_cast<std::uint16_t>(port));
@@ -229,6 +236,7 @@ class JobManager {
     asio::co_spawn(io_, watchdog(), asio::detached);
     asio::co_spawn(io_, livePublisher(), asio::detached);
     asio::co_spawn(io_, historyRecorder(), asio::detached);
+    asio::co_spawn(io_, checkpointTicker(), asio::detached);
     io_.run();
     logLine("info", "jobmanager", "stopped");
     return 0;
@@ -358,6 +366,8 @@ class JobManager {
         onSubtaskState(*msg, name);
       } else if (type == "tap_sample") {
         onTapSample(*msg, name);
+      } else if (type == "checkpoint_ack" || type == "checkpoint_decline") {
+        onCheckpointMessage(type, *msg, name);
       }
       } catch (const std::exception& e) {
         // A field of the wrong kind in a message: that TaskManager's connection ends, nothing else.
@@ -447,6 +457,9 @@ class JobManager {
               {{"job", job.id}, {"from", job.status()}, {"to", std::string(stateName(to))}});
       return;
     }
+    if (job.state == JobState::Running && job.coordinator)
+      for (const auto& o : job.coordinator->abortAll("the attempt ended (" + std::string(stateName(to)) + ")", wallClockMs()))
+        recordCheckpoint(job, o.id);
     job.state = to;
     meta_.runStatus(job.id, job.status());
     if (to == JobState::Running && job.startedMs == 0) job.startedMs = wallClockMs();
@@ -581,6 +594,9 @@ class JobManager {
       return;
     }
     if (job.state != JobState::Running) return;
+    if (*state == SubtaskState::Finished && job.coordinator)
+      for (const auto& o : job.coordinator->subtaskLeft(m.value("vertex", ""), index, wallClockMs()))
+        checkpointEnded(job, o);
     const bool allDone = std::all_of(job.subtasks.begin(), job.subtasks.end(),
                                      [](const SubtaskInfo& s) { return s.state == SubtaskState::Finished; });
     if (allDone) setState(job, JobState::Finished);
@@ -1066,9 +1082,10 @@ class JobManager {
       tms[name] = {{"host", tms_[name].dataHost}, {"port", tms_[name].dataPort}};
     json taps = json::array();
     for (const auto& [edge, t] : job.taps) taps.push_back(edge);
-    const json msg{{"type", "deploy"},         {"job", job.id},           {"attempt", job.attempt},
-                   {"plan", planToJson(job.plan)}, {"graph", job.graph.toJson()}, {"placement", placement},
-                   {"taskmanagers", tms},      {"taps", taps}};
+    json msg{{"type", "deploy"},         {"job", job.id},           {"attempt", job.attempt},
+             {"plan", planToJson(job.plan)}, {"graph", job.graph.toJson()}, {"placement", placement},
+             {"taskmanagers", tms},      {"taps", taps}};
+    if (job.plan.checkpointing()) msg["checkpoint"] = prepareCheckpoints(job);
     job.reason.clear();
     setState(job, JobState::Running);
     for (const auto& [name, n] : job.slotsByTm) {
@@ -1087,6 +1104,261 @@ class JobManager {
     logLine("info", "jobmanager", "job deployed",
             {{"job", job.id}, {"attempt", job.attempt}, {"slots", job.slotsNeeded},
              {"taskmanagers", job.slotsByTm.size()}, {"channels", job.graph.channels.size()}});
+  }
+
+  // ---- checkpoints (docs/fault-tolerance.md) ---------------------------------------------
+
+  /// A new attempt of a checkpointed job: its coordinator, and the latest completed
+  /// checkpoint it restores from (none: it starts from its sources). Returns the deploy
+  /// message's `checkpoint` part.
+  json prepareCheckpoints(JobInfo& job) {
+    job.checkpointDir = std::filesystem::absolute(flags_.dataDir) / "checkpoints" / job.id;
+    std::error_code ec;
+    std::filesystem::create_directories(job.checkpointDir, ec);
+    json cp{{"dir", job.checkpointDir.string()}, {"restore", nullptr}};
+    job.restoredFrom = -1;
+    if (auto latest = latestCompletedCheckpoint(job.checkpointDir)) {
+      try {
+        const CheckpointMetadata meta = readCheckpointMetadata(*latest);
+        cp["restore"] = latest->string();
+        job.restoredFrom = meta.id;
+        meta_.restored(job.id, job.attempt, meta.id, latest->string(), wallClockMs());
+        logLine("info", "jobmanager", "attempt restores from checkpoint",
+                {{"job", job.id}, {"attempt", job.attempt}, {"checkpoint", meta.id}, {"path", latest->string()}});
+      } catch (const std::exception& e) {
+        logLine("error", "jobmanager", "latest checkpoint unreadable; starting from the sources",
+                {{"job", job.id}, {"error", e.what()}});
+      }
+    }
+    job.coordinator = std::make_unique<CheckpointCoordinator>(CheckpointSettings::fromJson(job.plan.checkpoint), job.plan,
+                                                              checkpointTasks(job.graph), job.checkpointDir, job.id,
+                                                              job.attempt, job.restoredFrom + 1);
+    return cp;
+  }
+
+  /// Every few ms: starts the checkpoints that are due (a job whose subtasks all run, or
+  /// have finished) and aborts those that timed out.
+  awaitable<void> checkpointTicker() {
+    asio::steady_timer t(io_);
+    while (!stopping_) {
+      t.expires_after(std::chrono::milliseconds(10));
+      error_code ec;
+      co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+      const std::int64_t now = wallClockMs();
+      for (auto& [id, job] : jobs_) {
+        if (job.state != JobState::Running || !job.coordinator) continue;
+        const bool allUp = std::all_of(job.subtasks.begin(), job.subtasks.end(), [](const SubtaskInfo& s) {
+          return s.state == SubtaskState::Running || s.state == SubtaskState::Finished;
+        });
+        if (!allUp) continue;
+        std::vector<CheckpointCoordinator::Outcome> aborted;
+        auto trigger = job.coordinator->tick(now, aborted);
+        for (const auto& o : aborted) checkpointEnded(job, o);
+        if (trigger) sendTrigger(job, *trigger);
+      }
+    }
+  }
+
+  void sendTrigger(JobInfo& job, const CheckpointCoordinator::Trigger& t) {
+    std::map<std::string, json> byTm;
+    for (const auto& target : t.targets) {
+      const int v = job.graph.vertexIndex(target.vertex);
+      for (const auto& st : job.subtasks)
+        if (st.vertex == v && st.index == target.subtask)
+          byTm[st.tm].push_back({{"vertex", target.vertex}, {"subtask", target.subtask}});
+    }
+    for (auto& [tm, targets] : byTm) {
+      auto it = tms_.find(tm);
+      if (it == tms_.end() || it->second.state == "LOST" || !it->second.conn) continue;
+      it->second.conn->send({{"type", "trigger_checkpoint"}, {"job", job.id}, {"attempt", job.attempt},
+                             {"checkpoint", t.id}, {"timestamp", t.timestamp}, {"targets", std::move(targets)}});
+    }
+    recordCheckpoint(job, t.id);
+  }
+
+  /// A checkpoint completed or was aborted: the subtasks hear it (a completion lets the
+  /// sinks publish), the metadata records it.
+  void checkpointEnded(JobInfo& job, const CheckpointCoordinator::Outcome& o) {
+    for (const auto& [name, n] : job.slotsByTm) {
+      auto it = tms_.find(name);
+      if (it == tms_.end() || it->second.state == "LOST" || !it->second.conn) continue;
+      it->second.conn->send({{"type", o.completed ? "checkpoint_complete" : "checkpoint_aborted"},
+                             {"job", job.id},
+                             {"attempt", job.attempt},
+                             {"checkpoint", o.id}});
+    }
+    recordCheckpoint(job, o.id);
+    if (o.completed)
+      logLine("info", "jobmanager", "checkpoint completed", {{"job", job.id}, {"checkpoint", o.id}});
+    else
+      logLine("warn", "jobmanager", "checkpoint failed", {{"job", job.id}, {"checkpoint", o.id}, {"reason", o.reason}});
+  }
+
+  void recordCheckpoint(const JobInfo& job, std::int64_t id) {
+    for (const auto& r : job.coordinator->history()) {
+      if (r.id != id) continue;
+      CheckpointRow row;
+      row.id = r.id;
+      row.attempt = r.attempt;
+      row.kind = r.kind;
+      row.status = std::string(checkpointStatusName(r.status));
+      row.triggeredMs = r.triggeredAt;
+      row.endedMs = r.endedAt;
+      row.bytes = r.bytes;
+      row.acknowledged = r.acknowledged;
+      row.total = r.total;
+      row.maxSyncMs = r.maxSyncMs;
+      row.maxAsyncMs = r.maxAsyncMs;
+      row.maxAlignmentMs = r.maxAlignmentMs;
+      row.failure = r.failure;
+      row.path = r.path;
+      if (r.status == CheckpointStatus::Completed)
+        for (const auto& a : r.acks)
+          row.subtasks.push_back({a.vertex, a.subtask, a.stateBytes, a.syncMs, a.asyncMs, a.alignmentMs, a.finished});
+      meta_.checkpoint(job.id, row);
+    }
+  }
+
+  /// The subtask (vertex id, index) of the job's current attempt, if it runs on `tm`.
+  static bool placedOn(const JobInfo& job, const std::string& vertex, int index, const std::string& tm) {
+    const int v = job.graph.vertexIndex(vertex);
+    return std::any_of(job.subtasks.begin(), job.subtasks.end(),
+                       [&](const SubtaskInfo& s) { return s.vertex == v && s.index == index && s.tm == tm; });
+  }
+
+  /// `checkpoint_ack` / `checkpoint_decline` from TaskManager `tm`, believed only for the
+  /// current attempt and from where the subtask runs.
+  void onCheckpointMessage(const std::string& type, const json& m, const std::string& tm) {
+    auto it = jobs_.find(m.value("job", ""));
+    if (it == jobs_.end()) return;
+    JobInfo& job = it->second;
+    if (m.value("attempt", -1) != job.attempt || !job.coordinator || job.state != JobState::Running) return;
+    const std::int64_t now = wallClockMs();
+    if (type == "checkpoint_ack") {
+      const SubtaskAck ack = SubtaskAck::fromJson(m.at("ack"));
+      if (!placedOn(job, ack.vertex, ack.subtask, tm)) return;
+      std::vector<CheckpointCoordinator::Outcome> aborted;
+      auto done = job.coordinator->acknowledge(ack, now, aborted);
+      for (const auto& o : aborted) checkpointEnded(job, o);
+      if (done) checkpointEnded(job, *done);
+      return;
+    }
+    if (!placedOn(job, m.value("vertex", ""), m.value("subtask", -1), tm)) return;
+    const std::string reason = m.value("vertex", "") + "[" + std::to_string(m.value("subtask", -1)) + "] declined: " +
+                               m.value("reason", "");
+    if (auto o = job.coordinator->decline(m.value("checkpoint", std::int64_t{-1}), reason, now)) checkpointEnded(job, *o);
+  }
+
+  /// GET /v1/jobs/{id}/checkpoints: counts, min/avg/max of duration and size over the
+  /// completed ones, the latest completed, failed and restored, and the history (newest
+  /// last) with per-subtask details of completed ones. From the metadata, so the
+  /// checkpoints of every attempt and of an earlier JobManager's life are there.
+  json checkpointsJson(const std::string& id, const JobInfo* job) {
+    const auto rows = meta_.checkpoints(id, 100);
+    json history = json::array();
+    int completed = 0, failed = 0, inProgress = 0;
+    std::int64_t minD = INT64_MAX, maxD = 0, sumD = 0, minB = INT64_MAX, maxB = 0, sumB = 0;
+    json latestCompleted, latestFailed;
+    for (const auto& r : rows) {
+      json subs = json::array();
+      for (const auto& s : r.subtasks)
+        subs.push_back({{"vertex", s.vertex}, {"subtask", s.subtask}, {"bytes", s.bytes}, {"sync_ms", s.syncMs},
+                        {"async_ms", s.asyncMs}, {"alignment_ms", s.alignmentMs}, {"finished", s.finished}});
+      json h{{"id", r.id},
+             {"attempt", r.attempt},
+             {"kind", r.kind},
+             {"status", r.status},
+             {"triggered_ms", r.triggeredMs},
+             {"ended_ms", r.endedMs ? json(r.endedMs) : json()},
+             {"duration_ms", r.endedMs ? json(r.endedMs - r.triggeredMs) : json()},
+             {"bytes", r.bytes},
+             {"acknowledged", r.acknowledged},
+             {"total", r.total},
+             {"max_sync_ms", r.maxSyncMs},
+             {"max_async_ms", r.maxAsyncMs},
+             {"max_alignment_ms", r.maxAlignmentMs},
+             {"failure", r.failure.empty() ? json() : json(r.failure)},
+             {"path", r.path},
+             {"subtasks", subs}};
+      if (r.status == "COMPLETED") {
+        ++completed;
+        const std::int64_t d = r.endedMs - r.triggeredMs;
+        minD = std::min(minD, d);
+        maxD = std::max(maxD, d);
+        sumD += d;
+        minB = std::min(minB, r.bytes);
+        maxB = std::max(maxB, r.bytes);
+        sumB += r.bytes;
+        latestCompleted = h;
+      } else if (r.status == "FAILED") {
+        ++failed;
+        latestFailed = h;
+      } else {
+        ++inProgress;
+      }
+      history.push_back(std::move(h));
+    }
+    auto stat = [&](std::int64_t mn, std::int64_t mx, std::int64_t sum) -> json {
+      if (completed == 0) return nullptr;
+      return {{"min", mn}, {"avg", sum / completed}, {"max", mx}};
+    };
+    json restored = nullptr;
+    if (job && job->restoredFrom >= 0) restored = {{"id", job->restoredFrom}, {"attempt", job->attempt}};
+    json settings = job && job->plan.checkpointing() ? job->plan.checkpoint : json();
+    return {{"job", id},
+            {"settings", settings},
+            {"counts", {{"completed", completed}, {"failed", failed}, {"in_progress", inProgress}}},
+            {"summary", {{"duration_ms", stat(minD, maxD, sumD)}, {"bytes", stat(minB, maxB, sumB)}}},
+            {"latest", {{"completed", latestCompleted}, {"failed", latestFailed}, {"restored", restored}}},
+            {"history", history}};
+  }
+
+  void resumeOpenRuns() {
+    int settled = 0;
+    for (const OpenRun& run : meta_.openRuns()) {
+      std::string why = "the JobManager stopped while the job ran";
+      try {
+        const auto dir = std::filesystem::absolute(flags_.dataDir) / "checkpoints" / run.id;
+        Diagnostics diags;
+        auto graph = parseJob(run.jobFile, "stored job " + run.id, diags);
+        std::optional<JobPlan> plan;
+        json restart;
+        if (graph && diags.empty()) {
+          graph->baseDir = run.baseDir;
+          const ValidatedJob v = validateJob(*graph, diags);
+          if (v.ok && diags.empty()) plan = planJob(*graph, v);
+          restart = v.restart;
+        }
+        if (!plan) why += "; its stored job file no longer validates, so it was not resumed";
+        else if (!plan->checkpointing()) why += "; it takes no checkpoints, so it was not resumed";
+        else if (!latestCompletedCheckpoint(dir)) why += "; it had no completed checkpoint, so it was not resumed";
+        else {
+          JobInfo job;
+          if (std::string err = collectPlugins(*plan, job.plugins); !err.empty()) throw std::runtime_error(err);
+          job.id = run.id;
+          job.key = std::stoull(run.id, nullptr, 16);
+          job.name = run.name;
+          job.jobFile = parseJsonBounded(run.jobFile);
+          job.plan = std::move(*plan);
+          job.graph = ExecutionGraph::build(job.plan);
+          job.slotsNeeded = job.graph.slotsNeeded();
+          job.restarts = RestartTracker(RestartStrategy::fromJson(restart));
+          job.submittedMs = run.submittedMs;
+          job.attempt = run.lastAttempt;  // the next deployment is attempt lastAttempt + 1
+          meta_.runStatus(run.id, "CREATED");
+          logLine("info", "jobmanager", "resuming a job an earlier JobManager ran",
+                  {{"job", run.id}, {"name", run.name}, {"from", dir.string()}});
+          jobs_.emplace(run.id, std::move(job));
+          jobOrder_.push_back(run.id);
+          continue;
+        }
+      } catch (const std::exception& e) {
+        why += std::string("; resuming it failed: ") + e.what();
+      }
+      meta_.settleRun(run.id, why);
+      ++settled;
+    }
+    if (settled) logLine("warn", "jobmanager", "settled runs left open by an earlier JobManager", {{"runs", settled}});
   }
 
   /// POST /v1/jobs: the job file as JSON; nullopt + error on refusal.
@@ -1782,6 +2054,13 @@ class JobManager {
           return {{"error", "job " + id + " has no node " + node}};
         }
         return historyJson(id, node);
+      }
+      if (sub == "checkpoints" && method == http::verb::get) {
+        if (it == jobs_.end() && !meta_.jobExists(id)) {
+          status = 404;
+          return {{"error", "no job " + id}};
+        }
+        return checkpointsJson(id, it == jobs_.end() ? nullptr : &it->second);
       }
       if (sub == "exceptions" && method == http::verb::get) {
         // From the metadata: also the jobs of an earlier JobManager on this data dir.

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -10,7 +11,7 @@
 namespace weir::cluster {
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -53,7 +54,23 @@ const char* const kMigrations[] = {
     R"(CREATE TABLE restarts (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER NOT NULL,
                              cause TEXT NOT NULL, delay_ms INTEGER NOT NULL);
        CREATE INDEX restarts_by_job ON restarts (job_id, attempt);)",
+    // 5: checkpoints and savepoints (one row each, per subtask details beside), and the
+    // checkpoint each attempt restored from.
+    R"(CREATE TABLE checkpoints (job_id TEXT NOT NULL, id INTEGER NOT NULL, attempt INTEGER NOT NULL,
+                                 kind TEXT NOT NULL, status TEXT NOT NULL, triggered_ms INTEGER NOT NULL,
+                                 ended_ms INTEGER, bytes INTEGER NOT NULL, acknowledged INTEGER NOT NULL,
+                                 total INTEGER NOT NULL, max_sync_ms INTEGER NOT NULL,
+                                 max_async_ms INTEGER NOT NULL, max_alignment_ms INTEGER NOT NULL,
+                                 failure TEXT, path TEXT NOT NULL, PRIMARY KEY (job_id, id));
+       CREATE TABLE checkpoint_subtasks (job_id TEXT NOT NULL, id INTEGER NOT NULL, vertex TEXT NOT NULL,
+                                         subtask INTEGER NOT NULL, bytes INTEGER NOT NULL,
+                                         sync_ms INTEGER NOT NULL, async_ms INTEGER NOT NULL,
+                                         alignment_ms INTEGER NOT NULL, finished INTEGER NOT NULL);
+       CREATE INDEX checkpoint_subtasks_by_id ON checkpoint_subtasks (job_id, id);
+       CREATE TABLE restores (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, checkpoint_id INTEGER NOT NULL,
+                              path TEXT NOT NULL, at_ms INTEGER NOT NULL);)",
 };
+
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == kSchemaVersion);
 
 }  // namespace
@@ -389,26 +406,113 @@ std::vector<RestartRecord> Metadata::restarts(const std::string& jobId) {
   return out;
 }
 
+void Metadata::checkpoint(const std::string& jobId, const CheckpointRow& r) {
+  auto opt = [](std::int64_t v) -> std::optional<std::string> {
+    if (v == 0) return std::nullopt;
+    return std::to_string(v);
+  };
+  Write w;
+  w.push_back({"INSERT OR REPLACE INTO checkpoints (job_id, id, attempt, kind, status, triggered_ms, ended_ms, bytes, "
+               "acknowledged, total, max_sync_ms, max_async_ms, max_alignment_ms, failure, path) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               {jobId, std::to_string(r.id), std::to_string(r.attempt), r.kind, r.status, std::to_string(r.triggeredMs),
+                opt(r.endedMs), std::to_string(r.bytes), std::to_string(r.acknowledged), std::to_string(r.total),
+                std::to_string(r.maxSyncMs), std::to_string(r.maxAsyncMs), std::to_string(r.maxAlignmentMs),
+                r.failure.empty() ? std::nullopt : std::optional<std::string>(r.failure), r.path}});
+  w.push_back({"DELETE FROM checkpoint_subtasks WHERE job_id = ? AND id = ?", {jobId, std::to_string(r.id)}});
+  for (const auto& sub : r.subtasks)
+    w.push_back({"INSERT INTO checkpoint_subtasks (job_id, id, vertex, subtask, bytes, sync_ms, async_ms, alignment_ms, "
+                 "finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 {jobId, std::to_string(r.id), sub.vertex, std::to_string(sub.subtask), std::to_string(sub.bytes),
+                  std::to_string(sub.syncMs), std::to_string(sub.asyncMs), std::to_string(sub.alignmentMs),
+                  std::string(sub.finished ? "1" : "0")}});
+  enqueue(std::move(w));
+}
+
+std::vector<CheckpointRow> Metadata::checkpoints(const std::string& jobId, std::size_t limit) {
+  awaitWrites(std::chrono::seconds(1));
+  std::vector<CheckpointRow> out;
+  query("SELECT id, attempt, kind, status, triggered_ms, COALESCE(ended_ms, 0), bytes, acknowledged, total, "
+        "max_sync_ms, max_async_ms, max_alignment_ms, COALESCE(failure, ''), path FROM checkpoints "
+        "WHERE job_id = ? ORDER BY id DESC LIMIT ?",
+        {jobId, std::to_string(limit)}, [&](sqlite3_stmt* st) {
+          CheckpointRow r;
+          r.id = sqlite3_column_int64(st, 0);
+          r.attempt = sqlite3_column_int(st, 1);
+          r.kind = columnText(st, 2);
+          r.status = columnText(st, 3);
+          r.triggeredMs = sqlite3_column_int64(st, 4);
+          r.endedMs = sqlite3_column_int64(st, 5);
+          r.bytes = sqlite3_column_int64(st, 6);
+          r.acknowledged = sqlite3_column_int(st, 7);
+          r.total = sqlite3_column_int(st, 8);
+          r.maxSyncMs = sqlite3_column_int64(st, 9);
+          r.maxAsyncMs = sqlite3_column_int64(st, 10);
+          r.maxAlignmentMs = sqlite3_column_int64(st, 11);
+          r.failure = columnText(st, 12);
+          r.path = columnText(st, 13);
+          out.push_back(std::move(r));
+        });
+  for (auto& r : out)
+    query("SELECT vertex, subtask, bytes, sync_ms, async_ms, alignment_ms, finished FROM checkpoint_subtasks "
+          "WHERE job_id = ? AND id = ? ORDER BY vertex, subtask",
+          {jobId, std::to_string(r.id)}, [&](sqlite3_stmt* st) {
+            r.subtasks.push_back({columnText(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int64(st, 2),
+                                  sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+                                  sqlite3_column_int(st, 6) != 0});
+          });
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void Metadata::restored(const std::string& jobId, int attempt, std::int64_t checkpointId, const std::string& path,
+                        std::int64_t atMs) {
+  enqueue({{"INSERT INTO restores (job_id, attempt, checkpoint_id, path, at_ms) VALUES (?, ?, ?, ?, ?)",
+            {jobId, std::to_string(attempt), std::to_string(checkpointId), path, std::to_string(atMs)}}});
+}
+
+std::vector<OpenRun> Metadata::openRuns() {
+  awaitWrites(std::chrono::seconds(10));
+  std::vector<OpenRun> out;
+  query("SELECT r.job_id, j.name, j.base_dir, j.submitted_ms, "
+        "(SELECT job_file FROM job_versions v WHERE v.job_id = r.job_id ORDER BY version DESC LIMIT 1) "
+        "FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.status NOT IN ('FINISHED', 'FAILED', 'CANCELED') "
+        "ORDER BY j.submitted_ms",
+        {}, [&](sqlite3_stmt* st) {
+          out.push_back({columnText(st, 0), columnText(st, 1), columnText(st, 2), sqlite3_column_int64(st, 3),
+                         columnText(st, 4), 1});
+        });
+  for (auto& r : out) r.lastAttempt = lastAttempt(r.id);
+  return out;
+}
+
+int Metadata::lastAttempt(const std::string& jobId) {
+  int attempt = 1;
+  for (const char* sql : {"SELECT MAX(run) FROM exceptions WHERE job_id = ?",
+                          "SELECT MAX(attempt) FROM restarts WHERE job_id = ?",
+                          "SELECT MAX(attempt) FROM restores WHERE job_id = ?",
+                          "SELECT MAX(attempt) FROM checkpoints WHERE job_id = ?"})
+    query(sql, {jobId}, [&](sqlite3_stmt* st) {
+      if (sqlite3_column_type(st, 0) != SQLITE_NULL) attempt = std::max(attempt, sqlite3_column_int(st, 0));
+    });
+  return attempt;
+}
+
+void Metadata::settleRun(const std::string& id, const std::string& reason) {
+  ExceptionRecord e;
+  e.message = reason;
+  e.rootCause = true;
+  e.attempt = lastAttempt(id);
+  exception(id, e);
+  runStatus(id, "FAILED");
+}
+
 int Metadata::settleRuns(const std::string& reason) {
   awaitWrites(std::chrono::seconds(10));  // the runs as every status change so far left them
   std::vector<std::string> open;
   query("SELECT job_id FROM runs WHERE status NOT IN ('FINISHED', 'FAILED', 'CANCELED')", {},
         [&](sqlite3_stmt* st) { open.push_back(columnText(st, 0)); });
-  for (const auto& id : open) {
-    ExceptionRecord e;
-    e.message = reason;
-    e.rootCause = true;
-    int attempt = 1;
-    query("SELECT MAX(run) FROM exceptions WHERE job_id = ?", {id}, [&](sqlite3_stmt* st) {
-      if (sqlite3_column_type(st, 0) != SQLITE_NULL) attempt = sqlite3_column_int(st, 0);
-    });
-    query("SELECT MAX(attempt) FROM restarts WHERE job_id = ?", {id}, [&](sqlite3_stmt* st) {
-      if (sqlite3_column_type(st, 0) != SQLITE_NULL) attempt = std::max(attempt, sqlite3_column_int(st, 0));
-    });
-    e.attempt = attempt;
-    exception(id, e);
-    runStatus(id, "FAILED");
-  }
+  for (const auto& id : open) settleRun(id, reason);
   return static_cast<int>(open.size());
 }
 

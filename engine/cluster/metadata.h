@@ -72,6 +72,35 @@ struct RunRecord {
   std::optional<std::int64_t> startedMs, endedMs;
 };
 
+/// One checkpoint or savepoint as the database keeps it (GET /v1/jobs/{id}/checkpoints).
+struct CheckpointRow {
+  std::int64_t id = 0;
+  int attempt = 0;
+  std::string kind = "checkpoint";
+  std::string status;  // IN_PROGRESS, COMPLETED, FAILED
+  std::int64_t triggeredMs = 0, endedMs = 0;  // endedMs 0: not ended
+  std::int64_t bytes = 0;
+  int acknowledged = 0, total = 0;
+  std::int64_t maxSyncMs = 0, maxAsyncMs = 0, maxAlignmentMs = 0;
+  std::string failure, path;
+  struct Subtask {
+    std::string vertex;
+    int subtask = 0;
+    std::int64_t bytes = 0, syncMs = 0, asyncMs = 0, alignmentMs = 0;
+    bool finished = false;
+  };
+  std::vector<Subtask> subtasks;
+};
+
+/// A run that was not over when its JobManager stopped (a JobManager starting over the data
+/// dir resumes it from its latest checkpoint, or settles it).
+struct OpenRun {
+  std::string id, name, baseDir;
+  std::int64_t submittedMs = 0;
+  std::string jobFile;
+  int lastAttempt = 1;
+};
+
 class Metadata {
  public:
   /// Opens or creates the database; throws std::runtime_error when it cannot.
@@ -94,6 +123,19 @@ class Metadata {
   /// root cause): a JobManager starting over a data dir whose previous JobManager died
   /// or stopped with jobs running. Returns how many it settled.
   int settleRuns(const std::string& reason);
+  /// Ends one run as settleRuns does.
+  void settleRun(const std::string& jobId, const std::string& reason);
+  /// Runs still open (not FINISHED, FAILED or CANCELED), oldest first, with their job file.
+  std::vector<OpenRun> openRuns();
+  /// The newest attempt the database knows of for the job (1 when none is recorded).
+  int lastAttempt(const std::string& jobId);
+  /// Records a checkpoint or savepoint (again, as it moves on: the row is replaced).
+  void checkpoint(const std::string& jobId, const CheckpointRow& row);
+  /// The job's newest `limit` checkpoints, oldest first, with their subtasks.
+  std::vector<CheckpointRow> checkpoints(const std::string& jobId, std::size_t limit = 100);
+  /// Records that attempt `attempt` restored from checkpoint `checkpointId` at `path`.
+  void restored(const std::string& jobId, int attempt, std::int64_t checkpointId, const std::string& path,
+                std::int64_t atMs);
   /// The job's exceptions: root causes first (the newest attempt's first), then the others
   /// in the order they happened.
   std::vector<ExceptionRecord> exceptions(const std::string& jobId);

@@ -106,6 +106,7 @@ struct RunningJob {
   ExecutionGraph graph;
   std::unique_ptr<DeadLetterSink> deadLetters;
   std::unique_ptr<JobTaps> taps;  // one per plan edge; created by setup (under mu)
+  std::unique_ptr<RestoreSource> restore;  // the checkpoint this attempt restores from, if any
   std::set<int> tapsWanted;       // edges enabled before setup created the taps (under mu)
   std::vector<LocalSubtask> subtasks;
   std::vector<net::NetworkChannelWriter*> netWriters;
@@ -127,7 +128,7 @@ struct RunningJob {
   }
 };
 
-class TaskManager {
+class TaskManager final : private CheckpointResponder {
  public:
   TaskManager(Flags flags, std::string secret)
       : flags_(std::move(flags)), secret_(std::move(secret)), signals_(io_, SIGINT, SIGTERM) {}
@@ -146,6 +147,7 @@ class TaskManager {
     if (flags_.tls.enabled()) controlTls_ = net::makeDaemonTlsContext(flags_.tls, net::TlsRole::Client);
     to.log = [](std::string_view line) { logLine("info", "transport", std::string(line)); };
     transport_ = std::make_unique<net::Transport>(to);
+    uploader_ = std::make_unique<SnapshotUploader>();
     transport_->setOnConnection([this](const net::ConnectionPtr& c) { onPeer(c); });
     dataPort_ = transport_->listen(flags_.bind, static_cast<std::uint16_t>(flags_.dataPort));
     logLine("info", "taskmanager", "data plane listening", {{"name", name_}, {"bind", flags_.bind}, {"port", dataPort_}});
@@ -174,6 +176,46 @@ class TaskManager {
       } catch (const std::exception& e) {
         logLine("error", "taskmanager", std::string("io thread: ") + e.what());
       }
+    }
+  }
+
+  /// A subtask's part of a checkpoint is written (uploader thread): tell the JobManager.
+  void acknowledge(const SubtaskAck& ack) override {
+    json m{{"type", "checkpoint_ack"}, {"job", ack.job}, {"attempt", ack.attempt}, {"ack", ack.toJson()}};
+    asio::post(io_, [this, m] {
+      if (jm_) jm_->send(m);
+    });
+  }
+  void decline(const SubtaskAck& who, const std::string& reason) override {
+    json m{{"type", "checkpoint_decline"}, {"job", who.job},         {"attempt", who.attempt},
+           {"checkpoint", who.checkpointId}, {"vertex", who.vertex}, {"subtask", who.subtask},
+           {"reason", toValidUtf8(reason)}};
+    asio::post(io_, [this, m] {
+      if (jm_) jm_->send(m);
+    });
+  }
+
+  /// `trigger_checkpoint` (to the source subtasks it names), `checkpoint_complete` and
+  /// `checkpoint_aborted` (to every subtask of the attempt here): into their mailboxes.
+  void onCheckpointMessage(const std::string& type, const json& msg) {
+    std::shared_ptr<RunningJob> job = findJob(msg);
+    if (!job) return;
+    const std::int64_t id = msg.value("checkpoint", std::int64_t{-1});
+    std::lock_guard lock(job->mu);
+    if (type == "trigger_checkpoint") {
+      const std::int64_t ts = msg.value("timestamp", std::int64_t{0});
+      for (const auto& t : msg.value("targets", json::array())) {
+        if (!t.is_object()) continue;
+        const int v = job->graph.vertexIndex(t.value("vertex", ""));
+        const int index = t.value("subtask", -1);
+        for (auto& ls : job->subtasks)
+          if (ls.vertex == v && ls.task->index() == index) ls.task->triggerCheckpoint(id, ts);
+      }
+      return;
+    }
+    for (auto& ls : job->subtasks) {
+      if (type == "checkpoint_complete") ls.task->notifyCheckpointComplete(id);
+      else ls.task->notifyCheckpointAborted(id);
     }
   }
 
@@ -405,6 +447,8 @@ class TaskManager {
       deploy(msg);
     } else if (type == "tap") {
       setTap(msg);
+    } else if (type == "trigger_checkpoint" || type == "checkpoint_complete" || type == "checkpoint_aborted") {
+      onCheckpointMessage(type, msg);
     } else if (type == "cancel") {
       if (auto job = findJob(msg)) {
         logLine("info", "taskmanager", "canceling job", {{"job", job->id}, {"attempt", job->attempt}});
@@ -547,6 +591,13 @@ class TaskManager {
         transport_->addInput(conn, {job->key.job, job->key.attempt, static_cast<std::uint32_t>(ch.index)},
                              *consumer.gate(), ch.gateChannel);
       };
+      // Checkpoints: where this attempt writes them, and what it restores from.
+      const json cp = msg.value("checkpoint", json());
+      if (plan.checkpointing() && !cp.is_object()) throw std::runtime_error("a checkpointed job deployed without checkpoint storage");
+      if (cp.is_object() && cp.value("restore", json()).is_string()) {
+        const std::filesystem::path from = cp["restore"].get<std::string>();
+        job->restore = std::make_unique<RestoreSource>(RestoreSource{from, readCheckpointMetadata(from)});
+      }
       // A cancel meanwhile finds few gates: setup cancels again once all exist (below).
       auto built = buildSubtasks(plan, g, kNetworkQueueCapacity, OperatorRegistry::builtin(), job->deadLetters.get(),
                                  wiring);
@@ -555,6 +606,18 @@ class TaskManager {
         for (auto& t : built[v])
           if (t) {
             t->attachTaps(*job->taps);
+            if (plan.checkpointing()) {
+              SubtaskCheckpointing c;
+              c.exactlyOnce = plan.checkpoint.value("mode", std::string("exactly_once")) != "at_least_once";
+              c.job = job->id;
+              c.attempt = job->attempt;
+              c.vertex = g.vertices[v].id;
+              c.jobDir = cp.at("dir").get<std::string>();
+              c.responder = this;
+              c.uploader = uploader_.get();
+              c.restore = job->restore.get();
+              t->setCheckpointing(std::move(c));
+            }
             job->subtasks.push_back({static_cast<int>(v), std::move(t)});
           }
     } catch (const std::exception& ex) {
@@ -635,6 +698,7 @@ class TaskManager {
     for (auto& [id, j] : jobs)
       for (auto& t : j->threads)
         if (t.joinable()) t.join();
+    uploader_.reset();  // finishes snapshot writes under way
     transport_.reset();
     logLine("info", "taskmanager", "stopped", {{"name", name_}});
   }
@@ -646,6 +710,7 @@ class TaskManager {
   asio::io_context io_;
   asio::signal_set signals_;
   std::unique_ptr<net::Transport> transport_;
+  std::unique_ptr<SnapshotUploader> uploader_;  // writes checkpoint snapshots off the subtask threads
   std::shared_ptr<ControlConnection> jm_;
   std::shared_ptr<asio::ssl::context> controlTls_;  // null without TLS
   bool stopping_ = false;

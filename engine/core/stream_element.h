@@ -21,7 +21,8 @@ struct WatermarkStatus {
   bool operator==(const WatermarkStatus&) const = default;
 };
 
-/// Checkpoint barrier (the checkpoint issue aligns on these).
+/// Checkpoint barrier: cuts the stream for checkpoint `id` (docs/fault-tolerance.md). A
+/// subtask with several input channels aligns on it (exactly_once) before it snapshots.
 struct CheckpointBarrier {
   std::int64_t id;
   std::int64_t timestamp;
@@ -33,6 +34,15 @@ struct EndOfPartition {
   bool operator==(const EndOfPartition&) const = default;
 };
 
-using StreamElement = std::variant<RecordBatch, Watermark, WatermarkStatus, CheckpointBarrier, EndOfPartition>;
+/// The producer has no more records (its input ended), but the channel stays open for
+/// checkpoint barriers: in a checkpointed job a finished subtask waits for the checkpoint
+/// that covers its end before it leaves, and sends EndOfPartition only then. For the
+/// consumer, EndOfData ends the channel's data exactly as EndOfPartition does.
+struct EndOfData {
+  bool operator==(const EndOfData&) const = default;
+};
+
+using StreamElement =
+    std::variant<RecordBatch, Watermark, WatermarkStatus, CheckpointBarrier, EndOfPartition, EndOfData>;
 
 }  // namespace weir

@@ -411,6 +411,8 @@ void encodeElement(const StreamElement& element, std::uint32_t schemaId, bool in
     w.u8(static_cast<std::uint8_t>(ElementKind::CheckpointBarrier));
     w.i64(cb->id);
     w.i64(cb->timestamp);
+  } else if (std::holds_alternative<EndOfData>(element)) {
+    w.u8(static_cast<std::uint8_t>(ElementKind::EndOfData));
   } else {
     w.u8(static_cast<std::uint8_t>(ElementKind::EndOfPartition));
   }
@@ -453,6 +455,7 @@ Decoded<std::pair<StreamElement, std::size_t>> decodeElement(std::span<const std
       return done(CheckpointBarrier{id, ts});
     }
     case ElementKind::EndOfPartition: return done(EndOfPartition{});
+    case ElementKind::EndOfData: return done(EndOfData{});
   }
   return CodecError{kindAt, "unknown element kind " + std::to_string(kind)};
 }
@@ -492,7 +495,7 @@ bool sameElement(const StreamElement& a, const StreamElement& b) {
   if (const auto* w = std::get_if<Watermark>(&a)) return *w == std::get<Watermark>(b);
   if (const auto* s = std::get_if<WatermarkStatus>(&a)) return *s == std::get<WatermarkStatus>(b);
   if (const auto* c = std::get_if<CheckpointBarrier>(&a)) return *c == std::get<CheckpointBarrier>(b);
-  if (std::holds_alternative<EndOfPartition>(a)) return true;
+  if (std::holds_alternative<EndOfPartition>(a) || std::holds_alternative<EndOfData>(a)) return true;
   const auto* x = std::get_if<RecordBatch>(&a);
   const auto* y = std::get_if<RecordBatch>(&b);
   if (x->schema() != y->schema() || x->numRows() != y->numRows()) return false;

@@ -45,6 +45,7 @@ enum class ElementKind : std::uint8_t {
   WatermarkStatus = 3,
   CheckpointBarrier = 4,
   EndOfPartition = 5,
+  EndOfData = 6,
 };
 
 /// Why bytes could not be decoded: where (from the start of the buffer given) and what.

@@ -904,7 +904,7 @@ std::int64_t NetworkChannelWriter::writeOne(StreamElement element) {
   --st.credit;
   ++st.sent;
   const bool urgent = std::holds_alternative<CheckpointBarrier>(element) ||
-                      std::holds_alternative<EndOfPartition>(element);
+                      std::holds_alternative<EndOfPartition>(element) || std::holds_alternative<EndOfData>(element);
   if (urgent || st.pending.size() >= st.opt.flushBytes) {
     flushLocked(state_);
   } else if (!st.timerArmed) {

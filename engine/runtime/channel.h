@@ -69,6 +69,16 @@ class InputGate {
   /// Wakes every waiter; from now on push/next throw ChannelCanceled.
   void cancel();
 
+  /// Blocks or unblocks channel `ch` (consumer's thread): next() skips a blocked channel,
+  /// whose elements wait in its queue (and, once it is full, hold back its producer),
+  /// while the other channels flow. Barrier alignment blocks a channel that delivered a
+  /// checkpoint's barrier until every channel has (runtime/barriers.h).
+  void setBlocked(int ch, bool blocked);
+  bool isBlocked(int ch) const;
+  /// Makes a waiting (or the next) next() return nullopt at once: the subtask's mailbox
+  /// wakes its thread this way when mail arrives (runtime/mailbox.h). Any thread.
+  void interrupt();
+
   /// Elements queued now on every channel together, and the most ever queued on one
   /// channel (tests assert it never exceeds capacity).
   int queued() const;
@@ -78,13 +88,16 @@ class InputGate {
 
  private:
   /// Appends under `lock` (held), then releases it and wakes the consumer if it may wait.
-  void append(std::deque<StreamElement>& q, StreamElement&& element, std::unique_lock<std::mutex>& lock);
+  void append(int ch, StreamElement&& element, std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mu_;
   std::condition_variable dataReady_;
   std::condition_variable spaceReady_;
   std::vector<std::deque<StreamElement>> queues_;
+  std::vector<bool> blocked_;
   int capacity_;
+  int ready_ = 0;           // elements queued on channels that are not blocked
+  bool interrupted_ = false;
   int nextChannel_ = 0;     // round robin start
   int total_ = 0;
   int maxSeen_ = 0;

@@ -1,6 +1,7 @@
 #include "runtime/local_executor.h"
 
 #include "runtime/execution_graph.h"
+#include "runtime/watermarks.h"
 
 #include <map>
 
@@ -22,6 +23,10 @@ LocalExecutor::LocalExecutor(JobPlan plan, ExecutorOptions options, const Operat
   if (options_.deadLettersInMemory > 0) deadLetters_ = DeadLetterSink::inMemory(options_.deadLettersInMemory);
   else deadLetters_ = std::make_unique<DeadLetterSink>(plan_.deadLetterPath);
   taps_ = std::make_unique<JobTaps>(plan_, options_.taps);
+  if (plan_.checkpointing()) {
+    if (options_.checkpointDir.empty()) options_.checkpointDir = plan_.baseDir / ".weir-checkpoints" / plan_.name;
+    uploader_ = std::make_unique<SnapshotUploader>();
+  }
   build();
 }
 
@@ -29,6 +34,8 @@ LocalExecutor::~LocalExecutor() {
   cancel();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+  if (coordinatorThread_.joinable()) coordinatorThread_.join();
+  uploader_.reset();  // finishes queued writes, which may still acknowledge
 }
 
 void LocalExecutor::build() {
@@ -38,9 +45,96 @@ void LocalExecutor::build() {
   wiring.writer = [](const ExecutionChannel& ch, Subtask* consumer) -> std::unique_ptr<ChannelWriter> {
     return std::make_unique<LocalChannelWriter>(*consumer->gate(), ch.gateChannel);
   };
-  for (auto& vertex : buildSubtasks(plan_, graph, options_.queueCapacity, registry_, deadLetters_.get(), wiring))
-    for (auto& st : vertex) subtasks_.push_back(std::move(st));
+  auto built = buildSubtasks(plan_, graph, options_.queueCapacity, registry_, deadLetters_.get(), wiring);
+  for (std::size_t v = 0; v < built.size(); ++v)
+    for (auto& st : built[v]) {
+      subtaskIds_.emplace_back(graph.vertices[v].id, st->index());
+      subtasks_.push_back(std::move(st));
+    }
   for (auto& st : subtasks_) st->attachTaps(*taps_);
+  if (!plan_.checkpointing()) return;
+  const CheckpointSettings settings = CheckpointSettings::fromJson(plan_.checkpoint);
+  for (std::size_t i = 0; i < subtasks_.size(); ++i) {
+    SubtaskCheckpointing cp;
+    cp.exactlyOnce = settings.exactlyOnce;
+    cp.vertex = subtaskIds_[i].first;
+    cp.jobDir = options_.checkpointDir;
+    cp.responder = this;
+    cp.uploader = uploader_.get();
+    cp.restore = options_.restore.get();
+    subtasks_[i]->setCheckpointing(std::move(cp));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.checkpointDir, ec);
+  const std::int64_t firstId = options_.restore ? options_.restore->metadata.id + 1 : 1;
+  coordinator_ = std::make_unique<CheckpointCoordinator>(settings, plan_, checkpointTasks(graph), options_.checkpointDir,
+                                                         plan_.name, 1, firstId);
+}
+
+void LocalExecutor::acknowledge(const SubtaskAck& ack) {
+  std::lock_guard lock(mu_);
+  events_.push_back([this, ack](std::int64_t now) {
+    std::vector<CheckpointCoordinator::Outcome> aborted;
+    if (auto o = coordinator_->acknowledge(ack, now, aborted)) carryOut(*o);
+    for (const auto& a : aborted) carryOut(a);
+  });
+}
+
+void LocalExecutor::decline(const SubtaskAck& who, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  events_.push_back([this, id = who.checkpointId, reason](std::int64_t now) {
+    if (auto o = coordinator_->decline(id, reason, now)) carryOut(*o);
+  });
+}
+
+void LocalExecutor::carryOut(const CheckpointCoordinator::Outcome& o) {
+  for (auto& st : subtasks_) {
+    if (o.completed) st->notifyCheckpointComplete(o.id);
+    else st->notifyCheckpointAborted(o.id);
+  }
+}
+
+void LocalExecutor::coordinate() {
+  for (;;) {
+    std::vector<std::function<void(std::int64_t)>> events;
+    bool ended;
+    {
+      std::unique_lock lock(mu_);
+      done_.wait_for(lock, std::chrono::milliseconds(5), [&] { return running_ == 0 || !events_.empty(); });
+      events.swap(events_);
+      ended = running_ == 0;
+    }
+    const std::int64_t now = wallClockMs();
+    for (auto& e : events) e(now);
+    if (ended) {
+      coordinator_->abortAll("the job ended", now);
+    } else if (!canceled_.load()) {
+      std::vector<CheckpointCoordinator::Outcome> aborted;
+      if (auto t = coordinator_->tick(now, aborted)) {
+        for (const auto& target : t->targets)
+          for (std::size_t i = 0; i < subtasks_.size(); ++i)
+            if (subtaskIds_[i].first == target.vertex && subtaskIds_[i].second == target.subtask)
+              subtasks_[i]->triggerCheckpoint(t->id, t->timestamp);
+      }
+      for (const auto& a : aborted) carryOut(a);
+    }
+    {
+      std::lock_guard lock(mu_);
+      checkpointHistory_ = coordinator_->history();
+      latestCheckpoint_ = coordinator_->latestCompleted();
+    }
+    if (ended) return;
+  }
+}
+
+std::vector<CheckpointRecord> LocalExecutor::checkpoints() const {
+  std::lock_guard lock(mu_);
+  return checkpointHistory_;
+}
+
+std::int64_t LocalExecutor::latestCheckpoint() const {
+  std::lock_guard lock(mu_);
+  return latestCheckpoint_;
 }
 
 bool LocalExecutor::enableTap(int edge, bool on) {
@@ -80,9 +174,10 @@ void LocalExecutor::start() {
     Subtask* task = st.get();
     threads_.emplace_back([this, task] {
       task->run(canceled_, [this](const SubtaskFailure& f) { onFailure(f); });
-      onSubtaskDone();
+      onSubtaskDone(task, canceled_.load());
     });
   }
+  if (coordinator_) coordinatorThread_ = std::thread([this] { coordinate(); });
 }
 
 void LocalExecutor::onFailure(const SubtaskFailure& f) {
@@ -98,8 +193,18 @@ void LocalExecutor::onFailure(const SubtaskFailure& f) {
     if (st->gate()) st->gate()->cancel();
 }
 
-void LocalExecutor::onSubtaskDone() {
+void LocalExecutor::onSubtaskDone(Subtask* task, bool stopped) {
   std::lock_guard lock(mu_);
+  if (coordinator_ && !stopped) {
+    // It finished and its end is covered by a completed checkpoint: later checkpoints
+    // count it with that snapshot.
+    std::string vertex;
+    for (std::size_t i = 0; i < subtasks_.size(); ++i)
+      if (subtasks_[i].get() == task) vertex = subtaskIds_[i].first;
+    events_.push_back([this, vertex, index = task->index()](std::int64_t now) {
+      for (const auto& o : coordinator_->subtaskLeft(vertex, index, now)) carryOut(o);
+    });
+  }
   if (--running_ == 0) {
     if (status_ == JobStatus::Running) status_ = JobStatus::Finished;
     done_.notify_all();
@@ -118,6 +223,7 @@ void LocalExecutor::wait() {
   }
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+  if (coordinatorThread_.joinable()) coordinatorThread_.join();
 }
 
 void LocalExecutor::cancel() {

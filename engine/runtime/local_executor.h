@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/checkpoint_coordinator.h"
 #include "runtime/dead_letter.h"
 #include "runtime/plan.h"
 #include "runtime/registry.h"
@@ -42,6 +43,11 @@ struct ExecutorOptions {
   /// written to the plan's dead-letter file; 0: the file. With it, the executor touches
   /// no file of its own (the preview).
   std::size_t deadLettersInMemory = 0;
+  /// Where a checkpointed job (plan.checkpoint set) keeps its checkpoints: chk-N folders
+  /// (runtime/checkpoint_storage.h). Empty: "<plan.baseDir>/.weir-checkpoints/<plan.name>".
+  std::filesystem::path checkpointDir;
+  /// Restore every subtask from this checkpoint before it starts (null: a fresh start).
+  std::shared_ptr<const RestoreSource> restore;
 };
 
 /// A point-in-time view of a running or finished job, for progress lines and summaries.
@@ -78,7 +84,7 @@ struct JobMetrics {
   std::int64_t deadLetters = 0;
 };
 
-class LocalExecutor {
+class LocalExecutor final : private CheckpointResponder {
  public:
   explicit LocalExecutor(JobPlan plan, ExecutorOptions options = {},
                          const OperatorRegistry& registry = OperatorRegistry::builtin());
@@ -109,10 +115,20 @@ class LocalExecutor {
   /// gives the API's JSON); nullopt when there is no such edge.
   std::optional<TapSample> tapSnapshot(int edge, std::size_t maxRows = SIZE_MAX) const;
 
+  /// The checkpoints of this run so far (a checkpointed job; empty otherwise), oldest first.
+  std::vector<CheckpointRecord> checkpoints() const;
+  /// The newest completed checkpoint's id, -1 when none.
+  std::int64_t latestCheckpoint() const;
+  const std::filesystem::path& checkpointDir() const { return options_.checkpointDir; }
+
  private:
   void build();
   void onFailure(const SubtaskFailure& f);
-  void onSubtaskDone();
+  void onSubtaskDone(Subtask* task, bool failed);
+  void coordinate();
+  void carryOut(const CheckpointCoordinator::Outcome& o);
+  void acknowledge(const SubtaskAck& ack) override;
+  void decline(const SubtaskAck& who, const std::string& reason) override;
 
   JobPlan plan_;
   ExecutorOptions options_;
@@ -120,7 +136,15 @@ class LocalExecutor {
   std::unique_ptr<DeadLetterSink> deadLetters_;
   std::unique_ptr<JobTaps> taps_;
   std::vector<std::unique_ptr<Subtask>> subtasks_;
+  std::vector<std::pair<std::string, int>> subtaskIds_;  // (vertex, index) of subtasks_[i]
   std::vector<std::thread> threads_;
+  // Checkpoints: the coordinator runs on its own thread and takes events from here.
+  std::unique_ptr<SnapshotUploader> uploader_;
+  std::unique_ptr<CheckpointCoordinator> coordinator_;
+  std::thread coordinatorThread_;
+  std::vector<std::function<void(std::int64_t now)>> events_;  // under mu_
+  std::vector<CheckpointRecord> checkpointHistory_;            // under mu_, copied after each event
+  std::int64_t latestCheckpoint_ = -1;                         // under mu_
   std::atomic<bool> canceled_{false};
 
   mutable std::mutex mu_;

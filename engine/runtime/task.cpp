@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/file_util.h"
 #include "runtime/partition.h"
 #include "runtime/registry.h"
 #include "runtime/watermarks.h"
@@ -319,11 +320,23 @@ void Subtask::run(const std::atomic<bool>& canceled, const FailureHandler& onFai
       members_[i]->op->open(members_[i]->ctx);
       members_[i]->opened = true;
     }
-    if (gate_) runInputs(canceled);
-    else runSource(canceled);
+    bool restoredFinished = false;
+    if (cp_.responder) {
+      if (gate_) aligner_ = std::make_unique<BarrierAligner>(*gate_, cp_.exactlyOnce);
+      if (cp_.restore) restoredFinished = restoreMembers();
+    }
+    if (!restoredFinished) {
+      if (gate_) runInputs(canceled);
+      else runSource(canceled);
+      if (!canceled.load()) finishChain();
+    }
     if (!canceled.load()) {
-      finishChain();
-      for (auto& w : members_.back()->writers) w->broadcastEvent(EndOfPartition{});
+      if (cp_.responder) {
+        dataEnded_ = true;
+        broadcastFromTail(EndOfData{});
+        if (!restoredFinished) waitForFinalCheckpoint(canceled);
+      }
+      if (!canceled.load()) broadcastFromTail(EndOfPartition{});
     }
   } catch (const ChannelCanceled&) {
     // The job was canceled (or another subtask failed): stop quietly.
@@ -343,6 +356,7 @@ void Subtask::runSource(const std::atomic<bool>& canceled) {
   auto& head = *members_.front();
   auto* source = static_cast<SourceOperator*>(head.op.get());
   while (!canceled.load(std::memory_order_relaxed)) {
+    if (mailbox_.hasMail()) runMail();
     current_ = 0;
     const SourceStatus s = source->emitNext(*head.out);
     pollProcessingTime();
@@ -433,11 +447,24 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
     auto next = gate_->next(wait);
     SubtaskMetrics::add(metrics_.idleNs, nowNs() - t0);
     if (!next) {
+      if (mailbox_.hasMail()) runMail();
       pollProcessingTime();
       continue;
     }
     const auto ch = static_cast<std::size_t>(next->channel);
     const int port = channelPorts_[ch];
+    auto endOfData = [&] {
+      if (ended[ch]) return;
+      ended[ch] = true;
+      channelWm[ch] = kMaxWatermark;
+      --open;
+      if (--openPerPort[static_cast<std::size_t>(port)] == 0) {
+        current_ = 0;
+        head.op->endInput(port, *head.out);
+      }
+      recomputeWatermark();
+      updateIdleness();
+    };
     if (auto* batch = std::get_if<RecordBatch>(&next->element)) {
       if (!inEdgeIds_.empty()) inEdges_[channelSlot_[ch]].add(*batch);
       deliverBatch(0, port, *batch);
@@ -452,19 +479,161 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
       if (!st->idle) updateIdleness();  // active before any watermark it causes
       recomputeWatermark();
       if (st->idle) updateIdleness();
+    } else if (std::holds_alternative<EndOfData>(next->element)) {
+      endOfData();
     } else if (std::holds_alternative<EndOfPartition>(next->element)) {
-      ended[ch] = true;
-      channelWm[ch] = kMaxWatermark;
-      --open;
-      if (--openPerPort[static_cast<std::size_t>(port)] == 0) {
-        current_ = 0;
-        head.op->endInput(port, *head.out);
-      }
-      recomputeWatermark();
-      updateIdleness();
+      endOfData();
+      handleClosed(next->channel);
+    } else if (auto* barrier = std::get_if<CheckpointBarrier>(&next->element)) {
+      handleBarrier(next->channel, *barrier);
     }
-    // CheckpointBarrier: aligned by the checkpoint issue; nothing to do yet.
+    if (mailbox_.hasMail()) runMail();
     pollProcessingTime();
+  }
+}
+
+void Subtask::broadcastFromTail(const StreamElement& event) {
+  for (auto& w : members_.back()->writers) w->broadcastEvent(event);
+}
+
+void Subtask::setCheckpointing(SubtaskCheckpointing cp) {
+  cp_ = std::move(cp);
+  if (gate_) mailbox_.setWakeup([g = gate_.get()] { g->interrupt(); });
+}
+
+void Subtask::triggerCheckpoint(std::int64_t id, std::int64_t timestamp) {
+  mailbox_.post([this, id, timestamp] {
+    // A subtask with inputs that still runs takes checkpoints from its barriers only.
+    if (gate_ && !dataEnded_) return;
+    performCheckpoint(CheckpointBarrier{id, timestamp}, 0);
+  });
+}
+
+void Subtask::notifyCheckpointComplete(std::int64_t id) {
+  mailbox_.post([this, id] {
+    if (id <= completedUpTo_) return;
+    completedUpTo_ = id;
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      current_ = i;
+      members_[i]->op->notifyCheckpointComplete(id);
+    }
+  });
+}
+
+void Subtask::notifyCheckpointAborted(std::int64_t id) {
+  mailbox_.post([this, id] {
+    if (aligner_) aligner_->abort(id);
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      current_ = i;
+      members_[i]->op->notifyCheckpointAborted(id);
+    }
+  });
+}
+
+void Subtask::runMail() {
+  const std::size_t saved = current_;
+  mailbox_.drain();
+  current_ = saved;
+}
+
+void Subtask::handleBarrier(int ch, const CheckpointBarrier& barrier) {
+  if (!aligner_) return;  // the job takes no checkpoints: nothing sends barriers
+  const std::int64_t start = aligner_->aligning() >= 0 ? aligner_->alignmentStartNs() : nowNs();
+  if (auto done = aligner_->onBarrier(ch, barrier)) performCheckpoint(*done, start);
+}
+
+void Subtask::handleClosed(int ch) {
+  if (!aligner_) return;
+  const std::int64_t start = aligner_->alignmentStartNs();
+  if (auto done = aligner_->onClosed(ch)) performCheckpoint(*done, start);
+}
+
+void Subtask::performCheckpoint(const CheckpointBarrier& barrier, std::int64_t alignmentStartNs) {
+  if (!cp_.responder || barrier.id <= lastSnapshot_) return;
+  lastSnapshot_ = barrier.id;
+  const std::int64_t t0 = nowNs();
+  std::vector<OperatorSnapshot> snapshots;
+  std::string failure;
+  try {
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      current_ = i;
+      snapshots.push_back(snapshotOperator(*members_[i]->op, members_[i]->ctx, barrier.id));
+    }
+  } catch (const std::exception& e) {
+    const PlanNode& n = *members_[current_]->node;
+    failure = n.id + "[" + std::to_string(index_) + "/" + std::to_string(n.parallelism) + "]: " + e.what();
+  }
+  const std::int64_t syncNs = nowNs() - t0;
+  // The barrier goes on at once, also when this subtask declines: downstream must not
+  // wait for it.
+  broadcastFromTail(barrier);
+  if (dataEnded_ && finishedSnapshot_ < 0) finishedSnapshot_ = barrier.id;
+  SubtaskAck ack;
+  ack.checkpointId = barrier.id;
+  ack.job = cp_.job;
+  ack.attempt = cp_.attempt;
+  ack.vertex = cp_.vertex;
+  ack.subtask = index_;
+  if (!failure.empty()) {
+    cp_.responder->decline(ack, failure);
+    return;
+  }
+  ack.finished = dataEnded_;
+  ack.syncMs = syncNs / 1000000;
+  ack.alignmentMs = alignmentStartNs > 0 ? (t0 - alignmentStartNs) / 1000000 : 0;
+  const std::filesystem::path dir = checkpointDir(cp_.jobDir, barrier.id);
+  auto write = [dir, ack = std::move(ack), snapshots = std::move(snapshots), responder = cp_.responder]() mutable {
+    const std::int64_t start = nowNs();
+    try {
+      std::filesystem::create_directories(dir);
+      for (const OperatorSnapshot& snap : snapshots) {
+        const std::string name = snapshotFileName(snap.nodeId, snap.subtask);
+        const std::string bytes = snap.encode();
+        writeFileAtomically(dir / name, bytes);
+        ack.files.push_back({snap.nodeId, name, static_cast<std::int64_t>(bytes.size())});
+        ack.stateBytes += static_cast<std::int64_t>(bytes.size());
+      }
+    } catch (const std::exception& e) {
+      responder->decline(ack, std::string("writing its snapshot: ") + e.what());
+      return;
+    }
+    ack.asyncMs = (nowNs() - start) / 1000000;
+    responder->acknowledge(ack);
+  };
+  if (cp_.uploader) cp_.uploader->post(std::move(write));
+  else write();
+}
+
+bool Subtask::restoreMembers() {
+  const RestoreSource& from = *cp_.restore;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    current_ = i;
+    auto& m = *members_[i];
+    std::vector<OperatorSnapshot> old = readNodeSnapshots(from.dir, from.metadata, m.node->id);
+    if (old.empty()) continue;  // a node the checkpoint does not know starts empty
+    restoreOperator(*m.op, m.ctx, old);
+  }
+  auto it = from.metadata.nodes.find(members_.front()->node->id);
+  const bool sameShape = it != from.metadata.nodes.end() && it->second.parallelism == members_.front()->node->parallelism;
+  if (sameShape && from.metadata.isFinished(cp_.vertex, index_)) {
+    dataEnded_ = true;
+    return true;
+  }
+  return false;
+}
+
+void Subtask::waitForFinalCheckpoint(const std::atomic<bool>& canceled) {
+  while (!canceled.load(std::memory_order_relaxed)) {
+    if (mailbox_.hasMail()) runMail();
+    if (finishedSnapshot_ >= 0 && completedUpTo_ >= finishedSnapshot_) return;
+    if (!gate_) {
+      mailbox_.wait(std::chrono::milliseconds(50));
+      continue;
+    }
+    auto next = gate_->next(std::chrono::milliseconds(50));
+    if (!next) continue;
+    if (auto* barrier = std::get_if<CheckpointBarrier>(&next->element)) handleBarrier(next->channel, *barrier);
+    else if (std::holds_alternative<EndOfPartition>(next->element)) handleClosed(next->channel);
   }
 }
 

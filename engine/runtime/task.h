@@ -40,6 +40,19 @@
 // over subtasks, sent == received once the job has ended. Counters are relaxed atomics
 // written by the subtask's own thread only: no lock on the record path.
 //
+// Checkpoints (docs/fault-tolerance.md), when setCheckpointing() gave the subtask a
+// responder: a source takes checkpoint n when its trigger arrives in the mailbox (between
+// two emitNext calls): it snapshots every chain member, sends barrier n on its outputs and
+// hands the snapshots to the uploader, which writes the files and acknowledges. A subtask
+// with inputs does the same when BarrierAligner says barrier n is aligned. The snapshot is
+// the synchronous part (on this thread, before any further element); writing is not.
+// Completions and aborts arrive as mail and reach every member. A restore (restore source
+// set) fills every member from the checkpoint after open(), before the first element.
+// End of input: the subtask finishes its chain, sends EndOfData (not EndOfPartition), and
+// waits, still answering barriers and triggers, until a checkpoint it took after finishing
+// has completed: only then is its end durable (a sink has published its last output), and
+// it sends EndOfPartition and leaves. A subtask restored as finished does not run again.
+//
 // Taps (runtime/tap.h): once attachTaps() has wired a subtask to the deployment's JobTaps,
 // every batch it sends into a plan edge (through an EdgeWriter or a chained call) is
 // offered to that edge's tap when the tap is enabled; a disabled tap costs one relaxed
@@ -52,7 +65,10 @@
 #include <string>
 #include <vector>
 
+#include "runtime/barriers.h"
 #include "runtime/channel.h"
+#include "runtime/checkpoint_storage.h"
+#include "runtime/mailbox.h"
 #include "runtime/operator.h"
 #include "runtime/plan.h"
 #include "runtime/tap.h"
@@ -134,6 +150,18 @@ struct SubtaskFailure {
 
 class OperatorRegistry;
 
+/// How a subtask takes part in checkpoints; the default (no responder) takes none.
+struct SubtaskCheckpointing {
+  bool exactlyOnce = true;                 // align barriers (else at_least_once)
+  std::string job;                         // names for acknowledgements: the job, its attempt,
+  int attempt = 0;                         //   and the subtask's execution vertex id
+  std::string vertex;
+  std::filesystem::path jobDir;            // the job's checkpoint directory (chk-N below it)
+  CheckpointResponder* responder = nullptr;
+  SnapshotUploader* uploader = nullptr;
+  const RestoreSource* restore = nullptr;  // restore from this checkpoint first; outlives run()
+};
+
 class Subtask {
  public:
   using FailureHandler = std::function<void(const SubtaskFailure&)>;
@@ -159,6 +187,15 @@ class Subtask {
   /// The gate (for wiring local writers before start); null for sources.
   InputGate* gate() { return gate_.get(); }
   const InputGate* gate() const { return gate_.get(); }
+
+  /// Makes the subtask take part in checkpoints (before run()).
+  void setCheckpointing(SubtaskCheckpointing cp);
+  /// Any thread: asks the subtask to take checkpoint `id` (sources, and subtasks that
+  /// have finished; others take it when the barriers arrive).
+  void triggerCheckpoint(std::int64_t id, std::int64_t timestamp);
+  /// Any thread: checkpoint `id` (and every earlier one) completed, or `id` was aborted.
+  void notifyCheckpointComplete(std::int64_t id);
+  void notifyCheckpointAborted(std::int64_t id);
 
   /// Runs the loop; returns when done, canceled or failed (calling onFailure first).
   void run(const std::atomic<bool>& canceled, const FailureHandler& onFailure);
@@ -187,6 +224,13 @@ class Subtask {
   void runInputs(const std::atomic<bool>& canceled);
   void finishChain();
   void closeAll() noexcept;
+  void runMail();
+  bool restoreMembers();
+  void performCheckpoint(const CheckpointBarrier& barrier, std::int64_t alignmentStartNs);
+  void handleBarrier(int ch, const CheckpointBarrier& barrier);
+  void handleClosed(int ch);
+  void waitForFinalCheckpoint(const std::atomic<bool>& canceled);
+  void broadcastFromTail(const StreamElement& event);
   void deliverBatch(std::size_t member, int port, const RecordBatch& batch);
   void deliverWatermark(std::size_t member, Watermark wm);
   std::int64_t nextProcessingDeadline() const;
@@ -206,6 +250,14 @@ class Subtask {
   std::vector<std::unique_ptr<MemberState>> members_;
   SubtaskMetrics metrics_;
   std::size_t current_ = 0;  // the member being called (for failure messages)
+
+  SubtaskCheckpointing cp_;
+  Mailbox mailbox_;
+  std::unique_ptr<BarrierAligner> aligner_;
+  bool dataEnded_ = false;             // finish() ran: later snapshots are of a finished subtask
+  std::int64_t lastSnapshot_ = -1;     // the newest checkpoint taken here
+  std::int64_t finishedSnapshot_ = -1; // the first checkpoint taken after finishing
+  std::int64_t completedUpTo_ = -1;    // the newest completion notified
 };
 
 }  // namespace weir

@@ -1,0 +1,314 @@
+// Checkpoints in one process: barrier alignment on an InputGate, the coordinator's rules
+// (timeouts, declines, subsumption, retention, subtasks that left), and whole checkpointed
+// jobs on the LocalExecutor: checkpoints complete while the job runs, the job ends only
+// after the checkpoint covering every subtask's end, and _metadata lists every snapshot.
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "job_harness.h"
+
+#include <fstream>
+
+#include "runtime/barriers.h"
+#include "runtime/checkpoint_coordinator.h"
+#include "runtime/local_executor.h"
+
+using namespace weir;
+namespace fs = std::filesystem;
+
+namespace {
+
+RecordBatch rows(std::int64_t from, int n) {
+  BatchBuilder b(makeSchema({{"v", Type::Int64}}));
+  for (int i = 0; i < n; ++i) {
+    b.column(0).appendInt64(from + i);
+    b.endRow();
+  }
+  return b.finish();
+}
+
+std::int64_t firstValue(const StreamElement& e) { return std::get<RecordBatch>(e).column(0).int64(0); }
+
+/// A plan of `nodes` for the coordinator (only ids, types and parallelism matter to it).
+JobPlan planOf(std::vector<std::pair<std::string, int>> nodes) {
+  JobPlan p;
+  p.name = "t";
+  for (auto& [id, par] : nodes) {
+    PlanNode n;
+    n.id = id;
+    n.type = "map";
+    n.parallelism = par;
+    p.nodes.push_back(std::move(n));
+  }
+  return p;
+}
+
+SubtaskAck ackOf(std::int64_t id, const std::string& vertex, int subtask, bool finished = false) {
+  SubtaskAck a;
+  a.checkpointId = id;
+  a.vertex = vertex;
+  a.subtask = subtask;
+  a.finished = finished;
+  a.files.push_back({vertex, snapshotFileName(vertex, subtask), 10});
+  a.stateBytes = 10;
+  return a;
+}
+
+/// Writes the files an ack names, as a subtask would.
+void writeAckFiles(const fs::path& jobDir, const SubtaskAck& a) {
+  const auto dir = checkpointDir(jobDir, a.checkpointId);
+  fs::create_directories(dir);
+  for (const auto& f : a.files) std::ofstream(dir / f.file) << "0123456789";
+}
+
+}  // namespace
+
+class TestCheckpoints : public QObject {
+  Q_OBJECT
+
+ private slots:
+  /// exactly_once: after barrier 1 on channel 0, channel 0's later records wait until
+  /// channel 1's barrier 1 arrived; the snapshot sees exactly the records before both.
+  void alignedBarriersBlockTheFasterChannel() {
+    InputGate gate(2, 8);
+    BarrierAligner aligner(gate, true);
+    gate.push(0, rows(0, 1));
+    gate.push(0, CheckpointBarrier{1, 100});
+    gate.push(0, rows(10, 1));  // after the barrier: must wait
+    gate.push(1, rows(20, 1));
+    gate.push(1, rows(21, 1));
+    gate.push(1, CheckpointBarrier{1, 100});
+    std::vector<std::int64_t> before;
+    std::optional<CheckpointBarrier> done;
+    while (!done) {
+      auto n = gate.next(std::chrono::milliseconds(100));
+      QVERIFY(n.has_value());
+      if (auto* b = std::get_if<CheckpointBarrier>(&n->element)) done = aligner.onBarrier(n->channel, *b);
+      else before.push_back(firstValue(n->element));
+    }
+    QCOMPARE(done->id, std::int64_t{1});
+    std::sort(before.begin(), before.end());
+    QCOMPARE(before, (std::vector<std::int64_t>{0, 20, 21}));
+    auto after = gate.next(std::chrono::milliseconds(100));
+    QVERIFY(after.has_value());
+    QCOMPARE(firstValue(after->element), std::int64_t{10});
+    QCOMPARE(aligner.aligning(), std::int64_t{-1});
+  }
+
+  /// at_least_once: nothing is blocked; the snapshot comes with the last barrier, after
+  /// the record that followed the first one.
+  void unalignedModeNeverBlocks() {
+    InputGate gate(2, 8);
+    BarrierAligner aligner(gate, false);
+    gate.push(0, CheckpointBarrier{1, 100});
+    gate.push(0, rows(10, 1));
+    std::vector<std::int64_t> seen;
+    for (int i = 0; i < 2; ++i) {
+      auto n = gate.next(std::chrono::milliseconds(100));
+      QVERIFY(n.has_value());
+      if (auto* b = std::get_if<CheckpointBarrier>(&n->element)) QVERIFY(!aligner.onBarrier(n->channel, *b));
+      else seen.push_back(firstValue(n->element));
+    }
+    QCOMPARE(seen, (std::vector<std::int64_t>{10}));
+    gate.push(1, CheckpointBarrier{1, 100});
+    auto n = gate.next(std::chrono::milliseconds(100));
+    QVERIFY(aligner.onBarrier(n->channel, std::get<CheckpointBarrier>(n->element)).has_value());
+  }
+
+  /// A closed channel counts as aligned; a newer barrier abandons the older alignment; a
+  /// stale barrier is dropped.
+  void closedChannelsNewerAndStaleBarriers() {
+    InputGate gate(3, 8);
+    BarrierAligner aligner(gate, true);
+    QVERIFY(!aligner.onBarrier(0, CheckpointBarrier{1, 0}));
+    QVERIFY(gate.isBlocked(0));
+    QVERIFY(!aligner.onBarrier(1, CheckpointBarrier{2, 0}));  // 2 overtakes 1
+    QCOMPARE(aligner.aligning(), std::int64_t{2});
+    QVERIFY(!gate.isBlocked(0));
+    QVERIFY(gate.isBlocked(1));
+    QVERIFY(!aligner.onBarrier(0, CheckpointBarrier{1, 0}));  // stale
+    QVERIFY(!gate.isBlocked(0));
+    QVERIFY(!aligner.onBarrier(0, CheckpointBarrier{2, 0}));
+    auto done = aligner.onClosed(2);
+    QVERIFY(done.has_value());
+    QCOMPARE(done->id, std::int64_t{2});
+    QVERIFY(!gate.isBlocked(0) && !gate.isBlocked(1));
+    // Channel 2 stays closed: checkpoint 3 needs channels 0 and 1 only.
+    QVERIFY(!aligner.onBarrier(1, CheckpointBarrier{3, 0}));
+    QVERIFY(aligner.onBarrier(0, CheckpointBarrier{3, 0}).has_value());
+  }
+
+  /// Interval, max concurrent, completion with _metadata, decline, timeout, subsumption
+  /// and retention.
+  void coordinatorRules() {
+    QTemporaryDir tmp;
+    const fs::path jobDir = tmp.path().toStdString();
+    const JobPlan plan = planOf({{"src", 2}, {"sink", 1}});
+    std::vector<CheckpointTask> tasks{{"src", 0, true}, {"src", 1, true}, {"sink", 0, false}};
+    CheckpointSettings s;
+    s.intervalMs = 100;
+    s.timeoutMs = 1000;
+    s.retained = 2;
+    CheckpointCoordinator c(s, plan, tasks, jobDir, "job", 1, 1);
+    std::vector<CheckpointCoordinator::Outcome> aborted;
+    auto t1 = c.tick(0, aborted);
+    QVERIFY(t1.has_value());
+    QCOMPARE(t1->id, std::int64_t{1});
+    QCOMPARE(t1->targets.size(), std::size_t{2});  // the sources
+    QVERIFY(!c.tick(150, aborted));                 // max_concurrent 1
+    for (auto a : {ackOf(1, "src", 0), ackOf(1, "src", 1)}) {
+      writeAckFiles(jobDir, a);
+      QVERIFY(!c.acknowledge(a, 10, aborted));
+    }
+    QVERIFY(!c.acknowledge(ackOf(1, "src", 0), 10, aborted));  // twice: ignored
+    auto last = ackOf(1, "sink", 0);
+    writeAckFiles(jobDir, last);
+    auto done = c.acknowledge(last, 20, aborted);
+    QVERIFY(done && done->completed);
+    const CheckpointMetadata meta = readCheckpointMetadata(checkpointDir(jobDir, 1));
+    QCOMPARE(meta.nodes.at("src").files, (std::vector<std::string>{"src.0.snap", "src.1.snap"}));
+    QCOMPARE(meta.nodes.at("sink").files, (std::vector<std::string>{"sink.0.snap"}));
+    QCOMPARE(meta.totalBytes, std::int64_t{30});
+    QCOMPARE(*latestCompletedCheckpoint(jobDir), checkpointDir(jobDir, 1));
+
+    auto t2 = c.tick(150, aborted);  // declined
+    QVERIFY(t2.has_value());
+    writeAckFiles(jobDir, ackOf(2, "src", 0));
+    auto d = c.decline(2, "disk full", 160);
+    QVERIFY(d && !d->completed);
+    QVERIFY(!fs::exists(checkpointDir(jobDir, 2)));  // cleaned up
+    QCOMPARE(c.numFailed(), 1);
+
+    auto t3 = c.tick(300, aborted);  // times out
+    QVERIFY(t3.has_value());
+    QVERIFY(!c.tick(1299, aborted));
+    QVERIFY(aborted.empty());
+    auto t4 = c.tick(1300, aborted);  // the timeout frees the slot: 4 starts at once
+    QCOMPARE(aborted.size(), std::size_t{1});
+    QCOMPARE(aborted[0].id, std::int64_t{3});
+    QVERIFY(QString::fromStdString(aborted[0].reason).contains("timed out"));
+    QVERIFY(t4 && t4->id == 4);
+    QVERIFY(c.decline(4, "no", 1400));
+
+    // Three more complete: retention keeps the newest two.
+    std::int64_t now = 2000;
+    for (int k = 0; k < 3; ++k, now += 200) {
+      aborted.clear();
+      auto t = c.tick(now, aborted);
+      QVERIFY(t.has_value());
+      std::optional<CheckpointCoordinator::Outcome> o;
+      for (const auto& task : tasks) {
+        auto a = ackOf(t->id, task.vertex, task.subtask);
+        writeAckFiles(jobDir, a);
+        o = c.acknowledge(a, now + 1, aborted);
+      }
+      QVERIFY(o && o->completed);
+    }
+    QCOMPARE(c.latestCompleted(), std::int64_t{7});
+    QVERIFY(!fs::exists(checkpointDir(jobDir, 1)));
+    QVERIFY(!fs::exists(checkpointDir(jobDir, 5)));
+    QVERIFY(fs::exists(checkpointDir(jobDir, 6) / "_metadata"));
+    QVERIFY(fs::exists(checkpointDir(jobDir, 7) / "_metadata"));
+
+    // A new coordinator (the next attempt) goes on numbering after them and counts them.
+    CheckpointCoordinator next(s, plan, tasks, jobDir, "job", 2, 1);
+    QCOMPARE(next.nextId(), std::int64_t{8});
+    QCOMPARE(next.latestCompleted(), std::int64_t{7});
+  }
+
+  /// A newer checkpoint completing subsumes an older one still in progress; a subtask that
+  /// left counts with its last snapshot, linked into the new checkpoint.
+  void subsumptionAndSubtasksThatLeft() {
+    QTemporaryDir tmp;
+    const fs::path jobDir = tmp.path().toStdString();
+    const JobPlan plan = planOf({{"src", 1}, {"sink", 1}});
+    std::vector<CheckpointTask> tasks{{"src", 0, true}, {"sink", 0, false}};
+    CheckpointSettings s;
+    s.intervalMs = 10;
+    s.maxConcurrent = 2;
+    CheckpointCoordinator c(s, plan, tasks, jobDir, "job", 1, 1);
+    std::vector<CheckpointCoordinator::Outcome> aborted;
+    QVERIFY(c.tick(0, aborted));   // 1
+    QVERIFY(c.tick(10, aborted));  // 2
+    for (const auto& task : tasks) {
+      auto a = ackOf(2, task.vertex, task.subtask, task.source);
+      writeAckFiles(jobDir, a);
+      c.acknowledge(a, 20, aborted);
+    }
+    QCOMPARE(c.latestCompleted(), std::int64_t{2});
+    QCOMPARE(aborted.size(), std::size_t{1});
+    QCOMPARE(aborted[0].id, std::int64_t{1});
+    // The source finished at 2 and leaves; checkpoint 3 needs only the sink.
+    QVERIFY(c.subtaskLeft("src", 0, 30).empty());
+    auto t3 = c.tick(40, aborted);
+    QVERIFY(t3.has_value());
+    QVERIFY(t3->targets.empty());
+    auto a = ackOf(3, "sink", 0);
+    writeAckFiles(jobDir, a);
+    auto o = c.acknowledge(a, 50, aborted);
+    QVERIFY(o && o->completed);
+    const CheckpointMetadata meta = readCheckpointMetadata(checkpointDir(jobDir, 3));
+    QVERIFY(fs::exists(checkpointDir(jobDir, 3) / "src.0.snap"));
+    QVERIFY(meta.isFinished("src", 0));
+    QVERIFY(!meta.isFinished("sink", 0));
+  }
+
+  /// A checkpointed job on the LocalExecutor: checkpoints complete while it runs, every
+  /// row arrives exactly once, and it ends only after the checkpoint that covers every
+  /// subtask's end, which lists every node's snapshot and every subtask as finished.
+  void checkpointedJobRunsToTheEnd_data() {
+    QTest::addColumn<QString>("mode");
+    QTest::newRow("exactly_once") << "exactly_once";
+    QTest::newRow("at_least_once") << "at_least_once";
+  }
+  void checkpointedJobRunsToTheEnd() {
+    QFETCH(QString, mode);
+    QTemporaryDir tmp;
+    const fs::path dir = tmp.path().toStdString();
+    const std::string job = R"({"weir": 1, "name": "cp", "parallelism": 2, "nodes": [
+      {"id": "bids", "type": "source.generator", "params": {"table": "bid", "events": 6000, "rate": 12000, "batch_size": 100}},
+      {"id": "cheap", "type": "filter", "params": {"where": "price >= 0"}},
+      {"id": "sink", "type": "test.collect", "parallelism": 1}],
+      "edges": [{"from": "bids", "to": "cheap"}, {"from": "cheap", "to": "sink", "partition": "rebalance"}]})";
+    auto plan = test::planText(job, dir);
+    QVERIFY(plan.has_value());
+    plan->checkpoint = {{"interval_ms", 50}, {"mode", mode.toStdString()}, {"timeout_ms", 10000},
+                        {"min_pause_ms", 0}, {"max_concurrent", 1}, {"retained", 2}};
+    test::Collected collected;
+    const OperatorRegistry registry = test::harnessRegistry(collected);
+    ExecutorOptions options;
+    options.checkpointDir = dir / "checkpoints";
+    LocalExecutor ex(std::move(*plan), options, registry);
+    ex.start();
+    ex.wait();
+    QCOMPARE(std::string(jobStatusName(ex.status())), std::string("FINISHED"));
+    QCOMPARE(collected.size(), std::size_t{6000});
+    const auto history = ex.checkpoints();
+    int completed = 0;
+    for (const auto& r : history) completed += r.status == CheckpointStatus::Completed;
+    QVERIFY2(completed >= 3, qPrintable(QString("only %1 checkpoints completed").arg(completed)));
+    // The newest checkpoint covers every subtask's end.
+    const auto latest = latestCompletedCheckpoint(dir / "checkpoints");
+    QVERIFY(latest.has_value());
+    const CheckpointMetadata meta = readCheckpointMetadata(*latest);
+    QCOMPARE(meta.id, ex.latestCheckpoint());
+    QCOMPARE(meta.nodes.at("bids").files.size(), std::size_t{2});
+    for (const auto& [node, n] : meta.nodes)
+      for (const auto& f : n.files) {
+        QVERIFY2(!f.empty(), node.c_str());
+        QVERIFY(fs::exists(*latest / f));
+      }
+    QCOMPARE(meta.finished.size(), std::size_t{3});  // bids->cheap x2, sink
+    // Retention: at most two completed checkpoints on disk, none incomplete.
+    int onDisk = 0;
+    for (const auto& e : fs::directory_iterator(dir / "checkpoints")) {
+      QVERIFY(fs::exists(e.path() / "_metadata"));
+      ++onDisk;
+    }
+    QVERIFY(onDisk <= 2);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCheckpoints)
+#include "test_checkpoints.moc"

@@ -13,6 +13,7 @@
 #include "runtime/barriers.h"
 #include "runtime/checkpoint_coordinator.h"
 #include "runtime/local_executor.h"
+#include "runtime/savepoint_check.h"
 
 using namespace weir;
 namespace fs = std::filesystem;
@@ -252,6 +253,82 @@ class TestCheckpoints : public QObject {
     QVERIFY(fs::exists(checkpointDir(jobDir, 3) / "src.0.snap"));
     QVERIFY(meta.isFinished("src", 0));
     QVERIFY(!meta.isFinished("sink", 0));
+  }
+
+  /// A savepoint completes into its own folder, is not the latest checkpoint (recovery
+  /// uses checkpoints), is not subsumed by a newer checkpoint and escapes retention.
+  void savepointsLiveApart() {
+    QTemporaryDir tmp;
+    const fs::path jobDir = fs::path(tmp.path().toStdString()) / "job";
+    const fs::path spRoot = fs::path(tmp.path().toStdString()) / "savepoints";
+    const JobPlan plan = planOf({{"src", 1}});
+    std::vector<CheckpointTask> tasks{{"src", 0, true}};
+    CheckpointSettings s;
+    s.intervalMs = 10;
+    s.maxConcurrent = 2;
+    s.retained = 1;
+    CheckpointCoordinator c(s, plan, tasks, jobDir, "job", 1, 1);
+    std::vector<CheckpointCoordinator::Outcome> aborted;
+    const auto sp = c.triggerSavepoint(0, spRoot);  // 1
+    QCOMPARE(sp.targets.size(), std::size_t{1});
+    auto t2 = c.tick(20, aborted);  // 2: the savepoint did not hold the interval back
+    QVERIFY(t2 && t2->id == 2);
+    auto a2 = ackOf(2, "src", 0);
+    writeAckFiles(jobDir, a2);
+    QVERIFY(c.acknowledge(a2, 30, aborted));
+    QVERIFY(aborted.empty());  // 1 is a savepoint: not subsumed
+    auto a1 = ackOf(1, "src", 0);
+    writeAckFiles(jobDir, a1);
+    auto done = c.acknowledge(a1, 40, aborted);
+    QVERIFY(done && done->completed);
+    QCOMPARE(c.latestCompleted(), std::int64_t{2});
+    const fs::path spDir = spRoot / "savepoint-1";
+    QVERIFY(fs::exists(spDir / "_metadata"));
+    QVERIFY(fs::exists(spDir / "src.0.snap"));
+    QVERIFY(!fs::exists(checkpointDir(jobDir, 1)));
+    QCOMPARE(readCheckpointMetadata(spDir).kind, std::string("savepoint"));
+    QCOMPARE(c.history()[0].path, spDir.string());
+    // Retention (1) keeps checkpoint 3 only; the savepoint stays.
+    auto t3 = c.tick(50, aborted);
+    auto a3 = ackOf(t3->id, "src", 0);
+    writeAckFiles(jobDir, a3);
+    QVERIFY(c.acknowledge(a3, 60, aborted));
+    QVERIFY(!fs::exists(checkpointDir(jobDir, 2)));
+    QVERIFY(fs::exists(spDir / "_metadata"));
+  }
+
+  /// The node-by-node report of savepoint_check.h: restored, rescaled, no state, new,
+  /// dropped (refused unless allowed) and changed (always refused).
+  void savepointCheckNodeByNode() {
+    auto node = [](const std::string& id, const std::string& type, int p, std::int64_t bytes, std::string key = "") {
+      CheckpointMetadata::Node n;
+      n.type = type;
+      n.parallelism = p;
+      n.stateBytes = bytes;
+      n.key = std::move(key);
+      return std::pair{id, n};
+    };
+    CheckpointMetadata meta;
+    meta.nodes = {node("src", "map", 1, 40), node("f", "filter", 2, 0), node("w", "window", 2, 900, R"(["a"])"),
+                  node("gone", "aggregate", 2, 300, R"(["a"])"), node("agg", "aggregate", 1, 50, R"(["a"])")};
+    JobPlan plan = planOf({{"src", 1}, {"f", 3}, {"w", 4}, {"agg", 1}, {"fresh", 1}});
+    plan.nodes[2].type = "window";
+    plan.nodes[2].params = {{"key", {"a"}}};
+    plan.nodes[3].type = "aggregate";
+    plan.nodes[3].params = {{"key", {"b"}}};
+    const SavepointReport r = checkSavepoint(plan, meta, false);
+    QVERIFY(!r.restorable);
+    QCOMPARE(QString::fromStdString(r.toString()),
+             QString("src: restored (40 bytes of state)\n"
+                     "f: no state\n"
+                     "w: restored (900 bytes of state, parallelism 2 -> 4)\n"
+                     "agg: changed (its key was [\"a\"], it is now [\"b\"]; give the node a new id to start it empty)\n"
+                     "fresh: new (not in the savepoint: starts empty)\n"
+                     "gone: dropped (not in the job: its 300 bytes of state would be lost; allow it with "
+                     "--allow-non-restored-state)\n"));
+    plan.nodes[3].params = {{"key", {"a"}}};
+    QVERIFY(!checkSavepoint(plan, meta, false).restorable);  // still drops `gone`
+    QVERIFY(checkSavepoint(plan, meta, true).restorable);
   }
 
   /// A checkpointed job on the LocalExecutor: checkpoints complete while it runs, every

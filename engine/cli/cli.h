@@ -44,6 +44,10 @@ struct Args {
   int apiPort = 0;
   int lines = 40;           // weir logs --lines
   std::string dataDir;
+  std::string fromSavepoint;            // run/submit --from-savepoint PATH
+  bool allowNonRestoredState = false;   // --allow-non-restored-state
+  bool savepoint = false;               // weir stop ID --savepoint
+  std::string savepointPath;            // weir savepoint check JOB SAVEPOINT
 };
 
 // ---- signals ----------------------------------------------------------------------------

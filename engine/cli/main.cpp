@@ -48,6 +48,7 @@
 #include "runtime/watermarks.h"  // wallClockMs
 #include "runtime/planner.h"
 #include "runtime/preview.h"
+#include "runtime/savepoint_check.h"
 
 namespace weir::cli {
 
@@ -234,6 +235,8 @@ std::string submitTarget(const Args& a) {
   const auto base = std::filesystem::absolute(a.job).parent_path().lexically_normal();
   std::string target = "/v1/jobs?base_dir=" + cluster::urlEncode(base.string());
   if (a.overrides.parallelism) target += "&parallelism=" + std::to_string(*a.overrides.parallelism);
+  if (!a.fromSavepoint.empty()) target += "&from_savepoint=" + cluster::urlEncode(a.fromSavepoint);
+  if (a.allowNonRestoredState) target += "&allow_non_restored_state=true";
   return target;
 }
 
@@ -250,6 +253,9 @@ void usage(std::FILE* to) {
       "       weir status ID --jobmanager URL [--follow] [--json]\n"
       "       weir list --jobmanager URL;  weir cancel ID --jobmanager URL\n"
       "       weir checkpoints ID --jobmanager URL [--json]\n"
+      "       weir savepoint ID --jobmanager URL;  weir stop ID --savepoint --jobmanager URL\n"
+      "       weir savepoint check JOB SAVEPOINT [--parallelism N] [--allow-non-restored-state]\n"
+      "       (run and submit take --from-savepoint PATH [--allow-non-restored-state])\n"
       "       weir cluster start [--taskmanagers N] [--slots S] [--data-dir D] [--api-port P]\n"
       "                          [--secret-file F] [--tls-cert F --tls-key F --tls-ca F]\n"
       "       weir cluster stop|status [--data-dir D]\n"
@@ -276,6 +282,9 @@ void usage(std::FILE* to) {
       "            (env WEIR_TLS_CA; default: the system's CAs)\n"
       "  checkpoints  a job's checkpoints: counts, duration and size (min/avg/max), and each\n"
       "            checkpoint with its status, duration, size and failure\n"
+      "  savepoint a savepoint of a running job (waits for it, prints its folder); stop --savepoint:\n"
+      "            a savepoint, then the job is canceled (its sinks published up to the savepoint);\n"
+      "            savepoint check: which node's state a savepoint restores into JOB, node by node\n"
       "  cluster   start a JobManager and N TaskManagers (default 2 x 2 slots) in the\n"
       "            background on loopback ports, logs in D/logs; stop ends them; status\n"
       "            lists them.  D: env WEIR_CLUSTER_DIR or ~/.local/state/weir/cluster\n"
@@ -393,6 +402,14 @@ bool parseArgs(int argc, char** argv, Args& a) {
       a.inProcess = true;
     } else if (arg == "--keep-cluster-dir") {
       a.keepClusterDir = true;
+    } else if (arg == "--from-savepoint") {
+      const char* v = value("--from-savepoint");
+      if (!v) return false;
+      a.fromSavepoint = std::filesystem::absolute(v).lexically_normal().string();
+    } else if (arg == "--allow-non-restored-state") {
+      a.allowNonRestoredState = true;
+    } else if (arg == "--savepoint") {
+      a.savepoint = true;
     } else if (arg == "--help" || arg == "-h") {
       usage(stdout);
       std::exit(kExitOk);
@@ -401,6 +418,10 @@ bool parseArgs(int argc, char** argv, Args& a) {
       return false;
     } else if (a.job.empty()) {
       a.job = arg;
+    } else if (a.command == "savepoint" && a.job == "check" && a.extra.empty()) {
+      a.extra = arg;  // the job file
+    } else if (a.command == "savepoint" && a.job == "check" && a.savepointPath.empty()) {
+      a.savepointPath = arg;
     } else {
       std::fprintf(stderr, "weir: unexpected argument %s\n", arg.c_str());
       return false;
@@ -412,8 +433,13 @@ bool parseArgs(int argc, char** argv, Args& a) {
   }
   if (a.command == "logs" && a.jobmanager.empty())
     if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
+  const bool savepointCheck = a.command == "savepoint" && a.job == "check";
+  if (savepointCheck && (a.extra.empty() || a.savepointPath.empty())) {
+    std::fprintf(stderr, "weir savepoint check: which job file and which savepoint? (weir savepoint check JOB SAVEPOINT)\n");
+    return false;
+  }
   if ((a.command == "submit" || a.command == "status" || a.command == "list" || a.command == "cancel" ||
-       a.command == "checkpoints") &&
+       a.command == "checkpoints" || a.command == "stop" || (a.command == "savepoint" && !savepointCheck)) &&
       a.jobmanager.empty()) {
     if (const char* env = std::getenv("WEIR_JOBMANAGER")) a.jobmanager = env;
     else if (auto local = runningLocalCluster(a)) {
@@ -426,7 +452,8 @@ bool parseArgs(int argc, char** argv, Args& a) {
       return false;
     }
   }
-  if ((a.command == "submit" || a.command == "status" || a.command == "cancel" || a.command == "checkpoints") &&
+  if ((a.command == "submit" || a.command == "status" || a.command == "cancel" || a.command == "checkpoints" ||
+       a.command == "savepoint" || a.command == "stop") &&
       a.job.empty()) {
     std::fprintf(stderr, "weir %s: which %s?\n", a.command.c_str(), a.command == "submit" ? "job file" : "job id");
     return false;
@@ -442,17 +469,29 @@ bool parseArgs(int argc, char** argv, Args& a) {
   return true;
 }
 
-int runAttemptInProcess(const Args& a, const JobPlan& plan);
+int runAttemptInProcess(const Args& a, const JobPlan& plan, const std::filesystem::path& checkpointDir);
 
 /// weir run --in-process: the job on a LocalExecutor in this process; a failed attempt is
-/// followed by another as the job's restart strategy says (each starts over from the
-/// sources, as in the cluster: docs/fault-tolerance.md).
+/// followed by another as the job's restart strategy says, from the latest completed
+/// checkpoint of this run when the job takes checkpoints, else from the sources (as in
+/// the cluster: docs/fault-tolerance.md). A run's checkpoints live in
+/// <job folder>/.weir-checkpoints/<name>/run-<pid> and go when the run ends.
 int runInProcess(const Args& a, JobPlan plan) {
   installSignalHandlers(2);
   weir::cluster::RestartTracker restarts(weir::cluster::RestartStrategy::fromJson(plan.restart));
+  std::filesystem::path checkpoints;
+  if (plan.checkpointing())
+    checkpoints = plan.baseDir / ".weir-checkpoints" / plan.name / ("run-" + std::to_string(::getpid()));
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{checkpoints};
   for (int attempt = 1;; ++attempt) {
     const std::int64_t startedMs = wallClockMs();
-    const int code = runAttemptInProcess(a, plan);
+    const int code = runAttemptInProcess(a, plan, checkpoints);
     if (code != kExitFailed || signalsReceived() > 0) return code;
     const auto d = restarts.onFailure(wallClockMs(), startedMs);
     if (!d.restart) {
@@ -470,11 +509,23 @@ int runInProcess(const Args& a, JobPlan plan) {
 }
 
 /// One attempt of `weir run --in-process`.
-int runAttemptInProcess(const Args& a, const JobPlan& plan) {
+int runAttemptInProcess(const Args& a, const JobPlan& plan, const std::filesystem::path& checkpointDir) {
   const bool live = !a.quiet && isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   if (a.verbose) std::fprintf(stderr, "weir: running %s in this process (--in-process)\n", plan.name.c_str());
-  LocalExecutor job(plan);
+  ExecutorOptions options;
+  options.checkpointDir = checkpointDir;
+  if (!checkpointDir.empty()) {
+    std::optional<std::filesystem::path> latest = latestCompletedCheckpoint(checkpointDir);
+    if (!latest && !a.fromSavepoint.empty()) latest = a.fromSavepoint;  // before this run's first checkpoint
+    if (latest) {
+      options.restore = std::make_shared<RestoreSource>(RestoreSource{*latest, readCheckpointMetadata(*latest)});
+      if (!a.quiet)
+        std::fprintf(stderr, "weir: restoring %s from %s %lld\n", plan.name.c_str(),
+                     options.restore->metadata.kind.c_str(), static_cast<long long>(options.restore->metadata.id));
+    }
+  }
+  LocalExecutor job(plan, options);
   job.start();
   ProgressLine progress(start);
   bool interrupted = false;
@@ -518,6 +569,21 @@ int runJob(const Args& a) {
   if (!plan) {
     printDiagnostics(diags, a.job);
     return kExitRefused;
+  }
+  if (a.inProcess && !a.fromSavepoint.empty()) {
+    // The savepoint must fit, node by node (the JobManager checks the same on submit).
+    try {
+      if (!plan->checkpointing()) throw std::runtime_error("the job takes no checkpoints: add a checkpoint object to restore state");
+      const SavepointReport report = checkSavepoint(*plan, readCheckpointMetadata(a.fromSavepoint), a.allowNonRestoredState);
+      if (!report.restorable) {
+        std::fputs(report.toString().c_str(), stderr);
+        std::fprintf(stderr, "weir run: %s cannot start from %s (see above)\n", a.job.c_str(), a.fromSavepoint.c_str());
+        return kExitRefused;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "weir run: cannot restore from %s: %s\n", a.fromSavepoint.c_str(), e.what());
+      return kExitRefused;
+    }
   }
   if (a.inProcess) return runInProcess(a, std::move(*plan));
   return runOnLocalCluster(a, std::move(*plan));
@@ -705,6 +771,66 @@ int checkpoints(const Args& a) {
   return kExitOk;
 }
 
+/// Waits until checkpoint `id` of job `job` has ended; its history entry (null: the
+/// JobManager could not be asked).
+std::optional<nlohmann::json> awaitCheckpoint(const Args& a, std::int64_t id) {
+  for (;;) {
+    auto j = api(a, "GET", "/v1/jobs/" + cluster::urlEncode(a.job) + "/checkpoints");
+    if (!j) return std::nullopt;
+    for (const auto& h : (*j)["history"])
+      if (h.value("id", std::int64_t{-1}) == id && h.value("status", "") != "IN_PROGRESS") return h;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+/// weir savepoint ID / weir stop ID --savepoint.
+int savepointCommand(const Args& a) {
+  const bool stop = a.command == "stop";
+  if (stop && !a.savepoint) {
+    std::fprintf(stderr, "weir stop: only --savepoint is supported (weir cancel stops a job without one)\n");
+    return kExitRefused;
+  }
+  auto j = api(a, "POST", "/v1/jobs/" + cluster::urlEncode(a.job) + (stop ? "/stop" : "/savepoints"),
+               stop ? R"({"savepoint": true})" : "");
+  if (!j) return kExitRefused;
+  const std::int64_t id = j->value("savepoint", std::int64_t{-1});
+  auto h = awaitCheckpoint(a, id);
+  if (!h) return kExitRefused;
+  if (h->value("status", "") != "COMPLETED") {
+    std::fprintf(stderr, "weir %s: savepoint %lld failed: %s\n", a.command.c_str(), static_cast<long long>(id),
+                 (*h)["failure"].is_string() ? (*h)["failure"].get<std::string>().c_str() : "unknown cause");
+    return kExitFailed;
+  }
+  std::printf("%s\n", h->value("path", "").c_str());
+  return kExitOk;
+}
+
+/// weir savepoint check JOB SAVEPOINT: the report of runtime/savepoint_check.h; exit 0 when
+/// the job can start from it, 2 when not.
+int savepointCheck(const Args& a) {
+  Diagnostics diags;
+  auto plan = prepareJob(a.extra, a.overrides, diags);
+  if (!plan) {
+    printDiagnostics(diags, a.extra);
+    return kExitRefused;
+  }
+  CheckpointMetadata meta;
+  try {
+    meta = readCheckpointMetadata(a.savepointPath);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weir savepoint check: %s\n", e.what());
+    return kExitRefused;
+  }
+  const SavepointReport report = checkSavepoint(*plan, meta, a.allowNonRestoredState);
+  std::fputs(report.toString().c_str(), stdout);
+  if (!report.restorable) {
+    std::fprintf(stderr, "weir savepoint check: %s cannot start from %s (see above)\n", a.extra.c_str(),
+                 a.savepointPath.c_str());
+    return kExitRefused;
+  }
+  return kExitOk;
+}
+
 int cancelJob(const Args& a) {
   auto j = api(a, "POST", "/v1/jobs/" + cluster::urlEncode(a.job) + "/cancel");
   if (!j) return kExitRefused;
@@ -880,6 +1006,8 @@ int main(int argc, char** argv) {
     if (a.command == "list") return list(a);
     if (a.command == "cancel") return cancelJob(a);
     if (a.command == "checkpoints") return checkpoints(a);
+    if (a.command == "savepoint" && a.job == "check") return savepointCheck(a);
+    if (a.command == "savepoint" || a.command == "stop") return savepointCommand(a);
     if (a.command == "cluster") return clusterCommand(a);
     if (a.command == "logs") return logs(a);
   } catch (const std::exception& e) {

@@ -50,6 +50,7 @@
 #include "runtime/watermarks.h"  // wallClockMs
 #include "runtime/planner.h"
 #include "runtime/registry.h"
+#include "runtime/savepoint_check.h"
 #include "runtime/tap.h"
 
 namespace weir::cluster {
@@ -184,6 +185,9 @@ struct JobInfo {
   std::unique_ptr<CheckpointCoordinator> coordinator;
   std::filesystem::path checkpointDir;
   std::int64_t restoredFrom = -1;
+  std::filesystem::path initialRestore;  // --from-savepoint: what attempt 1 restores from
+  std::int64_t stopWithSavepoint = -1;   // POST .../stop: cancel once this savepoint completed
+  std::string stoppedWithSavepoint;      // its path, once stopped
   bool terminal() const { return isTerminal(state); }
   /// RUNNING, or on its way to another attempt or an end with subtasks still deployed.
   bool active() const { return state == JobState::Running || state == JobState::Failing || state == JobState::Canceling; }
@@ -467,6 +471,12 @@ class JobManager {
     logLine("info", "jobmanager", "job status",
             {{"job", job.id}, {"name", job.name}, {"status", job.status()}, {"attempt", job.attempt}});
     if (job.terminal()) {
+      // A finished or canceled job needs its checkpoints no more; a failed one keeps them
+      // (docs/fault-tolerance.md, "Storage layout"). Savepoints live elsewhere.
+      if (to != JobState::Failed && !job.checkpointDir.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(job.checkpointDir, ec);
+      }
       recordHistory(job);  // a last sample: a job shorter than the interval has one too
       finishLive(job);
       schedule();
@@ -1117,7 +1127,9 @@ class JobManager {
     std::filesystem::create_directories(job.checkpointDir, ec);
     json cp{{"dir", job.checkpointDir.string()}, {"restore", nullptr}};
     job.restoredFrom = -1;
-    if (auto latest = latestCompletedCheckpoint(job.checkpointDir)) {
+    std::optional<std::filesystem::path> latest = latestCompletedCheckpoint(job.checkpointDir);
+    if (!latest && !job.initialRestore.empty()) latest = job.initialRestore;  // before its first checkpoint
+    if (latest) {
       try {
         const CheckpointMetadata meta = readCheckpointMetadata(*latest);
         cp["restore"] = latest->string();
@@ -1179,6 +1191,15 @@ class JobManager {
   /// A checkpoint completed or was aborted: the subtasks hear it (a completion lets the
   /// sinks publish), the metadata records it.
   void checkpointEnded(JobInfo& job, const CheckpointCoordinator::Outcome& o) {
+    if (o.id == job.stopWithSavepoint) {
+      job.stopWithSavepoint = -1;
+      if (o.completed) {
+        for (const auto& r : job.coordinator->history())
+          if (r.id == o.id) job.stoppedWithSavepoint = r.path;
+      } else {
+        logLine("warn", "jobmanager", "stop with savepoint failed; the job goes on", {{"job", job.id}, {"reason", o.reason}});
+      }
+    }
     for (const auto& [name, n] : job.slotsByTm) {
       auto it = tms_.find(name);
       if (it == tms_.end() || it->second.state == "LOST" || !it->second.conn) continue;
@@ -1192,6 +1213,36 @@ class JobManager {
       logLine("info", "jobmanager", "checkpoint completed", {{"job", job.id}, {"checkpoint", o.id}});
     else
       logLine("warn", "jobmanager", "checkpoint failed", {{"job", job.id}, {"checkpoint", o.id}, {"reason", o.reason}});
+    // Stopped with a savepoint: the sinks heard of its completion (above) and published
+    // up to it; what came after it is canceled, unpublished.
+    if (!job.stoppedWithSavepoint.empty() && job.state == JobState::Running) cancel(job);
+  }
+
+  /// POST /v1/jobs/{id}/savepoints (and .../stop with {"savepoint": true}): a savepoint of
+  /// the running attempt, written to <data dir>/savepoints/<job>/savepoint-<id>.
+  json triggerSavepoint(JobInfo& job, bool thenStop, int& status) {
+    if (!job.plan.checkpointing()) {
+      status = 409;
+      return {{"error", "job " + job.id + " takes no checkpoints (it has no checkpoint object), so its operators "
+                        "keep no snapshots to save: add a checkpoint object to take savepoints"}};
+    }
+    const bool allUp = std::all_of(job.subtasks.begin(), job.subtasks.end(), [](const SubtaskInfo& s) {
+      return s.state == SubtaskState::Running || s.state == SubtaskState::Finished;
+    });
+    if (job.state != JobState::Running || !job.coordinator || !allUp) {
+      status = 409;
+      return {{"error", "job " + job.id + " is " + job.status() + (allUp ? "" : " (its subtasks are still starting)") +
+                        ": a savepoint needs it running"}};
+    }
+    const auto root = std::filesystem::absolute(flags_.dataDir) / "savepoints" / job.id;
+    const auto t = job.coordinator->triggerSavepoint(wallClockMs(), root);
+    if (thenStop) job.stopWithSavepoint = t.id;
+    sendTrigger(job, t);
+    logLine("info", "jobmanager", thenStop ? "stop with savepoint" : "savepoint triggered",
+            {{"job", job.id}, {"savepoint", t.id}});
+    status = 202;
+    return {{"job", job.id}, {"savepoint", t.id}, {"path", (root / ("savepoint-" + std::to_string(t.id))).string()},
+            {"status", "IN_PROGRESS"}};
   }
 
   void recordCheckpoint(const JobInfo& job, std::int64_t id) {
@@ -1415,6 +1466,25 @@ class JobManager {
       status = 400;
       return {{"error", err}};
     }
+    if (auto sp = query.find("from_savepoint"); sp != query.end()) {
+      // The savepoint must fit the job node by node (runtime/savepoint_check.h).
+      const bool allow = query.count("allow_non_restored_state") && query.at("allow_non_restored_state") == "true";
+      try {
+        if (!plan->checkpointing()) throw std::runtime_error("the job takes no checkpoints: add a checkpoint object to restore state");
+        const CheckpointMetadata meta = readCheckpointMetadata(sp->second);
+        const SavepointReport report = checkSavepoint(*plan, meta, allow);
+        if (!report.restorable) {
+          json problems = json::array();
+          for (const auto& n : report.nodes) problems.push_back(n.node + ": " + n.verdict + (n.detail.empty() ? "" : " (" + n.detail + ")"));
+          status = 400;
+          return {{"error", "the savepoint " + sp->second + " does not fit the job"}, {"problems", problems}};
+        }
+        job.initialRestore = sp->second;
+      } catch (const std::exception& e) {
+        status = 400;
+        return {{"error", std::string("cannot restore from ") + sp->second + ": " + e.what()}};
+      }
+    }
     job.id = id;
     job.key = std::stoull(id, nullptr, 16);
     job.name = plan->name;
@@ -1488,6 +1558,9 @@ class JobManager {
       restarts.push_back({{"attempt", r.attempt}, {"time_ms", r.atMs}, {"cause", r.cause}, {"delay_ms", r.delayMs}});
     j["restart_history"] = restarts;
     j["restart_strategy"] = job.restarts.strategy().describe();
+    j["checkpointing"] = job.plan.checkpointing();
+    j["restored_from"] = job.restoredFrom >= 0 ? json(job.restoredFrom) : json();
+    if (!job.stoppedWithSavepoint.empty()) j["stopped_with_savepoint"] = job.stoppedWithSavepoint;
     j["job"] = job.jobFile;
     return j;
   }
@@ -2100,6 +2173,16 @@ class JobManager {
       if (sub == "cancel" && method == http::verb::post) {
         cancel(job);
         return jobJson(job, false);
+      }
+      if (sub == "savepoints" && method == http::verb::post) return triggerSavepoint(job, false, status);
+      if (sub == "stop" && method == http::verb::post) {
+        const json body = parseJsonBounded(req.body().empty() ? "{}" : req.body());
+        if (!body.is_object() || !body.value("savepoint", true)) {
+          status = 400;
+          return {{"error", "POST /v1/jobs/{id}/stop takes {\"savepoint\": true}: it stops the job with a savepoint "
+                            "(POST .../cancel stops it without one)"}};
+        }
+        return triggerSavepoint(job, true, status);
       }
     }
     status = 404;

@@ -125,9 +125,15 @@ std::optional<CheckpointCoordinator::Trigger> CheckpointCoordinator::tick(std::i
   return start(nowMs);
 }
 
-std::optional<CheckpointCoordinator::Trigger> CheckpointCoordinator::triggerNow(std::int64_t nowMs) {
-  if (numInProgress() >= settings_.maxConcurrent || left_.size() == tasks_.size()) return std::nullopt;
-  return start(nowMs);
+CheckpointCoordinator::Trigger CheckpointCoordinator::triggerSavepoint(std::int64_t nowMs,
+                                                                       const std::filesystem::path& savepointRoot) {
+  const std::int64_t savedLastTrigger = lastTriggerAt_;
+  Trigger t = start(nowMs);
+  lastTriggerAt_ = savedLastTrigger;  // the periodic checkpoints keep their rhythm
+  CheckpointRecord& r = history_.back();
+  r.kind = "savepoint";
+  savepointTargets_[t.id] = savepointRoot / ("savepoint-" + std::to_string(t.id));
+  return t;
 }
 
 std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::acknowledge(const SubtaskAck& ack, std::int64_t nowMs,
@@ -205,7 +211,9 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
     all.push_back(lastCompletedAck_.at(task));
   }
   const std::filesystem::path dir = r.path;
+  const bool savepoint = r.kind == "savepoint";
   CheckpointMetadata meta;
+  meta.kind = savepoint ? "savepoint" : "checkpoint";
   meta.job = jobId_;
   meta.attempt = attempt_;
   meta.id = r.id;
@@ -216,6 +224,9 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
     CheckpointMetadata::Node node;
     node.type = n.type;
     node.parallelism = n.parallelism;
+    if (n.params.contains("key")) node.key = n.params["key"].dump();
+    for (std::size_t i = 0; i < n.inputSchemas.size(); ++i)
+      node.schema += (i ? "; " : "") + (n.inputSchemas[i] ? n.inputSchemas[i]->toString() : std::string("?"));
     node.files.assign(static_cast<std::size_t>(n.parallelism), "");
     meta.nodes[n.id] = std::move(node);
   }
@@ -239,24 +250,33 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
           throw std::runtime_error("an acknowledgement names node '" + f.node + "' subtask " + std::to_string(a.subtask) +
                                    ", which the job does not have");
         it->second.files[static_cast<std::size_t>(a.subtask)] = f.file;
+        it->second.stateBytes += f.stateBytes;
         meta.totalBytes += f.bytes;
       }
       if (a.finished) meta.finished.emplace_back(a.vertex, a.subtask);
     }
     writeCheckpointMetadata(dir, meta);
+    if (savepoint) {
+      // Complete in its own folder, away from retention (rename: the same file system).
+      const std::filesystem::path target = savepointTargets_.at(r.id);
+      std::filesystem::create_directories(target.parent_path());
+      std::filesystem::rename(dir, target);
+      r.path = target.string();
+    }
   } catch (const std::exception& e) {
-    return fail(r, std::string("completing the checkpoint: ") + e.what(), nowMs);
+    return fail(r, std::string("completing the ") + meta.kind + ": " + e.what(), nowMs);
   }
   r.status = CheckpointStatus::Completed;
   r.endedAt = nowMs;
   r.bytes = meta.totalBytes;
   lastEndAt_ = nowMs;
+  if (savepoint) return Outcome{r.id, true, ""};
   latestCompleted_ = r.id;
   for (const auto& a : all) lastCompletedAck_[CheckpointTask{a.vertex, a.subtask, false}] = a;
   completedIds_.push_back(r.id);
   // Older checkpoints still in progress can never be needed now.
   for (auto& o : history_)
-    if (o.status == CheckpointStatus::InProgress && o.id < r.id)
+    if (o.status == CheckpointStatus::InProgress && o.id < r.id && o.kind != "savepoint")
       aborted.push_back(fail(o, "subsumed by checkpoint " + std::to_string(r.id), nowMs));
   applyRetention();
   return Outcome{r.id, true, ""};

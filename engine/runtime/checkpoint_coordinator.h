@@ -106,9 +106,11 @@ class CheckpointCoordinator {
   /// Starts a checkpoint when it is due (see the rules above); aborts timed-out ones into
   /// `aborted`.
   std::optional<Trigger> tick(std::int64_t nowMs, std::vector<Outcome>& aborted);
-  /// Starts one now regardless of the interval (a savepoint, or the last one of a job
-  /// whose subtasks have all finished); nullopt when max_concurrent are in progress.
-  std::optional<Trigger> triggerNow(std::int64_t nowMs);
+  /// Starts a savepoint now, whatever the interval (max_concurrent does not hold it back).
+  /// Its subtasks write into chk-<id> like a checkpoint's; when it completes, the folder
+  /// moves to <savepointRoot>/savepoint-<id>, which retention never touches. A savepoint
+  /// is not used for automatic recovery (checkpoints are) and subsumes nothing.
+  Trigger triggerSavepoint(std::int64_t nowMs, const std::filesystem::path& savepointRoot);
   /// A subtask's part is durable. Returns the completion when it was the last part, and
   /// older checkpoints it subsumed into `aborted`.
   std::optional<Outcome> acknowledge(const SubtaskAck& ack, std::int64_t nowMs, std::vector<Outcome>& aborted);
@@ -134,6 +136,7 @@ class CheckpointCoordinator {
   Trigger start(std::int64_t nowMs);
   void applyRetention();
 
+  std::map<std::int64_t, std::filesystem::path> savepointTargets_;  // savepoint id -> where it goes
   CheckpointSettings settings_;
   const JobPlan& plan_;
   std::vector<CheckpointTask> tasks_;

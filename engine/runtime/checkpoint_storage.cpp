@@ -11,7 +11,8 @@ using nlohmann::json;
 
 json SubtaskAck::toJson() const {
   json files_ = json::array();
-  for (const auto& f : files) files_.push_back({{"node", f.node}, {"file", f.file}, {"bytes", f.bytes}});
+  for (const auto& f : files)
+    files_.push_back({{"node", f.node}, {"file", f.file}, {"bytes", f.bytes}, {"state_bytes", f.stateBytes}});
   return {{"checkpoint", checkpointId}, {"job", job}, {"attempt", attempt}, {"vertex", vertex},       {"subtask", subtask},
           {"finished", finished},       {"state_bytes", stateBytes}, {"sync_ms", syncMs},
           {"async_ms", asyncMs},        {"alignment_ms", alignmentMs}, {"files", files_}};
@@ -31,7 +32,8 @@ SubtaskAck SubtaskAck::fromJson(const json& j) {
     a.asyncMs = j.at("async_ms").get<std::int64_t>();
     a.alignmentMs = j.at("alignment_ms").get<std::int64_t>();
     for (const auto& f : j.at("files"))
-      a.files.push_back({f.at("node").get<std::string>(), f.at("file").get<std::string>(), f.at("bytes").get<std::int64_t>()});
+      a.files.push_back({f.at("node").get<std::string>(), f.at("file").get<std::string>(), f.at("bytes").get<std::int64_t>(),
+                         f.value("state_bytes", std::int64_t{0})});
     return a;
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("checkpoint acknowledgement: ") + e.what());
@@ -93,7 +95,9 @@ void SnapshotUploader::run() {
 json CheckpointMetadata::toJson() const {
   json nodes_ = json::object();
   for (const auto& [id, n] : nodes)
-    nodes_[id] = {{"type", n.type}, {"parallelism", n.parallelism}, {"files", n.files}};
+    nodes_[id] = {{"type", n.type}, {"parallelism", n.parallelism}, {"key", n.key}, {"schema", n.schema},
+                  {"state_bytes", n.stateBytes},
+                  {"files", n.files}};
   json fin = json::array();
   for (const auto& [v, s] : finished) fin.push_back({{"vertex", v}, {"subtask", s}});
   return {{"format", 1},          {"job", job},           {"attempt", attempt},
@@ -117,6 +121,9 @@ CheckpointMetadata CheckpointMetadata::fromJson(const json& j) {
       Node node;
       node.type = n.at("type").get<std::string>();
       node.parallelism = n.at("parallelism").get<int>();
+      node.key = n.value("key", "");
+      node.schema = n.value("schema", "");
+      node.stateBytes = n.value("state_bytes", std::int64_t{0});
       node.files = n.at("files").get<std::vector<std::string>>();
       if (node.parallelism < 1 || node.files.size() != static_cast<std::size_t>(node.parallelism))
         throw std::runtime_error("node '" + id + "' lists " + std::to_string(node.files.size()) + " files for parallelism " +

@@ -39,7 +39,8 @@ namespace weir {
 struct SnapshotFile {
   std::string node;      // plan node id
   std::string file;      // name inside the checkpoint's directory
-  std::int64_t bytes = 0;
+  std::int64_t bytes = 0;       // the file's size
+  std::int64_t stateBytes = 0;  // of that, state (OperatorSnapshot::stateBytes)
 };
 
 /// What a subtask reports once its part of checkpoint `checkpointId` is durable.
@@ -106,6 +107,9 @@ struct CheckpointMetadata {
   struct Node {
     std::string type;
     int parallelism = 1;
+    std::string key;     // its `key` param as JSON ("" when it has none): state is keyed by it
+    std::string schema;  // its input schemas (Schema::toString, "; " between ports)
+    std::int64_t stateBytes = 0;  // over its subtasks (0: it keeps no state)
     std::vector<std::string> files;  // by old subtask (empty name: that subtask has no state file)
   };
   std::map<std::string, Node> nodes;            // by node id

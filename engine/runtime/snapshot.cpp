@@ -93,6 +93,9 @@ OperatorSnapshot snapshotOperator(Operator& op, OperatorContext& ctx, std::int64
 
 void restoreOperator(Operator& op, OperatorContext& ctx, const std::vector<OperatorSnapshot>& old) {
   if (old.empty()) throw SnapshotError("no snapshot of '" + ctx.nodeId + "' to restore from");
+  // A node that kept no state restores nothing, whatever it was (savepoint_check.h: "no state").
+  const bool stateless = std::all_of(old.begin(), old.end(), [](const OperatorSnapshot& s) { return s.stateBytes() == 0; });
+  if (stateless && old.front().type != ctx.type) return;
   const int oldParallelism = old.front().parallelism;
   std::vector<std::string> states(static_cast<std::size_t>(oldParallelism));
   std::vector<bool> seen(static_cast<std::size_t>(oldParallelism), false);

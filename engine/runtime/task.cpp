@@ -590,7 +590,7 @@ void Subtask::performCheckpoint(const CheckpointBarrier& barrier, std::int64_t a
         const std::string name = snapshotFileName(snap.nodeId, snap.subtask);
         const std::string bytes = snap.encode();
         writeFileAtomically(dir / name, bytes);
-        ack.files.push_back({snap.nodeId, name, static_cast<std::int64_t>(bytes.size())});
+        ack.files.push_back({snap.nodeId, name, static_cast<std::int64_t>(bytes.size()), snap.stateBytes()});
         ack.stateBytes += static_cast<std::int64_t>(bytes.size());
       }
     } catch (const std::exception& e) {

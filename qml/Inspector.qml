@@ -10,7 +10,7 @@ Rectangle {
     required property JobDocument doc
     color: Theme.panel
     /// The job's checkpoint and restart settings do nothing yet: shown, not offered.
-    property bool faultToleranceAvailable: false
+    property bool faultToleranceAvailable: true
     function focusId() { idField.forceActiveFocus(); idField.selectAll() }
 
     readonly property bool showNode: doc.inspector.active
@@ -241,9 +241,9 @@ Rectangle {
                 delegate: ParamRow {
                     doc: inspector.doc
                     nodeId: ""
-                    // Restarts work (a restarted job starts over from its sources); checkpoints
-                    // are refused by validation until the engine takes them.
-                    available: inspector.faultToleranceAvailable || path === "restart" || path.indexOf("restart.") === 0
+                    // Checkpoints and restarts both work (docs/fault-tolerance.md); a setting the
+                    // engine cannot honour yet would be shown disabled here, marked so.
+                    available: inspector.faultToleranceAvailable
                     focused: inspector.doc.inspector.focusPath !== "" && inspector.doc.inspector.focusPath === path
                 }
             }

@@ -330,8 +330,8 @@ class TestAppInspector : public QObject {
     QCOMPARE(row(m, "checkpoint.interval_ms").value("error").toString(), QString("missing required field"));
     QCOMPARE(row(m, "checkpoint.mode").value("effectiveText").toString(), QString("exactly_once"));
     QVERIFY(d.setJobParam("checkpoint.interval_ms", 500.0));
-    // The fields are right now, but the engine takes no checkpoints yet: still refused.
-    QVERIFY(!d.valid());
+    // The fields are right now: the job is valid, checkpointed every 500 ms.
+    QVERIFY(d.valid());
     QVERIFY(row(m, "checkpoint.interval_ms").value("error").toString().isEmpty());
     QVERIFY(d.toText().contains(R"("checkpoint": {"interval_ms": 500})"));
     QVERIFY(d.setJobParam("restart.strategy", "fixed_delay"));

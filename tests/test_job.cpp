@@ -401,8 +401,6 @@ class TestJob : public QObject {
     auto lines = diagnose(jobsDir() / "bad" / "several-errors.weir.json");
     QCOMPARE(lines, (std::vector<std::string>{
         "job: checkpoint.interval_ms: must be at least 1, not 0",
-        "job: checkpoint: checkpoints are not available yet in this version: remove the checkpoint object (a "
-        "restart strategy works without it: a restarted job starts over from its sources)",
         "bids: edges[5].to: source.file 'bids' has no inputs",
         "pricey: where: at 0: unknown field 'prize' (fields: auction, bidder, price, date_time)",
         "per_auction: window.slide: unknown param (did you mean 'slide_ms'?)",
@@ -539,19 +537,24 @@ class TestJob : public QObject {
     QCOMPARE(v.node("out")->inputSchemas[0]->toString(),
              std::string("auction:int64, window_start:timestamp, window_end:timestamp, "
                          "bids:int64, top:int64"));
-    // A checkpoint object: its defaults filled in, and refused, since nothing takes
-    // checkpoints yet.
+    // A checkpoint object: its defaults filled in.
     job.checkpoint = {{"interval_ms", 1000}};
+    Diagnostics accepted;
+    v = validateJob(job, accepted);
+    QVERIFY(v.ok);
+    QVERIFY(accepted.empty());
+    QCOMPARE(v.checkpoint["mode"], json("exactly_once"));
+    QCOMPARE(v.checkpoint["timeout_ms"], json(600000));
+    QCOMPARE(v.checkpoint["retained"], json(3));
+    // A batch job takes none (as in Flink).
+    job.mode = JobMode::Batch;
     Diagnostics refused;
     v = validateJob(job, refused);
     QVERIFY(!v.ok);
-    QCOMPARE(v.checkpoint["mode"], json("exactly_once"));
-    QCOMPARE(v.checkpoint["timeout_ms"], json(600000));
     QCOMPARE(refused.size(), std::size_t{1});
     QCOMPARE(refused[0].toString(),
-             std::string("job: checkpoint: checkpoints are not available yet in this version: remove the "
-                         "checkpoint object (a restart strategy works without it: a restarted job starts "
-                         "over from its sources)"));
+             std::string("job: checkpoint: a batch job takes no checkpoints (a failed batch job restarts whole by "
+                         "its restart strategy): remove the checkpoint object, or run the job in streaming mode"));
   }
 
   /// Whatever the parallelism, the same schemas; hash stays hash, and an automatic edge is

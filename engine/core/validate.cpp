@@ -379,14 +379,14 @@ class Validator final {
       jobError(std::move(path), std::move(message));
     };
     if (!job_.checkpoint.is_null()) {
-      // Its fields are checked, so a job written for the coming version gets every problem
-      // at once; but nothing takes checkpoints yet, and a setting that does nothing is not
-      // offered (docs/fault-tolerance.md).
       out_.checkpoint = checkObject(checkpointParams(), job_.checkpoint, "checkpoint.", "field",
                                     jobReport);
-      jobError("checkpoint",
-               "checkpoints are not available yet in this version: remove the checkpoint object (a restart "
-               "strategy works without it: a restarted job starts over from its sources)");
+      // As in Flink: a batch job takes no checkpoints; it restarts whole by its restart
+      // strategy and its sinks publish at its end (docs/fault-tolerance.md).
+      if (job_.mode == JobMode::Batch)
+        jobError("checkpoint",
+                 "a batch job takes no checkpoints (a failed batch job restarts whole by its restart strategy): "
+                 "remove the checkpoint object, or run the job in streaming mode");
     }
     json restart = job_.restart.is_null() ? json{{"strategy", "none"}} : job_.restart;
     out_.restart = checkObject(restartParams(), restart, "restart.", "field", jobReport);

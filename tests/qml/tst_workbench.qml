@@ -242,17 +242,18 @@ Item {
             keyClick(Qt.Key_Return)
             verify(doc.hasNode("bids2"))
             compare(doc.edgeInfo(doc.edges.data(doc.edges.index(0, 0), 257)).from, "bids2")
-            // With nothing selected, the job's settings: checkpoints do nothing in the engine
-            // yet, so their switch is not offered, and says so; restarts work and are offered.
+            // With nothing selected, the job's settings: checkpoints and restarts both work,
+            // so both switches are offered and neither is marked unavailable.
             doc.clearSelection()
             waitForRendering(win.contentItem)
             const settings = find("jobSettings")
             const cp = findChild(settings, "switch_checkpoint")
-            verify(!cp.enabled)
+            verify(cp.enabled)
             mouseClick(cp)
-            verify(doc.toText().indexOf("checkpoint") < 0)
-            compare(findChild(settings, "unavailable_checkpoint").text, "not available yet")
-            verify(findChild(settings, "unavailable_checkpoint").visible)
+            verify(doc.toText().indexOf("\"checkpoint\"") >= 0, doc.toText())
+            mouseClick(cp)
+            verify(doc.toText().indexOf("\"checkpoint\"") < 0, doc.toText())
+            verify(!findChild(settings, "unavailable_checkpoint").visible)
             verify(!findChild(settings, "unavailable_restart").visible)
             const rs = findChild(settings, "switch_restart")
             verify(rs.enabled)

@@ -316,12 +316,24 @@ class TestSnapshotIo : public QObject {
       SourceRun first(ctx);
       first.open();
       for (int i = 0; i < k; ++i) first.src().emitNext(first.out);
-      const OperatorSnapshot snap = snapshot(*first.op, first.ctx, k + 1);
+      // The other subtasks of the node (restore needs every old subtask's snapshot).
+      std::vector<OperatorSnapshot> snaps;
+      for (int s = 0; s < first.ctx.parallelism; ++s) {
+        if (s == first.ctx.subtask) {
+          snaps.push_back(snapshot(*first.op, first.ctx, k + 1));
+          continue;
+        }
+        OperatorContext c = ctx();
+        c.subtask = s;
+        SourceRun other(std::move(c));
+        other.open();
+        snaps.push_back(snapshot(*other.op, other.ctx, k + 1));
+      }
       Lines got = first.lines();
       first.op->close();
       first.op.reset();
       SourceRun second(ctx);
-      second.restore({snap});
+      second.restore(snaps);
       second.runToEnd();
       const Lines rest = second.lines();
       got.insert(got.end(), rest.begin(), rest.end());

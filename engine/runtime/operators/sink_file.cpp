@@ -319,8 +319,10 @@ void FileSink::restoreState(const std::vector<std::string>& states) {
       ownRestored = true;
     }
   }
-  if (!ownRestored) {
-    // Nothing of this subtask's file was committed at the checkpoint.
+  if (!ownRestored && checkpointing_) {
+    // Nothing of this subtask's file was committed at the checkpoint. (Without checkpoints
+    // now, the restored staged files are published and the sink goes on as it does
+    // without: its output replaces FILE when it finishes.)
     removeFile(own);
     removeLeftovers(own, {}, false);
   }

@@ -32,8 +32,9 @@
 //     appending to its own final file, or starts it empty.
 //   A fresh run (no restore) replaces an existing FILE at its first published checkpoint.
 //
-// Lifecycle: open() creates the file, processBatch() formats into a 1 MiB buffer, finish()
-// flushes and closes, reporting errors (disk full) as JobError; close() after a failure
+// Lifecycle: open() creates the file (with checkpoints: the first record does),
+// processBatch() formats into a 1 MiB buffer, finish() flushes and closes (with
+// checkpoints: flushes), reporting errors (disk full) as JobError; close() after a failure
 // writes what it can without throwing.
 
 #include <memory>

@@ -161,10 +161,7 @@ class SqliteSink final : public Operator {
     prepareStatements();
     checkpointing_ = ctx.checkpointing;
     if (checkpointing_) {
-      exec("CREATE TABLE IF NOT EXISTS _weir_commits (sink TEXT NOT NULL, subtask INTEGER NOT NULL, "
-           "run TEXT NOT NULL, checkpoint_id INTEGER NOT NULL, PRIMARY KEY (sink, subtask, run))");
-      lastCommit_.prepare(db_, "SELECT checkpoint_id FROM _weir_commits WHERE sink = ? AND subtask = ? AND run = ?");
-      recordCommit_.prepare(db_, "INSERT OR REPLACE INTO _weir_commits (sink, subtask, run, checkpoint_id) VALUES (?, ?, ?, ?)");
+      prepareCommits();
       std::random_device rd;
       const std::uint64_t token = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
                                   static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -278,8 +275,8 @@ class SqliteSink final : public Operator {
       }
       if (!r.atEnd()) r.fail(std::to_string(r.remaining()) + " bytes left over");
     }
-    if (!checkpointing_ && !todo.empty())
-      throw SnapshotError(ctx_->nodeId + " (sink.sqlite): the snapshot has staged rows, but the job takes no checkpoints");
+    // (Also when the job takes no checkpoints now: the rows belong to a completed one.)
+    if (!todo.empty()) prepareCommits();
     for (const Restored& t : todo) commit(t.subtask, t.run, t.checkpointId, {t.rows});
   }
 
@@ -292,6 +289,15 @@ class SqliteSink final : public Operator {
     std::vector<RecordBatch> batches;
     std::string rows;
   };
+
+  /// The commit table and its statements (once).
+  void prepareCommits() {
+    if (lastCommit_) return;
+    exec("CREATE TABLE IF NOT EXISTS _weir_commits (sink TEXT NOT NULL, subtask INTEGER NOT NULL, "
+         "run TEXT NOT NULL, checkpoint_id INTEGER NOT NULL, PRIMARY KEY (sink, subtask, run))");
+    lastCommit_.prepare(db_, "SELECT checkpoint_id FROM _weir_commits WHERE sink = ? AND subtask = ? AND run = ?");
+    recordCommit_.prepare(db_, "INSERT OR REPLACE INTO _weir_commits (sink, subtask, run, checkpoint_id) VALUES (?, ?, ?, ?)");
+  }
 
   /// One transaction: the rows of checkpoint `checkpointId` of (subtask, run), unless that
   /// run of that sink subtask already committed it (or a later one).

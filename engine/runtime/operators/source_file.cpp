@@ -193,6 +193,9 @@ void FileSource::restoreState(const std::vector<std::string>& states) {
   if (std::all_of(states.begin(), states.end(), [](const std::string& s) { return s.empty(); })) return;
   std::vector<std::optional<SavedSplit>> plan;
   std::optional<std::size_t> planSize;
+  // Every split takes at least 41 bytes of some state: a plan larger than that is corrupt.
+  std::size_t totalBytes = 0;
+  for (const std::string& s : states) totalBytes += s.size();
   for (std::size_t i = 0; i < states.size(); ++i) {
     ByteReader r(states[i], ctx_->nodeId + " (source.file) state of old subtask " + std::to_string(i));
     if (states[i].empty()) r.fail("missing (every subtask of a file source writes its position)");
@@ -200,6 +203,7 @@ void FileSource::restoreState(const std::vector<std::string>& states) {
     if (r.boolean() != follow_) r.fail("saved with follow " + std::string(follow_ ? "off" : "on") + ", the job now has it " + (follow_ ? "on" : "off"));
     const std::size_t size = r.u32();
     if (planSize && *planSize != size) r.fail("the old subtasks disagree on the number of splits");
+    if (size > totalBytes / 41) r.fail("a plan of " + std::to_string(size) + " splits does not fit the states");
     planSize = size;
     if (plan.empty()) plan.resize(size);
     const std::uint32_t n = r.u32();

@@ -29,6 +29,8 @@
 #include "core/validate.h"
 #include "runtime/dead_letter.h"
 #include "runtime/registry.h"
+
+#include "file_text.h"
 #include "runtime/snapshot.h"
 
 using namespace weir;
@@ -70,23 +72,6 @@ Lines sorted(Lines l) {
 }
 
 #define COMPARE_LINES(a, b) QCOMPARE(QString::fromStdString(joined(a)), QString::fromStdString(joined(b)))
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void writeFile(const fs::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
-
-void appendFile(const fs::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::app);
-  out << content;
-}
 
 OperatorContext makeContext(std::string type, nlohmann::json params, int subtask = 0, int parallelism = 1) {
   OperatorContext ctx;

@@ -142,7 +142,9 @@ void GeneratorSource::restoreState(const std::vector<std::string>& states) {
       Stream s;
       s.next = r.i64();
       s.stride = r.i64();
-      if (s.next < 0 || s.stride < 1) r.fail("a bad event stream (" + std::to_string(s.next) + ", " + std::to_string(s.stride) + ")");
+      // Bounds keep every later step (splitting, next += n * stride) far from overflow.
+      if (s.next < 0 || s.next > (std::int64_t{1} << 62) || s.stride < 1 || s.stride > (std::int64_t{1} << 32))
+        r.fail("a bad event stream (" + std::to_string(s.next) + ", " + std::to_string(s.stride) + ")");
       all.push_back(s);
       if (static_cast<int>(i) == ctx_->subtask) own.push_back(s);
     }

@@ -31,6 +31,8 @@
 #include "runtime/operators/source_file.h"
 #include "runtime/registry.h"
 
+#include "file_text.h"
+
 using namespace weir;
 
 
@@ -81,18 +83,6 @@ std::string text(const Rows& rows) {
 }
 
 #define COMPARE_ROWS(a, b) QCOMPARE(QString::fromStdString(text(a)), QString::fromStdString(text(b)))
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void writeFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
 
 /// Byte offset where 1-based line `line` starts.
 std::int64_t lineOffset(const std::string& content, int line) {

@@ -398,6 +398,9 @@ class Validator final {
   /// are safe; sink.sqlite without a key would insert every row again.
   void checkRestartable() {
     if (out_.restart.value("strategy", "none") == "none") return;
+    // With checkpoints a restart resumes from the last completed one, and sink.sqlite
+    // commits each checkpoint's rows once (two-phase commit, recorded in _weir_commits).
+    if (!job_.checkpoint.is_null()) return;
     for (std::size_t i = 0; i < out_.nodes.size(); ++i) {
       const ValidatedNode& vn = out_.nodes[i];
       if (vn.type != "sink.sqlite") continue;

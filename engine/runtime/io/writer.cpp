@@ -70,6 +70,20 @@ void FileOutput::flush() {
   buf_.clear();
 }
 
+void FileOutput::sync() {
+  flush();
+  if (fd_ < 0 || borrowed_) return;
+  if (::fsync(fd_) != 0) throw JobError(path_.string() + ": fsync failed: " + std::strerror(errno));
+}
+
+void FileOutput::reopen() {
+  if (fd_ >= 0 || borrowed_) return;
+  std::string why;
+  fd_ = createOutputFile(path_, why);
+  if (fd_ < 0) throw JobError(why);
+  written_ = 0;
+}
+
 void FileOutput::close() {
   if (fd_ < 0) return;
   try {
@@ -103,13 +117,27 @@ bool RecordWriter::begin(const RecordBatch& batch) {
 
 void RecordWriter::flush() { out_.flush(); }
 
+void RecordWriter::start() {
+  if (started_) return;
+  started_ = true;
+  withOp_ = opts_.opColumn == OpColumn::Always;
+  writeHeader(withOp_);
+}
+
+void RecordWriter::sync() { out_.sync(); }
+
+void RecordWriter::closeFile() { out_.close(); }
+
+void RecordWriter::reopen() { out_.reopen(); }
+
+void RecordWriter::resumeAfterHeader(bool withOp) {
+  started_ = true;
+  withOp_ = withOp;
+}
+
 void RecordWriter::close() {
   if (!out_.isOpen()) return;
-  if (!started_) {
-    started_ = true;
-    withOp_ = opts_.opColumn == OpColumn::Always;
-    writeHeader(withOp_);
-  }
+  start();
   out_.close();
 }
 

@@ -41,7 +41,12 @@ class FileOutput {
   std::size_t buffered() const { return buf_.size(); }
   void maybeFlush() { if (buf_.size() >= threshold_) flush(); }
   void flush();
+  /// flush(), then fsync(2): the bytes are on disk.
+  void sync();
   void close();
+  /// Creates the file afresh at path() after close() (a new part of a rolling output);
+  /// bytesWritten() starts again at 0.
+  void reopen();
   bool isOpen() const { return fd_ >= 0; }
   std::int64_t bytesWritten() const { return written_; }
   const std::filesystem::path& path() const { return path_; }
@@ -82,6 +87,24 @@ class RecordWriter {
   void flush();
   /// Writes the header if nothing was written yet, flushes and closes. Idempotent.
   void close();
+
+  // ---- Rolling output (sink.file under checkpoints: runtime/operators/sink_file.h). One
+  // writer goes on over several files; the header is in the first only.
+  /// Writes the header now if nothing was written yet (an output without rows).
+  void start();
+  /// flush() and fsync(2).
+  void sync();
+  /// Closes the current file without writing a header (the header belongs to the first).
+  void closeFile();
+  /// Creates the file afresh at path() after closeFile(); bytesWritten() counts from 0.
+  void reopen();
+  bool isOpen() const { return out_.isOpen(); }
+  /// This writer continues an output whose header (with or without the `op` field, as
+  /// decided by its first batch) is already written: it writes no header.
+  void resumeAfterHeader(bool withOp);
+  /// Whether the header was written (or resumeAfterHeader said so), and with `op`.
+  bool started() const { return started_; }
+  bool withOp() const { return withOp_; }
   std::int64_t bytesWritten() const {
     return out_.bytesWritten() + static_cast<std::int64_t>(out_.buffered());
   }

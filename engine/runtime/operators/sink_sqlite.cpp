@@ -33,18 +33,45 @@
 // sqlite3 shell) can read the table while the job writes, and a reader's lock delays a
 // commit rather than failing it.
 //
+// Checkpoints (ctx.checkpointing; docs/fault-tolerance.md "Sources and sinks under
+// checkpoints"): exactly-once by two-phase commit. Rows are not written as they come:
+//   - processBatch keeps the batch; snapshotState(n) stages the rows kept since the last
+//     snapshot for checkpoint n and writes into the operator state every checkpoint's rows
+//     still staged (runtime/io/row_codec.h), so they survive a crash between the
+//     checkpoint's completion and its notification;
+//   - notifyCheckpointComplete(m) commits the staged checkpoints <= m, one transaction each:
+//     the rows (as above: inserts, or upserts with a key) and the checkpoint id in the table
+//     _weir_commits (sink = node id, subtask, run, checkpoint_id: the last checkpoint that
+//     run of that sink subtask committed). A checkpoint at or below the recorded one is
+//     skipped, so committing it again (a replay after a restore) changes nothing;
+//   - restoreState commits what the restored states staged (their checkpoints are complete),
+//     for old subtasks i with i % parallelism == subtask, under the old subtask's run;
+//   - `run` is a random token drawn by each instance when it opens (written in its state):
+//     a new run of the job, whose checkpoint ids start again at 1, never matches the
+//     commits of an earlier one.
+//   finish() only marks the end: the final checkpoint commits the last rows. The rows of
+//   one checkpoint interval are kept in memory (and in the snapshot) until it commits.
+//   Dead letters are written when a checkpoint commits (at least once: a replay may write
+//   one again).
+//
 // Lifecycle: open() opens the database and prepares the table and statements; each
-// processBatch() is one transaction; finish() closes the database, reporting errors;
-// close() rolls back an unfinished transaction and closes without throwing.
+// processBatch() is one transaction (without checkpoints); finish() closes the database,
+// reporting errors (without checkpoints); close() rolls back an unfinished transaction and
+// closes without throwing.
 
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <random>
 #include <system_error>
 
 #include "core/text.h"
 #include "runtime/io/params.h"
+#include "runtime/io/row_codec.h"
 #include "runtime/dead_letter.h"
 #include "runtime/registry.h"
 
@@ -132,13 +159,181 @@ class SqliteSink final : public Operator {
     exec("PRAGMA synchronous=NORMAL");
     prepareTable();
     prepareStatements();
+    checkpointing_ = ctx.checkpointing;
+    if (checkpointing_) {
+      prepareCommits();
+      std::random_device rd;
+      const std::uint64_t token = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+                                  static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(token));
+      run_ = hex;
+    }
   }
 
   void processBatch(int, const RecordBatch& batch, Output&) override {
     const std::size_t n = batch.numRows();
     if (n == 0) return;
+    if (checkpointing_) {
+      current_.push_back(batch);  // batches are immutable: keeping one is cheap
+      return;
+    }
     exec("BEGIN IMMEDIATE");
     inTransaction_ = true;
+    applyBatch(batch);
+    exec("COMMIT");
+    inTransaction_ = false;
+  }
+
+  void processWatermark(Watermark, Output&) override {}
+
+  void finish(Output&) override {
+    // With checkpoints the final checkpoint commits the last rows: keep the database open.
+    if (checkpointing_) return;
+    insert_.reset();
+    update_.reset();
+    delete_.reset();
+    if (db_ && sqlite3_close(db_) != SQLITE_OK) {
+      const std::string msg = sqlite3_errmsg(db_);
+      sqlite3_close_v2(db_);
+      db_ = nullptr;
+      throw JobError(file_.string() + ": cannot close the database: " + msg);
+    }
+    db_ = nullptr;
+  }
+
+  void close() override {
+    if (db_ && inTransaction_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    inTransaction_ = false;
+    lastCommit_.reset();
+    recordCommit_.reset();
+    insert_.reset();
+    update_.reset();
+    delete_.reset();
+    if (db_) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
+
+  void snapshotState(std::int64_t checkpointId, ByteWriter& out) override {
+    if (!checkpointing_) return;
+    if (!current_.empty()) {
+      Staged s;
+      s.checkpointId = checkpointId;
+      ByteWriter rows;
+      writeRows(*schema_, current_, rows);
+      s.rows = rows.take();
+      s.batches = std::move(current_);
+      current_.clear();
+      staged_.push_back(std::move(s));
+    }
+    out.u8(kStateVersion);
+    out.str(run_);
+    out.u32(static_cast<std::uint32_t>(staged_.size()));
+    for (const Staged& s : staged_) {
+      out.i64(s.checkpointId);
+      out.bytes(s.rows);
+    }
+  }
+
+  void notifyCheckpointComplete(std::int64_t checkpointId) override {
+    if (!checkpointing_) return;
+    while (!staged_.empty() && staged_.front().checkpointId <= checkpointId) {
+      const Staged& s = staged_.front();
+      commit(ctx_->subtask, run_, s.checkpointId, s.batches);
+      staged_.erase(staged_.begin());
+    }
+  }
+
+  void restoreState(const std::vector<std::string>& states) override {
+    // Read every state first: a corrupt one is refused before anything is committed.
+    struct Restored {
+      int subtask;
+      std::string run;
+      std::int64_t checkpointId;
+      RecordBatch rows;
+    };
+    std::vector<Restored> todo;
+    const std::size_t p = static_cast<std::size_t>(std::max(1, ctx_->parallelism));
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      if (states[i].empty()) continue;
+      ByteReader r(states[i], ctx_->nodeId + " (sink.sqlite) state of old subtask " + std::to_string(i));
+      if (const std::uint8_t v = r.u8(); v != kStateVersion) r.fail("unknown state version " + std::to_string(v));
+      const std::string run = r.str();
+      if (run.size() != 16 || run.find_first_not_of("0123456789abcdef") != std::string::npos) r.fail("a bad run token");
+      const std::uint32_t n = r.u32();
+      std::int64_t last = INT64_MIN;
+      for (std::uint32_t k = 0; k < n; ++k) {
+        const std::int64_t id = r.i64();
+        if (id <= last) r.fail("staged checkpoints out of order");
+        last = id;
+        ByteReader rows(r.bytes(), r.what() + ", rows of checkpoint " + std::to_string(id));
+        RecordBatch batch = readRows(schema_, rows);
+        if (!rows.atEnd()) rows.fail(std::to_string(rows.remaining()) + " bytes left over");
+        if (i % p == static_cast<std::size_t>(ctx_->subtask))
+          todo.push_back(Restored{static_cast<int>(i), run, id, std::move(batch)});
+      }
+      if (!r.atEnd()) r.fail(std::to_string(r.remaining()) + " bytes left over");
+    }
+    // (Also when the job takes no checkpoints now: the rows belong to a completed one.)
+    if (!todo.empty()) prepareCommits();
+    for (const Restored& t : todo) commit(t.subtask, t.run, t.checkpointId, {t.rows});
+  }
+
+ private:
+  static constexpr std::uint8_t kStateVersion = 1;
+
+  /// Rows staged for one checkpoint: the batches, and the same rows as state bytes.
+  struct Staged {
+    std::int64_t checkpointId = 0;
+    std::vector<RecordBatch> batches;
+    std::string rows;
+  };
+
+  /// The commit table and its statements (once).
+  void prepareCommits() {
+    if (lastCommit_) return;
+    exec("CREATE TABLE IF NOT EXISTS _weir_commits (sink TEXT NOT NULL, subtask INTEGER NOT NULL, "
+         "run TEXT NOT NULL, checkpoint_id INTEGER NOT NULL, PRIMARY KEY (sink, subtask, run))");
+    lastCommit_.prepare(db_, "SELECT checkpoint_id FROM _weir_commits WHERE sink = ? AND subtask = ? AND run = ?");
+    recordCommit_.prepare(db_, "INSERT OR REPLACE INTO _weir_commits (sink, subtask, run, checkpoint_id) VALUES (?, ?, ?, ?)");
+  }
+
+  /// One transaction: the rows of checkpoint `checkpointId` of (subtask, run), unless that
+  /// run of that sink subtask already committed it (or a later one).
+  void commit(int subtask, const std::string& run, std::int64_t checkpointId, const std::vector<RecordBatch>& batches) {
+    exec("BEGIN IMMEDIATE");
+    inTransaction_ = true;
+    bindKey(lastCommit_, subtask, run);
+    const int rc = sqlite3_step(lastCommit_.get());
+    const bool done = rc == SQLITE_ROW && sqlite3_column_int64(lastCommit_.get(), 0) >= checkpointId;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      const std::string msg = sqlite3_errmsg(db_);
+      sqlite3_reset(lastCommit_.get());
+      throw JobError(file_.string() + ": reading _weir_commits: " + msg);
+    }
+    sqlite3_reset(lastCommit_.get());
+    if (!done) {
+      for (const RecordBatch& b : batches) applyBatch(b);
+      bindKey(recordCommit_, subtask, run);
+      sqlite3_bind_int64(recordCommit_.get(), 4, checkpointId);
+      const int rc2 = sqlite3_step(recordCommit_.get());
+      sqlite3_reset(recordCommit_.get());
+      if (rc2 != SQLITE_DONE) throw JobError(file_.string() + ": recording the commit: " + sqlite3_errmsg(db_));
+    }
+    exec("COMMIT");
+    inTransaction_ = false;
+  }
+
+  void bindKey(Statement& st, int subtask, const std::string& run) {
+    sqlite3_bind_text64(st.get(), 1, ctx_->nodeId.data(), ctx_->nodeId.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    sqlite3_bind_int64(st.get(), 2, subtask);
+    sqlite3_bind_text64(st.get(), 3, run.data(), run.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  }
+
+  /// Writes the rows of `batch` inside the open transaction.
+  void applyBatch(const RecordBatch& batch) {
+    const std::size_t n = batch.numRows();
     for (std::size_t r = 0; r < n; ++r) {
       if (keyFields_.empty()) {
         bindColumns(insert_, batch, r, allFields(), 1);
@@ -160,37 +355,10 @@ class SqliteSink final : public Operator {
           break;
       }
     }
-    exec("COMMIT");
-    inTransaction_ = false;
     for (Statement* st : {&insert_, &update_, &delete_})
       if (*st) sqlite3_clear_bindings(st->get());  // bound strings point into the batch
   }
 
-  void processWatermark(Watermark, Output&) override {}
-
-  void finish(Output&) override {
-    insert_.reset();
-    update_.reset();
-    delete_.reset();
-    if (db_ && sqlite3_close(db_) != SQLITE_OK) {
-      const std::string msg = sqlite3_errmsg(db_);
-      sqlite3_close_v2(db_);
-      db_ = nullptr;
-      throw JobError(file_.string() + ": cannot close the database: " + msg);
-    }
-    db_ = nullptr;
-  }
-
-  void close() override {
-    if (db_ && inTransaction_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    insert_.reset();
-    update_.reset();
-    delete_.reset();
-    if (db_) sqlite3_close_v2(db_);
-    db_ = nullptr;
-  }
-
- private:
   const std::vector<int>& allFields() {
     if (all_.empty())
       for (std::size_t c = 0; c < schema_->size(); ++c) all_.push_back(static_cast<int>(c));
@@ -365,6 +533,12 @@ class SqliteSink final : public Operator {
   sqlite3* db_ = nullptr;
   bool inTransaction_ = false;
   Statement insert_, update_, delete_;
+  // Checkpoints.
+  bool checkpointing_ = false;
+  std::string run_;                    // this instance's run token (16 hex digits)
+  std::vector<RecordBatch> current_;   // rows since the last snapshot
+  std::vector<Staged> staged_;         // staged, not yet committed, ascending ids
+  Statement lastCommit_, recordCommit_;
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "runtime/operators/source_file.h"
 
+#include <algorithm>
+
 #include "runtime/io/params.h"
 #include "runtime/operators/sink_file.h"
 #include "runtime/registry.h"
@@ -55,6 +57,7 @@ void FileSource::open(OperatorContext& ctx) {
     so.wholeFiles = follow_;
     plan = splitFiles(resolved, ctx.parallelism, so);
   }
+  planSize_ = plan.size();
   splits_ = splitsOfSubtask(plan, ctx.subtask);
   readers_.clear();
   readers_.resize(splits_.size());
@@ -148,13 +151,116 @@ void FileSource::close() {
   builder_.reset();
 }
 
+ReadPosition FileSource::positionOf(std::size_t k) const {
+  if (readers_[k]) return readers_[k]->position();
+  if (resume_[k] && !done_[k]) return *resume_[k];
+  return ReadPosition{-1, 0};
+}
+
+namespace {
+
+constexpr std::uint8_t kStateVersion = 1;
+enum SplitState : std::uint8_t { kNotStarted = 0, kReading = 1, kDone = 2 };
+
+/// One split of a saved plan, with where it goes on.
+struct SavedSplit {
+  FileSplit split;
+  std::uint8_t state = kNotStarted;
+  ReadPosition pos;
+};
+
+}  // namespace
+
+void FileSource::snapshotState(std::int64_t, ByteWriter& out) {
+  out.u8(kStateVersion);
+  out.boolean(follow_);
+  out.u32(static_cast<std::uint32_t>(planSize_));
+  out.u32(static_cast<std::uint32_t>(splits_.size()));
+  for (std::size_t k = 0; k < splits_.size(); ++k) {
+    const FileSplit& s = splits_[k];
+    out.u32(static_cast<std::uint32_t>(s.index));
+    out.str(s.path);
+    out.i64(s.start);
+    out.i64(s.end);
+    const ReadPosition pos = positionOf(k);
+    out.u8(done_[k] ? kDone : pos.offset >= 0 ? kReading : kNotStarted);
+    out.i64(pos.offset);
+    out.i64(pos.line);
+  }
+}
+
+void FileSource::restoreState(const std::vector<std::string>& states) {
+  if (std::all_of(states.begin(), states.end(), [](const std::string& s) { return s.empty(); })) return;
+  std::vector<std::optional<SavedSplit>> plan;
+  std::optional<std::size_t> planSize;
+  // Every split takes at least 41 bytes of some state: a plan larger than that is corrupt.
+  std::size_t totalBytes = 0;
+  for (const std::string& s : states) totalBytes += s.size();
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    ByteReader r(states[i], ctx_->nodeId + " (source.file) state of old subtask " + std::to_string(i));
+    if (states[i].empty()) r.fail("missing (every subtask of a file source writes its position)");
+    if (const std::uint8_t v = r.u8(); v != kStateVersion) r.fail("unknown state version " + std::to_string(v));
+    if (r.boolean() != follow_) r.fail("saved with follow " + std::string(follow_ ? "off" : "on") + ", the job now has it " + (follow_ ? "on" : "off"));
+    const std::size_t size = r.u32();
+    if (planSize && *planSize != size) r.fail("the old subtasks disagree on the number of splits");
+    if (size > totalBytes / 41) r.fail("a plan of " + std::to_string(size) + " splits does not fit the states");
+    planSize = size;
+    if (plan.empty()) plan.resize(size);
+    const std::uint32_t n = r.u32();
+    if (n > size) r.fail(std::to_string(n) + " splits of a plan of " + std::to_string(size));
+    for (std::uint32_t k = 0; k < n; ++k) {
+      SavedSplit s;
+      const std::uint32_t index = r.u32();
+      if (index >= size) r.fail("split " + std::to_string(index) + " of a plan of " + std::to_string(size));
+      if (plan[index]) r.fail("split " + std::to_string(index) + " saved twice");
+      s.split.index = static_cast<int>(index);
+      s.split.path = r.str();
+      s.split.start = r.i64();
+      s.split.end = r.i64();
+      s.state = r.u8();
+      s.pos.offset = r.i64();
+      s.pos.line = r.i64();
+      if (s.split.path.empty() || s.split.start < 0 || s.split.end < s.split.start)
+        r.fail("split " + std::to_string(index) + " has a bad byte range");
+      if (s.state > kDone) r.fail("split " + std::to_string(index) + " has a bad state");
+      if (s.state == kReading && (s.pos.offset < 0 || s.pos.line < 0))
+        r.fail("split " + std::to_string(index) + " has a bad position");
+      plan[index] = std::move(s);
+    }
+    if (!r.atEnd()) r.fail(std::to_string(r.remaining()) + " bytes left over");
+  }
+  for (std::size_t i = 0; i < plan.size(); ++i)
+    if (!plan[i])
+      throw SnapshotError(ctx_->nodeId + " (source.file): no old subtask saved split " + std::to_string(i));
+
+  // The saved plan replaces the one open() made; this subtask takes its share of it.
+  const int p = std::max(1, ctx_->parallelism);
+  readers_.clear();
+  splits_.clear();
+  done_.clear();
+  resume_.clear();
+  planSize_ = plan.size();
+  for (std::optional<SavedSplit>& s : plan) {
+    if (s->split.index % p != ctx_->subtask) continue;
+    s->split.subtask = ctx_->subtask;
+    splits_.push_back(s->split);
+    done_.push_back(s->state == kDone);
+    resume_.push_back(s->state == kReading ? std::optional<ReadPosition>(s->pos) : std::nullopt);
+  }
+  readers_.resize(splits_.size());
+  current_ = 0;
+  while (current_ < splits_.size() && done_[current_]) ++current_;
+  if (follow_) {
+    for (std::size_t k = 0; k < splits_.size(); ++k) readers_[k] = openReader(k);
+    current_ = 0;
+  }
+}
+
 nlohmann::json FileSource::position() const {
   nlohmann::json list = nlohmann::json::array();
   for (std::size_t k = 0; k < splits_.size(); ++k) {
     nlohmann::json e = {{"split", splits_[k].index}, {"file", splits_[k].path}};
-    ReadPosition pos{-1, 0};
-    if (readers_[k]) pos = readers_[k]->position();
-    else if (resume_[k] && !done_[k]) pos = *resume_[k];
+    const ReadPosition pos = positionOf(k);
     e["offset"] = pos.offset;
     e["line"] = pos.line;
     e["done"] = static_cast<bool>(done_[k]);

@@ -22,6 +22,14 @@
 // next record starts; restorePosition() before open() makes the source continue exactly
 // there.
 //
+// Checkpoints: snapshotState writes the whole plan's size and, per split of this subtask,
+// the split (file, byte range, index) and where its next record starts (byte offset and
+// line), or that it is done. restoreState takes the plan of the snapshot, not a new one
+// (files added since are not read; a rescale does not change the byte ranges), and reads
+// the splits i with i % parallelism == subtask from whichever old subtask had them, each
+// from its saved position. The watermark generator starts afresh, as in Flink: the first
+// batch after a restore raises the watermark again (docs/fault-tolerance.md).
+//
 // Watermarks (with `timestamp`): the `watermark` param {max_out_of_orderness_ms,
 // idle_timeout_ms, interval_ms} drives a WatermarkGenerator (runtime/watermarks.h): a
 // watermark after a batch that raised it, at most one per interval_ms of processing time
@@ -52,6 +60,8 @@ class FileSource final : public SourceOperator {
   std::int64_t processingDeadline() const override;
   void onProcessingTime(std::int64_t nowMs, Output& out) override;
   void close() override;
+  void snapshotState(std::int64_t checkpointId, ByteWriter& out) override;
+  void restoreState(const std::vector<std::string>& states) override;
 
   /// {"splits": [{"split": i, "file": path, "offset": o, "line": l, "done": bool}, ...]};
   /// offset -1: not started.
@@ -63,6 +73,8 @@ class FileSource final : public SourceOperator {
 
  private:
   std::unique_ptr<RecordReader> openReader(std::size_t k);
+  /// Where split k (of this subtask) goes on: {-1, 0} when not started.
+  ReadPosition positionOf(std::size_t k) const;
   SourceStatus emitFollowing(Output& out);
   void emitBatch(Output& out);
 
@@ -74,6 +86,7 @@ class FileSource final : public SourceOperator {
   bool follow_ = false;
 
   std::vector<FileSplit> splits_;
+  std::size_t planSize_ = 0;  // splits in the whole plan (every subtask's)
   std::vector<std::unique_ptr<RecordReader>> readers_;  // per split; null: not open
   std::vector<bool> done_;
   std::vector<std::optional<ReadPosition>> resume_;

@@ -47,6 +47,7 @@
 #include "runtime/state/key_dictionary.h"
 #include "runtime/state/key_groups.h"
 #include "runtime/state/snapshot_io.h"
+#include "runtime/state/state_codec.h"
 
 namespace weir {
 
@@ -62,24 +63,27 @@ struct StateDescriptor {
 };
 
 /// What every table of keyed state offers the backend: size for metrics, and per-key-group
-/// access for snapshots and rescaling (the checkpoint issue adds serialization here).
+/// access for snapshots and rescaling.
 class KeyedTable {
  public:
   virtual ~KeyedTable() = default;
   virtual std::size_t size() const = 0;
-  /// Entries under key group `group` (a snapshot writes them group by group).
+  /// Entries under key group `group` (a snapshot skips the groups where every table has
+  /// none). Called for every group of the range at each snapshot: keep it cheap.
   virtual std::size_t sizeOfGroup(int group) const = 0;
   /// Drops every entry of `group` (after the group moved to another subtask).
   virtual void clearGroup(int group) = 0;
   /// Drops entries whose TTL expired at `nowMs`.
   virtual void expire(std::int64_t /*nowMs*/) {}
   /// Writes every entry of key group `group` (snapshot_io.h format; keys as their encoded
-  /// bytes from the backend's KeyDictionary, never as KeyIds).
-  virtual void snapshotGroup(int /*group*/, ByteWriter& /*out*/) const {
-    throw SnapshotError("this kind of state cannot be snapshotted yet");
-  }
-  /// Adds the entries snapshotGroup wrote for `group` (interning their keys).
-  virtual void restoreGroup(int /*group*/, ByteReader& in) { in.fail("this kind of state cannot be restored yet"); }
+  /// bytes from the backend's KeyDictionary, never as KeyIds; values by StateCodec or the
+  /// table's own documented layout). Only reads: processing goes on afterwards unchanged.
+  virtual void snapshotGroup(int group, ByteWriter& out) const = 0;
+  /// Adds the entries snapshotGroup wrote for `group` into this (fresh, opened) table:
+  /// interns their keys (KeyDictionary::internEncoded, which checks that each belongs to
+  /// `group`) and retains them once per entry, as the entries that wrote them did. Throws
+  /// SnapshotError (in.fail) on bytes it cannot read; reads exactly what was written.
+  virtual void restoreGroup(int group, ByteReader& in) = 0;
 };
 
 template <class T>
@@ -163,6 +167,11 @@ class HeapTable final : public KeyedTable {
   std::size_t sizeOfGroup(int group) const override;
   void clearGroup(int group) override;
   void expire(std::int64_t nowMs) override;
+  /// Per entry: key bytes, i64 namespace, i64 write time (processing time, ms), the value
+  /// (StateCodec<V>); after a u32 count. An expired entry not yet swept is written as it
+  /// is and expires after the restore at the same moment.
+  void snapshotGroup(int group, ByteWriter& out) const override;
+  void restoreGroup(int group, ByteReader& in) override;
 
  private:
   struct Key {

@@ -90,7 +90,7 @@ std::unique_ptr<Instance> start(const Config& c, int subtask, int parallelism, s
   ctx.maxParallelism = kMaxP;
   ctx.keyGroups = keyGroupRangeForSubtask(kMaxP, parallelism, subtask);
   Instance* self = in.get();
-  ctx.keyedState(c.keyTypes).setClock([self] { return self->now; });
+  if (!c.keyTypes.empty()) ctx.keyedState(c.keyTypes).setClock([self] { return self->now; });
   in->op = (*OperatorRegistry::builtin().find(c.type))(ctx);
   in->op->open(ctx);
   return in;
@@ -339,6 +339,17 @@ Config joinConfig(nlohmann::json params) {
   return c;
 }
 
+Config watermarkConfig() {
+  Config c;
+  c.type = "watermark";
+  c.params = {{"timestamp", "t"}, {"watermark", {{"max_out_of_orderness_ms", 4}}}};
+  c.inputs = {kEvents};
+  c.inPorts = {"in"};
+  c.outputs = {kEvents};
+  c.outPorts = {"out"};
+  return c;
+}
+
 struct Case {
   Config config;
   std::vector<Step> steps;
@@ -372,6 +383,7 @@ Case caseNamed(const std::string& name) {
     return {joinConfig({{"window", {{"type", "sliding"}, {"size_ms", 20}, {"slide_ms", 10}}}}), eventSteps(13, 18, 6, 2, 4)};
   if (name == "window join session")
     return {joinConfig({{"window", {{"type", "session"}, {"gap_ms", 10}}}}), eventSteps(14, 20, 6, 2, 4)};
+  if (name == "watermark") return {watermarkConfig(), eventSteps(15, 16, 6)};
   qFatal("no case %s", name.c_str());
 }
 
@@ -405,6 +417,7 @@ class TestSnapshots : public QObject {
   void restoresAtEveryBoundary_data() {
     QTest::addColumn<QString>("name");
     for (const char* n : kCases) QTest::newRow(n) << QString(n);
+    QTest::newRow("watermark") << QString("watermark");  // operator state only
   }
   /// Snapshot after every element, restore into a fresh instance, go on: the output equals
   /// the uninterrupted run's exactly (rows, their order, their times, the watermarks).

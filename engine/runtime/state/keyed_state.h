@@ -5,8 +5,9 @@
 // Model (Flink's): every access is scoped to the *current key* (setCurrentKey) and, per
 // state, a *namespace* (an int64: a window's end, 0 when unused). A backend owns the key
 // groups of its subtask (runtime/state/key_groups.h) and keeps every entry under its
-// key's group, so that the checkpoint issue can snapshot group by group and a rescaled job
-// can hand groups to other subtasks.
+// key's group, so that a checkpoint snapshots it group by group (snapshotGroup) and a
+// rescaled job hands groups to other subtasks (restoreGroup of the groups a subtask owns
+// now, runtime/snapshot.h).
 //
 // Kinds of state, each an abstract handle the backend implements:
 //   ValueState<T>        one value
@@ -17,14 +18,20 @@
 // for every record; the name identifies the state in snapshots.
 //
 // Backends: a closed set known at compile time (BackendKind). Heap (here) keeps typed C++
-// objects in hash maps per key group; RocksDB (the checkpoint issue) will keep encoded
-// bytes. The state templates create the right handle for the backend's kind, so an
+// objects in hash maps per key group, and encodes them only for a snapshot (StateCodec,
+// runtime/state/state_codec.h); a RocksDB backend, keeping encoded bytes, is not written. The state templates create the right handle for the backend's kind, so an
 // operator written against these handles runs on either without a change.
 //
 // Custom tables: an operator whose per-record path must avoid virtual calls (the window
 // operator keeps accumulators per key and window) registers a KeyedTable of its own with
 // the backend (table<T>()); it implements the same per-key-group contract, so it is
-// snapshotted and rescaled like the built-in kinds.
+// snapshotted and rescaled like the built-in kinds. Timers are such a table too
+// (runtime/state/timers.h, "timers"). Every table is created in the operator's open():
+// a restore runs after open() and matches tables by name.
+//
+// Snapshots (docs/fault-tolerance.md, "Keyed state in snapshots"): per key group, every
+// table by name; keys as their encoded bytes (never KeyIds), re-interned and checked on
+// restore; a heap entry with its namespace and TTL write time.
 //
 // Keys: every entry retains its key in the backend's KeyDictionary and releases it when
 // erased, so a key is forgotten once no state refers to it.
@@ -216,7 +223,9 @@ class KeyedStateBackend {
   KeyId currentKey() const { return currentKey_; }
   int currentKeyGroup() const { return currentGroup_; }
 
-  /// Processing time for TTL (ms since the epoch). Default: the wall clock; tests set one.
+  /// Processing time (ms since the epoch) for TTL and for the operators' processing-time
+  /// records and timers (a processing-time window stamps records with it). Default: the
+  /// wall clock; tests set one.
   void setClock(std::function<std::int64_t()> clock) { clock_ = std::move(clock); }
   std::int64_t now() const { return clock_(); }
 

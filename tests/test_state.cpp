@@ -233,31 +233,48 @@ class TestState : public QObject {
     QCOMPARE(be.keys().size(), std::size_t(0));
   }
 
+  /// Timers fire in time order, ties in key-hash order (never in KeyId order: ids depend
+  /// on arrival); a duplicate is one timer, a deleted one never fires, one registered
+  /// already due fires in the same advance; a timer holds its key until it fires.
   void timersFireInTimeOrderOnce() {
-    TimerService<std::int64_t> timers;
+    KeyedStateBackend be(KeyGroupRange{0, 128}, 128, {Type::Int64, Type::String});
+    KeyDictionary& dict = be.keys();
+    auto& timers = be.table<TimerService<std::int64_t>>(
+        "timers", [&dict] { return std::make_unique<TimerService<std::int64_t>>(dict); });
+    const std::vector<KeyId> k = dict.internRows(keys({{0, "a"}, {1, "b"}, {2, "c"}, {3, "d"}, {4, "e"}}),
+                                                 std::vector<int>{0, 1});
     std::vector<std::string> fired;
-    timers.registerEventTimeTimer(2, 0, 0, 30);
-    timers.registerEventTimeTimer(1, 0, 5, 10);
-    timers.registerEventTimeTimer(1, 0, 5, 10);  // duplicate: one timer
-    timers.registerEventTimeTimer(0, 0, 0, 10);
-    timers.registerEventTimeTimer(3, 0, 0, 40);
-    timers.deleteEventTimeTimer(3, 0, 40);
+    timers.registerEventTimeTimer(k[2], 0, 30);
+    timers.registerEventTimeTimer(k[1], 5, 10);
+    timers.registerEventTimeTimer(k[1], 5, 10);  // duplicate: one timer
+    timers.registerEventTimeTimer(k[0], 0, 10);
+    timers.registerEventTimeTimer(k[3], 0, 40);
+    timers.deleteEventTimeTimer(k[3], 0, 40);
+    QCOMPARE(timers.size(), std::size_t(3));
+    auto name = [&](KeyId id) {
+      for (std::size_t i = 0; i < k.size(); ++i)
+        if (k[i] == id) return std::to_string(i);
+      return std::string("?");
+    };
     auto record = [&](const auto& t) {
-      fired.push_back(std::to_string(t.time) + ":" + std::to_string(t.key));
-      if (t.key == 2) timers.registerEventTimeTimer(4, 0, 0, 25);  // already due: fires now
+      fired.push_back(std::to_string(t.time) + ":" + name(t.key));
+      if (t.key == k[2]) timers.registerEventTimeTimer(k[4], 0, 25);  // already due: fires now
     };
     timers.advanceWatermark(9, record);
     QVERIFY(fired.empty());
     timers.advanceWatermark(30, record);
-    QCOMPARE(fired, (std::vector<std::string>{"10:0", "10:1", "30:2", "25:4"}));
+    const bool zeroFirst = dict.hash(k[0]) < dict.hash(k[1]);
+    QCOMPARE(fired, (std::vector<std::string>{zeroFirst ? "10:0" : "10:1", zeroFirst ? "10:1" : "10:0", "30:2", "25:4"}));
     QCOMPARE(timers.numEventTimeTimers(), std::size_t(0));
-    timers.registerProcessingTimeTimer(1, 0, 0, 500);
+    timers.registerProcessingTimeTimer(k[1], 0, 500);
     QCOMPARE(timers.nextProcessingTime(), std::int64_t(500));
     timers.advanceProcessingTime(499, record);
     QCOMPARE(fired.size(), std::size_t(4));
     timers.advanceProcessingTime(500, record);
     QCOMPARE(fired.back(), std::string("500:1"));
     QCOMPARE(timers.nextProcessingTime(), INT64_MAX);
+    dict.sweep();  // every timer fired: no key is held any more
+    QCOMPARE(dict.size(), std::size_t(0));
   }
 };
 

@@ -97,6 +97,15 @@ class WatermarkGenerator {
   std::int64_t currentWatermark() const { return emitted_; }
   bool idle() const { return idle_; }
   const WatermarkStrategy& strategy() const { return strategy_; }
+  /// The largest event time seen (kMinWatermark before the first record): with
+  /// currentWatermark(), what a snapshot of the `watermark` operator keeps.
+  std::int64_t maxTimestamp() const { return maxTimestamp_; }
+  /// Restore: the largest event time seen and the last watermark emitted, so the restored
+  /// generator neither lowers nor repeats its watermark.
+  void restore(std::int64_t maxTimestamp, std::int64_t emitted) {
+    maxTimestamp_ = maxTimestamp;
+    emitted_ = emitted;
+  }
 
  private:
   void schedule(std::int64_t nowMs);

@@ -21,13 +21,16 @@
 //
 // State: one custom keyed table ("groups") in the operator's backend: a slot per key with
 // one accumulator per aggregate and the result last emitted. Keys are never released in
-// streaming mode: a key's result stays valid for ever (no state TTL yet).
+// streaming mode: a key's result stays valid for ever (no state TTL yet). A checkpoint
+// writes the table per key group; there is no operator state (watermarks pass through).
+// Batch mode takes no checkpoints: a snapshot is refused.
 
 #include <algorithm>
 
 #include "runtime/operators/aggregates.h"
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/state/state_codec.h"
 
 namespace weir {
 namespace {
@@ -35,6 +38,10 @@ namespace {
 constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
 /// The operator's keyed state: one slot per key.
+///
+/// Snapshot of a key group: u32 number of keys, then per key its bytes, u8 emitted, i64
+/// largest event time, the values last emitted (StateCodec<std::vector<Value>>), and one
+/// accumulator per aggregate (writeAcc).
 class GroupTable final : public KeyedTable {
  public:
   struct Slot {
@@ -44,7 +51,9 @@ class GroupTable final : public KeyedTable {
     std::vector<Value> last;  // the aggregates' values last emitted (streaming mode)
   };
 
-  GroupTable(KeyDictionary& keys, std::size_t aggs) : keys_(keys), aggs_(aggs) {}
+  GroupTable(KeyDictionary& keys, std::vector<AggSpec> aggs)
+      : keys_(keys), specs_(std::move(aggs)), aggs_(specs_.size()),
+        perGroup_(static_cast<std::size_t>(keys.maxParallelism()), 0) {}
 
   std::uint32_t find(KeyId key) const {
     return key < slotOfKey_.size() ? slotOfKey_[key] : kNoSlot;
@@ -66,12 +75,14 @@ class GroupTable final : public KeyedTable {
     slotOfKey_[key] = s;
     order_.push_back(s);
     keys_.retain(key);
+    ++perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
     ++live_;
     return s;
   }
   void erase(std::uint32_t s) {
     Slot& slot = slots_[s];
     slotOfKey_[slot.key] = kNoSlot;
+    --perGroup_[static_cast<std::size_t>(keys_.keyGroup(slot.key))];
     keys_.release(slot.key);
     for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = Acc{};
     slot = Slot{};
@@ -87,25 +98,61 @@ class GroupTable final : public KeyedTable {
   const std::vector<std::uint32_t>& order() const { return order_; }
 
   std::size_t size() const override { return live_; }
-  std::size_t sizeOfGroup(int group) const override {
-    std::size_t n = 0;
-    for (const Slot& s : slots_)
-      if (s.key != kNoKey && keys_.keyGroup(s.key) == group) ++n;
-    return n;
-  }
+  std::size_t sizeOfGroup(int group) const override { return perGroup_[static_cast<std::size_t>(group)]; }
   void clearGroup(int group) override {
     for (std::uint32_t s = 0; s < slots_.size(); ++s)
       if (slots_[s].key != kNoKey && keys_.keyGroup(slots_[s].key) == group) erase(s);
   }
+  void snapshotGroup(int group, ByteWriter& out) const override {
+    out.u32(static_cast<std::uint32_t>(perGroup_[static_cast<std::size_t>(group)]));
+    for (std::uint32_t s : order_) {
+      const Slot& slot = slots_[s];
+      if (keys_.keyGroup(slot.key) != group) continue;
+      out.bytes(keys_.bytes(slot.key));
+      out.boolean(slot.emitted);
+      out.i64(slot.maxTs);
+      StateCodec<std::vector<Value>>::write(out, slot.last);
+      for (std::size_t a = 0; a < aggs_; ++a) writeAcc(specs_[a], accs_[s * aggs_ + a], out);
+    }
+  }
+  void restoreGroup(int group, ByteReader& in) override {
+    const std::uint32_t n = readCount(in);
+    std::vector<std::string_view> keyBytes;
+    std::vector<Slot> read;
+    std::vector<Acc> accs(static_cast<std::size_t>(n) * aggs_);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      keyBytes.push_back(in.bytes());
+      Slot slot;
+      slot.emitted = in.boolean();
+      slot.maxTs = in.i64();
+      slot.last = StateCodec<std::vector<Value>>::read(in);
+      if (slot.emitted && slot.last.size() != aggs_)
+        in.fail("key " + std::to_string(i) + " has " + std::to_string(slot.last.size()) + " results for " +
+                std::to_string(aggs_) + " aggregates");
+      read.push_back(std::move(slot));
+      for (std::size_t a = 0; a < aggs_; ++a) readAcc(specs_[a], in, accs[i * aggs_ + a]);
+    }
+    std::vector<KeyId> ids;
+    keys_.internEncoded(keyBytes, group, in, ids);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (find(ids[i]) != kNoSlot) in.fail("key " + std::to_string(i) + " is there twice");
+      const std::uint32_t s = findOrCreate(ids[i]);
+      read[i].key = ids[i];
+      slots_[s] = std::move(read[i]);
+      for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = std::move(accs[i * aggs_ + a]);
+    }
+  }
 
  private:
   KeyDictionary& keys_;
+  std::vector<AggSpec> specs_;
   std::size_t aggs_;
   std::vector<Slot> slots_;
   std::vector<Acc> accs_;
   std::vector<std::uint32_t> slotOfKey_;  // by KeyId (ids are dense)
   std::vector<std::uint32_t> free_;
   std::vector<std::uint32_t> order_;
+  std::vector<std::size_t> perGroup_;  // live slots per key group
   std::size_t live_ = 0;
 };
 
@@ -128,9 +175,7 @@ class AggregateOperator final : public Operator {
     Operator::open(ctx);
     backend_ = &ctx.keyedState(keyTypes_);
     KeyDictionary& keys = backend_->keys();
-    const std::size_t n = aggs_.size();
-    table_ = &backend_->table<GroupTable>("groups",
-                                          [&keys, n] { return std::make_unique<GroupTable>(keys, n); });
+    table_ = &backend_->table<GroupTable>("groups", [&] { return std::make_unique<GroupTable>(keys, aggs_); });
     builder_ = std::make_unique<BatchBuilder>(output_, 1024);
   }
 
@@ -159,6 +204,10 @@ class AggregateOperator final : public Operator {
       flush(out);
     }
     backend_->keys().sweep();
+  }
+
+  void snapshotState(std::int64_t, ByteWriter&) override {
+    if (batchMode_) throw SnapshotError("aggregate '" + ctx_->nodeId + "': a batch job takes no checkpoints");
   }
 
   void finish(Output& out) override {

@@ -1,10 +1,17 @@
 #include "runtime/operators/aggregates.h"
 
+#include <bit>
 #include <cstring>
 
 #include "runtime/operator.h"
+#include "runtime/state/state_codec.h"
 
 namespace weir {
+
+// encodeAcc and the values of count_distinct are native byte order; snapshots promise
+// little-endian.
+static_assert(std::endian::native == std::endian::little, "accumulator encoding assumes a little-endian machine");
+
 namespace {
 
 AggFn parseFn(const std::string& fn, bool hasField) {
@@ -249,109 +256,169 @@ void mergeAcc(const AggSpec& spec, Acc& into, Acc& from) {
 
 namespace {
 
-template <class T>
-void put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-template <class T>
-T get(std::string_view& in) {
-  T v;
-  std::memcpy(&v, in.data(), sizeof v);
-  in.remove_prefix(sizeof v);
-  return v;
-}
-void putBytes(std::string& out, std::string_view b) {
-  put(out, static_cast<std::uint32_t>(b.size()));
-  out.append(b);
-}
-std::string_view getBytes(std::string_view& in) {
-  const auto len = get<std::uint32_t>(in);
-  const std::string_view b = in.substr(0, len);
-  in.remove_prefix(len);
-  return b;
-}
+/// encodeAcc's output: native byte order, appended to a string (little-endian: asserted
+/// above, so the two encodings are the same bytes).
+class StringSink {
+ public:
+  explicit StringSink(std::string& out) : out_(out) {}
+  void i64(std::int64_t v) { put(v); }
+  void f64(double v) { put(v); }
+  void u32(std::uint32_t v) { put(v); }
+  void bytes(std::string_view b) {
+    put(static_cast<std::uint32_t>(b.size()));
+    out_.append(b);
+  }
+
+ private:
+  template <class T>
+  void put(T v) {
+    out_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  std::string& out_;
+};
+
+/// decodeAcc's input: what encodeAcc wrote, trusted (the process wrote it itself).
+class StringSource {
+ public:
+  explicit StringSource(std::string_view& in) : in_(in) {}
+  std::int64_t i64() { return get<std::int64_t>(); }
+  double f64() { return get<double>(); }
+  std::uint32_t u32() { return get<std::uint32_t>(); }
+  std::uint32_t count() { return u32(); }
+  std::string_view bytes() {
+    const auto len = u32();
+    const std::string_view b = in_.substr(0, len);
+    in_.remove_prefix(len);
+    return b;
+  }
+
+ private:
+  template <class T>
+  T get() {
+    T v;
+    std::memcpy(&v, in_.data(), sizeof v);
+    in_.remove_prefix(sizeof v);
+    return v;
+  }
+  std::string_view& in_;
+};
+
+/// A snapshot's input: checked (ByteReader fails naming its place).
+class CheckedSource {
+ public:
+  explicit CheckedSource(ByteReader& in) : in_(in) {}
+  std::int64_t i64() { return in_.i64(); }
+  double f64() { return in_.f64(); }
+  std::uint32_t u32() { return in_.u32(); }
+  std::uint32_t count() { return readCount(in_); }
+  std::string_view bytes() { return in_.bytes(); }
+
+ private:
+  ByteReader& in_;
+};
 
 /// The kept value (min, max, first, last) by its type.
-void putValue(std::string& out, Type t, const Acc& a) {
+template <class W>
+void putValue(W& out, Type t, const Acc& a) {
   switch (t) {
     case Type::Int64:
     case Type::Timestamp:
-    case Type::Bool: put(out, a.i); break;
-    case Type::Double: put(out, a.d); break;
-    case Type::String: putBytes(out, a.str()); break;
+    case Type::Bool: out.i64(a.i); break;
+    case Type::Double: out.f64(a.d); break;
+    case Type::String: out.bytes(a.str()); break;
   }
 }
-void getValue(std::string_view& in, Type t, Acc& a) {
+template <class R>
+void getValue(R& in, Type t, Acc& a) {
   switch (t) {
     case Type::Int64:
     case Type::Timestamp:
-    case Type::Bool: a.i = get<std::int64_t>(in); break;
-    case Type::Double: a.d = get<double>(in); break;
-    case Type::String: a.setStr(getBytes(in)); break;
+    case Type::Bool: a.i = in.i64(); break;
+    case Type::Double: a.d = in.f64(); break;
+    case Type::String: a.setStr(in.bytes()); break;
   }
 }
 
-}  // namespace
-
-void encodeAcc(const AggSpec& spec, const Acc& a, std::string& out) {
+template <class W>
+void encodeTo(const AggSpec& spec, const Acc& a, W& out) {
   switch (spec.fn) {
     case AggFn::CountRecords:
-    case AggFn::Count: put(out, a.n); return;
+    case AggFn::Count: out.i64(a.n); return;
     case AggFn::Sum:
     case AggFn::Avg:
-      put(out, a.n);
-      if (spec.inType == Type::Double) put(out, a.d);
-      else put(out, a.i);
+      out.i64(a.n);
+      if (spec.inType == Type::Double) out.f64(a.d);
+      else out.i64(a.i);
       return;
     case AggFn::Min:
     case AggFn::Max:
     case AggFn::First:
     case AggFn::Last:
-      put(out, a.n);
+      out.i64(a.n);
       if (a.n == 0) return;
-      if (spec.fn == AggFn::First || spec.fn == AggFn::Last) put(out, a.ts);
+      if (spec.fn == AggFn::First || spec.fn == AggFn::Last) out.i64(a.ts);
       putValue(out, spec.inType, a);
       return;
     case AggFn::CountDistinct:
-      put(out, static_cast<std::uint32_t>(a.distinct ? a.distinct->size() : 0));
+      out.u32(static_cast<std::uint32_t>(a.distinct ? a.distinct->size() : 0));
       if (a.distinct)
-        for (const std::string& v : *a.distinct) putBytes(out, v);
+        for (const std::string& v : *a.distinct) out.bytes(v);
       return;
   }
 }
 
-void decodeAcc(const AggSpec& spec, std::string_view& in, Acc& a) {
+template <class R>
+void decodeFrom(const AggSpec& spec, R& in, Acc& a) {
   a.n = a.i = a.ts = 0;
   a.d = 0;
   a.s.reset();
   a.distinct.reset();
   switch (spec.fn) {
     case AggFn::CountRecords:
-    case AggFn::Count: a.n = get<std::int64_t>(in); return;
+    case AggFn::Count: a.n = in.i64(); return;
     case AggFn::Sum:
     case AggFn::Avg:
-      a.n = get<std::int64_t>(in);
-      if (spec.inType == Type::Double) a.d = get<double>(in);
-      else a.i = get<std::int64_t>(in);
+      a.n = in.i64();
+      if (spec.inType == Type::Double) a.d = in.f64();
+      else a.i = in.i64();
       return;
     case AggFn::Min:
     case AggFn::Max:
     case AggFn::First:
     case AggFn::Last:
-      a.n = get<std::int64_t>(in);
+      a.n = in.i64();
       if (a.n == 0) return;
-      if (spec.fn == AggFn::First || spec.fn == AggFn::Last) a.ts = get<std::int64_t>(in);
+      if (spec.fn == AggFn::First || spec.fn == AggFn::Last) a.ts = in.i64();
       getValue(in, spec.inType, a);
       return;
     case AggFn::CountDistinct: {
-      const auto count = get<std::uint32_t>(in);
+      const auto count = in.count();
       if (count == 0) return;
       a.distinct = std::make_unique<std::unordered_set<std::string>>();
       a.distinct->reserve(count);
-      for (std::uint32_t k = 0; k < count; ++k) a.distinct->emplace(getBytes(in));
+      for (std::uint32_t k = 0; k < count; ++k) a.distinct->emplace(in.bytes());
       return;
     }
   }
+}
+
+}  // namespace
+
+void encodeAcc(const AggSpec& spec, const Acc& a, std::string& out) {
+  StringSink sink(out);
+  encodeTo(spec, a, sink);
+}
+
+void decodeAcc(const AggSpec& spec, std::string_view& in, Acc& a) {
+  StringSource source(in);
+  decodeFrom(spec, source, a);
+}
+
+void writeAcc(const AggSpec& spec, const Acc& a, ByteWriter& out) { encodeTo(spec, a, out); }
+
+void readAcc(const AggSpec& spec, ByteReader& in, Acc& a) {
+  CheckedSource source(in);
+  decodeFrom(spec, source, a);
 }
 
 void appendResult(const AggSpec& spec, const Acc& a, Column& out) {

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/batch.h"
+#include "runtime/state/snapshot_io.h"
 
 namespace weir {
 
@@ -79,12 +80,19 @@ void addRow(const AggSpec& spec, const RecordBatch& batch, std::size_t row, Acc&
 void mergeAcc(const AggSpec& spec, Acc& into, Acc& from);
 /// Appends the accumulator's state to `out` in a compact form holding only what spec.fn
 /// uses (count: 8 bytes; sum, avg, min, max of a number: 16; first/last: 24; strings and
-/// distinct sets by length and bytes), for state kept long in bulk (batch mode's finished
-/// windows) and for snapshots. Native byte order.
+/// distinct sets by a u32 length or count and bytes), for state kept long in bulk (batch
+/// mode's finished windows). Little-endian (the machine's order, asserted).
 void encodeAcc(const AggSpec& spec, const Acc& acc, std::string& out);
 /// Reads what encodeAcc wrote from the front of `in` into `acc` (replacing its state) and
-/// advances `in` past it.
+/// advances `in` past it. Trusts its input (the process wrote it).
 void decodeAcc(const AggSpec& spec, std::string_view& in, Acc& acc);
+/// The same bytes as encodeAcc, into a snapshot (window and aggregate tables). A
+/// count_distinct's values are kept as encoded (an int64 or double as its 8 bytes, a bool
+/// as '0'/'1', a string as itself).
+void writeAcc(const AggSpec& spec, const Acc& acc, ByteWriter& out);
+/// Reads what writeAcc wrote, checking as it goes: SnapshotError (in.fail) on bytes that
+/// end early or a count larger than what is left.
+void readAcc(const AggSpec& spec, ByteReader& in, Acc& acc);
 /// Appends the function's result to `out` (a column of spec.outType).
 void appendResult(const AggSpec& spec, const Acc& acc, Column& out);
 /// The same result as a Value (of spec.outType; null as appendResult gives it), for

@@ -23,11 +23,13 @@
 // passes left.ts + upper_ms, a right one once it passes right.ts - lower_ms; an
 // event-time timer per (key, side, time) (runtime/state/timers.h) drops them then.
 //
-// State: one custom keyed table ("interval-join") in the operator's backend: per side and
-// key, the buffered records ordered by time. A buffered record is (batch, row): the
-// batches it came in are shared, not copied; a batch is freed when its last buffered row
-// is dropped. The table's size() is the number of buffered records (0 once the watermark
-// passed them all; tests check it through KeyedStateBackend::numEntries).
+// State: two tables of the operator's keyed backend: "interval-join", per side and key the
+// buffered records ordered by time, and "timers", the cleanup timers (both written per key
+// group at a checkpoint; the operator state is the input watermark). A buffered record is
+// (batch, row): the batches it came in are shared, not copied; a batch is freed when its
+// last buffered row is dropped. The table's size() is the number of buffered records (0
+// once the watermark passed them all; tests check it through
+// KeyedStateBackend::numEntries).
 //
 // ---- Window join ----
 //
@@ -49,8 +51,9 @@
 // closes have emitted their rows (time end - 1 <= it, but above the watermark before), so
 // no row is late downstream, as with the window operator's results.
 //
-// State: one custom keyed table ("window-join"): per (key, window start), both sides'
-// buffered records, as (batch, row) like the interval join's.
+// State: "window-join", per (key, window start) both sides' buffered records, as (batch,
+// row) like the interval join's, and "timers", one per pane; the operator state is the
+// input watermark; the sessions per key (session windows) are derived from the panes.
 
 #include <algorithm>
 #include <map>
@@ -58,7 +61,9 @@
 
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/state/state_codec.h"
 #include "runtime/state/timers.h"
+#include "runtime/state/watermark_state.h"
 #include "runtime/time_math.h"
 
 namespace weir {
@@ -98,7 +103,33 @@ void appendPair(BatchBuilder& b, const std::size_t (&width)[2], const RecordBatc
   for (std::size_t c = 0; c < width[kRight]; ++c) b.column(width[kLeft] + c).appendFrom(right.column(c), r);
 }
 
+/// A buffered record in a snapshot: i64 event time, then each field of its side's input
+/// (StateCodec<Value>: type tag, present flag, value).
+void writeRecord(ByteWriter& out, std::int64_t ts, const RecordBatch& batch, std::size_t row) {
+  out.i64(ts);
+  for (std::size_t c = 0; c < batch.numColumns(); ++c) StateCodec<Value>::write(out, batch.column(c).value(row));
+}
+
+/// Reads what writeRecord wrote as the next row of `b` (the side's input schema); a field
+/// of another type than the input's now is an error naming it. Returns the event time.
+std::int64_t readRecord(ByteReader& in, BatchBuilder& b, const Schema& schema) {
+  const std::int64_t ts = in.i64();
+  for (std::size_t c = 0; c < schema.size(); ++c) {
+    const Value v = StateCodec<Value>::read(in);
+    if (v.type() != schema.field(c).type)
+      in.fail("a buffered record's field '" + schema.field(c).name + "' is a " + std::string(typeName(v.type())) +
+              ", the input now has a " + std::string(typeName(schema.field(c).type)));
+    b.column(c).append(v);
+  }
+  b.endRow(ts);
+  return ts;
+}
+
 /// The buffered records of both sides, per key, ordered by event time.
+///
+/// Snapshot of a key group: per side (left, then right) a u32 number of keys, then per key
+/// its bytes, a u32 number of records and the records (writeRecord) in buffer order (time,
+/// then arrival). A restored group's records of one side share one new batch.
 class JoinTable final : public KeyedTable {
  public:
   struct Entry {
@@ -107,7 +138,8 @@ class JoinTable final : public KeyedTable {
   };
   using Buffer = std::multimap<std::int64_t, Entry>;
 
-  explicit JoinTable(KeyDictionary& keys) : keys_(keys) {}
+  JoinTable(KeyDictionary& keys, std::vector<SchemaPtr> inputs)
+      : keys_(keys), inputs_(std::move(inputs)), perGroup_(static_cast<std::size_t>(keys.maxParallelism()), 0) {}
 
   /// Side `side`'s buffer of `key`, or nullptr.
   const Buffer* find(int side, KeyId key) const {
@@ -118,6 +150,7 @@ class JoinTable final : public KeyedTable {
     auto [it, inserted] = sides_[side].try_emplace(key);
     if (inserted) keys_.retain(key);
     it->second.emplace(ts, std::move(e));
+    ++perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
     ++size_;
   }
   /// Drops side `side`'s records of `key` with time <= upTo.
@@ -126,7 +159,9 @@ class JoinTable final : public KeyedTable {
     if (it == sides_[side].end()) return;
     Buffer& b = it->second;
     const auto end = b.upper_bound(upTo);
-    size_ -= static_cast<std::size_t>(std::distance(b.begin(), end));
+    const auto dropped = static_cast<std::size_t>(std::distance(b.begin(), end));
+    size_ -= dropped;
+    perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))] -= dropped;
     b.erase(b.begin(), end);
     if (b.empty()) {
       sides_[side].erase(it);
@@ -135,13 +170,7 @@ class JoinTable final : public KeyedTable {
   }
 
   std::size_t size() const override { return size_; }
-  std::size_t sizeOfGroup(int group) const override {
-    std::size_t n = 0;
-    for (const auto& side : sides_)
-      for (const auto& [key, b] : side)
-        if (keys_.keyGroup(key) == group) n += b.size();
-    return n;
-  }
+  std::size_t sizeOfGroup(int group) const override { return perGroup_[static_cast<std::size_t>(group)]; }
   void clearGroup(int group) override {
     for (auto& side : sides_)
       for (auto it = side.begin(); it != side.end();) {
@@ -153,11 +182,60 @@ class JoinTable final : public KeyedTable {
         keys_.release(it->first);
         it = side.erase(it);
       }
+    perGroup_[static_cast<std::size_t>(group)] = 0;
+  }
+  void snapshotGroup(int group, ByteWriter& out) const override {
+    for (const auto& side : sides_) {
+      const std::size_t count = out.placeholderU32();
+      std::uint32_t keys = 0;
+      for (const auto& [key, b] : side) {
+        if (keys_.keyGroup(key) != group) continue;
+        ++keys;
+        out.bytes(keys_.bytes(key));
+        out.u32(static_cast<std::uint32_t>(b.size()));
+        for (const auto& [ts, e] : b) writeRecord(out, ts, *e.batch, e.row);
+      }
+      out.patchU32(count, keys);
+    }
+  }
+  void restoreGroup(int group, ByteReader& in) override {
+    struct Read {
+      int side;
+      std::uint32_t key;  // index into keyBytes
+      std::int64_t ts;
+      std::uint32_t row;  // in its side's new batch
+    };
+    std::vector<std::string_view> keyBytes;
+    std::vector<Read> read;
+    std::vector<int> keySide;
+    std::shared_ptr<const RecordBatch> batches[2];
+    for (int side : {kLeft, kRight}) {
+      BatchBuilder b(inputs_[static_cast<std::size_t>(side)]);
+      const std::uint32_t keys = readCount(in);
+      for (std::uint32_t k = 0; k < keys; ++k) {
+        keyBytes.push_back(in.bytes());
+        keySide.push_back(side);
+        const std::uint32_t n = readCount(in);
+        for (std::uint32_t i = 0; i < n; ++i) {
+          const auto row = static_cast<std::uint32_t>(b.numRows());
+          const std::int64_t ts = readRecord(in, b, *inputs_[static_cast<std::size_t>(side)]);
+          read.push_back(Read{side, static_cast<std::uint32_t>(keyBytes.size() - 1), ts, row});
+        }
+      }
+      batches[side] = std::make_shared<const RecordBatch>(b.finish());
+    }
+    std::vector<KeyId> ids;
+    keys_.internEncoded(keyBytes, group, in, ids);
+    for (std::size_t k = 0; k < ids.size(); ++k)
+      if (find(keySide[k], ids[k]) != nullptr) in.fail("key " + std::to_string(k) + " is there twice");
+    for (const Read& r : read) add(r.side, ids[r.key], r.ts, Entry{batches[r.side], r.row});
   }
 
  private:
   KeyDictionary& keys_;
+  std::vector<SchemaPtr> inputs_;  // left, right
   std::unordered_map<KeyId, Buffer> sides_[2];
+  std::vector<std::size_t> perGroup_;  // buffered records per key group
   std::size_t size_ = 0;
 };
 
@@ -175,8 +253,18 @@ class JoinOperator final : public Operator {
     Operator::open(ctx);
     backend_ = &ctx.keyedState(keys_.types);
     KeyDictionary& keys = backend_->keys();
-    table_ = &backend_->table<JoinTable>("interval-join", [&keys] { return std::make_unique<JoinTable>(keys); });
+    table_ = &backend_->table<JoinTable>("interval-join",
+                                         [&] { return std::make_unique<JoinTable>(keys, ctx.inputSchemas); });
+    timers_ = &backend_->table<TimerService<std::int64_t>>(
+        "timers", [&keys] { return std::make_unique<TimerService<std::int64_t>>(keys); });
     builder_ = std::make_unique<BatchBuilder>(output_, 1024);
+  }
+
+  // Snapshots: the buffers and the cleanup timers are tables of the backend; the operator
+  // state is the input watermark (it decides which records are late).
+  void snapshotState(std::int64_t, ByteWriter& out) override { writeWatermarkState(out, watermark_); }
+  void restoreState(const std::vector<std::string>& states) override {
+    watermark_ = restoreWatermarkState(states, "join '" + ctx_->nodeId + "'");
   }
 
   void processBatch(int port, const RecordBatch& batch, Output& out) override {
@@ -205,7 +293,7 @@ class JoinOperator final : public Operator {
       table_->add(side, key, t, JoinTable::Entry{shared, static_cast<std::uint32_t>(r)});
       // Dropped once the watermark passes t + upper (left) or t - lower (right).
       const std::int64_t cleanup = saturatingAdd(side == kLeft ? saturatingAdd(t, upper_) : saturatingAdd(t, -lower_), 1);
-      timers_.registerEventTimeTimer(key, backend_->keys().keyGroup(key), side, cleanup);
+      timers_->registerEventTimeTimer(key, side, cleanup);
     }
     flush(out);
     if (late > 0 && ctx_ && ctx_->counters) OperatorCounters::add(ctx_->counters->lateRecords, late);
@@ -214,7 +302,7 @@ class JoinOperator final : public Operator {
 
   void processWatermark(Watermark wm, Output& out) override {
     if (wm.timestamp > watermark_) watermark_ = wm.timestamp;
-    timers_.advanceWatermark(watermark_, [&](const auto& t) {
+    timers_->advanceWatermark(watermark_, [&](const auto& t) {
       // Records of this key and side whose cleanup time (time + upper + 1, or
       // time - lower + 1) is at most the timer's.
       const std::int64_t upTo = t.ns == kLeft ? saturatingAdd(t.time, -upper_ - 1) : saturatingAdd(t.time, lower_ - 1);
@@ -242,12 +330,16 @@ class JoinOperator final : public Operator {
 
   KeyedStateBackend* backend_ = nullptr;
   JoinTable* table_ = nullptr;
-  TimerService<std::int64_t> timers_;  // namespace: the side (kLeft, kRight)
+  TimerService<std::int64_t>* timers_ = nullptr;  // backend table "timers"; namespace: the side
   std::int64_t watermark_ = INT64_MIN;
   std::unique_ptr<BatchBuilder> builder_;
 };
 
 /// A window join's buffered records: per (key, window), each side's, in arrival order.
+///
+/// Snapshot of a key group: u32 number of panes, then per pane the key's bytes, i64 window
+/// start, i64 end, and per side (left, right) a u32 count and the records (writeRecord) in
+/// arrival order.
 class WindowJoinTable final : public KeyedTable {
  public:
   struct Pane {
@@ -255,7 +347,8 @@ class WindowJoinTable final : public KeyedTable {
     std::vector<JoinTable::Entry> sides[2];
   };
 
-  explicit WindowJoinTable(KeyDictionary& keys) : keys_(keys) {}
+  WindowJoinTable(KeyDictionary& keys, std::vector<SchemaPtr> inputs)
+      : keys_(keys), inputs_(std::move(inputs)), perGroup_(static_cast<std::size_t>(keys.maxParallelism()), 0) {}
 
   /// The pane of (key, start), created (end = start + size) when absent; second: created.
   std::pair<Pane*, bool> pane(KeyId key, std::int64_t start, std::int64_t end) {
@@ -266,8 +359,9 @@ class WindowJoinTable final : public KeyedTable {
     }
     return {&it->second, inserted};
   }
-  void add(Pane& p, int side, JoinTable::Entry e) {
+  void add(KeyId key, Pane& p, int side, JoinTable::Entry e) {
     p.sides[side].push_back(std::move(e));
+    ++perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
     ++size_;
   }
   /// The pane of (key, start), or nullptr.
@@ -280,6 +374,7 @@ class WindowJoinTable final : public KeyedTable {
     auto [it, inserted] = panes_.try_emplace(KeyTime{key, start});
     if (inserted) keys_.retain(key);
     size_ += p.sides[0].size() + p.sides[1].size();
+    perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))] += p.sides[0].size() + p.sides[1].size();
     it->second = std::move(p);
     return it->second;
   }
@@ -290,16 +385,69 @@ class WindowJoinTable final : public KeyedTable {
     Pane p = std::move(it->second);
     panes_.erase(it);
     size_ -= p.sides[0].size() + p.sides[1].size();
+    perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))] -= p.sides[0].size() + p.sides[1].size();
     keys_.release(key);
     return p;
   }
+  /// Visits every pane: fn(key, start, pane).
+  template <class F>
+  void forEachPane(F&& fn) const {
+    for (const auto& [k, p] : panes_) fn(k.key, k.time, p);
+  }
 
   std::size_t size() const override { return size_; }
-  std::size_t sizeOfGroup(int group) const override {
-    std::size_t n = 0;
-    for (const auto& [k, p] : panes_)
-      if (keys_.keyGroup(k.key) == group) n += p.sides[0].size() + p.sides[1].size();
-    return n;
+  std::size_t sizeOfGroup(int group) const override { return perGroup_[static_cast<std::size_t>(group)]; }
+  void snapshotGroup(int group, ByteWriter& out) const override {
+    const std::size_t count = out.placeholderU32();
+    std::uint32_t panes = 0;
+    for (const auto& [k, p] : panes_) {
+      if (keys_.keyGroup(k.key) != group) continue;
+      ++panes;
+      out.bytes(keys_.bytes(k.key));
+      out.i64(k.time);
+      out.i64(p.end);
+      for (const auto& side : p.sides) {
+        out.u32(static_cast<std::uint32_t>(side.size()));
+        for (const JoinTable::Entry& e : side) writeRecord(out, e.batch->eventTime(e.row), *e.batch, e.row);
+      }
+    }
+    out.patchU32(count, panes);
+  }
+  void restoreGroup(int group, ByteReader& in) override {
+    struct Read {
+      std::int64_t start;
+      std::vector<std::uint32_t> rows[2];  // in each side's new batch
+      std::int64_t end;
+    };
+    BatchBuilder builders[2] = {BatchBuilder(inputs_[0]), BatchBuilder(inputs_[1])};
+    const std::uint32_t n = readCount(in);
+    std::vector<std::string_view> keyBytes;
+    std::vector<Read> read(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      keyBytes.push_back(in.bytes());
+      read[i].start = in.i64();
+      read[i].end = in.i64();
+      if (read[i].end <= read[i].start) in.fail("window " + std::to_string(i) + " ends before it starts");
+      for (int side : {kLeft, kRight}) {
+        const std::uint32_t records = readCount(in);
+        for (std::uint32_t r = 0; r < records; ++r) {
+          read[i].rows[side].push_back(static_cast<std::uint32_t>(builders[side].numRows()));
+          readRecord(in, builders[side], *inputs_[static_cast<std::size_t>(side)]);
+        }
+      }
+    }
+    std::shared_ptr<const RecordBatch> batches[2] = {std::make_shared<const RecordBatch>(builders[0].finish()),
+                                                     std::make_shared<const RecordBatch>(builders[1].finish())};
+    std::vector<KeyId> ids;
+    keys_.internEncoded(keyBytes, group, in, ids);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (find(ids[i], read[i].start) != nullptr) in.fail("window " + std::to_string(i) + " is there twice");
+      Pane p;
+      p.end = read[i].end;
+      for (int side : {kLeft, kRight})
+        for (std::uint32_t row : read[i].rows[side]) p.sides[side].push_back(JoinTable::Entry{batches[side], row});
+      put(ids[i], read[i].start, std::move(p));
+    }
   }
   void clearGroup(int group) override {
     for (auto it = panes_.begin(); it != panes_.end();) {
@@ -311,11 +459,14 @@ class WindowJoinTable final : public KeyedTable {
       keys_.release(it->first.key);
       it = panes_.erase(it);
     }
+    perGroup_[static_cast<std::size_t>(group)] = 0;
   }
 
  private:
   KeyDictionary& keys_;
+  std::vector<SchemaPtr> inputs_;  // left, right
   std::unordered_map<KeyTime, Pane, KeyTimeHash> panes_;  // (key id, window start) -> pane
+  std::vector<std::size_t> perGroup_;                     // buffered records per key group
   std::size_t size_ = 0;
 };
 
@@ -339,9 +490,22 @@ class WindowJoinOperator final : public Operator {
     Operator::open(ctx);
     backend_ = &ctx.keyedState(keys_.types);
     KeyDictionary& keys = backend_->keys();
-    table_ = &backend_->table<WindowJoinTable>("window-join",
-                                                [&keys] { return std::make_unique<WindowJoinTable>(keys); });
+    table_ = &backend_->table<WindowJoinTable>(
+        "window-join", [&] { return std::make_unique<WindowJoinTable>(keys, ctx.inputSchemas); });
+    timers_ = &backend_->table<TimerService<std::int64_t>>(
+        "timers", [&keys] { return std::make_unique<TimerService<std::int64_t>>(keys); });
     builder_ = std::make_unique<BatchBuilder>(output_, 1024);
+  }
+
+  // Snapshots: the panes and their timers are tables of the backend; the operator state is
+  // the input watermark. The sessions per key are derived from the panes and rebuilt.
+  void snapshotState(std::int64_t, ByteWriter& out) override { writeWatermarkState(out, watermark_); }
+  void restoreState(const std::vector<std::string>& states) override {
+    watermark_ = restoreWatermarkState(states, "join '" + ctx_->nodeId + "'");
+    if (gap_ <= 0) return;
+    table_->forEachPane([&](KeyId key, std::int64_t start, const WindowJoinTable::Pane& p) {
+      sessions_[key][start] = p.end;
+    });
   }
 
   void processBatch(int port, const RecordBatch& batch, Output&) override {
@@ -362,8 +526,8 @@ class WindowJoinOperator final : public Operator {
           inAWindow = true;
           if (end - 1 <= watermark_) return;  // this window fired already
           auto [pane, created] = table_->pane(ids[r], start, end);
-          if (created) timers_.registerEventTimeTimer(ids[r], backend_->keys().keyGroup(ids[r]), start, end - 1);
-          table_->add(*pane, side, JoinTable::Entry{shared, static_cast<std::uint32_t>(r)});
+          if (created) timers_->registerEventTimeTimer(ids[r], start, end - 1);
+          table_->add(ids[r], *pane, side, JoinTable::Entry{shared, static_cast<std::uint32_t>(r)});
           added = true;
         });
       // Late: every window it is in fired already (or it has no time). A record in the
@@ -376,7 +540,7 @@ class WindowJoinOperator final : public Operator {
 
   void processWatermark(Watermark wm, Output& out) override {
     if (wm.timestamp > watermark_) watermark_ = wm.timestamp;
-    timers_.advanceWatermark(watermark_, [&](const auto& t) {
+    timers_->advanceWatermark(watermark_, [&](const auto& t) {
       if (gap_ > 0) {
         // A session's timer is stale when the session grew (or merged) since.
         const WindowJoinTable::Pane* pane = table_->find(t.key, t.ns);
@@ -430,9 +594,9 @@ class WindowJoinOperator final : public Operator {
       sessions.erase(*s);
     }
     WindowJoinTable::Pane& pane = table_->put(key, start, std::move(merged));
-    table_->add(pane, side, std::move(e));
+    table_->add(key, pane, side, std::move(e));
     sessions[start] = end;
-    timers_.registerEventTimeTimer(key, backend_->keys().keyGroup(key), start, end - 1);
+    timers_->registerEventTimeTimer(key, start, end - 1);
     return true;
   }
 
@@ -442,7 +606,7 @@ class WindowJoinOperator final : public Operator {
 
   KeyedStateBackend* backend_ = nullptr;
   WindowJoinTable* table_ = nullptr;
-  TimerService<std::int64_t> timers_;  // namespace: the window's start
+  TimerService<std::int64_t>* timers_ = nullptr;  // backend table "timers"; namespace: the window's start
   std::int64_t watermark_ = INT64_MIN;
   std::unique_ptr<BatchBuilder> builder_;
   std::unordered_map<KeyId, std::map<std::int64_t, std::int64_t>> sessions_;  // per key: start -> end

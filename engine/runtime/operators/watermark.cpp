@@ -5,6 +5,13 @@
 // come from a WatermarkGenerator (runtime/watermarks.h) over the new times, exactly as at
 // a source; those arriving from upstream are dropped, except the maximum one that marks
 // the end of the input (so event-time work downstream still completes).
+//
+// Snapshots: the operator state is the generator's largest event time and last watermark
+// (u8 version 1, i64 max time, i64 watermark), so a restored instance goes on from where
+// it was instead of starting over from nothing (which could emit a watermark below the
+// one already sent). At the same parallelism subtask i takes old subtask i's (the same
+// channels feed it); after rescaling, the smallest of all (no record becomes late that
+// was not). Idleness restarts with the restored instance.
 
 #include "runtime/io/params.h"
 #include "runtime/registry.h"
@@ -59,6 +66,28 @@ class WatermarkOperator final : public Operator {
 
   void processWatermark(Watermark wm, Output& out) override {
     if (wm.timestamp == kMaxWatermark) out.emitWatermark(wm);
+  }
+
+  void snapshotState(std::int64_t, ByteWriter& out) override {
+    out.u8(1);
+    out.i64(watermarks_.maxTimestamp());
+    out.i64(watermarks_.currentWatermark());
+  }
+
+  void restoreState(const std::vector<std::string>& states) override {
+    std::int64_t maxTs = kMaxWatermark, emitted = kMaxWatermark;
+    bool any = false;
+    const bool same = static_cast<int>(states.size()) == ctx_->parallelism;
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      if (states[i].empty() || (same && static_cast<int>(i) != ctx_->subtask)) continue;
+      ByteReader r(states[i], "watermark '" + ctx_->nodeId + "', operator state of old subtask " + std::to_string(i));
+      if (const std::uint8_t version = r.u8(); version != 1) r.fail("version " + std::to_string(version));
+      maxTs = std::min(maxTs, r.i64());
+      emitted = std::min(emitted, r.i64());
+      if (!r.atEnd()) r.fail(std::to_string(r.remaining()) + " bytes left over");
+      any = true;
+    }
+    if (any) watermarks_.restore(maxTs, emitted);
   }
 
   std::int64_t processingDeadline() const override { return watermarks_.nextDeadline(); }

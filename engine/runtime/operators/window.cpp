@@ -19,8 +19,8 @@
 //     sinks write their `op` column);
 //   - state of a window is dropped when the watermark reaches end - 1 + lateness (with no
 //     lateness: right after it fires).
-// Processing time (window.time = processing): a record's time is the wall clock when it
-// arrives; windows fire on the clock (processing-time timers through the task loop's
+// Processing time (window.time = processing): a record's time is the processing-time clock
+// when it arrives (the backend's, KeyedStateBackend::now(): the wall clock, or a test's); windows fire on the clock (processing-time timers through the task loop's
 // deadline hook, operator.h); no lateness; at the end of the input the open windows fire.
 // Batch mode (ctx.batchMode, job "mode": "batch", event time only): every source is
 // bounded, so nothing is late and nothing needs to fire early. Records are accumulated per
@@ -43,11 +43,13 @@
 // their first records, then the others (sessions, windows that only such late records
 // reached) by start and key. The same input at parallelism 1 gives the same order.
 //
-// State: one custom keyed table ("windows", a KeyedTable in the operator's backend):
-// window slots indexed by (key id, window start), each with one accumulator per
-// aggregate, and timers (runtime/state/timers.h) per (key, window); for sessions, each
-// key's sessions ordered by start (they never overlap, so also by end), so a record finds
-// the sessions it touches with one ordered lookup however many a key holds. A batch is processed
+// State: two tables of the operator's keyed backend: "windows" (WindowTable, a custom
+// KeyedTable): window slots indexed by (key id, window start), each with one accumulator
+// per aggregate; and "timers" (runtime/state/timers.h) per (key, window). Both are written
+// per key group at a checkpoint; the operator state is the input watermark. Derived, and
+// rebuilt on restore: for sessions, each key's sessions ordered by start (they never
+// overlap, so also by end), so a record finds the sessions it touches with one ordered
+// lookup however many a key holds. A batch is processed
 // column by column: key hashes (hashKeys) and key ids once per batch, then the slot of
 // every (record, window) pair, then one tight loop per aggregate over those pairs.
 
@@ -64,6 +66,7 @@
 #include "runtime/registry.h"
 #include "runtime/state/flat_index.h"
 #include "runtime/state/timers.h"
+#include "runtime/state/watermark_state.h"
 #include "runtime/time_math.h"
 #include "runtime/watermarks.h"
 
@@ -83,7 +86,32 @@ struct WindowNs {
   }
 };
 
+}  // namespace
+
+/// A window timer's namespace in snapshots: i64 start, i64 end, u8 cleanup.
+template <>
+struct StateCodec<WindowNs> {
+  static void write(ByteWriter& w, const WindowNs& ns) {
+    w.i64(ns.start);
+    w.i64(ns.end);
+    w.boolean(ns.cleanup);
+  }
+  static WindowNs read(ByteReader& r) {
+    WindowNs ns{};
+    ns.start = r.i64();
+    ns.end = r.i64();
+    ns.cleanup = r.boolean();
+    return ns;
+  }
+};
+
+namespace {
+
 /// The operator's keyed state: window slots and their accumulators.
+///
+/// Snapshot of a key group: u32 number of windows, then per window key bytes, i64 start,
+/// i64 end, u8 fired (its result went out: a later record updates it, -U/+U), and one
+/// accumulator per aggregate (writeAcc, in the order of `aggregates`).
 class WindowTable final : public KeyedTable {
  public:
   struct Slot {
@@ -92,7 +120,9 @@ class WindowTable final : public KeyedTable {
     bool fired = false;
   };
 
-  WindowTable(KeyDictionary& keys, std::size_t aggs) : keys_(keys), aggs_(aggs) {}
+  WindowTable(KeyDictionary& keys, std::vector<AggSpec> aggs)
+      : keys_(keys), specs_(std::move(aggs)), aggs_(specs_.size()),
+        perGroup_(static_cast<std::size_t>(keys.maxParallelism()), 0) {}
 
   std::uint32_t find(KeyId key, std::int64_t start) const { return index_.find(KeyTime{key, start}); }
   /// Starts loading what find(key, start) reads first.
@@ -110,12 +140,14 @@ class WindowTable final : public KeyedTable {
     slots_[s] = Slot{key, start, end, false};
     index_.tryEmplace(KeyTime{key, start}, s);
     keys_.retain(key);
+    ++perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
     ++live_;
     return s;
   }
   void erase(std::uint32_t s) {
     Slot& slot = slots_[s];
     index_.erase(KeyTime{slot.key, slot.start});
+    --perGroup_[static_cast<std::size_t>(keys_.keyGroup(slot.key))];
     keys_.release(slot.key);
     for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = Acc{};
     slot.key = kNoKey;
@@ -142,15 +174,46 @@ class WindowTable final : public KeyedTable {
   }
 
   std::size_t size() const override { return live_; }
-  std::size_t sizeOfGroup(int group) const override {
-    std::size_t n = 0;
-    for (const Slot& s : slots_)
-      if (s.key != kNoKey && keys_.keyGroup(s.key) == group) ++n;
-    return n;
-  }
+  std::size_t sizeOfGroup(int group) const override { return perGroup_[static_cast<std::size_t>(group)]; }
   void clearGroup(int group) override {
     for (std::uint32_t s = 0; s < slots_.size(); ++s)
       if (slots_[s].key != kNoKey && keys_.keyGroup(slots_[s].key) == group) erase(s);
+  }
+  void snapshotGroup(int group, ByteWriter& out) const override {
+    out.u32(static_cast<std::uint32_t>(perGroup_[static_cast<std::size_t>(group)]));
+    for (std::uint32_t s = 0; s < slots_.size(); ++s) {
+      const Slot& slot = slots_[s];
+      if (slot.key == kNoKey || keys_.keyGroup(slot.key) != group) continue;
+      out.bytes(keys_.bytes(slot.key));
+      out.i64(slot.start);
+      out.i64(slot.end);
+      out.boolean(slot.fired);
+      for (std::size_t a = 0; a < aggs_; ++a) writeAcc(specs_[a], accs_[s * aggs_ + a], out);
+    }
+  }
+  void restoreGroup(int group, ByteReader& in) override {
+    const std::uint32_t n = readCount(in);
+    std::vector<std::string_view> keyBytes;
+    std::vector<Slot> read;
+    std::vector<Acc> accs(static_cast<std::size_t>(n) * aggs_);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      keyBytes.push_back(in.bytes());
+      Slot slot;
+      slot.start = in.i64();
+      slot.end = in.i64();
+      slot.fired = in.boolean();
+      if (slot.end <= slot.start) in.fail("window " + std::to_string(i) + " ends before it starts");
+      read.push_back(slot);
+      for (std::size_t a = 0; a < aggs_; ++a) readAcc(specs_[a], in, accs[i * aggs_ + a]);
+    }
+    std::vector<KeyId> ids;
+    keys_.internEncoded(keyBytes, group, in, ids);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (find(ids[i], read[i].start) != kNoSlot) in.fail("window " + std::to_string(i) + " is there twice");
+      const std::uint32_t s = create(ids[i], read[i].start, read[i].end);
+      slots_[s].fired = read[i].fired;
+      for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = std::move(accs[i * aggs_ + a]);
+    }
   }
   /// Drops every slot at once (batch mode's end), releasing their keys.
   void clearAll() {
@@ -160,16 +223,19 @@ class WindowTable final : public KeyedTable {
     std::vector<Acc>().swap(accs_);
     std::vector<std::uint32_t>().swap(free_);
     index_.clear();
+    std::fill(perGroup_.begin(), perGroup_.end(), 0);
     live_ = 0;
   }
 
  private:
   KeyDictionary& keys_;
+  std::vector<AggSpec> specs_;
   std::size_t aggs_;
   std::vector<Slot> slots_;
   std::vector<Acc> accs_;
   std::vector<std::uint32_t> free_;
   FlatIndex<KeyTime, KeyTimeHash> index_;  // (key id, window start) -> slot
+  std::vector<std::size_t> perGroup_;      // live slots per key group
   std::size_t live_ = 0;
 };
 
@@ -251,9 +317,10 @@ class WindowOperator final : public Operator {
     Operator::open(ctx);
     backend_ = &ctx.keyedState(keyTypes_);
     KeyDictionary& keys = backend_->keys();
-    const std::size_t n = aggs_.size();
-    table_ = &backend_->table<WindowTable>(
-        "windows", [&keys, n] { return std::make_unique<WindowTable>(keys, n); });
+    table_ = &backend_->table<WindowTable>("windows",
+                                           [&] { return std::make_unique<WindowTable>(keys, aggs_); });
+    timers_ = &backend_->table<TimerService<WindowNs>>(
+        "timers", [&keys] { return std::make_unique<TimerService<WindowNs>>(keys); });
     builder_ = std::make_unique<BatchBuilder>(output_, 1024);
     if (batchMode_) frozenRows_ = std::make_unique<BatchBuilder>(output_, 1024);
   }
@@ -264,7 +331,7 @@ class WindowOperator final : public Operator {
     pairRows_.clear();
     pairSlots_.clear();
     lateRows_.clear();
-    const std::int64_t now = processingTime_ ? wallClockMs() : 0;
+    const std::int64_t now = processingTime_ ? backend_->now() : 0;
 
     if (type_ == WindowType::Session) {
       for (std::size_t r = 0; r < n; ++r) {
@@ -352,7 +419,7 @@ class WindowOperator final : public Operator {
     }
     if (wm.timestamp > watermark_) watermark_ = wm.timestamp;
     if (!processingTime_) {
-      timers_.advanceWatermark(watermark_, [&](const auto& t) { onTimer(t, out); });
+      timers_->advanceWatermark(watermark_, [&](const auto& t) { onTimer(t, out); });
       flush(out);
       pruneSessions();
       backend_->keys().sweep();
@@ -361,11 +428,34 @@ class WindowOperator final : public Operator {
   }
 
   std::int64_t processingDeadline() const override {
-    return processingTime_ ? timers_.nextProcessingTime() : kNoDeadline;
+    return processingTime_ ? timers_->nextProcessingTime() : kNoDeadline;
+  }
+
+  // Snapshots (docs/fault-tolerance.md, "Keyed state in snapshots"): the windows and the
+  // timers are tables of the backend, written per key group by the runtime; the operator
+  // state is the input watermark (watermark_state.h). Everything else is derived: the
+  // sessions per key are rebuilt from the windows on restore. Emitted rows never wait
+  // between elements (every call flushes), so there is nothing pending to write.
+  // Batch mode takes no checkpoints, and its frozen windows are not in the table: refused.
+  void snapshotState(std::int64_t, ByteWriter& out) override {
+    if (batchMode_) throw SnapshotError("window '" + ctx_->nodeId + "': a batch job takes no checkpoints");
+    writeWatermarkState(out, watermark_);
+  }
+
+  void restoreState(const std::vector<std::string>& states) override {
+    watermark_ = restoreWatermarkState(states, "window '" + ctx_->nodeId + "'");
+    if (type_ != WindowType::Session) return;
+    std::vector<std::uint32_t> live;
+    table_->liveSlots(live);
+    for (std::uint32_t s : live) {
+      const auto& slot = table_->slot(s);
+      if (!sessions_[slot.key].emplace(slot.start, s).second)
+        throw SnapshotError("window '" + ctx_->nodeId + "': two sessions of one key start together");
+    }
   }
 
   void onProcessingTime(std::int64_t nowMs, Output& out) override {
-    timers_.advanceProcessingTime(nowMs, [&](const auto& t) { onTimer(t, out); });
+    timers_->advanceProcessingTime(nowMs, [&](const auto& t) { onTimer(t, out); });
     flush(out);
     pruneSessions();
     backend_->keys().sweep();
@@ -386,15 +476,13 @@ class WindowOperator final : public Operator {
   }
 
   void registerTimers(KeyId key, std::int64_t start, std::int64_t end) {
-    const int group = backend_->keys().keyGroup(key);
     if (processingTime_) {
-      timers_.registerProcessingTimeTimer(key, group, WindowNs{start, end, false}, end - 1);
+      timers_->registerProcessingTimeTimer(key, WindowNs{start, end, false}, end - 1);
       return;
     }
-    timers_.registerEventTimeTimer(key, group, WindowNs{start, end, false}, end - 1);
+    timers_->registerEventTimeTimer(key, WindowNs{start, end, false}, end - 1);
     if (lateness_ > 0)
-      timers_.registerEventTimeTimer(key, group, WindowNs{start, end, true},
-                                     saturatingAdd(end - 1, lateness_));
+      timers_->registerEventTimeTimer(key, WindowNs{start, end, true}, saturatingAdd(end - 1, lateness_));
   }
 
   std::uint32_t createSlot(KeyId key, std::int64_t start, std::int64_t end) {
@@ -665,7 +753,7 @@ class WindowOperator final : public Operator {
 
   KeyedStateBackend* backend_ = nullptr;
   WindowTable* table_ = nullptr;
-  TimerService<WindowNs> timers_;
+  TimerService<WindowNs>* timers_ = nullptr;  // a table of the backend ("timers")
   // Session slots per key, by start.
   std::unordered_map<KeyId, std::map<std::int64_t, std::uint32_t>> sessions_;
   bool sessionsErased_ = false;

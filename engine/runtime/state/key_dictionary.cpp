@@ -5,6 +5,10 @@
 #include <cstring>
 
 namespace weir {
+
+// The key encoding copies numbers in native byte order; snapshots promise little-endian.
+static_assert(std::endian::native == std::endian::little, "key encoding and snapshots assume a little-endian machine");
+
 namespace {
 
 template <class T>
@@ -150,6 +154,66 @@ void KeyDictionary::intern(const RecordBatch& batch, std::span<const int> fields
     if (i + 8 < n) byHash_.prefetch(hashes[i + 8]);
     encode(batch, fields, i, scratch_);
     ids.push_back(intern(scratch_, hashes[i]));
+  }
+}
+
+bool KeyDictionary::wellFormed(std::span<const Type> types, std::string_view in) {
+  for (const Type t : types) {
+    if (in.empty() || static_cast<unsigned char>(in.front()) > 1) return false;
+    const bool present = in.front() == 1;
+    in.remove_prefix(1);
+    if (!present) continue;
+    switch (t) {
+      case Type::Int64:
+      case Type::Timestamp:
+      case Type::Double:
+        if (in.size() < 8) return false;
+        in.remove_prefix(8);
+        break;
+      case Type::Bool:
+        if (in.empty() || static_cast<unsigned char>(in.front()) > 1) return false;
+        in.remove_prefix(1);
+        break;
+      case Type::String: {
+        if (in.size() < 4) return false;
+        const auto len = take<std::uint32_t>(in);
+        if (in.size() < len) return false;
+        in.remove_prefix(len);
+        break;
+      }
+    }
+  }
+  return in.empty();
+}
+
+void KeyDictionary::internEncoded(std::span<const std::string_view> keys, int group, const ByteReader& in,
+                                  std::vector<KeyId>& ids) {
+  if (keys.empty()) return;
+  std::vector<Field> fields;
+  std::vector<int> indexes;
+  for (std::size_t f = 0; f < types_.size(); ++f) {
+    fields.push_back({"k" + std::to_string(f), types_[f]});
+    indexes.push_back(static_cast<int>(f));
+  }
+  BatchBuilder b(makeSchema(std::move(fields)), keys.size());
+  std::vector<Column*> columns;
+  for (std::size_t f = 0; f < types_.size(); ++f) columns.push_back(&b.column(f));
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!wellFormed(types_, keys[i]))
+      in.fail("key " + std::to_string(i) + " of the group is not a key of this operator's key types");
+    appendKey(types_, keys[i], columns);
+    b.endRow();
+  }
+  const RecordBatch batch = b.finish();
+  std::vector<std::uint64_t> hashes;
+  hashKeys(batch, indexes, hashes);
+  ids.reserve(ids.size() + keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const KeyId id = intern(keys[i], hashes[i]);
+    if (groups_[id] != group)
+      in.fail("key " + std::to_string(i) + " belongs to key group " + std::to_string(groups_[id]) + ", not " +
+              std::to_string(group) + " (was the key or the max parallelism changed?)");
+    ids.push_back(id);
   }
 }
 

@@ -17,6 +17,11 @@
 // Batches: intern() takes the hashes computed for partitioning (hashKeys over the key
 // fields) so each record's key is hashed once, column by column, and looked up once.
 //
+// Snapshots write a key as these bytes, never as its KeyId (which is this process's own);
+// the encoding's numbers are little-endian (the byte order of every platform Weir builds
+// for, asserted in key_dictionary.cpp), so the bytes mean the same on every machine.
+// Restoring interns them again (internEncoded) and checks them.
+//
 // Threading: one dictionary per operator instance, used on its subtask's thread only.
 
 #include <cstdint>
@@ -29,6 +34,7 @@
 #include "core/batch.h"
 #include "runtime/state/flat_index.h"
 #include "runtime/state/key_groups.h"
+#include "runtime/state/snapshot_io.h"
 
 namespace weir {
 
@@ -72,6 +78,16 @@ class KeyDictionary {
   /// The id of a key given as encoded bytes and its hash, or kNoKey when it is not here.
   KeyId find(std::string_view bytes, std::uint64_t hash) const;
 
+  /// Restore: the ids of keys read from a snapshot as their encoded bytes, appended to
+  /// `ids`, interned as intern() does (no references: the entries that hold them retain
+  /// them). Their hashes are computed as hashKeys computes them, for all the keys at once.
+  /// Each must be a well-formed encoding of this dictionary's key types and belong to key
+  /// group `group`; otherwise in.fail() names the key.
+  void internEncoded(std::span<const std::string_view> keys, int group, const ByteReader& in,
+                     std::vector<KeyId>& ids);
+  /// Whether `bytes` is a well-formed encoding of a key of `types`.
+  static bool wellFormed(std::span<const Type> types, std::string_view bytes);
+
   void retain(KeyId id) { ++refs_[id]; }
   /// Drops one reference; a key left without any is forgotten by the next sweep().
   void release(KeyId id);
@@ -89,6 +105,7 @@ class KeyDictionary {
   /// Live keys (retained at least once, or interned and not yet released).
   std::size_t size() const { return byHash_.size() + collisions_; }
   const std::vector<Type>& keyTypes() const { return types_; }
+  int maxParallelism() const { return maxParallelism_; }
 
   /// Encodes row `row`'s key fields as intern() does (for tests and generic callers).
   static void encode(const RecordBatch& batch, std::span<const int> fields, std::size_t row,

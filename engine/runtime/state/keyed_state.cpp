@@ -43,7 +43,8 @@ void KeyedStateBackend::restoreGroup(int group, ByteReader& in) {
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::string name = in.str();
     const std::uint32_t len = in.u32();
-    ByteReader part(in.raw(len), in.what() + ", key group " + std::to_string(group) + ", state '" + name + "'");
+    // `in` names the key group already (restoreOperator's reader).
+    ByteReader part(in.raw(len), in.what() + ", state '" + name + "'");
     auto it = tables_.find(name);
     if (it == tables_.end()) in.fail("the snapshot has state '" + name + "', which this operator does not keep");
     it->second->restoreGroup(group, part);

@@ -5,8 +5,9 @@
 // Model (Flink's): every access is scoped to the *current key* (setCurrentKey) and, per
 // state, a *namespace* (an int64: a window's end, 0 when unused). A backend owns the key
 // groups of its subtask (runtime/state/key_groups.h) and keeps every entry under its
-// key's group, so that the checkpoint issue can snapshot group by group and a rescaled job
-// can hand groups to other subtasks.
+// key's group, so that a checkpoint snapshots it group by group (snapshotGroup) and a
+// rescaled job hands groups to other subtasks (restoreGroup of the groups a subtask owns
+// now, runtime/snapshot.h).
 //
 // Kinds of state, each an abstract handle the backend implements:
 //   ValueState<T>        one value
@@ -17,14 +18,20 @@
 // for every record; the name identifies the state in snapshots.
 //
 // Backends: a closed set known at compile time (BackendKind). Heap (here) keeps typed C++
-// objects in hash maps per key group; RocksDB (the checkpoint issue) will keep encoded
-// bytes. The state templates create the right handle for the backend's kind, so an
+// objects in hash maps per key group, and encodes them only for a snapshot (StateCodec,
+// runtime/state/state_codec.h); a RocksDB backend, keeping encoded bytes, is not written. The state templates create the right handle for the backend's kind, so an
 // operator written against these handles runs on either without a change.
 //
 // Custom tables: an operator whose per-record path must avoid virtual calls (the window
 // operator keeps accumulators per key and window) registers a KeyedTable of its own with
 // the backend (table<T>()); it implements the same per-key-group contract, so it is
-// snapshotted and rescaled like the built-in kinds.
+// snapshotted and rescaled like the built-in kinds. Timers are such a table too
+// (runtime/state/timers.h, "timers"). Every table is created in the operator's open():
+// a restore runs after open() and matches tables by name.
+//
+// Snapshots (docs/fault-tolerance.md, "Keyed state in snapshots"): per key group, every
+// table by name; keys as their encoded bytes (never KeyIds), re-interned and checked on
+// restore; a heap entry with its namespace and TTL write time.
 //
 // Keys: every entry retains its key in the backend's KeyDictionary and releases it when
 // erased, so a key is forgotten once no state refers to it.
@@ -47,6 +54,7 @@
 #include "runtime/state/key_dictionary.h"
 #include "runtime/state/key_groups.h"
 #include "runtime/state/snapshot_io.h"
+#include "runtime/state/state_codec.h"
 
 namespace weir {
 
@@ -62,24 +70,27 @@ struct StateDescriptor {
 };
 
 /// What every table of keyed state offers the backend: size for metrics, and per-key-group
-/// access for snapshots and rescaling (the checkpoint issue adds serialization here).
+/// access for snapshots and rescaling.
 class KeyedTable {
  public:
   virtual ~KeyedTable() = default;
   virtual std::size_t size() const = 0;
-  /// Entries under key group `group` (a snapshot writes them group by group).
+  /// Entries under key group `group` (a snapshot skips the groups where every table has
+  /// none). Called for every group of the range at each snapshot: keep it cheap.
   virtual std::size_t sizeOfGroup(int group) const = 0;
   /// Drops every entry of `group` (after the group moved to another subtask).
   virtual void clearGroup(int group) = 0;
   /// Drops entries whose TTL expired at `nowMs`.
   virtual void expire(std::int64_t /*nowMs*/) {}
   /// Writes every entry of key group `group` (snapshot_io.h format; keys as their encoded
-  /// bytes from the backend's KeyDictionary, never as KeyIds).
-  virtual void snapshotGroup(int /*group*/, ByteWriter& /*out*/) const {
-    throw SnapshotError("this kind of state cannot be snapshotted yet");
-  }
-  /// Adds the entries snapshotGroup wrote for `group` (interning their keys).
-  virtual void restoreGroup(int /*group*/, ByteReader& in) { in.fail("this kind of state cannot be restored yet"); }
+  /// bytes from the backend's KeyDictionary, never as KeyIds; values by StateCodec or the
+  /// table's own documented layout). Only reads: processing goes on afterwards unchanged.
+  virtual void snapshotGroup(int group, ByteWriter& out) const = 0;
+  /// Adds the entries snapshotGroup wrote for `group` into this (fresh, opened) table:
+  /// interns their keys (KeyDictionary::internEncoded, which checks that each belongs to
+  /// `group`) and retains them once per entry, as the entries that wrote them did. Throws
+  /// SnapshotError (in.fail) on bytes it cannot read; reads exactly what was written.
+  virtual void restoreGroup(int group, ByteReader& in) = 0;
 };
 
 template <class T>
@@ -163,6 +174,11 @@ class HeapTable final : public KeyedTable {
   std::size_t sizeOfGroup(int group) const override;
   void clearGroup(int group) override;
   void expire(std::int64_t nowMs) override;
+  /// Per entry: key bytes, i64 namespace, i64 write time (processing time, ms), the value
+  /// (StateCodec<V>); after a u32 count. An expired entry not yet swept is written as it
+  /// is and expires after the restore at the same moment.
+  void snapshotGroup(int group, ByteWriter& out) const override;
+  void restoreGroup(int group, ByteReader& in) override;
 
  private:
   struct Key {
@@ -207,7 +223,9 @@ class KeyedStateBackend {
   KeyId currentKey() const { return currentKey_; }
   int currentKeyGroup() const { return currentGroup_; }
 
-  /// Processing time for TTL (ms since the epoch). Default: the wall clock; tests set one.
+  /// Processing time (ms since the epoch) for TTL and for the operators' processing-time
+  /// records and timers (a processing-time window stamps records with it). Default: the
+  /// wall clock; tests set one.
   void setClock(std::function<std::int64_t()> clock) { clock_ = std::move(clock); }
   std::int64_t now() const { return clock_(); }
 

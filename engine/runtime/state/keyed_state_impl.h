@@ -86,6 +86,47 @@ void HeapTable<V>::expire(std::int64_t nowMs) {
     });
 }
 
+template <class V>
+void HeapTable<V>::snapshotGroup(int g, ByteWriter& out) const {
+  const Map& m = groups_[static_cast<std::size_t>(backend_.keyGroups().offset(g))];
+  out.u32(static_cast<std::uint32_t>(m.size()));
+  for (const auto& [k, slot] : m) {
+    out.bytes(backend_.keys().bytes(k.key));
+    out.i64(k.ns);
+    out.i64(slot.writtenAt);
+    StateCodec<V>::write(out, slot.value);
+  }
+}
+
+template <class V>
+void HeapTable<V>::restoreGroup(int g, ByteReader& in) {
+  const std::uint32_t n = readCount(in);
+  struct Read {
+    std::int64_t ns, writtenAt;
+    V value;
+  };
+  std::vector<std::string_view> keyBytes;
+  std::vector<Read> entries;
+  keyBytes.reserve(n);
+  entries.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    keyBytes.push_back(in.bytes());
+    const std::int64_t ns = in.i64();
+    const std::int64_t writtenAt = in.i64();
+    entries.push_back(Read{ns, writtenAt, StateCodec<V>::read(in)});
+  }
+  std::vector<KeyId> ids;
+  backend_.keys().internEncoded(keyBytes, g, in, ids);
+  Map& m = groups_[static_cast<std::size_t>(backend_.keyGroups().offset(g))];
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto [it, inserted] = m.try_emplace(Key{ids[i], entries[i].ns});
+    if (!inserted) in.fail("entry " + std::to_string(i) + " repeats a key and namespace");
+    it->second.value = std::move(entries[i].value);
+    it->second.writtenAt = entries[i].writtenAt;
+    backend_.keys().retain(ids[i]);
+  }
+}
+
 template <class T>
 class HeapValueState final : public ValueState<T>, public StateHandleBase {
  public:

@@ -1129,9 +1129,11 @@ class JobManager {
     job.restoredFrom = -1;
     std::optional<std::filesystem::path> latest = latestCompletedCheckpoint(job.checkpointDir);
     if (!latest && !job.initialRestore.empty()) latest = job.initialRestore;  // before its first checkpoint
+    std::optional<RestoreSource> restore;
     if (latest) {
       try {
         const CheckpointMetadata meta = readCheckpointMetadata(*latest);
+        restore = RestoreSource{*latest, meta};
         cp["restore"] = latest->string();
         job.restoredFrom = meta.id;
         meta_.restored(job.id, job.attempt, meta.id, latest->string(), wallClockMs());
@@ -1144,7 +1146,8 @@ class JobManager {
     }
     job.coordinator = std::make_unique<CheckpointCoordinator>(CheckpointSettings::fromJson(job.plan.checkpoint), job.plan,
                                                               checkpointTasks(job.graph), job.checkpointDir, job.id,
-                                                              job.attempt, job.restoredFrom + 1);
+                                                              job.attempt, job.restoredFrom + 1,
+                                                              restore ? &*restore : nullptr);
     return cp;
   }
 

@@ -1,6 +1,8 @@
 #include "runtime/checkpoint_coordinator.h"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 namespace weir {
 
@@ -60,7 +62,8 @@ json CheckpointRecord::toJson(bool withSubtasks) const {
 
 CheckpointCoordinator::CheckpointCoordinator(CheckpointSettings settings, const JobPlan& plan,
                                              std::vector<CheckpointTask> tasks, std::filesystem::path jobDir,
-                                             std::string jobId, int attempt, std::int64_t firstId)
+                                             std::string jobId, int attempt, std::int64_t firstId,
+                                             const RestoreSource* restored)
     : settings_(settings), plan_(plan), tasks_(std::move(tasks)), jobDir_(std::move(jobDir)),
       jobId_(std::move(jobId)), attempt_(attempt), nextId_(std::max<std::int64_t>(1, firstId)) {
   // Checkpoints of earlier attempts: completed ones count for retention; ones a crash left
@@ -80,6 +83,39 @@ CheckpointCoordinator::CheckpointCoordinator(CheckpointSettings settings, const 
   std::sort(done.begin(), done.end());
   completedIds_ = done;
   if (!done.empty()) latestCompleted_ = done.back();
+  if (!restored) return;
+  // Subtasks the restored checkpoint saw finished: their snapshot there is what later
+  // checkpoints count them with, once they have left.
+  const ExecutionGraph graph = ExecutionGraph::build(plan_);
+  for (const auto& [vertex, subtask] : restored->metadata.finished) {
+    const int v = graph.vertexIndex(vertex);
+    if (v < 0) continue;
+    SubtaskAck ack;
+    ack.checkpointId = restored->metadata.id;
+    ack.vertex = vertex;
+    ack.subtask = subtask;
+    ack.finished = true;
+    for (int n : graph.vertices[static_cast<std::size_t>(v)].nodes) {
+      const std::string& node = plan_.nodes[static_cast<std::size_t>(n)].id;
+      auto it = restored->metadata.nodes.find(node);
+      if (it == restored->metadata.nodes.end() || subtask >= it->second.parallelism) continue;
+      const std::string& file = it->second.files[static_cast<std::size_t>(subtask)];
+      if (file.empty()) continue;
+      std::int64_t bytes = 0, stateBytes = 0;
+      try {
+        std::ifstream in(restored->dir / file, std::ios::binary);
+        const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        bytes = static_cast<std::int64_t>(content.size());
+        stateBytes = OperatorSnapshot::decode(content, (restored->dir / file).string()).stateBytes();
+      } catch (const std::exception&) {
+        // Unreadable: the restore itself reports it; here it only counts for statistics.
+      }
+      ack.files.push_back({node, file, bytes, stateBytes});
+    }
+    const CheckpointTask key{vertex, subtask, false};
+    lastCompletedAck_[key] = std::move(ack);
+    lastCompletedDir_[key] = restored->dir;
+  }
 }
 
 int CheckpointCoordinator::numInProgress() const {
@@ -236,8 +272,9 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
       if (a.checkpointId != r.id) {
         // A subtask that left: its last snapshot files come along (hard links: no copy,
         // and retention may delete the older checkpoint without losing them).
-        const auto from = checkpointDir(jobDir_, a.checkpointId);
-        for (const auto& f : a.files) {
+        const CheckpointTask key{a.vertex, a.subtask, false};
+        const auto from = lastCompletedDir_.count(key) ? lastCompletedDir_.at(key) : checkpointDir(jobDir_, a.checkpointId);
+        for (auto& f : a.files) {
           std::error_code ec;
           std::filesystem::create_hard_link(from / f.file, dir / f.file, ec);
           if (ec) std::filesystem::copy_file(from / f.file, dir / f.file, std::filesystem::copy_options::overwrite_existing);
@@ -269,10 +306,15 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
   r.status = CheckpointStatus::Completed;
   r.endedAt = nowMs;
   r.bytes = meta.totalBytes;
+  r.acks = all;  // subtasks that had left included, with the snapshot they count with
+  r.acknowledged = static_cast<int>(all.size());
   lastEndAt_ = nowMs;
   if (savepoint) return Outcome{r.id, true, ""};
   latestCompleted_ = r.id;
-  for (const auto& a : all) lastCompletedAck_[CheckpointTask{a.vertex, a.subtask, false}] = a;
+  for (const auto& a : all) {
+    lastCompletedAck_[CheckpointTask{a.vertex, a.subtask, false}] = a;
+    lastCompletedDir_[CheckpointTask{a.vertex, a.subtask, false}] = dir;
+  }
   completedIds_.push_back(r.id);
   // Older checkpoints still in progress can never be needed now.
   for (auto& o : history_)

@@ -88,8 +88,11 @@ class CheckpointCoordinator {
   /// For attempt `attempt` of job `jobId` running `plan` with `tasks`; checkpoints are
   /// numbered from `firstId` (one past the newest of earlier attempts, so ids never repeat
   /// within a job) and stored under `jobDir`.
+  /// `restored`: the checkpoint the attempt restores from, if any: its subtasks that had
+  /// finished restart finished and leave at once, counted with their snapshot there.
   CheckpointCoordinator(CheckpointSettings settings, const JobPlan& plan, std::vector<CheckpointTask> tasks,
-                        std::filesystem::path jobDir, std::string jobId, int attempt, std::int64_t firstId);
+                        std::filesystem::path jobDir, std::string jobId, int attempt, std::int64_t firstId,
+                        const RestoreSource* restored = nullptr);
 
   struct Trigger {
     std::int64_t id = 0;
@@ -150,6 +153,7 @@ class CheckpointCoordinator {
   int failedCount_ = 0;
   std::vector<CheckpointRecord> history_;
   std::map<CheckpointTask, SubtaskAck> lastCompletedAck_;  // per task, from the newest completed checkpoint
+  std::map<CheckpointTask, std::filesystem::path> lastCompletedDir_;  // where that checkpoint's files are
   std::map<CheckpointTask, bool> left_;
   std::vector<std::int64_t> completedIds_;  // for retention, oldest first
 };

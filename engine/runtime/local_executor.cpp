@@ -68,7 +68,7 @@ void LocalExecutor::build() {
   std::filesystem::create_directories(options_.checkpointDir, ec);
   const std::int64_t firstId = options_.restore ? options_.restore->metadata.id + 1 : 1;
   coordinator_ = std::make_unique<CheckpointCoordinator>(settings, plan_, checkpointTasks(graph), options_.checkpointDir,
-                                                         plan_.name, 1, firstId);
+                                                         plan_.name, 1, firstId, options_.restore.get());
 }
 
 void LocalExecutor::acknowledge(const SubtaskAck& ack) {

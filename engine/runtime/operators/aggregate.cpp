@@ -30,6 +30,7 @@
 #include "runtime/operators/aggregates.h"
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/state/group_buckets.h"
 #include "runtime/state/state_codec.h"
 
 namespace weir {
@@ -76,6 +77,7 @@ class GroupTable final : public KeyedTable {
     order_.push_back(s);
     keys_.retain(key);
     ++perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
+    buckets_.changed();
     ++live_;
     return s;
   }
@@ -83,6 +85,7 @@ class GroupTable final : public KeyedTable {
     Slot& slot = slots_[s];
     slotOfKey_[slot.key] = kNoSlot;
     --perGroup_[static_cast<std::size_t>(keys_.keyGroup(slot.key))];
+    buckets_.changed();
     keys_.release(slot.key);
     for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = Acc{};
     slot = Slot{};
@@ -104,15 +107,17 @@ class GroupTable final : public KeyedTable {
       if (slots_[s].key != kNoKey && keys_.keyGroup(slots_[s].key) == group) erase(s);
   }
   void snapshotGroup(int group, ByteWriter& out) const override {
-    out.u32(static_cast<std::uint32_t>(perGroup_[static_cast<std::size_t>(group)]));
-    for (std::uint32_t s : order_) {
+    const auto& slots = buckets_.of(group, keys_.maxParallelism(), [&](auto add) {
+      for (std::uint32_t s : order_) add(keys_.keyGroup(slots_[s].key), s);
+    });
+    out.u32(static_cast<std::uint32_t>(slots.size()));
+    for (std::uint32_t s : slots) {
       const Slot& slot = slots_[s];
-      if (keys_.keyGroup(slot.key) != group) continue;
       out.bytes(keys_.bytes(slot.key));
       out.boolean(slot.emitted);
       out.i64(slot.maxTs);
       StateCodec<std::vector<Value>>::write(out, slot.last);
-      for (std::size_t a = 0; a < aggs_; ++a) writeAcc(specs_[a], accs_[s * aggs_ + a], out);
+      writeAccs(specs_, accs_.data() + s * aggs_, out);
     }
   }
   void restoreGroup(int group, ByteReader& in) override {
@@ -130,7 +135,7 @@ class GroupTable final : public KeyedTable {
         in.fail("key " + std::to_string(i) + " has " + std::to_string(slot.last.size()) + " results for " +
                 std::to_string(aggs_) + " aggregates");
       read.push_back(std::move(slot));
-      for (std::size_t a = 0; a < aggs_; ++a) readAcc(specs_[a], in, accs[i * aggs_ + a]);
+      readAccs(specs_, in, accs.data() + i * aggs_);
     }
     std::vector<KeyId> ids;
     keys_.internEncoded(keyBytes, group, in, ids);
@@ -153,6 +158,7 @@ class GroupTable final : public KeyedTable {
   std::vector<std::uint32_t> free_;
   std::vector<std::uint32_t> order_;
   std::vector<std::size_t> perGroup_;  // live slots per key group
+  GroupBuckets<std::uint32_t> buckets_;  // slots by key group, for snapshots
   std::size_t live_ = 0;
 };
 

@@ -421,6 +421,14 @@ void readAcc(const AggSpec& spec, ByteReader& in, Acc& a) {
   decodeFrom(spec, source, a);
 }
 
+void writeAccs(std::span<const AggSpec> specs, const Acc* accs, ByteWriter& out) {
+  for (std::size_t a = 0; a < specs.size(); ++a) writeAcc(specs[a], accs[a], out);
+}
+
+void readAccs(std::span<const AggSpec> specs, ByteReader& in, Acc* accs) {
+  for (std::size_t a = 0; a < specs.size(); ++a) readAcc(specs[a], in, accs[a]);
+}
+
 void appendResult(const AggSpec& spec, const Acc& a, Column& out) {
   switch (spec.fn) {
     case AggFn::CountRecords:

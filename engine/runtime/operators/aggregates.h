@@ -93,6 +93,9 @@ void writeAcc(const AggSpec& spec, const Acc& acc, ByteWriter& out);
 /// Reads what writeAcc wrote, checking as it goes: SnapshotError (in.fail) on bytes that
 /// end early or a count larger than what is left.
 void readAcc(const AggSpec& spec, ByteReader& in, Acc& acc);
+/// writeAcc / readAcc of one slot's accumulators, accs[i] for specs[i].
+void writeAccs(std::span<const AggSpec> specs, const Acc* accs, ByteWriter& out);
+void readAccs(std::span<const AggSpec> specs, ByteReader& in, Acc* accs);
 /// Appends the function's result to `out` (a column of spec.outType).
 void appendResult(const AggSpec& spec, const Acc& acc, Column& out);
 /// The same result as a Value (of spec.outType; null as appendResult gives it), for

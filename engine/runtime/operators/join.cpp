@@ -61,6 +61,7 @@
 
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/state/group_buckets.h"
 #include "runtime/state/state_codec.h"
 #include "runtime/state/timers.h"
 #include "runtime/state/watermark_state.h"
@@ -148,7 +149,10 @@ class JoinTable final : public KeyedTable {
   }
   void add(int side, KeyId key, std::int64_t ts, Entry e) {
     auto [it, inserted] = sides_[side].try_emplace(key);
-    if (inserted) keys_.retain(key);
+    if (inserted) {
+      keys_.retain(key);
+      buckets_.changed();
+    }
     it->second.emplace(ts, std::move(e));
     ++perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
     ++size_;
@@ -165,6 +169,7 @@ class JoinTable final : public KeyedTable {
     b.erase(b.begin(), end);
     if (b.empty()) {
       sides_[side].erase(it);
+      buckets_.changed();
       keys_.release(key);
     }
   }
@@ -183,19 +188,25 @@ class JoinTable final : public KeyedTable {
         it = side.erase(it);
       }
     perGroup_[static_cast<std::size_t>(group)] = 0;
+    buckets_.changed();
   }
   void snapshotGroup(int group, ByteWriter& out) const override {
-    for (const auto& side : sides_) {
+    const auto& keys = buckets_.of(group, keys_.maxParallelism(), [&](auto add) {
+      for (int side : {kLeft, kRight})
+        for (const auto& e : sides_[side]) add(keys_.keyGroup(e.first), std::pair{side, e.first});
+    });
+    for (int side : {kLeft, kRight}) {
       const std::size_t count = out.placeholderU32();
-      std::uint32_t keys = 0;
-      for (const auto& [key, b] : side) {
-        if (keys_.keyGroup(key) != group) continue;
-        ++keys;
+      std::uint32_t n = 0;
+      for (const auto& [s, key] : keys) {
+        if (s != side) continue;
+        ++n;
+        const Buffer& b = sides_[side].at(key);
         out.bytes(keys_.bytes(key));
         out.u32(static_cast<std::uint32_t>(b.size()));
         for (const auto& [ts, e] : b) writeRecord(out, ts, *e.batch, e.row);
       }
-      out.patchU32(count, keys);
+      out.patchU32(count, n);
     }
   }
   void restoreGroup(int group, ByteReader& in) override {
@@ -236,6 +247,7 @@ class JoinTable final : public KeyedTable {
   std::vector<SchemaPtr> inputs_;  // left, right
   std::unordered_map<KeyId, Buffer> sides_[2];
   std::vector<std::size_t> perGroup_;  // buffered records per key group
+  GroupBuckets<std::pair<int, KeyId>> buckets_;  // (side, key) by key group, for snapshots
   std::size_t size_ = 0;
 };
 
@@ -356,6 +368,7 @@ class WindowJoinTable final : public KeyedTable {
     if (inserted) {
       it->second.end = end;
       keys_.retain(key);
+      buckets_.changed();
     }
     return {&it->second, inserted};
   }
@@ -372,7 +385,10 @@ class WindowJoinTable final : public KeyedTable {
   /// Puts `p` in as the pane of (key, start) (there is none yet: a merged session).
   Pane& put(KeyId key, std::int64_t start, Pane p) {
     auto [it, inserted] = panes_.try_emplace(KeyTime{key, start});
-    if (inserted) keys_.retain(key);
+    if (inserted) {
+      keys_.retain(key);
+      buckets_.changed();
+    }
     size_ += p.sides[0].size() + p.sides[1].size();
     perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))] += p.sides[0].size() + p.sides[1].size();
     it->second = std::move(p);
@@ -384,6 +400,7 @@ class WindowJoinTable final : public KeyedTable {
     if (it == panes_.end()) return {};
     Pane p = std::move(it->second);
     panes_.erase(it);
+    buckets_.changed();
     size_ -= p.sides[0].size() + p.sides[1].size();
     perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))] -= p.sides[0].size() + p.sides[1].size();
     keys_.release(key);
@@ -398,11 +415,12 @@ class WindowJoinTable final : public KeyedTable {
   std::size_t size() const override { return size_; }
   std::size_t sizeOfGroup(int group) const override { return perGroup_[static_cast<std::size_t>(group)]; }
   void snapshotGroup(int group, ByteWriter& out) const override {
-    const std::size_t count = out.placeholderU32();
-    std::uint32_t panes = 0;
-    for (const auto& [k, p] : panes_) {
-      if (keys_.keyGroup(k.key) != group) continue;
-      ++panes;
+    const auto& panes = buckets_.of(group, keys_.maxParallelism(), [&](auto add) {
+      for (const auto& e : panes_) add(keys_.keyGroup(e.first.key), e.first);
+    });
+    out.u32(static_cast<std::uint32_t>(panes.size()));
+    for (const KeyTime& k : panes) {
+      const Pane& p = panes_.at(k);
       out.bytes(keys_.bytes(k.key));
       out.i64(k.time);
       out.i64(p.end);
@@ -411,7 +429,6 @@ class WindowJoinTable final : public KeyedTable {
         for (const JoinTable::Entry& e : side) writeRecord(out, e.batch->eventTime(e.row), *e.batch, e.row);
       }
     }
-    out.patchU32(count, panes);
   }
   void restoreGroup(int group, ByteReader& in) override {
     struct Read {
@@ -460,6 +477,7 @@ class WindowJoinTable final : public KeyedTable {
       it = panes_.erase(it);
     }
     perGroup_[static_cast<std::size_t>(group)] = 0;
+    buckets_.changed();
   }
 
  private:
@@ -467,6 +485,7 @@ class WindowJoinTable final : public KeyedTable {
   std::vector<SchemaPtr> inputs_;  // left, right
   std::unordered_map<KeyTime, Pane, KeyTimeHash> panes_;  // (key id, window start) -> pane
   std::vector<std::size_t> perGroup_;                     // buffered records per key group
+  GroupBuckets<KeyTime> buckets_;                         // panes by key group, for snapshots
   std::size_t size_ = 0;
 };
 

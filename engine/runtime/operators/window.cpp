@@ -64,6 +64,7 @@
 #include "runtime/operators/aggregates.h"
 #include "runtime/partition.h"
 #include "runtime/registry.h"
+#include "runtime/state/group_buckets.h"
 #include "runtime/state/flat_index.h"
 #include "runtime/state/timers.h"
 #include "runtime/state/watermark_state.h"
@@ -141,6 +142,7 @@ class WindowTable final : public KeyedTable {
     index_.tryEmplace(KeyTime{key, start}, s);
     keys_.retain(key);
     ++perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
+    buckets_.changed();
     ++live_;
     return s;
   }
@@ -148,6 +150,7 @@ class WindowTable final : public KeyedTable {
     Slot& slot = slots_[s];
     index_.erase(KeyTime{slot.key, slot.start});
     --perGroup_[static_cast<std::size_t>(keys_.keyGroup(slot.key))];
+    buckets_.changed();
     keys_.release(slot.key);
     for (std::size_t a = 0; a < aggs_; ++a) accs_[s * aggs_ + a] = Acc{};
     slot.key = kNoKey;
@@ -180,15 +183,18 @@ class WindowTable final : public KeyedTable {
       if (slots_[s].key != kNoKey && keys_.keyGroup(slots_[s].key) == group) erase(s);
   }
   void snapshotGroup(int group, ByteWriter& out) const override {
-    out.u32(static_cast<std::uint32_t>(perGroup_[static_cast<std::size_t>(group)]));
-    for (std::uint32_t s = 0; s < slots_.size(); ++s) {
+    const auto& slots = buckets_.of(group, keys_.maxParallelism(), [&](auto add) {
+      for (std::uint32_t s = 0; s < slots_.size(); ++s)
+        if (slots_[s].key != kNoKey) add(keys_.keyGroup(slots_[s].key), s);
+    });
+    out.u32(static_cast<std::uint32_t>(slots.size()));
+    for (std::uint32_t s : slots) {
       const Slot& slot = slots_[s];
-      if (slot.key == kNoKey || keys_.keyGroup(slot.key) != group) continue;
       out.bytes(keys_.bytes(slot.key));
       out.i64(slot.start);
       out.i64(slot.end);
       out.boolean(slot.fired);
-      for (std::size_t a = 0; a < aggs_; ++a) writeAcc(specs_[a], accs_[s * aggs_ + a], out);
+      writeAccs(specs_, accs_.data() + s * aggs_, out);
     }
   }
   void restoreGroup(int group, ByteReader& in) override {
@@ -204,7 +210,7 @@ class WindowTable final : public KeyedTable {
       slot.fired = in.boolean();
       if (slot.end <= slot.start) in.fail("window " + std::to_string(i) + " ends before it starts");
       read.push_back(slot);
-      for (std::size_t a = 0; a < aggs_; ++a) readAcc(specs_[a], in, accs[i * aggs_ + a]);
+      readAccs(specs_, in, accs.data() + i * aggs_);
     }
     std::vector<KeyId> ids;
     keys_.internEncoded(keyBytes, group, in, ids);
@@ -224,6 +230,7 @@ class WindowTable final : public KeyedTable {
     std::vector<std::uint32_t>().swap(free_);
     index_.clear();
     std::fill(perGroup_.begin(), perGroup_.end(), 0);
+    buckets_.changed();
     live_ = 0;
   }
 
@@ -236,6 +243,7 @@ class WindowTable final : public KeyedTable {
   std::vector<std::uint32_t> free_;
   FlatIndex<KeyTime, KeyTimeHash> index_;  // (key id, window start) -> slot
   std::vector<std::size_t> perGroup_;      // live slots per key group
+  GroupBuckets<std::uint32_t> buckets_;    // slots by key group, for snapshots
   std::size_t live_ = 0;
 };
 

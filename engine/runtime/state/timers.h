@@ -36,6 +36,7 @@
 #include <set>
 #include <vector>
 
+#include "runtime/state/group_buckets.h"
 #include "runtime/state/keyed_state.h"
 
 namespace weir {
@@ -91,19 +92,19 @@ class TimerService final : public KeyedTable {
         it = timers->erase(it);
       }
     perGroup_[static_cast<std::size_t>(group)] = 0;
+    buckets_.changed();
   }
   void snapshotGroup(int group, ByteWriter& out) const override {
-    out.u32(static_cast<std::uint32_t>(perGroup_[static_cast<std::size_t>(group)]));
-    std::uint8_t domain = 0;
-    for (const auto* timers : {&eventTime_, &processingTime_}) {
-      for (const Timer& t : *timers) {
-        if (keys_.keyGroup(t.key) != group) continue;
-        out.u8(domain);
-        out.i64(t.time);
-        out.bytes(keys_.bytes(t.key));
-        StateCodec<N>::write(out, t.ns);
-      }
-      ++domain;
+    const auto& timers = buckets_.of(group, keys_.maxParallelism(), [&](auto add) {
+      for (const Timer& t : eventTime_) add(keys_.keyGroup(t.key), std::pair{std::uint8_t{0}, &t});
+      for (const Timer& t : processingTime_) add(keys_.keyGroup(t.key), std::pair{std::uint8_t{1}, &t});
+    });
+    out.u32(static_cast<std::uint32_t>(timers.size()));
+    for (const auto& [domain, t] : timers) {
+      out.u8(domain);
+      out.i64(t->time);
+      out.bytes(keys_.bytes(t->key));
+      StateCodec<N>::write(out, t->ns);
     }
   }
   void restoreGroup(int group, ByteReader& in) override {
@@ -147,11 +148,13 @@ class TimerService final : public KeyedTable {
     if (!timers.insert(Timer{time, keys_.hash(key), key, ns}).second) return false;
     keys_.retain(key);
     ++perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
+    buckets_.changed();
     return true;
   }
   void remove(Set& timers, KeyId key, const N& ns, std::int64_t time) {
     if (timers.erase(Timer{time, keys_.hash(key), key, ns}) == 0) return;
     --perGroup_[static_cast<std::size_t>(keys_.keyGroup(key))];
+    buckets_.changed();
     keys_.release(key);
   }
 
@@ -161,6 +164,7 @@ class TimerService final : public KeyedTable {
       const Timer t = *timers.begin();
       timers.erase(timers.begin());
       --perGroup_[static_cast<std::size_t>(keys_.keyGroup(t.key))];
+      buckets_.changed();
       fn(t);
       keys_.release(t.key);  // after the callback: the key stays valid while it runs
     }
@@ -170,6 +174,7 @@ class TimerService final : public KeyedTable {
   Set eventTime_;
   Set processingTime_;
   std::vector<std::size_t> perGroup_;  // timers per key group (all maxParallelism groups)
+  GroupBuckets<std::pair<std::uint8_t, const Timer*>> buckets_;  // by key group, for snapshots
 };
 
 }  // namespace weir

@@ -201,6 +201,19 @@ class TestChaos final : public QObject, private weir::test::Cluster {
     QVERIFY(!id.isEmpty());
     QVERIFY2(waitUntil([&] { return completedCheckpoints(id) >= 3 || status(id) == "FINISHED"; }, 120000),
              get("/v1/jobs/" + id.toStdString() + "/checkpoints").dump().c_str());
+    if (status(id) == "RUNNING") {
+      // Prometheus and the live WebSocket show the checkpoints as they happen.
+      const std::string prom = weir::cluster::httpRequest(url_, "GET", "/metrics").body;
+      QVERIFY2(prom.find("weir_job_checkpoints_completed_total{job=\"" + id.toStdString() + "\"}") != std::string::npos,
+               prom.c_str());
+      QVERIFY(prom.find("weir_job_last_checkpoint_size_bytes{job=\"" + id.toStdString() + "\"}") != std::string::npos);
+      weir::cluster::WebSocketClient ws(url_, "/v1/jobs/" + id.toStdString() + "/live", "");
+      const auto msg = ws.next(std::chrono::seconds(10));
+      QVERIFY(msg.has_value());
+      const json live = json::parse(*msg);
+      QVERIFY2(live["checkpoints"].is_object() && live["checkpoints"].value("completed", 0) >= 1, msg->c_str());
+      QCOMPARE(live.value("attempt", 0), 1);
+    }
     QVERIFY2(waitForStatus(id, "FINISHED"), job(id).dump().c_str());
     const json c = get("/v1/jobs/" + id.toStdString() + "/checkpoints");
     QVERIFY2(c["counts"].value("completed", 0) >= 3, c.dump().c_str());

@@ -798,7 +798,7 @@ class TestCluster : public QObject {
                  },
                  &version, nullptr);
     sqlite3_close(db);
-    QCOMPARE(version, 4);
+    QCOMPARE(version, 5);
   }
 
   void hungTaskManagerTimesOut() {

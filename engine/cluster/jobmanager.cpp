@@ -1028,6 +1028,52 @@ class JobManager {
                  "\",to=\"" + promLabel(e.value("to", "")) + "\",to_port=\"" + promLabel(e.value("to_port", "")) +
                  "\"} " + std::to_string(e.value(field, std::int64_t{0})) + "\n";
     }
+    // Per job that takes checkpoints or has restarted (running or not: a failed job's
+    // figures still tell why): checkpoints of its current attempt, restarts overall.
+    family("weir_job_restarts_total", "counter", "Restarts of a job (attempts after the first).");
+    for (const auto& id : jobOrder_) {
+      const JobInfo& j = jobs_.at(id);
+      out += "weir_job_restarts_total{job=\"" + promLabel(j.id) + "\",name=\"" + promLabel(j.name) + "\"} " +
+             std::to_string(j.restarts.restarts()) + "\n";
+    }
+    struct CpFigure {
+      const char* metric;
+      const char* type;
+      const char* help;
+    };
+    const CpFigure figures[] = {
+        {"weir_job_checkpoints_completed_total", "counter", "Checkpoints completed by the job's current attempt."},
+        {"weir_job_checkpoints_failed_total", "counter", "Checkpoints failed (aborted) in the job's current attempt."},
+        {"weir_job_last_checkpoint_duration_ms", "gauge", "Trigger to completion of the job's last completed checkpoint."},
+        {"weir_job_last_checkpoint_size_bytes", "gauge", "Bytes written by the job's last completed checkpoint."},
+        {"weir_job_last_checkpoint_alignment_ms", "gauge", "Longest barrier alignment of the job's last completed checkpoint."},
+        {"weir_job_last_checkpoint_restored", "gauge", "Id of the checkpoint the current attempt restored from (-1: none)."}};
+    for (std::size_t f = 0; f < std::size(figures); ++f) {
+      family(figures[f].metric, figures[f].type, figures[f].help);
+      for (const auto& id : jobOrder_) {
+        const JobInfo& j = jobs_.at(id);
+        if (!j.coordinator) continue;
+        std::int64_t completed = 0, failed = 0;
+        const CheckpointRecord* last = nullptr;
+        for (const auto& r : j.coordinator->history()) {
+          if (r.status == CheckpointStatus::Failed) ++failed;
+          if (r.status != CheckpointStatus::Completed) continue;
+          ++completed;
+          last = &r;
+        }
+        std::int64_t v = 0;
+        switch (f) {
+          case 0: v = completed; break;
+          case 1: v = failed; break;
+          case 2: v = last ? last->endedAt - last->triggeredAt : 0; break;
+          case 3: v = last ? last->bytes : 0; break;
+          case 4: v = last ? last->maxAlignmentMs : 0; break;
+          default: v = j.restoredFrom; break;
+        }
+        if (f >= 2 && f <= 4 && !last) continue;  // no checkpoint yet: no figure rather than a false 0
+        out += std::string(figures[f].metric) + "{job=\"" + promLabel(j.id) + "\"} " + std::to_string(v) + "\n";
+      }
+    }
     return out;
   }
 
@@ -1783,8 +1829,33 @@ class JobManager {
                        {"bytes", e["bytes"]},
                        {"records_per_s", e["records_per_s"]},
                        {"bytes_per_s", e["bytes_per_s"]}});
-    return {{"type", "metrics"}, {"job", job.id},       {"status", job.status()}, {"time_ms", wallClockMs()},
-            {"subtasks", subtasks}, {"edges", edges},   {"vertices", vs}};
+    return {{"type", "metrics"},   {"job", job.id},         {"status", job.status()},
+            {"time_ms", wallClockMs()}, {"attempt", job.attempt}, {"restarts", job.restarts.restarts()},
+            {"checkpoints", liveCheckpointsJson(job)},
+            {"subtasks", subtasks},     {"edges", edges},        {"vertices", vs}};
+  }
+
+  /// The `checkpoints` part of a live metrics message: the current attempt's counts, the
+  /// newest completed and failed checkpoint, the one in progress, and what the attempt
+  /// restored from (null for a job without checkpoints).
+  static json liveCheckpointsJson(const JobInfo& job) {
+    if (!job.coordinator) return nullptr;
+    int completed = 0, failed = 0;
+    json lastCompleted, lastFailed, inProgress;
+    for (const auto& r : job.coordinator->history()) {
+      if (r.status == CheckpointStatus::Completed) {
+        ++completed;
+        lastCompleted = r.toJson(false);
+      } else if (r.status == CheckpointStatus::Failed) {
+        ++failed;
+        lastFailed = r.toJson(false);
+      } else {
+        inProgress = r.toJson(false);
+      }
+    }
+    return {{"completed", completed},         {"failed", failed},
+            {"latest_completed", lastCompleted}, {"latest_failed", lastFailed},
+            {"in_progress", inProgress},      {"restored_from", job.restoredFrom >= 0 ? json(job.restoredFrom) : json()}};
   }
 
   /// Pushes a metrics message to every live client twice a second (at least once a second

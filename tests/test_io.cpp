@@ -32,6 +32,7 @@
 #include "runtime/registry.h"
 
 #include "file_text.h"
+#include "io_operator.h"
 
 using namespace weir;
 
@@ -147,25 +148,6 @@ RecordBatch trickyBatch() {
   return b.finish();
 }
 
-OperatorContext makeContext(std::string type, nlohmann::json params, int subtask = 0,
-                            int parallelism = 1) {
-  OperatorContext ctx;
-  ctx.nodeId = "n";
-  ctx.type = std::move(type);
-  ctx.subtask = subtask;
-  ctx.parallelism = parallelism;
-  ctx.params = std::move(params);
-  return ctx;
-}
-
-std::unique_ptr<Operator> create(const OperatorContext& ctx) {
-  OperatorRegistry r;
-  registerFileOperators(r);
-  registerGeneratorOperators(r);
-  const OperatorFactory* f = r.find(ctx.type);
-  if (!f) throw std::runtime_error("no operator " + ctx.type);
-  return (*f)(ctx);
-}
 
 /// Runs a source to its end; returns its rows (and event times).
 Rows drain(SourceOperator& src, std::vector<std::int64_t>* times = nullptr, int maxCalls = 1000000) {

@@ -31,6 +31,7 @@
 #include "runtime/registry.h"
 
 #include "file_text.h"
+#include "io_operator.h"
 #include "runtime/snapshot.h"
 
 using namespace weir;
@@ -73,25 +74,6 @@ Lines sorted(Lines l) {
 
 #define COMPARE_LINES(a, b) QCOMPARE(QString::fromStdString(joined(a)), QString::fromStdString(joined(b)))
 
-OperatorContext makeContext(std::string type, nlohmann::json params, int subtask = 0, int parallelism = 1) {
-  OperatorContext ctx;
-  ctx.nodeId = "n";
-  ctx.type = std::move(type);
-  ctx.subtask = subtask;
-  ctx.parallelism = parallelism;
-  ctx.params = std::move(params);
-  return ctx;
-}
-
-std::unique_ptr<Operator> create(const OperatorContext& ctx) {
-  OperatorRegistry r;
-  registerFileOperators(r);
-  registerGeneratorOperators(r);
-  registerSqliteSink(r);
-  const OperatorFactory* f = r.find(ctx.type);
-  if (!f) throw std::runtime_error("no operator " + ctx.type);
-  return (*f)(ctx);
-}
 
 /// snapshotOperator, then through its file encoding and back.
 OperatorSnapshot snapshot(Operator& op, OperatorContext& ctx, std::int64_t id) {

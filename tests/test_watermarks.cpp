@@ -76,6 +76,26 @@ class TestWatermarks : public QObject {
   Q_OBJECT
 
  private slots:
+  /// The valve alone: the minimum over active channels, older watermarks ignored, idle
+  /// channels not holding back, all idle moving to the largest open one, ended channels
+  /// counting as +inf only once every channel ended.
+  void watermarkValveCombinesChannels() {
+    WatermarkValve v(3);
+    QVERIFY(!v.onWatermark(0, 10));
+    QVERIFY(!v.onWatermark(1, 20));
+    QCOMPARE(*v.onWatermark(2, 5), std::int64_t{5});
+    QVERIFY(!v.onWatermark(2, 4));                     // older: ignored
+    QCOMPARE(*v.onStatus(2, true), std::int64_t{10});   // channel 2 idle: min of 0 and 1
+    QVERIFY(!v.allIdle());
+    QCOMPARE(*v.onEnded(0), std::int64_t{20});          // 0 ended, 2 idle: channel 1 decides
+    QVERIFY(!v.onStatus(1, true));                      // every open channel idle: largest open (20)
+    QVERIFY(v.allIdle());
+    QCOMPARE(*v.onWatermark(2, 30), std::int64_t{30});  // idle 2 moved on: all idle, largest 30
+    QVERIFY(!v.onEnded(1));                             // 2 still open and idle: stays 30
+    QCOMPARE(*v.onEnded(2), kMaxWatermark);             // all ended
+    QVERIFY(!v.allIdle());
+  }
+
   void boundedOutOfOrderness() {
     WatermarkGenerator g(WatermarkStrategy{.maxOutOfOrdernessMs = 10});
     Capture out;

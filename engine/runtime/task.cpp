@@ -378,42 +378,17 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
   const int channels = gate_->numChannels();
   auto& head = *members_.front();
   const int ports = static_cast<int>(head.node->inputPorts.size());
-  std::vector<std::int64_t> channelWm(static_cast<std::size_t>(channels), INT64_MIN);
-  std::vector<bool> idle(static_cast<std::size_t>(channels), false);
+  WatermarkValve valve(channels);
   std::vector<bool> ended(static_cast<std::size_t>(channels), false);
   std::vector<int> openPerPort(static_cast<std::size_t>(std::max(ports, 1)), 0);
   for (int c = 0; c < channels; ++c) ++openPerPort[static_cast<std::size_t>(channelPorts_[static_cast<std::size_t>(c)])];
   int open = channels;
-  std::int64_t combined = INT64_MIN;
 
-  // The input watermark: the minimum over channels that are neither ended nor idle. With
-  // none such it advances only when every channel has ended (to +inf); channels that are
-  // all idle hold it where it is (Flink's StatusWatermarkValve).
-  auto recomputeWatermark = [&] {
-    std::int64_t minWm = kMaxWatermark;
-    bool anyActive = false, allEnded = true;
-    for (int c = 0; c < channels; ++c) {
-      if (ended[static_cast<std::size_t>(c)]) continue;
-      allEnded = false;
-      if (idle[static_cast<std::size_t>(c)]) continue;
-      minWm = std::min(minWm, channelWm[static_cast<std::size_t>(c)]);
-      anyActive = true;
-    }
-    if (!anyActive && !allEnded) {
-      // Every open channel is idle: none holds the others back any more, so the watermark
-      // moves to the largest an open channel reached (Flink's StatusWatermarkValve flushes
-      // the same way). Ended channels do not count: their +inf would release everything.
-      minWm = kMinWatermark;
-      for (int c = 0; c < channels; ++c)
-        if (!ended[static_cast<std::size_t>(c)]) minWm = std::max(minWm, channelWm[static_cast<std::size_t>(c)]);
-      anyActive = minWm != kMinWatermark;
-    }
-    if ((anyActive || allEnded) && minWm > combined) {
-      combined = minWm;
-      metrics_.inputWatermark.store(combined, std::memory_order_relaxed);
-      current_ = 0;
-      head.op->processWatermark(Watermark{combined}, *head.out);
-    }
+  auto advance = [&](std::optional<std::int64_t> wm) {
+    if (!wm) return;
+    metrics_.inputWatermark.store(*wm, std::memory_order_relaxed);
+    current_ = 0;
+    head.op->processWatermark(Watermark{*wm}, *head.out);
   };
 
   // A port with no channels at all (e.g. an unconnected optional input) has ended.
@@ -424,13 +399,7 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
   // consumers, so that it does not hold back their watermarks either (Flink does the same).
   bool outputIdle = false;
   auto updateIdleness = [&] {
-    bool anyOpen = false, allIdle = true;
-    for (int c = 0; c < channels; ++c) {
-      if (ended[static_cast<std::size_t>(c)]) continue;
-      anyOpen = true;
-      allIdle = allIdle && idle[static_cast<std::size_t>(c)];
-    }
-    const bool nowIdle = anyOpen && allIdle;
+    const bool nowIdle = valve.allIdle();
     if (nowIdle != outputIdle) {
       outputIdle = nowIdle;
       head.out->emitWatermarkStatus(WatermarkStatus{nowIdle});
@@ -456,29 +425,29 @@ void Subtask::runInputs(const std::atomic<bool>& canceled) {
     auto endOfData = [&] {
       if (ended[ch]) return;
       ended[ch] = true;
-      channelWm[ch] = kMaxWatermark;
       --open;
       if (--openPerPort[static_cast<std::size_t>(port)] == 0) {
         current_ = 0;
         head.op->endInput(port, *head.out);
       }
-      recomputeWatermark();
+      advance(valve.onEnded(next->channel));
       updateIdleness();
     };
     if (auto* batch = std::get_if<RecordBatch>(&next->element)) {
       if (!inEdgeIds_.empty()) inEdges_[channelSlot_[ch]].add(*batch);
       deliverBatch(0, port, *batch);
     } else if (auto* wm = std::get_if<Watermark>(&next->element)) {
-      // Watermarks are monotonic per channel; an older one is ignored.
-      if (wm->timestamp > channelWm[ch]) {
-        channelWm[ch] = wm->timestamp;
-        recomputeWatermark();
-      }
+      advance(valve.onWatermark(next->channel, wm->timestamp));
     } else if (auto* st = std::get_if<WatermarkStatus>(&next->element)) {
-      idle[ch] = st->idle;
-      if (!st->idle) updateIdleness();  // active before any watermark it causes
-      recomputeWatermark();
-      if (st->idle) updateIdleness();
+      if (!st->idle) {
+        // Active before any watermark it causes.
+        auto rose = valve.onStatus(next->channel, false);
+        updateIdleness();
+        advance(rose);
+      } else {
+        advance(valve.onStatus(next->channel, true));
+        updateIdleness();
+      }
     } else if (std::holds_alternative<EndOfData>(next->element)) {
       endOfData();
     } else if (std::holds_alternative<EndOfPartition>(next->element)) {

@@ -15,12 +15,15 @@
 //   open every operator (tail first, so a head's first emit finds its successors open)
 //   source head: emitNext until EndOfInput;  other head: take elements from the gate:
 //     batch      -> head.processBatch(port of that channel)
-//     watermark  -> per-channel watermark; when the minimum over active channels rises,
-//                   head.processWatermark (in-band: it never overtakes earlier records)
+//     watermark  -> WatermarkValve (runtime/watermarks.h): per-channel watermark; when the
+//                   minimum over active channels rises, head.processWatermark (in-band: it
+//                   never overtakes earlier records)
 //     status     -> idle channels stop holding the minimum back; when every open channel
 //                   is idle the watermark moves to the largest any channel reached (as
 //                   Flink's StatusWatermarkValve), and the subtask sends
 //                   WatermarkStatus{idle} downstream itself ({active} when one wakes up)
+//     barrier    -> BarrierAligner (runtime/barriers.h); see "Checkpoints" below
+//     mail       -> between two elements, the mailbox's triggers, completions and aborts
 //     end        -> the channel's watermark becomes +inf; endInput(port) when a port's
 //                   channels have all ended; leave the loop when all have
 //   after every element (and on a wait that timed out): processing time, see operator.h:

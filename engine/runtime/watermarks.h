@@ -37,6 +37,9 @@
 // drive it with a fake clock.
 
 #include <cstdint>
+#include <algorithm>
+#include <vector>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -122,6 +125,77 @@ class WatermarkGenerator {
   int batchesSinceEmit_ = 0;
   std::int64_t deadline_ = kNoDeadline;
   bool idle_ = false;
+};
+
+/// The input watermark of a subtask with several input channels (Flink's
+/// StatusWatermarkValve): one watermark per channel, monotonic; the combined watermark is
+/// the minimum over channels that are neither ended nor idle. With none such it advances
+/// only when every channel has ended (to +inf); when every open channel is idle, none holds
+/// the others back, so it moves to the largest an open channel reached (ended channels do
+/// not count there: their +inf would release everything). Each call returns the combined
+/// watermark when it rose (the subtask then calls its head's processWatermark), nullopt
+/// otherwise. allIdle() says whether the subtask is idle itself (every open channel idle),
+/// which it tells its consumers. The subtask's thread only.
+class WatermarkValve {
+ public:
+  explicit WatermarkValve(int channels)
+      : wm_(static_cast<std::size_t>(channels), kMinWatermark), idle_(static_cast<std::size_t>(channels), false),
+        ended_(static_cast<std::size_t>(channels), false) {}
+
+  std::optional<std::int64_t> onWatermark(int ch, std::int64_t timestamp) {
+    auto& w = wm_[static_cast<std::size_t>(ch)];
+    if (timestamp <= w) return std::nullopt;  // an older one is ignored
+    w = timestamp;
+    return recompute();
+  }
+  std::optional<std::int64_t> onStatus(int ch, bool idle) {
+    idle_[static_cast<std::size_t>(ch)] = idle;
+    return recompute();
+  }
+  std::optional<std::int64_t> onEnded(int ch) {
+    ended_[static_cast<std::size_t>(ch)] = true;
+    wm_[static_cast<std::size_t>(ch)] = kMaxWatermark;
+    return recompute();
+  }
+  bool allIdle() const {
+    bool anyOpen = false;
+    for (std::size_t c = 0; c < wm_.size(); ++c) {
+      if (ended_[c]) continue;
+      anyOpen = true;
+      if (!idle_[c]) return false;
+    }
+    return anyOpen;
+  }
+  std::int64_t combined() const { return combined_; }
+
+ private:
+  std::optional<std::int64_t> recompute() {
+    std::int64_t minWm = kMaxWatermark;
+    bool anyActive = false, allEnded = true;
+    for (std::size_t c = 0; c < wm_.size(); ++c) {
+      if (ended_[c]) continue;
+      allEnded = false;
+      if (idle_[c]) continue;
+      minWm = std::min(minWm, wm_[c]);
+      anyActive = true;
+    }
+    if (!anyActive && !allEnded) {
+      minWm = kMinWatermark;
+      for (std::size_t c = 0; c < wm_.size(); ++c)
+        if (!ended_[c]) minWm = std::max(minWm, wm_[c]);
+      anyActive = minWm != kMinWatermark;
+    }
+    if ((anyActive || allEnded) && minWm > combined_) {
+      combined_ = minWm;
+      return combined_;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::int64_t> wm_;
+  std::vector<bool> idle_;
+  std::vector<bool> ended_;
+  std::int64_t combined_ = kMinWatermark;
 };
 
 }  // namespace weir

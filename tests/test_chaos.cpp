@@ -19,6 +19,10 @@
 //   atLeastOnceLosesNothing  the same job with mode at_least_once and one TaskManager killed:
 //                          no window count is below the failure-free run's; the duplicates
 //                          are counted (printed)
+//   lockedMetadataAbortsCheckpoints  another process holds the metadata database's write
+//                          lock for 3.5 s: checkpoints that would complete fail, saying the
+//                          metadata could not record them; the job goes on and its output
+//                          is exact
 //   savepointStopAndRescale  weir stop --savepoint in the middle of a bounded job, then the
 //                          job submitted again --from-savepoint at another parallelism:
 //                          the output of both runs together equals an uninterrupted run;
@@ -27,6 +31,8 @@
 // Bounded waits only (no timing assertions). Every process is killed in cleanup.
 
 #include <QtTest>
+
+#include <sqlite3.h>
 
 #include <fstream>
 #include <map>
@@ -363,6 +369,40 @@ class TestChaos final : public QObject, private weir::test::Cluster {
     QCOMPARE(again.exitCode(), 0);
     const QString id2 = QString::fromUtf8(again.readAllStandardOutput()).trimmed();
     QVERIFY2(waitForStatus(id2, "FINISHED", 240000), job(id2).dump().c_str());
+    compareWithReference(file, j);
+  }
+
+  /// While another process holds the metadata database's write lock, a checkpoint that
+  /// would complete cannot be recorded: it fails saying so (never completes unrecorded),
+  /// and the job goes on; once the lock goes, checkpoints complete again and the output is
+  /// exact.
+  void lockedMetadataAbortsCheckpoints() {
+    const json j = chaosJob(40000, 5000);
+    const QString file = writeJob("locked", j);
+    const QString id = submit(file);
+    QVERIFY(!id.isEmpty());
+    QVERIFY2(waitUntil([&] { return allRunning(id) && completedCheckpoints(id) >= 2; }, 120000), job(id).dump().c_str());
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open((tmp_.path() + "/data/metadata.sqlite").toUtf8().constData(), &db), SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    QTest::qWait(3500);  // longer than the 2 s the JobManager waits for a checkpoint's row
+    QCOMPARE(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    // Once the queued writes are in, the history shows the checkpoint that failed, why.
+    QVERIFY2(waitUntil([&] {
+               const json c = get("/v1/jobs/" + id.toStdString() + "/checkpoints");
+               if (!c.is_object()) return false;
+               for (const auto& h : c["history"])
+                 if (h.value("status", "") == "FAILED" && h["failure"].is_string() &&
+                     h["failure"].get<std::string>().find("metadata database") != std::string::npos)
+                   return true;
+               return false;
+             }, 60000),
+             get("/v1/jobs/" + id.toStdString() + "/checkpoints").dump().c_str());
+    const int before = completedCheckpoints(id);
+    QVERIFY2(waitUntil([&] { return completedCheckpoints(id) > before || status(id) == "FINISHED"; }, 120000),
+             job(id).dump().c_str());
+    QVERIFY2(waitForStatus(id, "FINISHED", 240000), job(id).dump().c_str());
     compareWithReference(file, j);
   }
 

@@ -1194,6 +1194,11 @@ class JobManager {
                                                               checkpointTasks(job.graph), job.checkpointDir, job.id,
                                                               job.attempt, job.restoredFrom + 1,
                                                               restore ? &*restore : nullptr);
+    // A checkpoint is complete only once the metadata has recorded it (a failed or stuck
+    // write aborts it); the wait is bounded so a locked database cannot stall the JobManager.
+    job.coordinator->setCompletionGuard([this, id = job.id](const CheckpointRecord& r) {
+      return meta_.checkpointRecorded(id, checkpointRow(r), std::chrono::milliseconds(2000));
+    });
     return cp;
   }
 
@@ -1294,29 +1299,31 @@ class JobManager {
             {"status", "IN_PROGRESS"}};
   }
 
+  static CheckpointRow checkpointRow(const CheckpointRecord& r) {
+    CheckpointRow row;
+    row.id = r.id;
+    row.attempt = r.attempt;
+    row.kind = r.kind;
+    row.status = std::string(checkpointStatusName(r.status));
+    row.triggeredMs = r.triggeredAt;
+    row.endedMs = r.endedAt;
+    row.bytes = r.bytes;
+    row.acknowledged = r.acknowledged;
+    row.total = r.total;
+    row.maxSyncMs = r.maxSyncMs;
+    row.maxAsyncMs = r.maxAsyncMs;
+    row.maxAlignmentMs = r.maxAlignmentMs;
+    row.failure = r.failure;
+    row.path = r.path;
+    if (r.status == CheckpointStatus::Completed)
+      for (const auto& a : r.acks)
+        row.subtasks.push_back({a.vertex, a.subtask, a.stateBytes, a.syncMs, a.asyncMs, a.alignmentMs, a.finished});
+    return row;
+  }
+
   void recordCheckpoint(const JobInfo& job, std::int64_t id) {
-    for (const auto& r : job.coordinator->history()) {
-      if (r.id != id) continue;
-      CheckpointRow row;
-      row.id = r.id;
-      row.attempt = r.attempt;
-      row.kind = r.kind;
-      row.status = std::string(checkpointStatusName(r.status));
-      row.triggeredMs = r.triggeredAt;
-      row.endedMs = r.endedAt;
-      row.bytes = r.bytes;
-      row.acknowledged = r.acknowledged;
-      row.total = r.total;
-      row.maxSyncMs = r.maxSyncMs;
-      row.maxAsyncMs = r.maxAsyncMs;
-      row.maxAlignmentMs = r.maxAlignmentMs;
-      row.failure = r.failure;
-      row.path = r.path;
-      if (r.status == CheckpointStatus::Completed)
-        for (const auto& a : r.acks)
-          row.subtasks.push_back({a.vertex, a.subtask, a.stateBytes, a.syncMs, a.asyncMs, a.alignmentMs, a.finished});
-      meta_.checkpoint(job.id, row);
-    }
+    for (const auto& r : job.coordinator->history())
+      if (r.id == id) meta_.checkpoint(job.id, checkpointRow(r));
   }
 
   /// The subtask (vertex id, index) of the job's current attempt, if it runs on `tm`.

@@ -167,6 +167,7 @@ void Metadata::writerLoop() {
       if (queue_.empty()) return;
       w = queue_.front();
     }
+    bool failed = false;
     for (int attempt = 0;; ++attempt) {
       std::string why;
       const int rc = commit(w, why);
@@ -174,6 +175,7 @@ void Metadata::writerLoop() {
       const int primary = rc & 0xff;
       if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED) {
         logLine("error", "metadata", "write failed: " + why);  // retrying would fail alike
+        failed = true;
         break;
       }
       const auto now = Clock::now();
@@ -202,9 +204,26 @@ void Metadata::writerLoop() {
       std::lock_guard lock(mu_);
       queue_.pop_front();
       ++finished_;
+      if (failed) failedWrites_.insert(finished_);
+      while (failedWrites_.size() > 64) failedWrites_.erase(failedWrites_.begin());
     }
     done_.notify_all();
   }
+}
+
+std::string Metadata::writeAndWait(Write w, std::chrono::milliseconds bound) {
+  std::uint64_t seq;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(w));
+    seq = ++queued_;
+  }
+  wake_.notify_one();
+  std::unique_lock lock(mu_);
+  if (!done_.wait_for(lock, bound, [&] { return finished_ >= seq; }))
+    return "the metadata database did not record it within " + std::to_string(bound.count()) + " ms (locked?)";
+  if (failedWrites_.count(seq)) return "the metadata database refused to record it";
+  return "";
 }
 
 void Metadata::awaitWrites(std::chrono::milliseconds bound) {
@@ -406,7 +425,7 @@ std::vector<RestartRecord> Metadata::restarts(const std::string& jobId) {
   return out;
 }
 
-void Metadata::checkpoint(const std::string& jobId, const CheckpointRow& r) {
+Metadata::Write Metadata::checkpointWrite(const std::string& jobId, const CheckpointRow& r) {
   auto opt = [](std::int64_t v) -> std::optional<std::string> {
     if (v == 0) return std::nullopt;
     return std::to_string(v);
@@ -426,7 +445,14 @@ void Metadata::checkpoint(const std::string& jobId, const CheckpointRow& r) {
                  {jobId, std::to_string(r.id), sub.vertex, std::to_string(sub.subtask), std::to_string(sub.bytes),
                   std::to_string(sub.syncMs), std::to_string(sub.asyncMs), std::to_string(sub.alignmentMs),
                   std::string(sub.finished ? "1" : "0")}});
-  enqueue(std::move(w));
+  return w;
+}
+
+void Metadata::checkpoint(const std::string& jobId, const CheckpointRow& r) { enqueue(checkpointWrite(jobId, r)); }
+
+std::string Metadata::checkpointRecorded(const std::string& jobId, const CheckpointRow& r,
+                                         std::chrono::milliseconds bound) {
+  return writeAndWait(checkpointWrite(jobId, r), bound);
 }
 
 std::vector<CheckpointRow> Metadata::checkpoints(const std::string& jobId, std::size_t limit) {

@@ -26,6 +26,7 @@
 #include <thread>
 #include <initializer_list>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,10 @@ class Metadata {
   int lastAttempt(const std::string& jobId);
   /// Records a checkpoint or savepoint (again, as it moves on: the row is replaced).
   void checkpoint(const std::string& jobId, const CheckpointRow& row);
+  /// The same, waiting at most `bound` for the write: "" once it is committed, else why
+  /// not (the database refused it or is locked). A checkpoint is complete only once this
+  /// says so (docs/fault-tolerance.md).
+  std::string checkpointRecorded(const std::string& jobId, const CheckpointRow& row, std::chrono::milliseconds bound);
   /// The job's newest `limit` checkpoints, oldest first, with their subtasks.
   std::vector<CheckpointRow> checkpoints(const std::string& jobId, std::size_t limit = 100);
   /// Records that attempt `attempt` restored from checkpoint `checkpointId` at `path`.
@@ -160,6 +165,9 @@ class Metadata {
   using Write = std::vector<Statement>;  // committed in one transaction
   /// Queues a write for the writer thread.
   void enqueue(Write w);
+  /// Queues a write and waits at most `bound` for it: "" when committed, else why not.
+  std::string writeAndWait(Write w, std::chrono::milliseconds bound);
+  Write checkpointWrite(const std::string& jobId, const CheckpointRow& row);
   void writerLoop();
   /// Runs `w` in one transaction on the writer's connection: SQLITE_OK, or the error code
   /// (`why` says what) after rolling back.
@@ -178,6 +186,7 @@ class Metadata {
   std::condition_variable wake_, done_;
   std::deque<Write> queue_;  // the front stays until it is committed
   std::uint64_t queued_ = 0, finished_ = 0;
+  std::set<std::uint64_t> failedWrites_;  // sequence numbers of recent writes that failed
   bool stop_ = false;
   std::thread writer_;
 };

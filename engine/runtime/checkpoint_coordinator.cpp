@@ -292,6 +292,16 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
       }
       if (a.finished) meta.finished.emplace_back(a.vertex, a.subtask);
     }
+    if (guard_) {
+      CheckpointRecord done = r;
+      done.status = CheckpointStatus::Completed;
+      done.endedAt = nowMs;
+      done.bytes = meta.totalBytes;
+      done.acks = all;
+      done.acknowledged = static_cast<int>(all.size());
+      if (savepoint) done.path = savepointTargets_.at(r.id).string();
+      if (std::string why = guard_(done); !why.empty()) throw std::runtime_error(why);
+    }
     writeCheckpointMetadata(dir, meta);
     if (savepoint) {
       // Complete in its own folder, away from retention (rename: the same file system).

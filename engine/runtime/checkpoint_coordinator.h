@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -125,6 +126,12 @@ class CheckpointCoordinator {
   /// Aborts everything in progress (the attempt ends).
   std::vector<Outcome> abortAll(const std::string& reason, std::int64_t nowMs);
 
+  /// Called as a checkpoint is about to complete, with its record as it will be: a
+  /// non-empty answer (why not) aborts it instead. The JobManager records the checkpoint
+  /// in its metadata here, so a checkpoint the metadata could not record never completes.
+  using CompletionGuard = std::function<std::string(const CheckpointRecord&)>;
+  void setCompletionGuard(CompletionGuard guard) { guard_ = std::move(guard); }
+
   std::int64_t latestCompleted() const { return latestCompleted_; }
   std::int64_t nextId() const { return nextId_; }
   int numInProgress() const;
@@ -140,6 +147,7 @@ class CheckpointCoordinator {
   void applyRetention();
 
   std::map<std::int64_t, std::filesystem::path> savepointTargets_;  // savepoint id -> where it goes
+  CompletionGuard guard_;
   CheckpointSettings settings_;
   const JobPlan& plan_;
   std::vector<CheckpointTask> tasks_;

@@ -486,7 +486,11 @@ int runInProcess(const Args& a, JobPlan plan) {
     std::filesystem::path dir;
     ~Cleanup() {
       std::error_code ec;
-      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+      if (dir.empty()) return;
+      std::filesystem::remove_all(dir, ec);
+      // .weir-checkpoints/<name> and .weir-checkpoints go too when nothing else is there.
+      std::filesystem::remove(dir.parent_path(), ec);
+      std::filesystem::remove(dir.parent_path().parent_path(), ec);
     }
   } cleanup{checkpoints};
   for (int attempt = 1;; ++attempt) {

@@ -128,6 +128,8 @@ class TestCheckpoints : public QObject {
     QVERIFY(gate.isBlocked(0));
     QVERIFY(!aligner.onBarrier(1, CheckpointBarrier{2, 0}));  // 2 overtakes 1
     QCOMPARE(aligner.aligning(), std::int64_t{2});
+    QCOMPARE(aligner.takeAbandoned(), std::optional<std::int64_t>(1));  // declined once
+    QVERIFY(!aligner.takeAbandoned());
     QVERIFY(!gate.isBlocked(0));
     QVERIFY(gate.isBlocked(1));
     QVERIFY(!aligner.onBarrier(0, CheckpointBarrier{1, 0}));  // stale

@@ -12,7 +12,10 @@ BarrierAligner::BarrierAligner(InputGate& gate, bool exactlyOnce)
 std::optional<CheckpointBarrier> BarrierAligner::onBarrier(int ch, const CheckpointBarrier& barrier) {
   if (barrier.id <= lastDone_) return std::nullopt;
   if (current_ && barrier.id < current_->id) return std::nullopt;
-  if (current_ && barrier.id > current_->id) release();  // a newer checkpoint overtakes
+  if (current_ && barrier.id > current_->id) {  // a newer checkpoint overtakes
+    abandoned_ = current_->id;
+    release();
+  }
   if (!current_) {
     current_ = barrier;
     startNs_ = std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -44,6 +44,14 @@ class BarrierAligner {
   /// Checkpoint `id` was aborted: stop aligning it (unblock every channel).
   void abort(std::int64_t id);
 
+  /// The checkpoint whose alignment the last onBarrier abandoned for a newer one, once
+  /// (the subtask declines it, so its coordinator aborts it at once, as Flink's does).
+  std::optional<std::int64_t> takeAbandoned() {
+    auto a = abandoned_;
+    abandoned_.reset();
+    return a;
+  }
+
   /// The checkpoint being aligned, -1 when none.
   std::int64_t aligning() const { return current_ ? current_->id : -1; }
   /// Steady-clock ns when the current alignment began (the first barrier), 0 when none.
@@ -58,6 +66,7 @@ class BarrierAligner {
   std::vector<bool> seen_;
   std::vector<bool> closed_;
   std::optional<CheckpointBarrier> current_;
+  std::optional<std::int64_t> abandoned_;
   std::int64_t lastDone_ = -1;
   std::int64_t startNs_ = 0;
 };

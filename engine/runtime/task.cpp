@@ -508,7 +508,18 @@ void Subtask::runMail() {
 void Subtask::handleBarrier(int ch, const CheckpointBarrier& barrier) {
   if (!aligner_) return;  // the job takes no checkpoints: nothing sends barriers
   const std::int64_t start = aligner_->aligning() >= 0 ? aligner_->alignmentStartNs() : nowNs();
-  if (auto done = aligner_->onBarrier(ch, barrier)) performCheckpoint(*done, start);
+  auto done = aligner_->onBarrier(ch, barrier);
+  if (auto abandoned = aligner_->takeAbandoned()) {
+    SubtaskAck who;
+    who.checkpointId = *abandoned;
+    who.job = cp_.job;
+    who.attempt = cp_.attempt;
+    who.vertex = cp_.vertex;
+    who.subtask = index_;
+    cp_.responder->decline(who, "the barrier of checkpoint " + std::to_string(barrier.id) +
+                                    " arrived before this one's was aligned on every input");
+  }
+  if (done) performCheckpoint(*done, start);
 }
 
 void Subtask::handleClosed(int ch) {

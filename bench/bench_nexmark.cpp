@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/catalog.h"
@@ -583,6 +584,7 @@ struct ScratchDir {
 
 struct TimedRun {
   double rate = 0;             // records/s into the measured node, after the warm-up
+  double cpuNsPerRecord = 0;   // the process's CPU time (user + system, every thread) per such record
   std::int64_t records = 0;    // into that node, the whole run
   std::vector<CheckpointRecord> checkpoints;
 };
@@ -591,6 +593,14 @@ std::int64_t recordsInto(const JobMetrics& m, const std::string& node) {
   for (const NodeMetrics& n : m.nodes)
     if (n.id == node) return n.recordsIn;
   throw std::runtime_error("no node " + node);
+}
+
+/// CPU time of this process so far (every thread, user and system).
+double processCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
 }
 
 /// Runs `plan` (unbounded) for kWarmupSeconds + `seconds`, then cancels it.
@@ -603,13 +613,16 @@ TimedRun runFor(JobPlan plan, const std::string& node, double seconds) {
   std::this_thread::sleep_for(std::chrono::duration<double>(kWarmupSeconds));
   const std::int64_t n0 = recordsInto(ex.metrics(), node);
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = processCpuSeconds();
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   const std::int64_t n1 = recordsInto(ex.metrics(), node);
   const auto t1 = std::chrono::steady_clock::now();
+  const double cpu1 = processCpuSeconds();
   if (ex.status() != JobStatus::Running) throw std::runtime_error("bench job stopped running");
   ex.cancel();
   ex.wait();
-  return {static_cast<double>(n1 - n0) / std::chrono::duration<double>(t1 - t0).count(), n1, ex.checkpoints()};
+  return {static_cast<double>(n1 - n0) / std::chrono::duration<double>(t1 - t0).count(),
+          1e9 * (cpu1 - cpu0) / static_cast<double>(std::max<std::int64_t>(1, n1 - n0)), n1, ex.checkpoints()};
 }
 
 std::string checkpointMember(std::int64_t intervalMs) {
@@ -633,8 +646,8 @@ int runWindowCheckpointed(const BenchOptions& o) {
               "-> discard, parallelism %d;\n  %d pairs of runs (without checkpoints and with one every %lld ms, in "
               "turn first), each %.0f s warm-up + %.1f s measured;\n  rate = records into the window per second\n",
               o.parallelism, o.repeat, static_cast<long long>(o.checkpointIntervalMs), kWarmupSeconds, o.seconds);
-  double best[2] = {0, 0};
-  std::vector<double> pairRatios, durations, syncs, aligns;
+  double best[2] = {0, 0}, bestCpu[2] = {1e300, 1e300};
+  std::vector<double> pairRatios, pairCpuRatios, durations, syncs, aligns;
   std::vector<CheckpointRecord> done;
   int failed = 0;
   for (int r = 0; r < o.repeat; ++r) {
@@ -647,6 +660,7 @@ int runWindowCheckpointed(const BenchOptions& o) {
                                             c ? checkpointMember(o.checkpointIntervalMs) : "")),
                        "w", o.seconds);
       best[c] = std::max(best[c], runs[c].rate);
+      bestCpu[c] = std::min(bestCpu[c], runs[c].cpuNsPerRecord);
     }
     const auto cps = completed(runs[1].checkpoints);
     failed += static_cast<int>(runs[1].checkpoints.size() - cps.size());
@@ -657,13 +671,19 @@ int runWindowCheckpointed(const BenchOptions& o) {
       done.push_back(c);
     }
     pairRatios.push_back(runs[1].rate / runs[0].rate);
-    std::printf("  pair %d: none %12.0f rec/s, checkpointed %12.0f rec/s: %6.1f%%  (%zu checkpoints completed)\n",
-                r + 1, runs[0].rate, runs[1].rate, 100.0 * pairRatios.back(), cps.size());
+    pairCpuRatios.push_back(runs[1].cpuNsPerRecord / runs[0].cpuNsPerRecord);
+    std::printf("  pair %d: none %10.0f rec/s %5.0f CPU ns/rec, checkpointed %10.0f rec/s %5.0f CPU ns/rec: rate "
+                "%5.1f%%, CPU %5.1f%%  (%zu checkpoints)\n",
+                r + 1, runs[0].rate, runs[0].cpuNsPerRecord, runs[1].rate, runs[1].cpuNsPerRecord,
+                100.0 * pairRatios.back(), 100.0 * pairCpuRatios.back(), cps.size());
   }
   std::printf("  best: none %.0f rec/s/core, checkpointed %.0f rec/s/core: %.1f%%\n", best[0] / o.parallelism,
               best[1] / o.parallelism, 100.0 * best[1] / best[0]);
   std::printf("  median over the pairs of checkpointed rate / rate without: %.1f%% (target: at least 90%%)\n",
               100.0 * median(pairRatios));
+  std::printf("  CPU time per record (the process's, every thread), best: none %.0f ns, checkpointed %.0f ns; median "
+              "over the pairs of checkpointed / none: %.1f%%\n",
+              bestCpu[0], bestCpu[1], 100.0 * median(pairCpuRatios));
   if (!done.empty())
     std::printf("  checkpoints: %zu completed, %d not; duration median %.0f ms, max %.0f ms; max sync part %.0f ms; "
                 "max alignment %.0f ms; state of the last %lld bytes\n",

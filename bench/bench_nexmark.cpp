@@ -12,6 +12,11 @@
 // the same job in "mode": "streaming" and in "mode": "batch" over the same bounded
 // generated bids and print both rates and the ratio batch / streaming (window: the rows
 // out must be equal; aggregate: streaming emits the changelog, batch the final rows).
+//
+// Two run only when named and time unbounded jobs instead: `window-checkpointed` (the
+// window job with a checkpoint every --checkpoint-interval-ms against none, interleaved
+// pairs) and `checkpoint-state` (a keyed aggregate over --keys K distinct keys: size and
+// duration of its checkpoints per K). bench/README.md, "Checkpoints".
 
 #include <algorithm>
 #include <array>

@@ -12,6 +12,11 @@
 // the same job in "mode": "streaming" and in "mode": "batch" over the same bounded
 // generated bids and print both rates and the ratio batch / streaming (window: the rows
 // out must be equal; aggregate: streaming emits the changelog, batch the final rows).
+//
+// Two run only when named and time unbounded jobs instead: `window-checkpointed` (the
+// window job with a checkpoint every --checkpoint-interval-ms against none, interleaved
+// pairs) and `checkpoint-state` (a keyed aggregate over --keys K distinct keys: size and
+// duration of its checkpoints per K). bench/README.md, "Checkpoints".
 
 #include <algorithm>
 #include <array>
@@ -22,10 +27,14 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/catalog.h"
 #include "core/validate.h"
@@ -36,6 +45,17 @@
 using namespace weir;
 
 namespace {
+
+/// The command line.
+struct BenchOptions {
+  std::int64_t events = 5'000'000;
+  int repeat = 3, parallelism = 1;
+  /// window-checkpointed, checkpoint-state: the checkpoint interval, and how long each run
+  /// is measured (after a warm-up of kWarmupSeconds).
+  std::int64_t checkpointIntervalMs = 1000;
+  double seconds = 4;
+  std::vector<std::int64_t> keys;  // checkpoint-state: distinct keys per run (default 10k, 100k, 1M)
+};
 
 struct Query {
   std::string name;
@@ -56,7 +76,13 @@ struct Query {
   bool batchVsStreaming = false;
   /// batchVsStreaming: both modes must give the same number of rows.
   bool sameRows = true;
+  /// Instead of all the above: a query that runs its own comparison and prints it (the
+  /// checkpoint queries); returns the exit status. Such queries run only when named.
+  int (*own)(const BenchOptions&) = nullptr;
 };
+
+int runWindowCheckpointed(const BenchOptions& o);
+int runCheckpointState(const BenchOptions& o);
 
 // ---- join: bids with the auction they are for -------------------------------------------
 // Auctions are generated with event_gap_us = 46/3 ms, so auction i's time is about where
@@ -302,13 +328,16 @@ struct MapOut {
   std::vector<double> priceEur;
 };
 
+/// The window query's node: tumbling 10 s windows per auction, count and max price.
+const std::string kWindowNodes = R"({"id": "w", "type": "window", "params": {"key": ["auction"],
+    "window": {"type": "tumbling", "size_ms": 10000},
+    "aggregates": [{"name": "bids", "fn": "count"}, {"name": "top", "fn": "max", "field": "price"}]}},)";
+
 std::vector<Query> queries() {
   static MapOut out;
   static WindowLoop window;
   Query windowBatch{"window-batch", "window (as `window`) in batch mode vs the same job streaming",
-                    R"({"id": "w", "type": "window", "params": {"key": ["auction"],
-                         "window": {"type": "tumbling", "size_ms": 10000},
-                         "aggregates": [{"name": "bids", "fn": "count"}, {"name": "top", "fn": "max", "field": "price"}]}},)",
+                    kWindowNodes,
                     nullptr};
   windowBatch.batchVsStreaming = true;
   Query aggregate{"aggregate", "aggregate per auction (count, max price, sum price), batch vs streaming",
@@ -369,15 +398,19 @@ std::vector<Query> queries() {
          return static_cast<std::int64_t>(out.auction.size());
        }},
       {"window", "generator -> window(tumbling 10 s per auction: count, max price) -> discard",
-       R"({"id": "w", "type": "window", "params": {"key": ["auction"],
-            "window": {"type": "tumbling", "size_ms": 10000},
-            "aggregates": [{"name": "bids", "fn": "count"}, {"name": "top", "fn": "max", "field": "price"}]}},)",
+       kWindowNodes,
        [](const RecordBatch& b) { return window.batch(b); },
        [] { return window.finish(); }},
       windowBatch,
       aggregate,
       join,
       windowJoin,
+      {.name = "window-checkpointed",
+       .description = "window with a checkpoint every --checkpoint-interval-ms vs without, unbounded input, timed runs",
+       .own = runWindowCheckpointed},
+      {.name = "checkpoint-state",
+       .description = "aggregate over K distinct keys with checkpoints: size and duration of the checkpoints per K",
+       .own = runCheckpointState},
   };
 }
 
@@ -435,7 +468,6 @@ double seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// Runs the query on the engine; returns seconds and the records that reached the sink.
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
@@ -451,18 +483,25 @@ struct EngineRun {
   double sourceBusyMs = 0;  // and of the sources'
 };
 
-EngineRun runEngine(const Query& q, std::int64_t events, int parallelism, bool replay, bool batchMode = false) {
+/// The text of query `q`'s job: its sources (`events` bids each; 0: unbounded) or the
+/// replay source, its nodes and a discard sink; `extra` goes into the job's object as is
+/// (a `"checkpoint": {...},` member, say).
+std::string jobText(const Query& q, std::int64_t events, int parallelism, bool replay, bool batchMode,
+                    const std::string& extra = "") {
   const std::string head = R"({"weir": 1, "name": "bench-)" + q.name + R"(", "mode": ")" +
                            (batchMode ? std::string("batch") : std::string("streaming")) + R"(", "parallelism": )" +
-                           std::to_string(parallelism) + ", ";
-  const std::string text =
-      q.graph ? head + q.graph(events) + "}"
-              : head + R"("nodes": [
+                           std::to_string(parallelism) + ", " + extra;
+  return q.graph ? head + q.graph(events) + "}"
+                 : head + R"("nodes": [
       {"id": "bids", "type": ")" + (replay ? std::string("bench.replay") : std::string("source.generator")) +
-                    R"(", "params": )" + (replay ? std::string("{}") : R"({"table": "bid", "events": )" +
-                    std::to_string(events) + R"(, "seed": 42})") + R"(},
+                       R"(", "params": )" + (replay ? std::string("{}") : R"({"table": "bid", "events": )" +
+                       std::to_string(events) + R"(, "seed": 42})") + R"(},
       )" + q.nodes + R"(
       {"id": "sink", "type": "sink.discard"}], "edges": []})";
+}
+
+/// Parses, validates (with the bench catalog) and plans a job of query `q`.
+JobPlan planBench(const Query& q, const std::string& text) {
   Diagnostics diags;
   auto job = parseJob(text, "bench", diags);
   if (!job) throw std::runtime_error("bench job does not parse");
@@ -475,7 +514,12 @@ EngineRun runEngine(const Query& q, std::int64_t events, int parallelism, bool r
     for (auto& d : diags) std::fprintf(stderr, "%s\n", d.toString().c_str());
     throw std::runtime_error("bench job is invalid");
   }
-  LocalExecutor ex(planJob(*job, v), {}, benchRegistry());
+  return planJob(*job, v);
+}
+
+/// Runs the query on the engine; returns seconds and the records that reached the sink.
+EngineRun runEngine(const Query& q, std::int64_t events, int parallelism, bool replay, bool batchMode = false) {
+  LocalExecutor ex(planBench(q, jobText(q, events, parallelism, replay, batchMode)), {}, benchRegistry());
   const auto t0 = std::chrono::steady_clock::now();
   ex.start();
   ex.wait();
@@ -519,25 +563,235 @@ std::pair<double, std::int64_t> runLoop(const Query& q, std::int64_t events, boo
   return {seconds(t0, t1), passed};
 }
 
+
+// ---- checkpoints: their cost to the window query, and their size and duration against
+// the size of the state ------------------------------------------------------------------
+//
+// Both run unbounded jobs for a fixed time, because a bounded job with checkpoints waits
+// at its end for a checkpoint that covers it (docs/fault-tolerance.md, "Subtasks that
+// finish"): up to an interval of idle time that is not the cost of checkpointing.
+
+constexpr double kWarmupSeconds = 1;
+
+/// A folder for one run's checkpoints, deleted with it.
+struct ScratchDir {
+  std::filesystem::path path;
+  ScratchDir() {
+    static int n = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("weir-bench-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+struct TimedRun {
+  double rate = 0;             // records/s into the measured node, after the warm-up
+  double cpuNsPerRecord = 0;   // the process's CPU time (user + system, every thread) per such record
+  std::int64_t records = 0;    // into that node, the whole run
+  std::vector<CheckpointRecord> checkpoints;
+};
+
+std::int64_t recordsInto(const JobMetrics& m, const std::string& node) {
+  for (const NodeMetrics& n : m.nodes)
+    if (n.id == node) return n.recordsIn;
+  throw std::runtime_error("no node " + node);
+}
+
+/// CPU time of this process so far (every thread, user and system).
+double processCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+/// Runs `plan` (unbounded) for kWarmupSeconds + `seconds`, then cancels it.
+TimedRun runFor(JobPlan plan, const std::string& node, double seconds) {
+  ScratchDir dir;
+  ExecutorOptions options;
+  options.checkpointDir = dir.path;
+  LocalExecutor ex(std::move(plan), options, benchRegistry());
+  ex.start();
+  std::this_thread::sleep_for(std::chrono::duration<double>(kWarmupSeconds));
+  const std::int64_t n0 = recordsInto(ex.metrics(), node);
+  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = processCpuSeconds();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const std::int64_t n1 = recordsInto(ex.metrics(), node);
+  const auto t1 = std::chrono::steady_clock::now();
+  const double cpu1 = processCpuSeconds();
+  if (ex.status() != JobStatus::Running) throw std::runtime_error("bench job stopped running");
+  ex.cancel();
+  ex.wait();
+  return {static_cast<double>(n1 - n0) / std::chrono::duration<double>(t1 - t0).count(),
+          1e9 * (cpu1 - cpu0) / static_cast<double>(std::max<std::int64_t>(1, n1 - n0)), n1, ex.checkpoints()};
+}
+
+std::string checkpointMember(std::int64_t intervalMs) {
+  return R"("checkpoint": {"interval_ms": )" + std::to_string(intervalMs) + "}, ";
+}
+
+std::int64_t durationMs(const CheckpointRecord& r) { return r.endedAt - r.triggeredAt; }
+
+std::vector<CheckpointRecord> completed(const std::vector<CheckpointRecord>& all) {
+  std::vector<CheckpointRecord> done;
+  for (const CheckpointRecord& r : all)
+    if (r.status == CheckpointStatus::Completed) done.push_back(r);
+  return done;
+}
+
+/// The window query over unbounded generated bids, without checkpoints and with one every
+/// `checkpointIntervalMs`, interleaved run by run; prints both rates and their ratio.
+int runWindowCheckpointed(const BenchOptions& o) {
+  const Query q{.name = "window-checkpointed", .nodes = kWindowNodes};
+  std::printf("window-checkpointed: generator (unbounded) --hash--> window (tumbling 10 s per auction: count, max) "
+              "-> discard, parallelism %d;\n  %d pairs of runs (without checkpoints and with one every %lld ms, in "
+              "turn first), each %.0f s warm-up + %.1f s measured;\n  rate = records into the window per second\n",
+              o.parallelism, o.repeat, static_cast<long long>(o.checkpointIntervalMs), kWarmupSeconds, o.seconds);
+  double best[2] = {0, 0}, bestCpu[2] = {1e300, 1e300};
+  std::vector<double> pairRatios, pairCpuRatios, durations, syncs, aligns;
+  std::vector<CheckpointRecord> done;
+  int failed = 0;
+  for (int r = 0; r < o.repeat; ++r) {
+    TimedRun runs[2];
+    // Interleaved, and in turn which goes first (the first run of a process pays for
+    // growing the heap): none, checkpointed, checkpointed, none, ...
+    for (int i = 0; i < 2; ++i) {
+      const int c = r % 2 ? 1 - i : i;
+      runs[c] = runFor(planBench(q, jobText(q, 0, o.parallelism, false, false,
+                                            c ? checkpointMember(o.checkpointIntervalMs) : "")),
+                       "w", o.seconds);
+      best[c] = std::max(best[c], runs[c].rate);
+      bestCpu[c] = std::min(bestCpu[c], runs[c].cpuNsPerRecord);
+    }
+    const auto cps = completed(runs[1].checkpoints);
+    failed += static_cast<int>(runs[1].checkpoints.size() - cps.size());
+    for (const CheckpointRecord& c : cps) {
+      durations.push_back(static_cast<double>(durationMs(c)));
+      syncs.push_back(static_cast<double>(c.maxSyncMs));
+      aligns.push_back(static_cast<double>(c.maxAlignmentMs));
+      done.push_back(c);
+    }
+    pairRatios.push_back(runs[1].rate / runs[0].rate);
+    pairCpuRatios.push_back(runs[1].cpuNsPerRecord / runs[0].cpuNsPerRecord);
+    std::printf("  pair %d: none %10.0f rec/s %5.0f CPU ns/rec, checkpointed %10.0f rec/s %5.0f CPU ns/rec: rate "
+                "%5.1f%%, CPU %5.1f%%  (%zu checkpoints)\n",
+                r + 1, runs[0].rate, runs[0].cpuNsPerRecord, runs[1].rate, runs[1].cpuNsPerRecord,
+                100.0 * pairRatios.back(), 100.0 * pairCpuRatios.back(), cps.size());
+  }
+  std::printf("  best: none %.0f rec/s/core, checkpointed %.0f rec/s/core: %.1f%%\n", best[0] / o.parallelism,
+              best[1] / o.parallelism, 100.0 * best[1] / best[0]);
+  std::printf("  median over the pairs of checkpointed rate / rate without: %.1f%% (target: at least 90%%)\n",
+              100.0 * median(pairRatios));
+  std::printf("  CPU time per record (the process's, every thread), best: none %.0f ns, checkpointed %.0f ns; median "
+              "over the pairs of checkpointed / none: %.1f%%\n",
+              bestCpu[0], bestCpu[1], 100.0 * median(pairCpuRatios));
+  if (!done.empty())
+    std::printf("  checkpoints: %zu completed, %d not; duration median %.0f ms, max %.0f ms; max sync part %.0f ms; "
+                "max alignment %.0f ms; state of the last %lld bytes\n",
+                done.size(), failed, median(durations), *std::max_element(durations.begin(), durations.end()),
+                *std::max_element(syncs.begin(), syncs.end()), *std::max_element(aligns.begin(), aligns.end()),
+                static_cast<long long>(done.back().bytes));
+  return done.empty() ? 1 : 0;
+}
+
+/// A keyed aggregate over K distinct keys (k = the bid's event time in ms modulo K: the
+/// generator's bids are 1 ms apart, so the first K bids bring every key once), with a
+/// checkpoint every `checkpointIntervalMs`; per K prints the last completed checkpoint's
+/// state bytes, its duration (trigger to completion) and the parts of it.
+int runCheckpointState(const BenchOptions& o) {
+  const std::vector<std::int64_t> keys = o.keys.empty() ? std::vector<std::int64_t>{10'000, 100'000, 1'000'000} : o.keys;
+  std::printf("checkpoint-state: generator (unbounded) -> map (k = date_time ms %% K, price) --hash(k)--> aggregate "
+              "(per k: count, sum price) -> discard,\n  parallelism %d, a checkpoint every %lld ms, each K run %.0f s "
+              "+ %.1f s; the last completed checkpoint's figures, then the max over the run's\n",
+              o.parallelism, static_cast<long long>(o.checkpointIntervalMs), kWarmupSeconds, o.seconds);
+  std::printf("  %d pairs of runs per K, without checkpoints and with (in turn first); rate: records/s into the "
+              "aggregate after the warm-up,\n  best of the runs with checkpoints and of those without; ratio: median "
+              "over the pairs of with / without\n",
+              o.repeat);
+  std::printf("%9s %11s %11s %7s %10s %5s %12s %7s %9s %8s %8s %8s %9s %8s\n", "keys", "rate", "rate none", "ratio",
+              "records in", "done", "state bytes", "B/key", "dur. ms", "sync ms", "async ms", "align ms",
+              "max dur.", "max sync");
+  int status = 0;
+  for (const std::int64_t k : keys) {
+    const Query q{.name = "checkpoint-state",
+                  .nodes = R"({"id": "m", "type": "map", "params": {"fields": [
+                     {"name": "k", "expr": "CAST(date_time AS int64) % )" + std::to_string(k) + R"("},
+                     {"name": "price", "expr": "price"}]}},
+                   {"id": "a", "type": "aggregate", "params": {"key": ["k"], "aggregates": [
+                     {"name": "bids", "fn": "count"}, {"name": "total", "fn": "sum", "field": "price"}]}},)"};
+    // Pairs of runs without and with checkpoints, interleaved as in window-checkpointed;
+    // the checkpoint figures are those of the last run with checkpoints.
+    double best[2] = {0, 0};
+    std::vector<double> pairRatios;
+    TimedRun run;
+    for (int r = 0; r < o.repeat; ++r) {
+      double rate[2] = {0, 0};
+      for (int i = 0; i < 2; ++i) {
+        const int c = r % 2 ? 1 - i : i;
+        TimedRun t = runFor(planBench(q, jobText(q, 0, o.parallelism, false, false,
+                                                 c ? checkpointMember(o.checkpointIntervalMs) : "")),
+                            "a", o.seconds);
+        rate[c] = t.rate;
+        best[c] = std::max(best[c], t.rate);
+        if (c) run = std::move(t);
+      }
+      pairRatios.push_back(rate[1] / rate[0]);
+    }
+    const auto done = completed(run.checkpoints);
+    if (done.empty()) {
+      std::printf("%9lld %11s %11s %7s %10lld   no completed checkpoint\n", static_cast<long long>(k), "", "", "",
+                  static_cast<long long>(run.records));
+      status = 1;
+      continue;
+    }
+    const CheckpointRecord& last = done.back();
+    std::int64_t maxDuration = 0, maxSync = 0;
+    for (const CheckpointRecord& c : done) {
+      maxDuration = std::max(maxDuration, durationMs(c));
+      maxSync = std::max(maxSync, c.maxSyncMs);
+    }
+    std::printf("%9lld %11.0f %11.0f %6.1f%% %10lld %5zu %12lld %7.1f %9lld %8lld %8lld %8lld %9lld %8lld%s\n",
+                static_cast<long long>(k), best[1], best[0], 100.0 * median(pairRatios),
+                static_cast<long long>(run.records), done.size(), static_cast<long long>(last.bytes),
+                static_cast<double>(last.bytes) / static_cast<double>(k), static_cast<long long>(durationMs(last)),
+                static_cast<long long>(last.maxSyncMs), static_cast<long long>(last.maxAsyncMs),
+                static_cast<long long>(last.maxAlignmentMs), static_cast<long long>(maxDuration),
+                static_cast<long long>(maxSync),
+                run.records < k ? "  (fewer records than keys: not every key is in the state)" : "");
+  }
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::int64_t events = 5'000'000;
-  int repeat = 3, parallelism = 1;
+  BenchOptions o;
   std::vector<std::string> only;
   std::string input = "both";  // generated | replayed | both
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--events") && i + 1 < argc) events = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--parallelism") && i + 1 < argc) parallelism = std::max(1, std::atoi(argv[++i]));
+    if (!std::strcmp(argv[i], "--events") && i + 1 < argc) o.events = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) o.repeat = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--parallelism") && i + 1 < argc) o.parallelism = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--query") && i + 1 < argc) only.emplace_back(argv[++i]);
     else if (!std::strcmp(argv[i], "--input") && i + 1 < argc) input = argv[++i];
+    else if (!std::strcmp(argv[i], "--checkpoint-interval-ms") && i + 1 < argc)
+      o.checkpointIntervalMs = std::max<std::int64_t>(1, std::atoll(argv[++i]));
+    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) o.seconds = std::max(0.1, std::atof(argv[++i]));
+    else if (!std::strcmp(argv[i], "--keys") && i + 1 < argc) o.keys.push_back(std::max<std::int64_t>(1, std::atoll(argv[++i])));
     else {
       std::fprintf(stderr, "usage: weir-bench [--events N] [--repeat R] [--parallelism P] [--query NAME]... "
-                           "[--input generated|replayed|both]\n");
+                           "[--input generated|replayed|both]\n"
+                           "                  [--checkpoint-interval-ms MS] [--seconds S] [--keys K]...\n"
+                           "  window-checkpointed and checkpoint-state run only when named with --query\n");
       return 2;
     }
   }
+  const std::int64_t events = o.events;
+  const int repeat = o.repeat, parallelism = o.parallelism;
   std::printf("weir-bench: %lld bids, best of %d runs, engine parallelism %d\n", static_cast<long long>(events),
               repeat, parallelism);
   std::printf("  generated: the bids are generated as part of the work (source.generator / the generator API)\n");
@@ -560,7 +814,15 @@ int main(int argc, char** argv) {
   for (bool replay : {false, true}) {
     if (input != "both" && (input == "replayed") != replay) continue;
     for (const Query& q : queries()) {
-      if (!only.empty() && std::find(only.begin(), only.end(), q.name) == only.end()) continue;
+      const bool named = std::find(only.begin(), only.end(), q.name) != only.end();
+      if (!only.empty() && !named) continue;
+      if (q.own) {
+        if (named && !replay) {
+          std::printf("\n");
+          status |= q.own(o);
+        }
+        continue;
+      }
       // Replayed batches carry no event time (and repeat their times when looped): the
       // event-time queries, and those with their own sources, run on generated input only.
       if (replay && (q.name == "window" || q.batchVsStreaming || q.graph)) continue;

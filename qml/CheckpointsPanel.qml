@@ -66,17 +66,19 @@ Rectangle {
                   : panel.timeline.summary !== "" ? panel.timeline.summary : "Waiting for the job's checkpoints…"
         }
 
-        RowLayout {
+        Item {  // the strip, and the checkpoint's details at its right (anchors: a RowLayout gave
+                // the strip no width beside the details' long texts)
             Layout.fillWidth: true
             Layout.fillHeight: true
-            spacing: 10
 
             Flickable {
                 id: strip
                 objectName: "checkpointStrip"
-                Layout.fillWidth: true
-                Layout.fillHeight: true
-                Layout.minimumHeight: 50
+                anchors.left: parent.left
+                anchors.top: parent.top
+                anchors.bottom: parent.bottom
+                anchors.right: detailColumn.visible ? detailColumn.left : parent.right
+                anchors.rightMargin: detailColumn.visible ? 10 : 0
                 clip: true
                 contentWidth: Math.max(width, panel.barX(panel.bars.length) + panel.markerWidth)
                 contentHeight: height
@@ -178,10 +180,11 @@ Rectangle {
             ColumnLayout {  // the checkpoint clicked
                 objectName: "checkpointDetail"
                 visible: panel.hasDetail
-                Layout.fillWidth: false  // a layout fills by default: the strip takes the rest
-                Layout.preferredWidth: 470
-                Layout.maximumWidth: 470
-                Layout.fillHeight: true
+                id: detailColumn
+                anchors.right: parent.right
+                anchors.top: parent.top
+                anchors.bottom: parent.bottom
+                width: 500
                 spacing: 2
                 Label {
                     objectName: "checkpointDetailTitle"
@@ -205,7 +208,7 @@ Rectangle {
                         delegate: Label {
                             required property string modelData
                             required property int index
-                            width: index === 0 ? 130 : 55
+                            width: index === 0 ? 130 : 62
                             font.pixelSize: 10; font.bold: true; color: Theme.textMuted
                             text: modelData
                         }
@@ -227,7 +230,7 @@ Rectangle {
                             delegate: Label {
                                 required property string modelData
                                 required property int index
-                                width: index === 0 ? 130 : 55
+                                width: index === 0 ? 130 : 62
                                 font.pixelSize: 10; color: Theme.text; elide: Text.ElideRight
                                 text: modelData
                             }

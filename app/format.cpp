@@ -28,6 +28,18 @@ QString Format::durationText(double ms) {
   return QString::number(std::llround(s / 86400)) + " d";
 }
 
+QString Format::bytesText(double bytes) {
+  if (bytes < 1024) return QString::number(static_cast<qint64>(bytes)) + " B";
+  const char* units[] = {"KB", "MB", "GB", "TB"};
+  double v = bytes / 1024;
+  int u = 0;
+  while (v >= 1024 && u < 3) {
+    v /= 1024;
+    ++u;
+  }
+  return QString::number(v, 'f', 1) + " " + units[u];
+}
+
 QString Format::timeText(std::int64_t ms, std::int64_t nowMs) {
   if (ms >= endOfInputMs) return QStringLiteral("end of input");
   const QDateTime t = QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);

@@ -28,6 +28,8 @@ class Format : public QObject {
   static QString percentText(double msPerS);
   /// A count with thousands separators ("41,230"), whole.
   static QString countText(double n);
+  /// A size: "512 B", "5.0 KB", "58.8 KB", "3.4 MB", "1.2 GB" (units of 1024).
+  static QString bytesText(double bytes);
   /// A key sequence as the menus write it ("Ctrl+O"): a string, or a QKeySequence::StandardKey
   /// (its first binding on this platform).
   static QString shortcutText(const QVariant& sequence);
@@ -38,6 +40,7 @@ class Format : public QObject {
   Q_INVOKABLE QString time(double ms) const;
   Q_INVOKABLE QString percent(double msPerS) const { return percentText(msPerS); }
   Q_INVOKABLE QString count(double n) const { return countText(n); }
+  Q_INVOKABLE QString bytes(double n) const { return bytesText(n); }
   /// An exception's message without what the card already says: the leading "node[i/n]: "
   /// and the trailing " (on taskmanager)".
   Q_INVOKABLE QString cause(const QString& message) const { return causeText(message); }

@@ -3,6 +3,7 @@
 // module Weir.Workbench); the UI is qml/Main.qml.
 //
 //   weir-workbench [JOB] [--screenshot FILE [--screenshot-delay MS]] [--select NODE] [--dark] [--run]
+//                  [--tab NAME]
 //
 // --screenshot renders the window once, saves it as PNG and quits (with
 // QT_QPA_PLATFORM=offscreen it needs no display): how docs/images/workbench.png is made.
@@ -38,6 +39,9 @@ int main(int argc, char** argv) {
   cli.addOption(run);
   QCommandLineOption preview("preview", "Preview the job's data at once (as Run › Preview Data).");
   cli.addOption(preview);
+  QCommandLineOption tab("tab", "Show the tab <name> under the graph (problems, run, history, data, checkpoints).",
+                         "name");
+  cli.addOption(tab);
   QCommandLineOption delay("screenshot-delay", "Milliseconds to wait before --screenshot (default 800).", "ms", "800");
   cli.addOption(delay);
   cli.process(app);
@@ -48,7 +52,8 @@ int main(int argc, char** argv) {
                                {"screenshotMode", cli.isSet(screenshot)},
                                {"initialSelection", cli.value(select)},
                                {"forceDark", cli.isSet(dark)},
-                               {"initialPreview", cli.isSet(preview)}});
+                               {"initialPreview", cli.isSet(preview)},
+                               {"initialTab", cli.value(tab)}});
   QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app,
                    [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
   engine.load(QUrl("qrc:/Weir/Workbench/qml/Main.qml"));

@@ -45,11 +45,17 @@ RunController::RunController(QObject* parent) : QObject(parent) {
   connect(&pollTimer_, &QTimer::timeout, this, &RunController::poll);
   sampleTimer_.setInterval(1000);
   connect(&sampleTimer_, &QTimer::timeout, this, &RunController::readSample);
-  connect(this, &RunController::settingsChanged, this, [this] { pollTimer_.setInterval(pollMs_); });
+  checkpointTimer_.setInterval(pollMs_);
+  connect(&checkpointTimer_, &QTimer::timeout, this, &RunController::readCheckpoints);
+  connect(this, &RunController::settingsChanged, this, [this] {
+    pollTimer_.setInterval(pollMs_);
+    checkpointTimer_.setInterval(pollMs_);
+  });
 }
 
 RunController::~RunController() {
   pollTimer_.stop();
+  checkpointTimer_.stop();
   stopLive();
   // Stop the daemons on the thread that started them, then end that thread.
   QMetaObject::invokeMethod(workerContext_, [this] { cluster_.reset(); }, Qt::BlockingQueuedConnection);
@@ -86,9 +92,7 @@ void RunController::runText(const QString& jobText, const QString& baseDir, int 
     emit changed();
     return;
   }
-  live_.clear();
-  exceptions_.clear();
-  emit exceptionsChanged();
+  forgetJob();
   documentSession_ = -1;
   submittedText_.clear();
   submitting_ = true;
@@ -187,8 +191,15 @@ void RunController::setJob(const QString& status, const QString& failure) {
   failure_ = failure;
   if (!wasEnded) elapsedS_ = (QDateTime::currentMSecsSinceEpoch() - startedMs_) / 1000.0;
   emit changed();
+  if (!ended(status) && !jobId_.isEmpty() && !checkpointTimer_.isActive()) {
+    checkpointTimer_.start();
+    readCheckpoints();
+  }
   if (ended(status) && !wasEnded) {
     pollTimer_.stop();
+    checkpointTimer_.stop();
+    checkpointsAgain_ = true;  // the last word: in-progress checkpoints have ended too
+    readCheckpoints();
     if (status == "FAILED") loadExceptions();
     emit jobEnded(status);
   }
@@ -246,8 +257,52 @@ void RunController::cancel() {
   poll();
 }
 
+void RunController::forgetJob() {
+  live_.clear();
+  checkpoints_.clear();
+  checkpointTimer_.stop();
+  exceptions_.clear();
+  emit exceptionsChanged();
+}
+
+void RunController::readCheckpoints() {
+  if (jobId_.isEmpty()) return;
+  if (checkpointsInFlight_) return;  // checkpointsAgain_ asks for one more when it is back
+  checkpointsInFlight_ = true;
+  checkpointsAgain_ = false;
+  const QString job = jobId_;
+  const std::string id = weir::cluster::urlEncode(job.toStdString());
+  const Target t = target();
+  onWorker([this, id, t, job] {
+    auto jobBody = std::make_shared<json>(), checkpointsBody = std::make_shared<json>();
+    try {
+      const std::string url = urlOn(t);
+      const auto r = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id, "", t.token, t.caFile);
+      if (r.status == 200) *jobBody = json::parse(r.body, nullptr, false);
+      // A job without a checkpoint object has none to list.
+      if (jobBody->is_object() && jobBody->value("checkpointing", false)) {
+        const auto c = weir::cluster::httpRequest(url, "GET", "/v1/jobs/" + id + "/checkpoints", "", t.token, t.caFile);
+        if (c.status == 200) *checkpointsBody = json::parse(c.body, nullptr, false);
+      }
+    } catch (const std::exception&) {
+      // unreachable for now: the next tick asks again; the status poll reports the error
+    }
+    QMetaObject::invokeMethod(
+        this,
+        [this, job, jobBody, checkpointsBody] {
+          checkpointsInFlight_ = false;
+          if (job != jobId_) return;  // a reply about an earlier job
+          checkpoints_.applyJob(*jobBody);
+          checkpoints_.applyCheckpoints(*checkpointsBody);
+          if (checkpointsAgain_) readCheckpoints();
+        },
+        Qt::QueuedConnection);
+  });
+}
+
 void RunController::stopCluster() {
   pollTimer_.stop();
+  checkpointTimer_.stop();
   stopLive();
   onWorker([this] {
     if (cluster_) cluster_->stop();
@@ -400,9 +455,7 @@ void RunController::attach(const QString& jobId) {
             onFailed("Cannot attach to job " + qid + ": " + error);
             return;
           }
-          live_.clear();
-          exceptions_.clear();
-          emit exceptionsChanged();
+          forgetJob();
           jobId_ = qid;
           jobName_ = name;
           lastError_.clear();

@@ -32,6 +32,7 @@
 #include <memory>
 #include <thread>
 
+#include "checkpoint_timeline.h"
 #include "live_metrics.h"
 
 class JobDocument;
@@ -53,6 +54,10 @@ class RunController : public QObject {
   Q_PROPERTY(double elapsedS READ elapsedS NOTIFY changed FINAL)
   Q_PROPERTY(QStringList logNames READ logNames NOTIFY changed FINAL)
   Q_PROPERTY(LiveMetrics* live READ live CONSTANT FINAL)
+  /// The current job's checkpoints and restarts (GET /v1/jobs/{id}/checkpoints and the
+  /// job's restart_history), fetched every poll interval while it runs and once when it
+  /// has ended; kept until another run starts or is attached.
+  Q_PROPERTY(CheckpointTimeline* checkpoints READ checkpoints CONSTANT FINAL)
   Q_PROPERTY(int taskManagers MEMBER taskManagers_ NOTIFY settingsChanged FINAL)
   Q_PROPERTY(int slotsPerTaskManager MEMBER slots_ NOTIFY settingsChanged FINAL)
   Q_PROPERTY(QString dataDir MEMBER dataDir_ NOTIFY settingsChanged FINAL)  // "": the app's data folder
@@ -96,6 +101,7 @@ class RunController : public QObject {
   double elapsedS() const { return elapsedS_; }
   QStringList logNames() const { return logNames_; }
   LiveMetrics* live() { return &live_; }
+  CheckpointTimeline* checkpoints() { return &checkpoints_; }
   bool remote() const { return !remoteUrl_.isEmpty(); }
   QString targetUrl() const { return remote() ? remoteUrl_ : clusterUrl_; }
   QVariantList taskManagerList() const { return taskManagerList_; }
@@ -191,6 +197,15 @@ class RunController : public QObject {
   QObject* workerContext_ = nullptr;  // lives on worker_
   std::unique_ptr<weir::cluster::LocalCluster> cluster_;  // touched on worker_ only
   LiveMetrics live_;
+  CheckpointTimeline checkpoints_;
+  QTimer checkpointTimer_;
+  bool checkpointsInFlight_ = false;
+  bool checkpointsAgain_ = false;  // read once more when the one in flight is back
+  /// Fetches the current job's description and checkpoints into checkpoints_ (one request
+  /// pair at a time; a reply for an earlier job is dropped).
+  void readCheckpoints();
+  /// Forgets the previous job's figures (a run starts or a job is attached).
+  void forgetJob();
   QTimer pollTimer_;
   std::thread liveThread_;
   std::atomic<bool> liveStop_{false};

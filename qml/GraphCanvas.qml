@@ -13,6 +13,8 @@ FocusScope {
     id: board
     required property JobDocument doc
     property LiveMetrics live: null  // figures of the running job, drawn on nodes and edges
+    /// The running job's checkpoints: each node card shows its part of the latest one.
+    property CheckpointTimeline checkpoints: null
     /// The exceptions of the job shown (RunController.exceptions, root cause first): a
     /// failed node turns red with its cause.
     property var exceptions: []

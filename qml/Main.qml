@@ -16,6 +16,8 @@ ApplicationWindow {
     onDarkThemeChanged: Theme.dark = darkTheme
     property string initialSelection: ""  // a node id, or an edge as "from>to"
     property bool initialPreview: false   // run the data preview at once and show it
+    property string initialTab: ""        // the tab under the graph to show ("checkpoints", ...), even on a run
+    readonly property var bottomTabNames: ["problems", "run", "history", "data", "checkpoints"]
     width: 1440
     height: 900
     visible: true
@@ -116,7 +118,9 @@ ApplicationWindow {
              onTriggered: { bottomTabs.currentIndex = 3; dataPreview.run(doc) } }
     function runJob() {
         if (!doc.valid) { showNotice("Cannot run: the job has " + doc.problemCount + " problem(s)"); return }
-        bottomTabs.currentIndex = 1
+        const tab = bottomTabNames.indexOf(initialTab)  // --tab with --run: once, for the first run
+        bottomTabs.currentIndex = tab >= 0 ? tab : 1
+        initialTab = ""
         runner.run(doc, 0)
     }
 
@@ -131,6 +135,7 @@ ApplicationWindow {
             doc.selectEdge(doc.findEdge(parts[0], parts[1]))
         } else if (initialSelection !== "") doc.selectNode(initialSelection)
         if (initialPreview) { bottomTabs.currentIndex = 3; dataPreview.run(doc) }
+        if (bottomTabNames.indexOf(initialTab) >= 0) bottomTabs.currentIndex = bottomTabNames.indexOf(initialTab)
         if (forceDark) Theme.dark = true  // for this run only, not kept in the settings
         graphCanvas.requestFit()
     }
@@ -474,6 +479,7 @@ ApplicationWindow {
                     objectName: "graphCanvas"
                     doc: doc
                     live: window.runHere && runner.jobId !== "" ? runner.live : null
+                    checkpoints: window.runHere && runner.jobId !== "" ? runner.checkpoints : null
                     exceptions: window.runHere ? runner.exceptions : []
                     focus: true
                     Layout.fillWidth: true
@@ -495,6 +501,7 @@ ApplicationWindow {
                     TabButton { text: "Run"; width: implicitWidth + 24 }
                     TabButton { text: "History"; width: implicitWidth + 24; objectName: "historyTab" }
                     TabButton { text: "Data"; width: implicitWidth + 24; objectName: "dataTab" }
+                    TabButton { text: "Checkpoints"; width: implicitWidth + 24; objectName: "checkpointsTab" }
                 }
                 StackLayout {
                     currentIndex: bottomTabs.currentIndex
@@ -522,6 +529,12 @@ ApplicationWindow {
                         doc: doc
                         run: runner
                         preview: dataPreview
+                    }
+                    CheckpointsPanel {
+                        id: checkpointsPanel
+                        objectName: "checkpointsPanel"
+                        run: runner
+                        here: window.runHere && runner.jobId !== ""
                     }
                 }
             }

@@ -30,6 +30,10 @@ Item {
     readonly property var stats: canvas && canvas.live && canvas.live.revision >= 0 && canvas.live.active
                                  ? canvas.live.overlay(nodeId) : ({})
     readonly property bool hasStats: stats.pill !== undefined
+    // Its part of the running job's latest completed checkpoint (RunController.checkpoints).
+    readonly property var checkpoint: canvas && canvas.checkpoints && canvas.checkpoints.revision >= 0
+                                      ? canvas.checkpoints.node(nodeId) : ({})
+    readonly property bool hasCheckpoint: checkpoint.text !== undefined
     // The node's exception when the job failed here (the root cause when it is this node's).
     readonly property var failure: {
         const list = canvas && canvas.exceptions ? canvas.exceptions : []
@@ -106,11 +110,21 @@ Item {
         color: Theme.textMuted
         text: visible ? node.stats.watermarkText : ""
     }
+    Text {  // live: the latest checkpoint's size, duration, alignment and slowest subtask
+        id: checkpointText
+        objectName: "checkpoint_" + node.nodeId
+        visible: node.hasCheckpoint
+        y: parent.height + (watermarkText.visible ? watermarkText.height + 6 : 3)
+        font.pixelSize: 10
+        color: Theme.textMuted
+        text: visible ? node.checkpoint.text : ""
+    }
     Rectangle {  // the failure: its cause, subtask and TaskManager; a click shows all of it
         id: failureBox
         objectName: "failure_" + node.nodeId
         visible: node.failed
         y: parent.height + (watermarkText.visible ? watermarkText.height + 6 : 4)
+           + (checkpointText.visible ? checkpointText.height + 3 : 0)
         width: Math.max(parent.width, 240)
         height: failureText.implicitHeight + 10
         radius: 4

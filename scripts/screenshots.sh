@@ -31,3 +31,10 @@ cp samples/data/bids.csv "$failed/data/"
 sed 's/"mode": "streaming",/"mode": "streaming", "on_bad_record": "fail",/' samples/bid-stats.weir.json \
   > "$failed/bid-stats.weir.json"
 shot docs/images/workbench-failed.png "$failed/bid-stats.weir.json" --run --screenshot-delay 7000
+# A running checkpointed job: backpressure-demo at a pace its slow sink keeps up with,
+# checkpointed every second; the Checkpoints tab under the graph and each card's part of the
+# latest checkpoint.
+sed -e 's/"parallelism": 2,/"parallelism": 2,\n  "checkpoint": {"interval_ms": 1000},/' -e 's/"rate": 60000/"rate": 20000/' \
+  samples/backpressure-demo.weir.json > "$failed/checkpointed.weir.json"
+shot docs/images/workbench-checkpoints.png "$failed/checkpointed.weir.json" --run --tab checkpoints \
+  --screenshot-delay 12000

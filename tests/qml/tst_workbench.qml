@@ -532,6 +532,63 @@ Item {
             verify(find("exception_0").text.indexOf("root cause") > 0, find("exception_0").text)
         }
 
+        // Checkpoints: a checkpointed job's timeline under the graph (the summary, one bar
+        // per checkpoint, the details of one clicked: a row per subtask), each card's part of
+        // the latest checkpoint while it runs; after a cancel no card keeps one and no
+        // checkpoint stays in progress; another document shows none of it.
+        function test_9_checkpointTimeline() {
+            open(TestEnv.freshCopy("backpressure-demo.weir.json", "checkpointed.weir.json"))
+            doc.setParam("bids", "rate", 5000)  // below the slow sink's pace: no backpressure
+            verify(doc.setJobParam("checkpoint", {}))
+            verify(doc.setJobParam("checkpoint.interval_ms", 500))
+            verify(doc.valid, doc.problemTexts().join("\n"))
+            win.runController.dataDir = TestEnv.dir + "/cluster"
+            win.runController.pollIntervalMs = 200
+            mouseClick(find("checkpointsTab"))
+            const summary = find("checkpointSummary")
+            verify(summary.text.indexOf("No run of this job") === 0, summary.text)
+            mouseClick(find("runButton"))
+            tryVerify(() => win.runController.jobStatus === "RUNNING", 60000, win.runController.lastError)
+            mouseClick(find("checkpointsTab"))
+            tryVerify(() => win.runController.checkpoints.completed >= 2, 30000, summary.text)
+            verify(summary.text.indexOf(win.runController.checkpoints.completed + " completed · ") === 0, summary.text)
+            verify(summary.text.indexOf("(min / avg / max)") > 0, summary.text)
+            const bar = find("checkpointBar_1")
+            verify(bar.visible && bar.width > 0)
+            verify(find("checkpointStrip").width > 300, find("checkpointStrip").width)  // the detail leaves it room
+            verify(bar.children[0].height >= 3)
+            compare(bar.children[0].color, Theme.ok)
+            // The cards: size, duration, alignment and the slowest subtask of the latest one.
+            tryVerify(() => find("checkpoint_per_auction").visible, 10000)
+            verify(/^chk \d+ · [\d.]+ (B|KB|MB) · \d+ ms · align \d+ ms · slowest #[01]$/.test(find("checkpoint_per_auction").text),
+                   find("checkpoint_per_auction").text)
+            // counts is chained to per_auction: their vertex's figures, the same on both cards.
+            compare(find("checkpoint_counts").text, find("checkpoint_per_auction").text)
+            verify(find("checkpoint_euros").text.indexOf("chk ") === 0, find("checkpoint_euros").text)
+            // Until a bar is clicked, the latest completed checkpoint's details show.
+            verify(find("checkpointDetail").visible)
+            verify(find("checkpointDetailTitle").text.indexOf("latest: #") === 0, find("checkpointDetailTitle").text)
+            // A click shows that checkpoint's subtasks, one row each: bids (2), euros (2; bids
+            // feeds two nodes, so neither is chained to it), per_auction+counts (2), slow_sink (1).
+            mouseClick(find("checkpointBar_1"))  // found again: the bars are remade on every update
+            tryVerify(() => find("checkpointDetailTitle").text.indexOf("#1 · ") === 0, 2000, find("checkpointDetailTitle").text)
+            compare(find("checkpointSubtasks").count, 7)
+
+            mouseClick(find("cancelButton"))
+            tryVerify(() => win.runController.jobStatus === "CANCELED", 30000)
+            tryVerify(() => !find("checkpoint_per_auction").visible, 10000)
+            tryVerify(() => win.runController.checkpoints.inProgress === 0, 10000, summary.text)
+            verify(summary.text.indexOf(" completed · ") > 0, summary.text)  // the run's timeline stays
+            verify(find("checkpointDetail").visible)
+
+            // Another document: nothing of that run.
+            win.openFile(TestEnv.freshSample("other2.weir.json"))
+            waitForRendering(win.contentItem)
+            verify(summary.text.indexOf("No run of this job") === 0, summary.text)
+            verify(findChild(win.contentItem, "checkpointBar_1") === null)
+            verify(!find("checkpointDetail").visible)
+        }
+
         // Data: select an edge, open the Data tab, press Preview: the edge's first records.
         function test_6_previewData() {
             open(TestEnv.freshRunnableSample("preview.weir.json"))

@@ -1202,6 +1202,14 @@ class JobManager {
     return cp;
   }
 
+  /// Every subtask of the attempt runs or has finished: checkpoints and savepoints can be
+  /// taken (a subtask still deploying would miss its trigger).
+  static bool allSubtasksUp(const JobInfo& job) {
+    return std::all_of(job.subtasks.begin(), job.subtasks.end(), [](const SubtaskInfo& s) {
+      return s.state == SubtaskState::Running || s.state == SubtaskState::Finished;
+    });
+  }
+
   /// Every few ms: starts the checkpoints that are due (a job whose subtasks all run, or
   /// have finished) and aborts those that timed out.
   awaitable<void> checkpointTicker() {
@@ -1213,10 +1221,7 @@ class JobManager {
       const std::int64_t now = wallClockMs();
       for (auto& [id, job] : jobs_) {
         if (job.state != JobState::Running || !job.coordinator) continue;
-        const bool allUp = std::all_of(job.subtasks.begin(), job.subtasks.end(), [](const SubtaskInfo& s) {
-          return s.state == SubtaskState::Running || s.state == SubtaskState::Finished;
-        });
-        if (!allUp) continue;
+        if (!allSubtasksUp(job)) continue;
         std::vector<CheckpointCoordinator::Outcome> aborted;
         auto trigger = job.coordinator->tick(now, aborted);
         for (const auto& o : aborted) checkpointEnded(job, o);
@@ -1280,9 +1285,7 @@ class JobManager {
       return {{"error", "job " + job.id + " takes no checkpoints (it has no checkpoint object), so its operators "
                         "keep no snapshots to save: add a checkpoint object to take savepoints"}};
     }
-    const bool allUp = std::all_of(job.subtasks.begin(), job.subtasks.end(), [](const SubtaskInfo& s) {
-      return s.state == SubtaskState::Running || s.state == SubtaskState::Finished;
-    });
+    const bool allUp = allSubtasksUp(job);
     if (job.state != JobState::Running || !job.coordinator || !allUp) {
       status = 409;
       return {{"error", "job " + job.id + " is " + job.status() + (allUp ? "" : " (its subtasks are still starting)") +

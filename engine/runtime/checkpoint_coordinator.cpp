@@ -68,21 +68,16 @@ CheckpointCoordinator::CheckpointCoordinator(CheckpointSettings settings, const 
       jobId_(std::move(jobId)), attempt_(attempt), nextId_(std::max<std::int64_t>(1, firstId)) {
   // Checkpoints of earlier attempts: completed ones count for retention; ones a crash left
   // incomplete (no _metadata) are removed.
-  std::error_code ec;
-  std::vector<std::int64_t> done;
-  for (const auto& e : std::filesystem::directory_iterator(jobDir_, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("chk-", 0) != 0) continue;
-    char* end = nullptr;
-    const long long id = std::strtoll(name.c_str() + 4, &end, 10);
-    if (!end || *end != '\0') continue;
-    nextId_ = std::max<std::int64_t>(nextId_, id + 1);  // ids never repeat within a job
-    if (std::filesystem::exists(e.path() / "_metadata", ec)) done.push_back(id);
-    else std::filesystem::remove_all(e.path(), ec);  // no attempt runs now: nobody writes there
+  for (const CheckpointFolder& f : checkpointFolders(jobDir_)) {
+    nextId_ = std::max<std::int64_t>(nextId_, f.id + 1);  // ids never repeat within a job
+    if (f.complete) {
+      completedIds_.push_back(f.id);  // in id order
+      latestCompleted_ = f.id;
+    } else {
+      std::error_code ec;
+      std::filesystem::remove_all(f.path, ec);  // no attempt runs now: nobody writes there
+    }
   }
-  std::sort(done.begin(), done.end());
-  completedIds_ = done;
-  if (!done.empty()) latestCompleted_ = done.back();
   if (!restored) return;
   // Subtasks the restored checkpoint saw finished: their snapshot there is what later
   // checkpoints count them with, once they have left.
@@ -249,6 +244,15 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
   const std::filesystem::path dir = r.path;
   const bool savepoint = r.kind == "savepoint";
   CheckpointMetadata meta;
+  // The record as it reads once complete: subtasks that had left included, with the
+  // snapshot they count with.
+  auto markCompleted = [&](CheckpointRecord& c) {
+    c.status = CheckpointStatus::Completed;
+    c.endedAt = nowMs;
+    c.bytes = meta.totalBytes;
+    c.acks = all;
+    c.acknowledged = static_cast<int>(all.size());
+  };
   meta.kind = savepoint ? "savepoint" : "checkpoint";
   meta.job = jobId_;
   meta.attempt = attempt_;
@@ -260,9 +264,8 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
     CheckpointMetadata::Node node;
     node.type = n.type;
     node.parallelism = n.parallelism;
-    if (n.params.contains("key")) node.key = n.params["key"].dump();
-    for (std::size_t i = 0; i < n.inputSchemas.size(); ++i)
-      node.schema += (i ? "; " : "") + (n.inputSchemas[i] ? n.inputSchemas[i]->toString() : std::string("?"));
+    node.key = stateKeyText(n);
+    node.schema = inputSchemaText(n);
     node.files.assign(static_cast<std::size_t>(n.parallelism), "");
     meta.nodes[n.id] = std::move(node);
   }
@@ -294,11 +297,7 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
     }
     if (guard_) {
       CheckpointRecord done = r;
-      done.status = CheckpointStatus::Completed;
-      done.endedAt = nowMs;
-      done.bytes = meta.totalBytes;
-      done.acks = all;
-      done.acknowledged = static_cast<int>(all.size());
+      markCompleted(done);
       if (savepoint) done.path = savepointTargets_.at(r.id).string();
       if (std::string why = guard_(done); !why.empty()) throw std::runtime_error(why);
     }
@@ -313,11 +312,7 @@ std::optional<CheckpointCoordinator::Outcome> CheckpointCoordinator::completeIfD
   } catch (const std::exception& e) {
     return fail(r, std::string("completing the ") + meta.kind + ": " + e.what(), nowMs);
   }
-  r.status = CheckpointStatus::Completed;
-  r.endedAt = nowMs;
-  r.bytes = meta.totalBytes;
-  r.acks = all;  // subtasks that had left included, with the snapshot they count with
-  r.acknowledged = static_cast<int>(all.size());
+  markCompleted(r);
   lastEndAt_ = nowMs;
   if (savepoint) return Outcome{r.id, true, ""};
   latestCompleted_ = r.id;

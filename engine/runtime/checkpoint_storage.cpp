@@ -1,5 +1,6 @@
 #include "runtime/checkpoint_storage.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -161,21 +162,35 @@ CheckpointMetadata readCheckpointMetadata(const std::filesystem::path& dir) {
   }
 }
 
-std::optional<std::filesystem::path> latestCompletedCheckpoint(const std::filesystem::path& jobDir) {
+std::vector<CheckpointFolder> checkpointFolders(const std::filesystem::path& jobDir) {
+  std::vector<CheckpointFolder> out;
   std::error_code ec;
-  std::optional<std::filesystem::path> best;
-  std::int64_t bestId = -1;
   for (const auto& e : std::filesystem::directory_iterator(jobDir, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind("chk-", 0) != 0) continue;
     char* end = nullptr;
     const long long id = std::strtoll(name.c_str() + 4, &end, 10);
-    if (!end || *end != '\0' || id <= bestId) continue;
-    if (!std::filesystem::exists(e.path() / "_metadata", ec)) continue;
-    bestId = id;
-    best = e.path();
+    if (!end || *end != '\0') continue;
+    out.push_back({id, e.path(), std::filesystem::exists(e.path() / "_metadata", ec)});
   }
-  return best;
+  std::sort(out.begin(), out.end(), [](const CheckpointFolder& a, const CheckpointFolder& b) { return a.id < b.id; });
+  return out;
+}
+
+std::optional<std::filesystem::path> latestCompletedCheckpoint(const std::filesystem::path& jobDir) {
+  const auto folders = checkpointFolders(jobDir);
+  for (auto it = folders.rbegin(); it != folders.rend(); ++it)
+    if (it->complete) return it->path;
+  return std::nullopt;
+}
+
+std::string stateKeyText(const PlanNode& node) { return node.params.contains("key") ? node.params["key"].dump() : ""; }
+
+std::string inputSchemaText(const PlanNode& node) {
+  std::string s;
+  for (std::size_t i = 0; i < node.inputSchemas.size(); ++i)
+    s += (i ? "; " : "") + (node.inputSchemas[i] ? node.inputSchemas[i]->toString() : std::string("?"));
+  return s;
 }
 
 std::vector<OperatorSnapshot> readNodeSnapshots(const std::filesystem::path& dir, const CheckpointMetadata& meta,

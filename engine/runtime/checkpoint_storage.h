@@ -31,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/plan.h"
 #include "runtime/snapshot.h"
 
 namespace weir {
@@ -125,11 +126,26 @@ struct CheckpointMetadata {
 void writeCheckpointMetadata(const std::filesystem::path& dir, const CheckpointMetadata& meta);
 /// Reads <dir>/_metadata; throws std::runtime_error naming the file when it is missing or bad.
 CheckpointMetadata readCheckpointMetadata(const std::filesystem::path& dir);
+/// A checkpoint folder under a job's folder: its id, path and whether it is complete
+/// (has _metadata).
+struct CheckpointFolder {
+  std::int64_t id = 0;
+  std::filesystem::path path;
+  bool complete = false;
+};
+/// Every chk-N folder under `jobDir`, by id (none when the folder is missing).
+std::vector<CheckpointFolder> checkpointFolders(const std::filesystem::path& jobDir);
 /// The completed checkpoint (chk-N with _metadata) of largest N under `jobDir`, if any.
 std::optional<std::filesystem::path> latestCompletedCheckpoint(const std::filesystem::path& jobDir);
 /// Reads every snapshot of node `node` in the checkpoint at `dir` (one per old subtask).
 std::vector<OperatorSnapshot> readNodeSnapshots(const std::filesystem::path& dir, const CheckpointMetadata& meta,
                                                 const std::string& node);
+
+/// The `key` param of a node as JSON text ("" without one) and its input schemas
+/// (Schema::toString, "; " between ports): what its state is shaped by, as the metadata
+/// records it and savepoint_check.h compares it.
+std::string stateKeyText(const PlanNode& node);
+std::string inputSchemaText(const PlanNode& node);
 
 /// What a deployment restores from: the checkpoint's directory and its metadata.
 struct RestoreSource {

@@ -31,10 +31,8 @@ SavepointReport checkSavepoint(const JobPlan& plan, const CheckpointMetadata& sa
       report.nodes.push_back({n.id, "no state", ""});
       continue;
     }
-    std::string schema;
-    for (std::size_t i = 0; i < n.inputSchemas.size(); ++i)
-      schema += (i ? "; " : "") + (n.inputSchemas[i] ? n.inputSchemas[i]->toString() : std::string("?"));
-    const std::string key = n.params.contains("key") ? n.params["key"].dump() : "";
+    const std::string schema = inputSchemaText(n);
+    const std::string key = stateKeyText(n);
     std::string why;
     if (old.type != n.type) why = "it was a " + old.type + ", it is now a " + n.type;
     else if (old.key != key) why = "its key was " + (old.key.empty() ? "none" : old.key) + ", it is now " + (key.empty() ? "none" : key);

@@ -505,20 +505,23 @@ void Subtask::runMail() {
   current_ = saved;
 }
 
+SubtaskAck Subtask::ackFor(std::int64_t checkpointId) const {
+  SubtaskAck ack;
+  ack.checkpointId = checkpointId;
+  ack.job = cp_.job;
+  ack.attempt = cp_.attempt;
+  ack.vertex = cp_.vertex;
+  ack.subtask = index_;
+  return ack;
+}
+
 void Subtask::handleBarrier(int ch, const CheckpointBarrier& barrier) {
   if (!aligner_) return;  // the job takes no checkpoints: nothing sends barriers
   const std::int64_t start = aligner_->aligning() >= 0 ? aligner_->alignmentStartNs() : nowNs();
   auto done = aligner_->onBarrier(ch, barrier);
-  if (auto abandoned = aligner_->takeAbandoned()) {
-    SubtaskAck who;
-    who.checkpointId = *abandoned;
-    who.job = cp_.job;
-    who.attempt = cp_.attempt;
-    who.vertex = cp_.vertex;
-    who.subtask = index_;
-    cp_.responder->decline(who, "the barrier of checkpoint " + std::to_string(barrier.id) +
-                                    " arrived before this one's was aligned on every input");
-  }
+  if (auto abandoned = aligner_->takeAbandoned())
+    cp_.responder->decline(ackFor(*abandoned), "the barrier of checkpoint " + std::to_string(barrier.id) +
+                                                   " arrived before this one's was aligned on every input");
   if (done) performCheckpoint(*done, start);
 }
 
@@ -548,12 +551,7 @@ void Subtask::performCheckpoint(const CheckpointBarrier& barrier, std::int64_t a
   // wait for it.
   broadcastFromTail(barrier);
   if (dataEnded_ && finishedSnapshot_ < 0) finishedSnapshot_ = barrier.id;
-  SubtaskAck ack;
-  ack.checkpointId = barrier.id;
-  ack.job = cp_.job;
-  ack.attempt = cp_.attempt;
-  ack.vertex = cp_.vertex;
-  ack.subtask = index_;
+  SubtaskAck ack = ackFor(barrier.id);
   if (!failure.empty()) {
     cp_.responder->decline(ack, failure);
     return;

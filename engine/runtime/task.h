@@ -231,6 +231,9 @@ class Subtask {
   bool restoreMembers();
   void performCheckpoint(const CheckpointBarrier& barrier, std::int64_t alignmentStartNs);
   void handleBarrier(int ch, const CheckpointBarrier& barrier);
+  /// An acknowledgement (or a decline's identity) of checkpoint `checkpointId`: this
+  /// subtask's job, attempt, vertex and index.
+  SubtaskAck ackFor(std::int64_t checkpointId) const;
   void handleClosed(int ch);
   void waitForFinalCheckpoint(const std::atomic<bool>& canceled);
   void broadcastFromTail(const StreamElement& event);
